@@ -1,0 +1,192 @@
+//! The HTTP edge: `POST /graphql` (bearer token required), GraphiQL at `GET /graphql`,
+//! `/healthz`, `/readyz`, `/metrics`. Every request gets a correlation id (the client's
+//! `x-request-id` when well-formed) carried in a tracing span, event metadata and the
+//! response header.
+
+use crate::app::App;
+use crate::auth;
+use crate::config::ServeArgs;
+use crate::error::ApiError;
+use crate::graphql::{build_schema, LedgerSchema, RequestId};
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 256 * 1024;
+/// Longest a request may run before the server answers 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub schema: LedgerSchema,
+}
+
+pub fn router(app: Arc<App>, introspection: bool) -> Router {
+    let schema = build_schema(Some(app.clone()), introspection);
+    let state = AppState { app, schema };
+    Router::new()
+        .route("/graphql", get(graphiql).post(graphql))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let id = request_id(req.headers());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let path: &'static str = match req.uri().path() {
+        "/graphql" => "/graphql",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        "/metrics" => "/metrics",
+        _ => "other",
+    };
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path);
+    let started = Instant::now();
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    let status = resp.status();
+    span.in_scope(|| {
+        tracing::debug!(status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request done")
+    });
+    let m = &state.app.metrics;
+    m.inc("probono_http_requests_total", &[("path", path), ("status", status.as_str())]);
+    m.observe("probono_http_request_duration_seconds", &[("path", path)], started.elapsed().as_secs_f64());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+/// A GraphQL-shaped error response for failures before execution.
+fn error_response(status: StatusCode, e: ApiError) -> Response {
+    let body = serde_json::json!({
+        "data": null,
+        "errors": [{ "message": e.message(), "extensions": { "code": e.code() } }]
+    });
+    (status, Json(body)).into_response()
+}
+
+async fn graphql(
+    State(state): State<AppState>,
+    axum::Extension(rid): axum::Extension<RequestId>,
+    headers: HeaderMap,
+    req: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
+) -> Response {
+    let authz = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let principal = match auth::authenticate(&state.app.db, authz).await {
+        Ok(p) => p,
+        Err(e @ ApiError::Unauthenticated) => return error_response(StatusCode::UNAUTHORIZED, e),
+        Err(e @ ApiError::Unavailable) => return error_response(StatusCode::SERVICE_UNAVAILABLE, e),
+        Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, e),
+    };
+    let req = match req {
+        Ok(r) => r.into_inner(),
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ApiError::BadInput("the request is not a valid GraphQL request".into()),
+            )
+        }
+    };
+    let span = tracing::info_span!("graphql", account_id = %principal.account_id, role = %principal.role);
+    let mut resp = state.schema.execute(req.data(principal).data(rid)).instrument(span).await;
+    // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code
+    // of ours; they are all the client's input.
+    for e in &mut resp.errors {
+        let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
+        if !has_code {
+            e.extensions.get_or_insert_with(Default::default).set("code", "BAD_USER_INPUT");
+        }
+    }
+    GraphQLResponse::from(resp).into_response()
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let app = &state.app;
+    let db_ok = app.db.ping().await.is_ok();
+    let status = app.projector.status();
+    let ready = db_ok && status.caught_up && status.last_error.is_none();
+    let body = serde_json::json!({
+        "ready": ready,
+        "database": db_ok,
+        "projector": { "caughtUp": status.caught_up, "leader": status.leader, "checkpoint": status.checkpoint.to_string(), "failing": status.last_error.is_some() },
+    });
+    let code = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    (code, Json(body)).into_response()
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let app = &state.app;
+    for s in app.projector.drain_batch_seconds() {
+        app.metrics.observe("probono_projection_batch_seconds", &[], s);
+    }
+    let status = app.projector.status();
+    let lag = projections::log::count_after(&app.db, status.checkpoint).await.unwrap_or(-1);
+    let gauges = [
+        ("probono_projection_lag_events", lag as f64),
+        ("probono_projection_events_applied", status.events_applied as f64),
+        ("probono_projection_leader", if status.leader { 1.0 } else { 0.0 }),
+        ("probono_projection_caught_up", if status.caught_up { 1.0 } else { 0.0 }),
+    ];
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response()
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
+    let app = App::open(&args.store).await?;
+    let caught = app.projector.catch_up().await?;
+    tracing::info!(events = caught, "read models caught up");
+    let projector = tokio::spawn(app.projector.clone().run());
+    let listener = tokio::net::TcpListener::bind(&args.bind).await?;
+    tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
+    axum::serve(listener, router(app.clone(), args.introspection)).with_graceful_shutdown(shutdown_signal()).await?;
+    app.projector.stop();
+    let _ = tokio::time::timeout(Duration::from_secs(5), projector).await;
+    app.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,444 @@
+use super::command::*;
+use super::error::CaseError;
+use super::event::CaseEvent;
+use crate::actor::Actor;
+use crate::clock::Clock;
+use crate::offense::OffenseRef;
+use crate::values::*;
+use chrono::NaiveDate;
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::Aggregate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// What the case aggregate needs from outside: today's date.
+#[derive(Clone)]
+pub struct CaseServices {
+    pub clock: Arc<dyn Clock>,
+}
+
+impl CaseServices {
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        CaseServices { clock }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum CaseState {
+    #[default]
+    NotOpened,
+    Open,
+    Closed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Assignment {
+    pub lawyer_id: Uuid,
+    pub accepted: bool,
+}
+
+/// The aggregate's view of one police report: just enough to enforce the rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportState {
+    pub report_id: Uuid,
+    pub filed_on: NaiveDate,
+    pub current: Option<OffenseRef>,
+    pub sent_to_court: bool,
+    pub verdict: bool,
+}
+
+/// The case aggregate. It holds no identity in clear: only what the rules need.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Case {
+    pub state: CaseState,
+    pub identified_on: Option<NaiveDate>,
+    pub organization_id: Option<Uuid>,
+    pub consent: BTreeSet<ConsentScope>,
+    pub assignment: Option<Assignment>,
+    pub reports: Vec<ReportState>,
+    pub erased: bool,
+}
+
+impl Case {
+    fn report(&self, id: Uuid) -> Result<&ReportState, CaseError> {
+        self.reports.iter().find(|r| r.report_id == id).ok_or(CaseError::UnknownReport(id))
+    }
+
+    fn must_be_open(&self) -> Result<(), CaseError> {
+        match self.state {
+            CaseState::NotOpened => Err(CaseError::NotOpened),
+            CaseState::Closed => Err(CaseError::Closed),
+            CaseState::Open => Ok(()),
+        }
+    }
+
+    /// The accepted lawyer, when the actor is that lawyer.
+    fn acting_lawyer(&self, actor: &Actor) -> Result<Uuid, CaseError> {
+        let a = self.assignment.as_ref().ok_or(CaseError::NoLawyerAssigned)?;
+        if actor.role != Role::Lawyer || actor.lawyer_id != Some(a.lawyer_id) {
+            return Err(CaseError::NotAssignedLawyer);
+        }
+        if !a.accepted {
+            return Err(CaseError::AssignmentNotAccepted);
+        }
+        Ok(a.lawyer_id)
+    }
+
+    /// Lawyers may act only on their own cases; other roles are scoped by the edge.
+    fn lawyer_scope(&self, actor: &Actor) -> Result<(), CaseError> {
+        if actor.role == Role::Lawyer {
+            self.acting_lawyer(actor)?;
+        }
+        Ok(())
+    }
+
+    /// A date of a fact: not in the future, not before the intake (nor `after`).
+    fn check_date(
+        &self,
+        today: NaiveDate,
+        field: &'static str,
+        date: NaiveDate,
+        after: Option<(NaiveDate, &'static str)>,
+    ) -> Result<(), CaseError> {
+        if date > today {
+            return Err(CaseError::FutureDate { field, date });
+        }
+        if let Some(intake) = self.identified_on {
+            if date < intake {
+                return Err(CaseError::DateTooEarly { field, date, before: "the intake" });
+            }
+        }
+        if let Some((earliest, what)) = after {
+            if date < earliest {
+                return Err(CaseError::DateTooEarly { field, date, before: what });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Aggregate for Case {
+    const TYPE: &'static str = "Case";
+    type Command = Acting;
+    type Event = CaseEvent;
+    type Error = CaseError;
+    type Services = CaseServices;
+
+    async fn handle(
+        &mut self,
+        acting: Acting,
+        services: &CaseServices,
+        sink: &EventSink<Self>,
+    ) -> Result<(), CaseError> {
+        let today = services.clock.today();
+        let Acting { actor, command } = acting;
+        let events = self.decide(&actor, command, today)?;
+        for e in events {
+            sink.write(e, self).await;
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: CaseEvent) {
+        match event {
+            CaseEvent::IntakeOpened { organization_id, identified_on, .. } => {
+                self.state = CaseState::Open;
+                self.organization_id = Some(organization_id);
+                self.identified_on = Some(identified_on);
+            }
+            CaseEvent::IdentityUpdated { .. }
+            | CaseEvent::ReferredToService { .. }
+            | CaseEvent::LegalActionRecorded { .. }
+            | CaseEvent::RegistrationRefused { .. } => {}
+            CaseEvent::ConsentGiven { scopes, .. } => self.consent.extend(scopes),
+            CaseEvent::ConsentWithdrawn { scopes, .. } => {
+                for s in scopes {
+                    self.consent.remove(&s);
+                }
+            }
+            CaseEvent::LawyerAssigned { lawyer_id, .. } => {
+                self.assignment = Some(Assignment { lawyer_id, accepted: false });
+            }
+            CaseEvent::AssignmentAccepted { .. } => {
+                if let Some(a) = self.assignment.as_mut() {
+                    a.accepted = true;
+                }
+            }
+            CaseEvent::AssignmentDeclined { .. } => self.assignment = None,
+            CaseEvent::PoliceReportFiled { report_id, filed_on, .. } => self.reports.push(ReportState {
+                report_id,
+                filed_on,
+                current: None,
+                sent_to_court: false,
+                verdict: false,
+            }),
+            CaseEvent::OffenseRegistered { report_id, offense, .. } => {
+                if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
+                    r.current = Some(offense);
+                }
+            }
+            CaseEvent::OffenseReclassified { report_id, to, .. } => {
+                if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
+                    r.current = Some(to);
+                }
+            }
+            CaseEvent::InvestigationOutcomeRecorded { report_id, outcome, .. } => {
+                if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
+                    r.sent_to_court = outcome == InvestigationOutcome::SentToCourt;
+                }
+            }
+            CaseEvent::VerdictRecorded { report_id, .. } => {
+                if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
+                    r.verdict = true;
+                }
+            }
+            CaseEvent::CaseClosed { .. } => self.state = CaseState::Closed,
+            CaseEvent::CaseReopened { .. } => self.state = CaseState::Open,
+            CaseEvent::ClientDataErased { .. } => self.erased = true,
+        }
+    }
+}
+
+impl Case {
+    /// The decision: the events a command produces, or the rule it breaks.
+    pub fn decide(&self, actor: &Actor, command: CaseCommand, today: NaiveDate) -> Result<Vec<CaseEvent>, CaseError> {
+        use CaseCommand as C;
+        use CaseEvent as E;
+        if let C::OpenIntake(cmd) = command {
+            if self.state != CaseState::NotOpened {
+                return Err(CaseError::AlreadyOpened);
+            }
+            return open_intake(cmd, today);
+        }
+        if !matches!(command, C::ReopenCase { .. } | C::EraseClientData { .. }) {
+            self.must_be_open()?;
+        }
+        let events = match command {
+            C::OpenIntake(_) => return Err(CaseError::AlreadyOpened),
+            C::ReopenCase { reason } => {
+                match self.state {
+                    CaseState::NotOpened => return Err(CaseError::NotOpened),
+                    CaseState::Open => return Err(CaseError::NotClosed),
+                    CaseState::Closed => {}
+                }
+                self.lawyer_scope(actor)?;
+                vec![E::CaseReopened { reason, reopened_on: today }]
+            }
+            // Erasure is possible whatever the state: a closed case's client may ask for it too.
+            C::EraseClientData { reason } => {
+                if self.state == CaseState::NotOpened {
+                    return Err(CaseError::NotOpened);
+                }
+                if self.erased {
+                    return Err(CaseError::AlreadyErased);
+                }
+                vec![E::ClientDataErased { reason, erased_on: today }]
+            }
+            C::UpdateIdentity { identity } => {
+                if self.erased {
+                    return Err(CaseError::Erased);
+                }
+                self.lawyer_scope(actor)?;
+                if !identity.is_well_formed() {
+                    return Err(InvalidInput::Malformed { field: "identity", expected: "a sealed envelope" }.into());
+                }
+                vec![E::IdentityUpdated { identity }]
+            }
+            C::GiveConsent { scopes, given_on } => {
+                self.lawyer_scope(actor)?;
+                self.check_date(today, "givenOn", given_on, None)?;
+                let new: Vec<_> = dedup(scopes).into_iter().filter(|s| !self.consent.contains(s)).collect();
+                if new.is_empty() {
+                    return Err(CaseError::NothingToChange("every scope is already given"));
+                }
+                vec![E::ConsentGiven { scopes: new, given_on }]
+            }
+            C::WithdrawConsent { scopes, withdrawn_on } => {
+                self.lawyer_scope(actor)?;
+                self.check_date(today, "withdrawnOn", withdrawn_on, None)?;
+                let gone: Vec<_> = dedup(scopes).into_iter().filter(|s| self.consent.contains(s)).collect();
+                if gone.is_empty() {
+                    return Err(CaseError::NothingToChange("no such scope is given"));
+                }
+                vec![E::ConsentWithdrawn { scopes: gone, withdrawn_on }]
+            }
+            C::ReferToService(r) => {
+                self.lawyer_scope(actor)?;
+                self.check_date(today, "referredOn", r.referred_on, None)?;
+                vec![E::ReferredToService { service: r.service, referred_on: r.referred_on, provider: r.provider }]
+            }
+            C::AssignLawyer { lawyer_id } => {
+                if !matches!(actor.role, Role::Coordinator | Role::Admin) {
+                    return Err(CaseError::NotCoordinator);
+                }
+                if !self.consent.contains(&ConsentScope::LegalAid) {
+                    return Err(CaseError::NoConsent("legal aid"));
+                }
+                let replaces = match &self.assignment {
+                    Some(a) if a.lawyer_id == lawyer_id => return Err(CaseError::AlreadyAssigned),
+                    Some(a) => Some(a.lawyer_id),
+                    None => None,
+                };
+                vec![E::LawyerAssigned { lawyer_id, assigned_on: today, replaces }]
+            }
+            C::AcceptAssignment => {
+                let a = self.assignment.as_ref().ok_or(CaseError::NoLawyerAssigned)?;
+                if actor.role != Role::Lawyer || actor.lawyer_id != Some(a.lawyer_id) {
+                    return Err(CaseError::NotAssignedLawyer);
+                }
+                if a.accepted {
+                    return Err(CaseError::AlreadyAccepted);
+                }
+                vec![E::AssignmentAccepted { lawyer_id: a.lawyer_id, accepted_on: today }]
+            }
+            C::DeclineAssignment { reason } => {
+                let a = self.assignment.as_ref().ok_or(CaseError::NoLawyerAssigned)?;
+                if actor.role != Role::Lawyer || actor.lawyer_id != Some(a.lawyer_id) {
+                    return Err(CaseError::NotAssignedLawyer);
+                }
+                if a.accepted {
+                    return Err(CaseError::AlreadyAccepted);
+                }
+                vec![E::AssignmentDeclined { lawyer_id: a.lawyer_id, declined_on: today, reason }]
+            }
+            C::RecordLegalAction(a) => {
+                self.acting_lawyer(actor)?;
+                if self.erased && a.note.is_some() {
+                    return Err(CaseError::Erased);
+                }
+                self.check_date(today, "takenOn", a.taken_on, None)?;
+                vec![E::LegalActionRecorded { kind: a.kind, taken_on: a.taken_on, note: a.note }]
+            }
+            C::FilePoliceReport(r) => {
+                let lawyer_id = self.acting_lawyer(actor)?;
+                if !self.consent.contains(&ConsentScope::ReportToPolice) {
+                    return Err(CaseError::NoConsent("reporting to the police"));
+                }
+                if self.reports.iter().any(|x| x.report_id == r.report_id) {
+                    return Err(CaseError::DuplicateReport(r.report_id));
+                }
+                self.check_date(today, "filedOn", r.filed_on, None)?;
+                vec![E::PoliceReportFiled {
+                    report_id: r.report_id,
+                    filed_on: r.filed_on,
+                    police_unit: r.police_unit,
+                    reference_number: r.reference_number,
+                    lawyer_id,
+                }]
+            }
+            C::RecordOffenseRegistration(r) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(r.report_id)?;
+                if rep.current.is_some() {
+                    return Err(CaseError::AlreadyRegistered);
+                }
+                self.check_date(today, "registeredOn", r.registered_on, Some((rep.filed_on, "the report was filed")))?;
+                vec![E::OffenseRegistered {
+                    report_id: r.report_id,
+                    offense: r.offense,
+                    registered_on: r.registered_on,
+                    registry_number: r.registry_number,
+                }]
+            }
+            C::RecordRegistrationRefused(r) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(r.report_id)?;
+                if rep.current.is_some() {
+                    return Err(CaseError::AlreadyRegistered);
+                }
+                self.check_date(today, "decidedOn", r.decided_on, Some((rep.filed_on, "the report was filed")))?;
+                vec![E::RegistrationRefused { report_id: r.report_id, decided_on: r.decided_on, reason: r.reason }]
+            }
+            C::ReclassifyOffense(r) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(r.report_id)?;
+                let from = rep.current.clone().ok_or(CaseError::NotRegistered)?;
+                if from.code == r.offense.code {
+                    return Err(CaseError::SameOffense);
+                }
+                self.check_date(today, "decidedOn", r.decided_on, Some((rep.filed_on, "the report was filed")))?;
+                vec![E::OffenseReclassified {
+                    report_id: r.report_id,
+                    from,
+                    to: r.offense,
+                    decided_on: r.decided_on,
+                    decided_by: r.decided_by,
+                    reason: r.reason,
+                }]
+            }
+            C::RecordInvestigationOutcome(r) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(r.report_id)?;
+                if rep.current.is_none() {
+                    return Err(CaseError::NotRegistered);
+                }
+                if rep.verdict {
+                    return Err(CaseError::VerdictAlreadyRecorded);
+                }
+                self.check_date(today, "decidedOn", r.decided_on, Some((rep.filed_on, "the report was filed")))?;
+                vec![E::InvestigationOutcomeRecorded {
+                    report_id: r.report_id,
+                    outcome: r.outcome,
+                    decided_on: r.decided_on,
+                    note: r.note,
+                }]
+            }
+            C::RecordVerdict(r) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(r.report_id)?;
+                if rep.verdict {
+                    return Err(CaseError::VerdictAlreadyRecorded);
+                }
+                if !rep.sent_to_court {
+                    return Err(CaseError::NotSentToCourt);
+                }
+                self.check_date(today, "decidedOn", r.decided_on, Some((rep.filed_on, "the report was filed")))?;
+                vec![E::VerdictRecorded {
+                    report_id: r.report_id,
+                    outcome: r.outcome,
+                    offense: r.offense,
+                    decided_on: r.decided_on,
+                    sentence_months: r.sentence_months,
+                    compensation_awarded: r.compensation_awarded,
+                }]
+            }
+            C::CloseCase { reason } => {
+                self.lawyer_scope(actor)?;
+                vec![E::CaseClosed { reason, closed_on: today }]
+            }
+        };
+        Ok(events)
+    }
+}
+
+fn dedup(scopes: Vec<ConsentScope>) -> Vec<ConsentScope> {
+    let set: BTreeSet<_> = scopes.into_iter().collect();
+    set.into_iter().collect()
+}
+
+fn open_intake(cmd: OpenIntake, today: NaiveDate) -> Result<Vec<CaseEvent>, CaseError> {
+    if cmd.identified_on > today {
+        return Err(CaseError::FutureDate { field: "identifiedOn", date: cmd.identified_on });
+    }
+    if cmd.exploitation_types.is_empty() {
+        return Err(CaseError::NoExploitationType);
+    }
+    if !cmd.identity.is_well_formed() {
+        return Err(InvalidInput::Malformed { field: "client", expected: "a sealed identity" }.into());
+    }
+    let types: BTreeSet<_> = cmd.exploitation_types.into_iter().collect();
+    let mut events = vec![CaseEvent::IntakeOpened {
+        case_id: cmd.case_id,
+        organization_id: cmd.organization_id,
+        identified_on: cmd.identified_on,
+        referral_source: cmd.referral_source,
+        exploitation_types: types.into_iter().collect(),
+        country_of_exploitation: cmd.country_of_exploitation,
+        client: cmd.client,
+        identity: cmd.identity,
+    }];
+    events.extend(CaseEvent::consent_given(cmd.consent, cmd.identified_on));
+    Ok(events)
+}

@@ -1,0 +1,178 @@
+//! What users ask of a case. Each command carries the acting [`Actor`]; values inside are
+//! already parsed (see `values`), so a command that exists is well-formed.
+
+use crate::actor::Actor;
+use crate::offense::OffenseRef;
+use crate::sealed::Sealed;
+use crate::values::*;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Non-identifying facts about the client, kept in clear for statistics.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClientProfile {
+    pub gender: Gender,
+    pub age_at_identification: Option<u8>,
+    pub citizenship: Option<CountryCode>,
+    pub region: Option<Region>,
+}
+
+/// The scopes a client consented to at intake.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct ConsentGrant {
+    pub legal_aid: bool,
+    pub report_to_police: bool,
+    pub data_sharing: bool,
+}
+
+impl ConsentGrant {
+    pub fn scopes(self) -> Vec<ConsentScope> {
+        let mut s = Vec::new();
+        if self.legal_aid {
+            s.push(ConsentScope::LegalAid);
+        }
+        if self.report_to_police {
+            s.push(ConsentScope::ReportToPolice);
+        }
+        if self.data_sharing {
+            s.push(ConsentScope::DataSharing);
+        }
+        s
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenIntake {
+    pub case_id: Uuid,
+    pub organization_id: Uuid,
+    pub identified_on: NaiveDate,
+    pub referral_source: ReferralSource,
+    pub exploitation_types: Vec<ExploitationType>,
+    pub country_of_exploitation: Option<CountryCode>,
+    pub client: ClientProfile,
+    /// Name, date of birth, contact, document numbers and narrative, sealed by the edge.
+    pub identity: Sealed,
+    pub consent: ConsentGrant,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FilePoliceReport {
+    pub report_id: Uuid,
+    pub filed_on: NaiveDate,
+    pub police_unit: Text,
+    pub reference_number: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordOffenseRegistration {
+    pub report_id: Uuid,
+    pub offense: OffenseRef,
+    pub registered_on: NaiveDate,
+    pub registry_number: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordRegistrationRefused {
+    pub report_id: Uuid,
+    pub decided_on: NaiveDate,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReclassifyOffense {
+    pub report_id: Uuid,
+    pub offense: OffenseRef,
+    pub decided_on: NaiveDate,
+    pub decided_by: Authority,
+    pub reason: Text,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordInvestigationOutcome {
+    pub report_id: Uuid,
+    pub outcome: InvestigationOutcome,
+    pub decided_on: NaiveDate,
+    pub note: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordVerdict {
+    pub report_id: Uuid,
+    pub outcome: VerdictOutcome,
+    /// The offence the court decided on, when it differs from the report's current one.
+    pub offense: Option<OffenseRef>,
+    pub decided_on: NaiveDate,
+    pub sentence_months: Option<u16>,
+    pub compensation_awarded: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordLegalAction {
+    pub kind: LegalActionKind,
+    pub taken_on: NaiveDate,
+    /// Free text about the client's situation is sealed like identity.
+    pub note: Option<Sealed>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReferToService {
+    pub service: ProtectionService,
+    pub referred_on: NaiveDate,
+    pub provider: Option<Text>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CaseCommand {
+    OpenIntake(OpenIntake),
+    /// Replaces the sealed identity (a correction at intake or later).
+    UpdateIdentity {
+        identity: Sealed,
+    },
+    GiveConsent {
+        scopes: Vec<ConsentScope>,
+        given_on: NaiveDate,
+    },
+    WithdrawConsent {
+        scopes: Vec<ConsentScope>,
+        withdrawn_on: NaiveDate,
+    },
+    ReferToService(ReferToService),
+    AssignLawyer {
+        lawyer_id: Uuid,
+    },
+    AcceptAssignment,
+    DeclineAssignment {
+        reason: Text,
+    },
+    RecordLegalAction(RecordLegalAction),
+    FilePoliceReport(FilePoliceReport),
+    RecordOffenseRegistration(RecordOffenseRegistration),
+    RecordRegistrationRefused(RecordRegistrationRefused),
+    ReclassifyOffense(ReclassifyOffense),
+    RecordInvestigationOutcome(RecordInvestigationOutcome),
+    RecordVerdict(RecordVerdict),
+    CloseCase {
+        reason: Text,
+    },
+    ReopenCase {
+        reason: Text,
+    },
+    /// Crypto-shredding: the edge destroys the data key; this records that it happened.
+    EraseClientData {
+        reason: Text,
+    },
+}
+
+/// A command with the actor who issued it: the aggregate's `Command` type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Acting {
+    pub actor: Actor,
+    pub command: CaseCommand,
+}
+
+impl Acting {
+    pub fn new(actor: Actor, command: CaseCommand) -> Self {
+        Acting { actor, command }
+    }
+}

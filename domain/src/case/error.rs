@@ -1,0 +1,65 @@
+use crate::values::InvalidInput;
+use uuid::Uuid;
+
+/// Every way a case command can be refused. Each is a domain invariant
+/// (`RULE_VIOLATION` at the edge) except `Invalid` (`BAD_USER_INPUT`).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CaseError {
+    #[error("the case has not been opened")]
+    NotOpened,
+    #[error("the case is already open")]
+    AlreadyOpened,
+    #[error("the case is closed; only reopening is possible")]
+    Closed,
+    #[error("the case is not closed")]
+    NotClosed,
+    #[error("the client's data was erased; identity can no longer be written")]
+    Erased,
+    #[error("the client's data is already erased")]
+    AlreadyErased,
+    #[error("the client has not consented to {0}")]
+    NoConsent(&'static str),
+    #[error("no lawyer is assigned to this case")]
+    NoLawyerAssigned,
+    #[error("the assigned lawyer has not accepted the case")]
+    AssignmentNotAccepted,
+    #[error("the assignment was already accepted")]
+    AlreadyAccepted,
+    #[error("this lawyer is already assigned to the case")]
+    AlreadyAssigned,
+    #[error("only a coordinator assigns lawyers")]
+    NotCoordinator,
+    #[error("only the lawyer assigned to the case may do this")]
+    NotAssignedLawyer,
+    #[error("police report {0} is not part of this case")]
+    UnknownReport(Uuid),
+    #[error("police report {0} already exists")]
+    DuplicateReport(Uuid),
+    #[error("the offence of this report is already registered; record a reclassification instead")]
+    AlreadyRegistered,
+    #[error("the report has no registered offence yet")]
+    NotRegistered,
+    #[error("a reclassification must change the offence")]
+    SameOffense,
+    #[error("a verdict needs the report to have been sent to court")]
+    NotSentToCourt,
+    #[error("a verdict was already recorded for this report")]
+    VerdictAlreadyRecorded,
+    #[error("{field} ({date}) is in the future")]
+    FutureDate { field: &'static str, date: chrono::NaiveDate },
+    #[error("{field} ({date}) is before {before}")]
+    DateTooEarly { field: &'static str, date: chrono::NaiveDate, before: &'static str },
+    #[error("at least one exploitation type is required")]
+    NoExploitationType,
+    #[error("nothing to change: {0}")]
+    NothingToChange(&'static str),
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+}
+
+impl CaseError {
+    /// True where the input itself is malformed rather than a rule being broken.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(self, CaseError::Invalid(_) | CaseError::NoExploitationType)
+    }
+}

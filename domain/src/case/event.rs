@@ -1,0 +1,172 @@
+//! What happened to a case. Events are immutable; a change of shape is a new
+//! `event_version` with an upcaster, never a rewrite of stored rows.
+
+use crate::case::command::{ClientProfile, ConsentGrant};
+use crate::offense::OffenseRef;
+use crate::sealed::Sealed;
+use crate::values::*;
+use chrono::NaiveDate;
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CaseEvent {
+    IntakeOpened {
+        case_id: Uuid,
+        organization_id: Uuid,
+        identified_on: NaiveDate,
+        referral_source: ReferralSource,
+        exploitation_types: Vec<ExploitationType>,
+        country_of_exploitation: Option<CountryCode>,
+        client: ClientProfile,
+        identity: Sealed,
+    },
+    IdentityUpdated {
+        identity: Sealed,
+    },
+    ConsentGiven {
+        scopes: Vec<ConsentScope>,
+        given_on: NaiveDate,
+    },
+    ConsentWithdrawn {
+        scopes: Vec<ConsentScope>,
+        withdrawn_on: NaiveDate,
+    },
+    ReferredToService {
+        service: ProtectionService,
+        referred_on: NaiveDate,
+        provider: Option<Text>,
+    },
+    LawyerAssigned {
+        lawyer_id: Uuid,
+        assigned_on: NaiveDate,
+        replaces: Option<Uuid>,
+    },
+    AssignmentAccepted {
+        lawyer_id: Uuid,
+        accepted_on: NaiveDate,
+    },
+    AssignmentDeclined {
+        lawyer_id: Uuid,
+        declined_on: NaiveDate,
+        reason: Text,
+    },
+    LegalActionRecorded {
+        kind: LegalActionKind,
+        taken_on: NaiveDate,
+        note: Option<Sealed>,
+    },
+    PoliceReportFiled {
+        report_id: Uuid,
+        filed_on: NaiveDate,
+        police_unit: Text,
+        reference_number: Option<Text>,
+        lawyer_id: Uuid,
+    },
+    OffenseRegistered {
+        report_id: Uuid,
+        offense: OffenseRef,
+        registered_on: NaiveDate,
+        registry_number: Option<Text>,
+    },
+    RegistrationRefused {
+        report_id: Uuid,
+        decided_on: NaiveDate,
+        reason: Text,
+    },
+    OffenseReclassified {
+        report_id: Uuid,
+        from: OffenseRef,
+        to: OffenseRef,
+        decided_on: NaiveDate,
+        decided_by: Authority,
+        reason: Text,
+    },
+    InvestigationOutcomeRecorded {
+        report_id: Uuid,
+        outcome: InvestigationOutcome,
+        decided_on: NaiveDate,
+        note: Option<Text>,
+    },
+    VerdictRecorded {
+        report_id: Uuid,
+        outcome: VerdictOutcome,
+        offense: Option<OffenseRef>,
+        decided_on: NaiveDate,
+        sentence_months: Option<u16>,
+        compensation_awarded: Option<bool>,
+    },
+    CaseClosed {
+        reason: Text,
+        closed_on: NaiveDate,
+    },
+    CaseReopened {
+        reason: Text,
+        reopened_on: NaiveDate,
+    },
+    ClientDataErased {
+        reason: Text,
+        erased_on: NaiveDate,
+    },
+}
+
+impl CaseEvent {
+    /// The consent an intake recorded, as the `ConsentGiven` event that follows it.
+    pub fn consent_given(grant: ConsentGrant, on: NaiveDate) -> Option<CaseEvent> {
+        let scopes = grant.scopes();
+        (!scopes.is_empty()).then_some(CaseEvent::ConsentGiven { scopes, given_on: on })
+    }
+
+    /// The event type names, for documentation, the timeline and the access matrix.
+    pub const TYPES: &'static [&'static str] = &[
+        "IntakeOpened",
+        "IdentityUpdated",
+        "ConsentGiven",
+        "ConsentWithdrawn",
+        "ReferredToService",
+        "LawyerAssigned",
+        "AssignmentAccepted",
+        "AssignmentDeclined",
+        "LegalActionRecorded",
+        "PoliceReportFiled",
+        "OffenseRegistered",
+        "RegistrationRefused",
+        "OffenseReclassified",
+        "InvestigationOutcomeRecorded",
+        "VerdictRecorded",
+        "CaseClosed",
+        "CaseReopened",
+        "ClientDataErased",
+    ];
+}
+
+impl DomainEvent for CaseEvent {
+    fn event_type(&self) -> String {
+        let t = match self {
+            CaseEvent::IntakeOpened { .. } => "IntakeOpened",
+            CaseEvent::IdentityUpdated { .. } => "IdentityUpdated",
+            CaseEvent::ConsentGiven { .. } => "ConsentGiven",
+            CaseEvent::ConsentWithdrawn { .. } => "ConsentWithdrawn",
+            CaseEvent::ReferredToService { .. } => "ReferredToService",
+            CaseEvent::LawyerAssigned { .. } => "LawyerAssigned",
+            CaseEvent::AssignmentAccepted { .. } => "AssignmentAccepted",
+            CaseEvent::AssignmentDeclined { .. } => "AssignmentDeclined",
+            CaseEvent::LegalActionRecorded { .. } => "LegalActionRecorded",
+            CaseEvent::PoliceReportFiled { .. } => "PoliceReportFiled",
+            CaseEvent::OffenseRegistered { .. } => "OffenseRegistered",
+            CaseEvent::RegistrationRefused { .. } => "RegistrationRefused",
+            CaseEvent::OffenseReclassified { .. } => "OffenseReclassified",
+            CaseEvent::InvestigationOutcomeRecorded { .. } => "InvestigationOutcomeRecorded",
+            CaseEvent::VerdictRecorded { .. } => "VerdictRecorded",
+            CaseEvent::CaseClosed { .. } => "CaseClosed",
+            CaseEvent::CaseReopened { .. } => "CaseReopened",
+            CaseEvent::ClientDataErased { .. } => "ClientDataErased",
+        };
+        t.to_string()
+    }
+
+    fn event_version(&self) -> String {
+        crate::EVENT_VERSION_1.to_string()
+    }
+}

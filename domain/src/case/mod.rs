@@ -1,0 +1,15 @@
+//! A victim's legal-aid case: intake, consent, lawyer, police reports and what the police,
+//! prosecutors and courts made of them.
+
+pub mod aggregate;
+pub mod command;
+pub mod error;
+pub mod event;
+
+#[cfg(test)]
+mod tests;
+
+pub use aggregate::{Assignment, Case, CaseServices, CaseState, ReportState};
+pub use command::*;
+pub use error::CaseError;
+pub use event::*;

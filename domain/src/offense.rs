@@ -1,0 +1,292 @@
+//! The offence catalogue: which article of which edition of the Criminal Code counts as
+//! trafficking, TIP-related, fraud or other. Shipped as a versioned data file
+//! (`domain/data/offenses.v1.json`) and extended at run time by an ADMIN through the
+//! [`OffenseCatalogue`] aggregate, so every change to the catalogue is itself an event.
+
+use crate::actor::Actor;
+use crate::values::{InvalidInput, OffenseCategory, Role, Text};
+use cqrs_es::{Aggregate, DomainEvent};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The catalogue file compiled into the binary.
+pub const SHIPPED_CATALOGUE: &str = include_str!("../data/offenses.v1.json");
+
+/// The stream id of the single catalogue aggregate.
+pub const CATALOGUE_ID: &str = "offense-catalogue";
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Titles {
+    pub en: String,
+    #[serde(default)]
+    pub ru: Option<String>,
+    #[serde(default)]
+    pub ky: Option<String>,
+}
+
+/// One catalogue entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffenseEntry {
+    /// `<edition>-<article>`, e.g. `2021-166`.
+    pub code: String,
+    pub edition: String,
+    pub article: String,
+    pub title: Titles,
+    pub category: OffenseCategory,
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+impl OffenseEntry {
+    /// Checks the shape of an entry an ADMIN adds.
+    pub fn validate(&self) -> Result<(), InvalidInput> {
+        Text::parse_with_max("edition", &self.edition, 8)?;
+        Text::parse_with_max("article", &self.article, 16)?;
+        Text::parse("title.en", &self.title.en)?;
+        if self.code != format!("{}-{}", self.edition, self.article) {
+            return Err(InvalidInput::Malformed { field: "code", expected: "<edition>-<article>, e.g. 2021-166" });
+        }
+        Ok(())
+    }
+}
+
+/// A version of the catalogue file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CatalogueFile {
+    pub version: u32,
+    pub offenses: Vec<OffenseEntry>,
+}
+
+impl CatalogueFile {
+    /// Parses the catalogue shipped with this build.
+    pub fn shipped() -> Result<Self, serde_json::Error> {
+        serde_json::from_str(SHIPPED_CATALOGUE)
+    }
+}
+
+/// A reference to a catalogue entry as a command carries it: the code and the category
+/// the catalogue gave it when the command was issued (recorded in the event, because the
+/// catalogue may change later and the count must not).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffenseRef {
+    pub code: String,
+    pub category: OffenseCategory,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CatalogueCommand {
+    /// Imports a version of the shipped file; a no-op for a version already imported.
+    Import {
+        file: CatalogueFile,
+    },
+    Add {
+        actor: Actor,
+        entry: OffenseEntry,
+    },
+    Retire {
+        actor: Actor,
+        code: String,
+        reason: Text,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CatalogueEvent {
+    CatalogueImported { version: u32, offenses: Vec<OffenseEntry> },
+    OffenseAdded { entry: OffenseEntry },
+    OffenseRetired { code: String, reason: Text },
+}
+
+impl DomainEvent for CatalogueEvent {
+    fn event_type(&self) -> String {
+        match self {
+            CatalogueEvent::CatalogueImported { .. } => "CatalogueImported",
+            CatalogueEvent::OffenseAdded { .. } => "OffenseAdded",
+            CatalogueEvent::OffenseRetired { .. } => "OffenseRetired",
+        }
+        .to_string()
+    }
+    fn event_version(&self) -> String {
+        crate::EVENT_VERSION_1.to_string()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CatalogueError {
+    #[error("only an ADMIN may change the offence catalogue")]
+    NotAdmin,
+    #[error("offence {0} is already in the catalogue")]
+    DuplicateCode(String),
+    #[error("offence {0} is not in the catalogue")]
+    UnknownCode(String),
+    #[error("offence {0} is already retired")]
+    AlreadyRetired(String),
+    #[error(transparent)]
+    Invalid(#[from] InvalidInput),
+}
+
+/// The catalogue as its events left it. Retired entries stay (old events refer to them).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct OffenseCatalogue {
+    pub imported_version: u32,
+    pub entries: BTreeMap<String, (OffenseEntry, bool)>,
+}
+
+impl Aggregate for OffenseCatalogue {
+    const TYPE: &'static str = "OffenseCatalogue";
+    type Command = CatalogueCommand;
+    type Event = CatalogueEvent;
+    type Error = CatalogueError;
+    type Services = ();
+
+    async fn handle(
+        &mut self,
+        command: Self::Command,
+        _: &(),
+        sink: &cqrs_es::event_sink::EventSink<Self>,
+    ) -> Result<(), Self::Error> {
+        match command {
+            CatalogueCommand::Import { file } => {
+                if file.version > self.imported_version {
+                    sink.write(
+                        CatalogueEvent::CatalogueImported { version: file.version, offenses: file.offenses },
+                        self,
+                    )
+                    .await;
+                }
+            }
+            CatalogueCommand::Add { actor, entry } => {
+                if actor.role != Role::Admin {
+                    return Err(CatalogueError::NotAdmin);
+                }
+                entry.validate()?;
+                if self.entries.contains_key(&entry.code) {
+                    return Err(CatalogueError::DuplicateCode(entry.code));
+                }
+                sink.write(CatalogueEvent::OffenseAdded { entry }, self).await;
+            }
+            CatalogueCommand::Retire { actor, code, reason } => {
+                if actor.role != Role::Admin {
+                    return Err(CatalogueError::NotAdmin);
+                }
+                match self.entries.get(&code) {
+                    None => return Err(CatalogueError::UnknownCode(code)),
+                    Some((_, true)) => return Err(CatalogueError::AlreadyRetired(code)),
+                    Some(_) => sink.write(CatalogueEvent::OffenseRetired { code, reason }, self).await,
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn apply(&mut self, event: Self::Event) {
+        match event {
+            CatalogueEvent::CatalogueImported { version, offenses } => {
+                self.imported_version = version;
+                for e in offenses {
+                    // An entry an ADMIN retired stays retired across file versions.
+                    let retired = self.entries.get(&e.code).is_some_and(|(_, r)| *r);
+                    self.entries.insert(e.code.clone(), (e, retired));
+                }
+            }
+            CatalogueEvent::OffenseAdded { entry } => {
+                self.entries.insert(entry.code.clone(), (entry, false));
+            }
+            CatalogueEvent::OffenseRetired { code, .. } => {
+                if let Some(e) = self.entries.get_mut(&code) {
+                    e.1 = true;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cqrs_es::test::TestFramework;
+    use uuid::Uuid;
+
+    type F = TestFramework<OffenseCatalogue>;
+
+    fn admin() -> Actor {
+        Actor::system()
+    }
+
+    fn entry(code: &str, category: OffenseCategory) -> OffenseEntry {
+        let (edition, article) = code.split_once('-').unwrap();
+        OffenseEntry {
+            code: code.into(),
+            edition: edition.into(),
+            article: article.into(),
+            title: Titles { en: "Test".into(), ru: None, ky: None },
+            category,
+            source: None,
+        }
+    }
+
+    #[test]
+    fn the_shipped_file_parses_and_every_entry_is_well_formed() {
+        let file = CatalogueFile::shipped().expect("domain/data/offenses.v1.json must parse");
+        assert!(file.version >= 1);
+        assert!(file.offenses.iter().any(|o| o.code == "1997-124" && o.category == OffenseCategory::Tip));
+        for o in &file.offenses {
+            o.validate().unwrap_or_else(|e| panic!("{}: {e}", o.code));
+        }
+    }
+
+    #[test]
+    fn import_is_idempotent_per_version() {
+        let file = CatalogueFile { version: 1, offenses: vec![entry("1997-124", OffenseCategory::Tip)] };
+        F::with(())
+            .given(vec![CatalogueEvent::CatalogueImported { version: 1, offenses: file.offenses.clone() }])
+            .when(CatalogueCommand::Import { file })
+            .then_expect_events(vec![]);
+    }
+
+    #[test]
+    fn admin_adds_and_retires_entries() {
+        let e = entry("2021-999", OffenseCategory::Other);
+        F::with(())
+            .given_no_previous_events()
+            .when(CatalogueCommand::Add { actor: admin(), entry: e.clone() })
+            .then_expect_events(vec![CatalogueEvent::OffenseAdded { entry: e.clone() }]);
+        let reason = Text::parse("reason", "repealed").unwrap();
+        F::with(())
+            .given(vec![CatalogueEvent::OffenseAdded { entry: e.clone() }])
+            .when(CatalogueCommand::Retire { actor: admin(), code: e.code.clone(), reason: reason.clone() })
+            .then_expect_events(vec![CatalogueEvent::OffenseRetired { code: e.code.clone(), reason: reason.clone() }]);
+        F::with(())
+            .given(vec![
+                CatalogueEvent::OffenseAdded { entry: e.clone() },
+                CatalogueEvent::OffenseRetired { code: e.code.clone(), reason: reason.clone() },
+            ])
+            .when(CatalogueCommand::Retire { actor: admin(), code: e.code.clone(), reason })
+            .then_expect_error(CatalogueError::AlreadyRetired(e.code));
+    }
+
+    #[test]
+    fn only_an_admin_changes_the_catalogue_and_codes_are_unique() {
+        let mut a = admin();
+        a.role = Role::Coordinator;
+        a.account_id = Uuid::new_v4();
+        let e = entry("2021-998", OffenseCategory::Fraud);
+        F::with(())
+            .given_no_previous_events()
+            .when(CatalogueCommand::Add { actor: a, entry: e.clone() })
+            .then_expect_error(CatalogueError::NotAdmin);
+        F::with(())
+            .given(vec![CatalogueEvent::OffenseAdded { entry: e.clone() }])
+            .when(CatalogueCommand::Add { actor: admin(), entry: e.clone() })
+            .then_expect_error(CatalogueError::DuplicateCode(e.code));
+        let mut bad = entry("2021-997", OffenseCategory::Fraud);
+        bad.code = "nonsense".into();
+        F::with(())
+            .given_no_previous_events()
+            .when(CatalogueCommand::Add { actor: admin(), entry: bad })
+            .then_expect_error(CatalogueError::Invalid(InvalidInput::Malformed {
+                field: "code",
+                expected: "<edition>-<article>, e.g. 2021-166",
+            }));
+    }
+}

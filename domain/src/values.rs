@@ -1,0 +1,246 @@
+//! Value types. "Parse, don't validate": once a value exists it is valid.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+
+/// A label that names no member of an enumeration.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{value:?} is not a valid {kind}")]
+pub struct UnknownLabel {
+    pub kind: &'static str,
+    pub value: String,
+}
+
+/// Declares an enumeration whose stored and published label is SCREAMING_CASE.
+macro_rules! labelled {
+    ($(#[$m:meta])* $name:ident { $($variant:ident => $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum $name { $(#[serde(rename = $label)] $variant),+ }
+
+        impl $name {
+            /// Every member, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stable label, as stored in events and shown by the API.
+            pub fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $label),+ }
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = UnknownLabel;
+            fn from_str(s: &str) -> Result<Self, UnknownLabel> {
+                match s {
+                    $($label => Ok($name::$variant),)+
+                    _ => Err(UnknownLabel { kind: stringify!($name), value: s.chars().take(40).collect() }),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+labelled!(
+    /// What an account may do; see DESIGN.md §1.
+    Role { Admin => "ADMIN", Coordinator => "COORDINATOR", Lawyer => "LAWYER", IntakeWorker => "INTAKE_WORKER", Auditor => "AUDITOR" }
+);
+labelled!(Gender { Female => "FEMALE", Male => "MALE", Other => "OTHER", Unknown => "UNKNOWN" });
+labelled!(
+    /// Regions of origin in the Kyrgyz Republic.
+    Region { Bishkek => "BISHKEK", OshCity => "OSH_CITY", Chui => "CHUI", Osh => "OSH", JalalAbad => "JALAL_ABAD", Batken => "BATKEN", Talas => "TALAS", Naryn => "NARYN", IssykKul => "ISSYK_KUL" }
+);
+labelled!(ExploitationType {
+    ForcedLabor => "FORCED_LABOR", Sexual => "SEXUAL", ForcedMarriage => "FORCED_MARRIAGE",
+    ForcedBegging => "FORCED_BEGGING", ForcedCriminality => "FORCED_CRIMINALITY",
+    IllegalAdoption => "ILLEGAL_ADOPTION", OrganRemoval => "ORGAN_REMOVAL",
+    ArmedGroupRecruitment => "ARMED_GROUP_RECRUITMENT", Other => "OTHER"
+});
+labelled!(ReferralSource { Hotline => "HOTLINE", NgoOutreach => "NGO_OUTREACH", Police => "POLICE", Iom => "IOM", SelfReferral => "SELF", Other => "OTHER" });
+labelled!(OrganizationKind { Ngo => "NGO", CrisisCenter => "CRISIS_CENTER", LegalClinic => "LEGAL_CLINIC", BarAssociation => "BAR_ASSOCIATION", Other => "OTHER" });
+labelled!(LawyerStatus { Professional => "PROFESSIONAL", Student => "STUDENT" });
+labelled!(
+    /// How the catalogue classes an offence: the distinction the whole ledger exists to count.
+    OffenseCategory { Tip => "TIP", TipRelated => "TIP_RELATED", Fraud => "FRAUD", Other => "OTHER" }
+);
+labelled!(Authority { Police => "POLICE", Prosecutor => "PROSECUTOR", Court => "COURT" });
+labelled!(InvestigationOutcome { Terminated => "TERMINATED", ReturnedForInvestigation => "RETURNED_FOR_INVESTIGATION", SentToCourt => "SENT_TO_COURT" });
+labelled!(VerdictOutcome { Convicted => "CONVICTED", Acquitted => "ACQUITTED", Dismissed => "DISMISSED" });
+labelled!(
+    /// What a client consented to; each scope is given and withdrawn on its own.
+    ConsentScope { LegalAid => "LEGAL_AID", ReportToPolice => "REPORT_TO_POLICE", DataSharing => "DATA_SHARING" }
+);
+labelled!(
+    /// Protection services of the National Referral Mechanism.
+    ProtectionService { Shelter => "SHELTER", Medical => "MEDICAL", Psychological => "PSYCHOLOGICAL", Reintegration => "REINTEGRATION", Other => "OTHER" }
+);
+labelled!(LegalActionKind {
+    Consultation => "CONSULTATION", ComplaintDrafted => "COMPLAINT_DRAFTED", EvidenceSubmitted => "EVIDENCE_SUBMITTED",
+    HearingAttended => "HEARING_ATTENDED", AppealFiled => "APPEAL_FILED", Other => "OTHER"
+});
+labelled!(AgeGroup { Minor => "MINOR", Adult => "ADULT", Unknown => "UNKNOWN" });
+
+impl AgeGroup {
+    /// Age at identification below 18 is a minor (API.md counting rules).
+    pub fn from_age(age: Option<u8>) -> Self {
+        match age {
+            Some(a) if a < 18 => AgeGroup::Minor,
+            Some(_) => AgeGroup::Adult,
+            None => AgeGroup::Unknown,
+        }
+    }
+}
+
+/// Why a piece of input was refused before it reached an aggregate.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidInput {
+    #[error("{field} must not be empty")]
+    Empty { field: &'static str },
+    #[error("{field} is longer than {max} characters")]
+    TooLong { field: &'static str, max: usize },
+    #[error("{field} contains control characters")]
+    ControlCharacters { field: &'static str },
+    #[error("{field} must be {expected}")]
+    Malformed { field: &'static str, expected: &'static str },
+    #[error(transparent)]
+    Label(#[from] UnknownLabel),
+}
+
+/// A short, trimmed, non-empty line of text without control characters (names, units,
+/// reasons). Control characters are refused because they corrupt logs and exports and
+/// PostgreSQL's jsonb cannot store NUL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Text(String);
+
+impl Text {
+    pub const MAX: usize = 500;
+
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, InvalidInput> {
+        Self::parse_with_max(field, raw, Self::MAX)
+    }
+
+    pub fn parse_with_max(field: &'static str, raw: &str, max: usize) -> Result<Self, InvalidInput> {
+        let t = raw.trim();
+        if t.is_empty() {
+            return Err(InvalidInput::Empty { field });
+        }
+        if t.chars().count() > max {
+            return Err(InvalidInput::TooLong { field, max });
+        }
+        if t.chars().any(char::is_control) {
+            return Err(InvalidInput::ControlCharacters { field });
+        }
+        Ok(Text(t.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Text {
+    type Error = InvalidInput;
+    fn try_from(s: String) -> Result<Self, InvalidInput> {
+        Text::parse("text", &s)
+    }
+}
+
+impl From<Text> for String {
+    fn from(t: Text) -> String {
+        t.0
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper case.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CountryCode(String);
+
+impl CountryCode {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, InvalidInput> {
+        let up = raw.trim().to_ascii_uppercase();
+        if up.len() == 2 && up.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(CountryCode(up))
+        } else {
+            Err(InvalidInput::Malformed { field, expected: "an ISO 3166-1 alpha-2 code such as RU or KZ" })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CountryCode {
+    type Error = InvalidInput;
+    fn try_from(s: String) -> Result<Self, InvalidInput> {
+        CountryCode::parse("country", &s)
+    }
+}
+
+impl From<CountryCode> for String {
+    fn from(c: CountryCode) -> String {
+        c.0
+    }
+}
+
+/// Age in whole years at identification: 0 to 120.
+pub fn parse_age(raw: i64) -> Result<u8, InvalidInput> {
+    if (0..=120).contains(&raw) {
+        Ok(raw as u8)
+    } else {
+        Err(InvalidInput::Malformed { field: "ageAtIdentification", expected: "a whole number of years from 0 to 120" })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_round_trip_through_strings_and_serde() {
+        for r in Region::ALL {
+            assert_eq!(r.as_str().parse::<Region>().unwrap(), *r);
+            let json = serde_json::to_string(r).unwrap();
+            assert_eq!(json, format!("\"{}\"", r.as_str()));
+        }
+        assert!("NOWHERE".parse::<Region>().is_err());
+    }
+
+    #[test]
+    fn text_refuses_empty_long_and_control_input() {
+        assert_eq!(Text::parse("x", "  a b ").unwrap().as_str(), "a b");
+        assert!(matches!(Text::parse("x", "   "), Err(InvalidInput::Empty { .. })));
+        assert!(matches!(Text::parse("x", "a\u{0}b"), Err(InvalidInput::ControlCharacters { .. })));
+        assert!(matches!(Text::parse("x", &"a".repeat(501)), Err(InvalidInput::TooLong { .. })));
+    }
+
+    #[test]
+    fn country_codes_are_two_letters() {
+        assert_eq!(CountryCode::parse("c", "ru").unwrap().as_str(), "RU");
+        assert!(CountryCode::parse("c", "RUS").is_err());
+        assert!(CountryCode::parse("c", "1A").is_err());
+    }
+
+    #[test]
+    fn age_groups_split_at_eighteen() {
+        assert_eq!(AgeGroup::from_age(Some(17)), AgeGroup::Minor);
+        assert_eq!(AgeGroup::from_age(Some(18)), AgeGroup::Adult);
+        assert_eq!(AgeGroup::from_age(None), AgeGroup::Unknown);
+        assert!(parse_age(121).is_err());
+        assert!(parse_age(-1).is_err());
+    }
+}

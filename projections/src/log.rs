@@ -1,0 +1,196 @@
+//! Reading the global event log in an order a catch-up reader can trust.
+//!
+//! PostgreSQL: events are ordered by `(transaction_id, position)` and read only below
+//! `pg_snapshot_xmin(pg_current_snapshot())`, the oldest transaction still running, so an
+//! event whose transaction commits late is never skipped (it is simply not visible to the
+//! reader yet). SQLite: one writer at a time, so `position` (the rowid) is commit order.
+
+use crate::db::{Db, Tx};
+use crate::Result;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use sqlx::Row;
+
+/// Keys of the metadata written with every event.
+pub mod meta {
+    pub const ACTOR_ID: &str = "actor_id";
+    pub const ACTOR_ROLE: &str = "actor_role";
+    pub const ACTOR_ORGANIZATION: &str = "actor_organization_id";
+    pub const CORRELATION_ID: &str = "correlation_id";
+    pub const RECORDED_AT: &str = "recorded_at";
+}
+
+/// A place in the global log. `tx` is the PostgreSQL transaction id (0 on SQLite).
+/// Ordered by the pair, never by the position alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Position {
+    pub tx: i64,
+    pub pos: i64,
+}
+
+impl Position {
+    pub const START: Position = Position { tx: 0, pos: 0 };
+}
+
+impl std::fmt::Display for Position {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.tx, self.pos)
+    }
+}
+
+/// An event as stored, with its place in the log and its chain fields.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredEvent {
+    pub position: Position,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: Value,
+    pub metadata: Value,
+    pub prev_hash: String,
+    pub hash: String,
+    pub recorded_at: String,
+}
+
+impl StoredEvent {
+    pub fn meta(&self, key: &str) -> Option<&str> {
+        self.metadata.get(key).and_then(Value::as_str)
+    }
+}
+
+const PG_COLUMNS: &str = "position, transaction_id::text::bigint AS tx, aggregate_type, aggregate_id, sequence, \
+    event_type, event_version, payload, metadata, prev_hash, hash, \
+    to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS recorded_at";
+const SQLITE_COLUMNS: &str = "position, 0 AS tx, aggregate_type, aggregate_id, sequence, event_type, event_version, \
+    payload, metadata, prev_hash, hash, recorded_at";
+
+fn pg_event(r: &sqlx::postgres::PgRow) -> Result<StoredEvent> {
+    Ok(StoredEvent {
+        position: Position { tx: r.try_get("tx")?, pos: r.try_get("position")? },
+        aggregate_type: r.try_get("aggregate_type")?,
+        aggregate_id: r.try_get("aggregate_id")?,
+        sequence: r.try_get("sequence")?,
+        event_type: r.try_get("event_type")?,
+        event_version: r.try_get("event_version")?,
+        payload: r.try_get("payload")?,
+        metadata: r.try_get("metadata")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+        recorded_at: r.try_get("recorded_at")?,
+    })
+}
+
+fn sqlite_event(r: &sqlx::sqlite::SqliteRow) -> Result<StoredEvent> {
+    let position: i64 = r.try_get("position")?;
+    let event_type: String = r.try_get("event_type")?;
+    let parse = |col: &str| -> Result<Value> {
+        let text: String = r.try_get(col)?;
+        serde_json::from_str(&text).map_err(|e| crate::Error::UnreadableEvent {
+            position,
+            event_type: event_type.clone(),
+            reason: format!("{col} is not JSON: {e}"),
+        })
+    };
+    Ok(StoredEvent {
+        position: Position { tx: 0, pos: position },
+        aggregate_type: r.try_get("aggregate_type")?,
+        aggregate_id: r.try_get("aggregate_id")?,
+        sequence: r.try_get("sequence")?,
+        event_version: r.try_get("event_version")?,
+        payload: parse("payload")?,
+        metadata: parse("metadata")?,
+        prev_hash: r.try_get("prev_hash")?,
+        hash: r.try_get("hash")?,
+        recorded_at: r.try_get("recorded_at")?,
+        event_type,
+    })
+}
+
+/// Up to `limit` events after `after`, in log order, inside the caller's transaction.
+pub async fn read_after(tx: &mut Tx, after: Position, limit: i64) -> Result<Vec<StoredEvent>> {
+    match tx {
+        Tx::Postgres(c) => {
+            let sql = format!(
+                "SELECT {PG_COLUMNS} FROM events \
+                 WHERE (transaction_id, position) > ($1::text::xid8, $2) \
+                   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+                 ORDER BY transaction_id, position LIMIT $3"
+            );
+            let rows =
+                sqlx::query(&sql).bind(after.tx.to_string()).bind(after.pos).bind(limit).fetch_all(&mut **c).await?;
+            rows.iter().map(pg_event).collect()
+        }
+        Tx::Sqlite(c) => {
+            let sql = format!("SELECT {SQLITE_COLUMNS} FROM events WHERE position > $1 ORDER BY position LIMIT $2");
+            let rows = sqlx::query(&sql).bind(after.pos).bind(limit).fetch_all(&mut **c).await?;
+            rows.iter().map(sqlite_event).collect()
+        }
+    }
+}
+
+/// Every event of one stream, in sequence order.
+pub async fn read_stream(db: &Db, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<StoredEvent>> {
+    match db {
+        Db::Postgres(p) => {
+            let sql = format!(
+                "SELECT {PG_COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
+            );
+            let rows = sqlx::query(&sql).bind(aggregate_type).bind(aggregate_id).fetch_all(p).await?;
+            rows.iter().map(pg_event).collect()
+        }
+        Db::Sqlite(p) => {
+            let sql = format!(
+                "SELECT {SQLITE_COLUMNS} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 ORDER BY sequence"
+            );
+            let rows = sqlx::query(&sql).bind(aggregate_type).bind(aggregate_id).fetch_all(p).await?;
+            rows.iter().map(sqlite_event).collect()
+        }
+    }
+}
+
+/// The position of the newest event a reader may see now (`START` when the log is empty).
+pub async fn visible_head(db: &Db) -> Result<Position> {
+    let p = match db {
+        Db::Postgres(p) => {
+            let row = sqlx::query(
+                "SELECT transaction_id::text::bigint AS tx, position FROM events \
+                 WHERE transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+                 ORDER BY transaction_id DESC, position DESC LIMIT 1",
+            )
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| Ok::<_, crate::Error>(Position { tx: r.try_get("tx")?, pos: r.try_get("position")? }))
+                .transpose()?
+        }
+        Db::Sqlite(p) => {
+            let row = sqlx::query("SELECT max(position) AS position FROM events").fetch_one(p).await?;
+            row.try_get::<Option<i64>, _>("position")?.map(|pos| Position { tx: 0, pos })
+        }
+    };
+    Ok(p.unwrap_or(Position::START))
+}
+
+/// Counts events (for status pages and tests).
+pub async fn count(db: &Db) -> Result<i64> {
+    let n: i64 = crate::on_db!(db, p => sqlx::query_scalar("SELECT count(*) FROM events").fetch_one(p).await?);
+    Ok(n)
+}
+
+/// Events in the log after `after`: the projection lag in events.
+pub async fn count_after(db: &Db, after: Position) -> Result<i64> {
+    let n: i64 = match db {
+        Db::Postgres(p) => {
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE (transaction_id, position) > ($1::text::xid8, $2)")
+                .bind(after.tx.to_string())
+                .bind(after.pos)
+                .fetch_one(p)
+                .await?
+        }
+        Db::Sqlite(p) => {
+            sqlx::query_scalar("SELECT count(*) FROM events WHERE position > $1").bind(after.pos).fetch_one(p).await?
+        }
+    };
+    Ok(n)
+}

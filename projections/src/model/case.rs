@@ -1,0 +1,318 @@
+//! The case document: everything the case-detail and case-list queries show, except
+//! identity in clear (only the sealed envelope, which the edge may open for an authorised
+//! reader, and which is dropped when the client's data is erased).
+
+use domain::case::CaseEvent;
+use domain::offense::OffenseRef;
+use domain::values::*;
+use domain::Sealed;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClientView {
+    pub gender: Gender,
+    pub age_at_identification: Option<u8>,
+    pub age_group: AgeGroup,
+    pub citizenship: Option<String>,
+    pub region: Option<Region>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ConsentView {
+    pub legal_aid: bool,
+    pub report_to_police: bool,
+    pub data_sharing: bool,
+}
+
+impl ConsentView {
+    fn set(&mut self, scope: ConsentScope, on: bool) {
+        match scope {
+            ConsentScope::LegalAid => self.legal_aid = on,
+            ConsentScope::ReportToPolice => self.report_to_police = on,
+            ConsentScope::DataSharing => self.data_sharing = on,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AssignmentView {
+    pub lawyer_id: String,
+    pub assigned_on: String,
+    pub accepted_on: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReferralView {
+    pub service: ProtectionService,
+    pub referred_on: String,
+    pub provider: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LegalActionView {
+    pub kind: LegalActionKind,
+    pub taken_on: String,
+    pub has_note: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegistrationView {
+    pub offense: OffenseRef,
+    pub registered_on: String,
+    pub registry_number: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReclassificationView {
+    pub from: OffenseRef,
+    pub to: OffenseRef,
+    pub decided_on: String,
+    pub decided_by: Authority,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutcomeView {
+    pub outcome: InvestigationOutcome,
+    pub decided_on: String,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VerdictView {
+    pub outcome: VerdictOutcome,
+    pub offense: Option<OffenseRef>,
+    pub decided_on: String,
+    pub sentence_months: Option<u16>,
+    pub compensation_awarded: Option<bool>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReportView {
+    pub id: String,
+    pub filed_on: String,
+    pub police_unit: String,
+    pub reference_number: Option<String>,
+    pub lawyer_id: String,
+    pub registration: Option<RegistrationView>,
+    pub current: Option<OffenseRef>,
+    pub refused: Option<(String, String)>,
+    pub reclassifications: Vec<ReclassificationView>,
+    pub outcomes: Vec<OutcomeView>,
+    pub verdict: Option<VerdictView>,
+}
+
+impl ReportView {
+    pub fn investigation_outcome(&self) -> Option<InvestigationOutcome> {
+        self.outcomes.last().map(|o| o.outcome)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CaseView {
+    pub id: String,
+    /// Order of opening in the log: the case list's stable sort key and cursor.
+    pub opened_seq: i64,
+    pub organization_id: String,
+    pub identified_on: String,
+    pub referral_source: ReferralSource,
+    pub exploitation_types: Vec<ExploitationType>,
+    pub country_of_exploitation: Option<String>,
+    pub client: ClientView,
+    pub identity: Option<Sealed>,
+    pub erased: bool,
+    pub consent: ConsentView,
+    pub referrals: Vec<ReferralView>,
+    pub assignment: Option<AssignmentView>,
+    pub legal_actions: Vec<LegalActionView>,
+    pub reports: Vec<ReportView>,
+    pub closed: Option<(String, String)>,
+    /// The stream sequence of the last event applied.
+    pub version: i64,
+}
+
+impl CaseView {
+    /// The case as its first event creates it; `None` for any other event.
+    pub fn open(event: &CaseEvent, opened_seq: i64) -> Option<CaseView> {
+        let CaseEvent::IntakeOpened {
+            case_id,
+            organization_id,
+            identified_on,
+            referral_source,
+            exploitation_types,
+            country_of_exploitation,
+            client,
+            identity,
+        } = event
+        else {
+            return None;
+        };
+        Some(CaseView {
+            id: case_id.to_string(),
+            opened_seq,
+            organization_id: organization_id.to_string(),
+            identified_on: identified_on.to_string(),
+            referral_source: *referral_source,
+            exploitation_types: exploitation_types.clone(),
+            country_of_exploitation: country_of_exploitation.as_ref().map(|c| c.as_str().to_string()),
+            client: ClientView {
+                gender: client.gender,
+                age_at_identification: client.age_at_identification,
+                age_group: AgeGroup::from_age(client.age_at_identification),
+                citizenship: client.citizenship.as_ref().map(|c| c.as_str().to_string()),
+                region: client.region,
+            },
+            identity: Some(identity.clone()),
+            erased: false,
+            consent: ConsentView::default(),
+            referrals: vec![],
+            assignment: None,
+            legal_actions: vec![],
+            reports: vec![],
+            closed: None,
+            version: 1,
+        })
+    }
+
+    fn report_mut(&mut self, id: &uuid::Uuid) -> Option<&mut ReportView> {
+        let id = id.to_string();
+        self.reports.iter_mut().find(|r| r.id == id)
+    }
+
+    /// Folds one event into the document.
+    pub fn apply(&mut self, event: &CaseEvent, sequence: i64) {
+        use CaseEvent as E;
+        self.version = sequence;
+        match event {
+            E::IntakeOpened { .. } => {}
+            E::IdentityUpdated { identity } => {
+                if !self.erased {
+                    self.identity = Some(identity.clone());
+                }
+            }
+            E::ConsentGiven { scopes, .. } => scopes.iter().for_each(|s| self.consent.set(*s, true)),
+            E::ConsentWithdrawn { scopes, .. } => scopes.iter().for_each(|s| self.consent.set(*s, false)),
+            E::ReferredToService { service, referred_on, provider } => self.referrals.push(ReferralView {
+                service: *service,
+                referred_on: referred_on.to_string(),
+                provider: provider.as_ref().map(|p| p.to_string()),
+            }),
+            E::LawyerAssigned { lawyer_id, assigned_on, .. } => {
+                self.assignment = Some(AssignmentView {
+                    lawyer_id: lawyer_id.to_string(),
+                    assigned_on: assigned_on.to_string(),
+                    accepted_on: None,
+                })
+            }
+            E::AssignmentAccepted { accepted_on, .. } => {
+                if let Some(a) = self.assignment.as_mut() {
+                    a.accepted_on = Some(accepted_on.to_string());
+                }
+            }
+            E::AssignmentDeclined { .. } => self.assignment = None,
+            E::LegalActionRecorded { kind, taken_on, note } => self.legal_actions.push(LegalActionView {
+                kind: *kind,
+                taken_on: taken_on.to_string(),
+                has_note: note.is_some(),
+            }),
+            E::PoliceReportFiled { report_id, filed_on, police_unit, reference_number, lawyer_id } => {
+                self.reports.push(ReportView {
+                    id: report_id.to_string(),
+                    filed_on: filed_on.to_string(),
+                    police_unit: police_unit.to_string(),
+                    reference_number: reference_number.as_ref().map(|r| r.to_string()),
+                    lawyer_id: lawyer_id.to_string(),
+                    registration: None,
+                    current: None,
+                    refused: None,
+                    reclassifications: vec![],
+                    outcomes: vec![],
+                    verdict: None,
+                })
+            }
+            E::OffenseRegistered { report_id, offense, registered_on, registry_number } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.registration = Some(RegistrationView {
+                        offense: offense.clone(),
+                        registered_on: registered_on.to_string(),
+                        registry_number: registry_number.as_ref().map(|n| n.to_string()),
+                    });
+                    r.current = Some(offense.clone());
+                }
+            }
+            E::RegistrationRefused { report_id, decided_on, reason } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.refused = Some((decided_on.to_string(), reason.to_string()));
+                }
+            }
+            E::OffenseReclassified { report_id, from, to, decided_on, decided_by, reason } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.current = Some(to.clone());
+                    r.reclassifications.push(ReclassificationView {
+                        from: from.clone(),
+                        to: to.clone(),
+                        decided_on: decided_on.to_string(),
+                        decided_by: *decided_by,
+                        reason: reason.to_string(),
+                    });
+                }
+            }
+            E::InvestigationOutcomeRecorded { report_id, outcome, decided_on, note } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.outcomes.push(OutcomeView {
+                        outcome: *outcome,
+                        decided_on: decided_on.to_string(),
+                        note: note.as_ref().map(|n| n.to_string()),
+                    });
+                }
+            }
+            E::VerdictRecorded { report_id, outcome, offense, decided_on, sentence_months, compensation_awarded } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.verdict = Some(VerdictView {
+                        outcome: *outcome,
+                        offense: offense.clone(),
+                        decided_on: decided_on.to_string(),
+                        sentence_months: *sentence_months,
+                        compensation_awarded: *compensation_awarded,
+                    });
+                }
+            }
+            E::CaseClosed { reason, closed_on } => self.closed = Some((closed_on.to_string(), reason.to_string())),
+            E::CaseReopened { .. } => self.closed = None,
+            E::ClientDataErased { .. } => {
+                self.erased = true;
+                self.identity = None;
+            }
+        }
+    }
+
+    /// Where the case stands, as one word for lists and filters.
+    pub fn status(&self) -> &'static str {
+        if self.closed.is_some() {
+            return "CLOSED";
+        }
+        match &self.assignment {
+            None if self.consent.legal_aid => "AWAITING_LAWYER",
+            None => "INTAKE",
+            Some(a) if a.accepted_on.is_none() => "LAWYER_ASSIGNED",
+            Some(_) if self.reports.is_empty() => "REPRESENTED",
+            Some(_) => {
+                let in_court = self.reports.iter().any(|r| {
+                    r.verdict.is_none() && r.investigation_outcome() == Some(InvestigationOutcome::SentToCourt)
+                });
+                let decided = self.reports.iter().any(|r| r.verdict.is_some());
+                if in_court {
+                    "IN_COURT"
+                } else if decided {
+                    "DECIDED"
+                } else {
+                    "REPORTED"
+                }
+            }
+        }
+    }
+
+    /// Every status a case can have, for documentation and filter validation.
+    pub const STATUSES: &'static [&'static str] =
+        &["INTAKE", "AWAITING_LAWYER", "LAWYER_ASSIGNED", "REPRESENTED", "REPORTED", "IN_COURT", "DECIDED", "CLOSED"];
+}

@@ -1,0 +1,400 @@
+//! Read-model persistence: the writes the projector makes inside its transaction, and the
+//! queries the API answers from. Same SQL on both backends (see [`crate::db`]).
+
+use crate::db::{Db, Tx};
+use crate::log::Position;
+use crate::model::{AccountView, CaseView, LawyerView, TokenView};
+use crate::{on_db, on_tx, Error, Result};
+use domain::offense::OffenseEntry;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+
+/// The projector's checkpoint row name.
+pub const MAIN: &str = "main";
+
+/// Every read-model table, in the order a rebuild empties them.
+pub const TABLES: &[&str] = &[
+    "rm_case",
+    "rm_case_exploitation",
+    "rm_report",
+    "rm_lawyer",
+    "rm_organization",
+    "rm_account",
+    "rm_token",
+    "rm_offense",
+    "rm_checkpoint",
+];
+
+fn decode<T: DeserializeOwned>(table: &'static str, id: &str, doc: &str) -> Result<T> {
+    serde_json::from_str(doc).map_err(|e| Error::CorruptRow { table, id: id.to_string(), reason: e.to_string() })
+}
+
+fn encode<T: Serialize>(v: &T) -> String {
+    // Serialising our own plain structs cannot fail (no maps with non-string keys).
+    serde_json::to_string(v).unwrap_or_default()
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// A bind value for dynamically built queries.
+#[derive(Debug, Clone)]
+pub enum Arg {
+    Text(String),
+    Int(i64),
+}
+
+// ---------------------------------------------------------------- projector writes
+
+pub async fn checkpoint(tx: &mut Tx, name: &str) -> Result<Option<Position>> {
+    let row = on_tx!(tx, c => sqlx::query("SELECT tx, position FROM rm_checkpoint WHERE name = $1")
+        .bind(name)
+        .fetch_optional(&mut **c)
+        .await?
+        .map(|r| Ok::<_, sqlx::Error>(Position { tx: r.try_get("tx")?, pos: r.try_get("position")? }))
+        .transpose()?);
+    Ok(row)
+}
+
+/// Moves the checkpoint from `from` to `to`; false when another projector moved it first.
+pub async fn advance_checkpoint(tx: &mut Tx, name: &str, from: Option<Position>, to: Position) -> Result<bool> {
+    let n = match from {
+        None => on_tx!(tx, c => sqlx::query(
+            "INSERT INTO rm_checkpoint (name, tx, position, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
+            .bind(name).bind(to.tx).bind(to.pos).bind(now())
+            .execute(&mut **c).await?.rows_affected()),
+        Some(f) => on_tx!(tx, c => sqlx::query(
+            "UPDATE rm_checkpoint SET tx = $2, position = $3, updated_at = $4 WHERE name = $1 AND tx = $5 AND position = $6")
+            .bind(name).bind(to.tx).bind(to.pos).bind(now()).bind(f.tx).bind(f.pos)
+            .execute(&mut **c).await?.rows_affected()),
+    };
+    Ok(n == 1)
+}
+
+/// Empties every read model (inside the rebuild transaction).
+pub async fn truncate(tx: &mut Tx) -> Result<()> {
+    for t in TABLES {
+        let sql = format!("DELETE FROM {t}");
+        on_tx!(tx, c => sqlx::query(&sql).execute(&mut **c).await?.rows_affected());
+    }
+    Ok(())
+}
+
+pub async fn load_case(tx: &mut Tx, id: &str) -> Result<Option<CaseView>> {
+    let doc: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM rm_case WHERE id = $1")
+        .bind(id).fetch_optional(&mut **c).await?);
+    doc.map(|d| decode("rm_case", id, &d)).transpose()
+}
+
+pub async fn save_case(tx: &mut Tx, v: &CaseView) -> Result<()> {
+    let doc = encode(v);
+    let lawyer = v.assignment.as_ref().map(|a| a.lawyer_id.clone());
+    let region = v.client.region.map(|r| r.as_str());
+    on_tx!(tx, c => {
+        sqlx::query(
+            "INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, \
+             erased = excluded.erased, doc = excluded.doc")
+            .bind(&v.id).bind(&v.organization_id).bind(lawyer).bind(v.status()).bind(region)
+            .bind(v.client.gender.as_str()).bind(&v.identified_on).bind(v.opened_seq).bind(v.erased as i32).bind(doc)
+            .execute(&mut **c).await?;
+        sqlx::query("DELETE FROM rm_case_exploitation WHERE case_id = $1").bind(&v.id).execute(&mut **c).await?;
+        for t in &v.exploitation_types {
+            sqlx::query("INSERT INTO rm_case_exploitation (case_id, exploitation_type) VALUES ($1, $2)")
+                .bind(&v.id).bind(t.as_str()).execute(&mut **c).await?;
+        }
+        sqlx::query("DELETE FROM rm_report WHERE case_id = $1").bind(&v.id).execute(&mut **c).await?;
+        for r in &v.reports {
+            let initial = r.registration.as_ref().map(|x| &x.offense);
+            sqlx::query(
+                "INSERT INTO rm_report (report_id, case_id, filed_on, initial_code, initial_category, current_code, current_category, refused) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
+                .bind(&r.id).bind(&v.id).bind(&r.filed_on)
+                .bind(initial.map(|o| o.code.clone())).bind(initial.map(|o| o.category.as_str()))
+                .bind(r.current.as_ref().map(|o| o.code.clone())).bind(r.current.as_ref().map(|o| o.category.as_str()))
+                .bind(r.refused.is_some() as i32)
+                .execute(&mut **c).await?;
+        }
+    });
+    Ok(())
+}
+
+pub async fn load_lawyer(tx: &mut Tx, id: &str) -> Result<Option<LawyerView>> {
+    let doc: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM rm_lawyer WHERE id = $1")
+        .bind(id).fetch_optional(&mut **c).await?);
+    doc.map(|d| decode("rm_lawyer", id, &d)).transpose()
+}
+
+pub async fn save_lawyer(tx: &mut Tx, v: &LawyerView) -> Result<()> {
+    let doc = encode(v);
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO rm_lawyer (id, full_name, gender, status, region, active, trained, registered_seq, doc) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         ON CONFLICT (id) DO UPDATE SET active = excluded.active, trained = excluded.trained, doc = excluded.doc")
+        .bind(&v.id).bind(&v.full_name).bind(v.gender.as_str()).bind(v.status.as_str()).bind(v.region.as_str())
+        .bind(v.active as i32).bind(!v.trainings.is_empty() as i32).bind(v.registered_seq).bind(doc)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn upsert_organization(tx: &mut Tx, id: &str, name: &str, kind: Option<&str>, seq: i64) -> Result<()> {
+    match kind {
+        Some(kind) => on_tx!(tx, c => sqlx::query(
+            "INSERT INTO rm_organization (id, name, kind, registered_seq) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind")
+            .bind(id).bind(name).bind(kind).bind(seq).execute(&mut **c).await?.rows_affected()),
+        None => on_tx!(tx, c => sqlx::query("UPDATE rm_organization SET name = $2 WHERE id = $1")
+            .bind(id).bind(name).execute(&mut **c).await?.rows_affected()),
+    };
+    Ok(())
+}
+
+pub async fn insert_account(tx: &mut Tx, a: &AccountView) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO rm_account (id, name, role, organization_id, lawyer_id, disabled, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
+        .bind(&a.id).bind(&a.name).bind(&a.role).bind(&a.organization_id).bind(&a.lawyer_id)
+        .bind(a.disabled as i32).bind(&a.created_at).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn disable_account(tx: &mut Tx, id: &str) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_account SET disabled = 1 WHERE id = $1").bind(id).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn insert_token(tx: &mut Tx, token_hash: &str, t: &TokenView) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO rm_token (token_hash, token_id, account_id, issued_at, expires_at, revoked) \
+         VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (token_hash) DO NOTHING")
+        .bind(token_hash).bind(&t.token_id).bind(&t.account_id).bind(&t.issued_at).bind(&t.expires_at)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn revoke_token(tx: &mut Tx, token_id: &str) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_token SET revoked = 1 WHERE token_id = $1").bind(token_id).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn upsert_offense(tx: &mut Tx, o: &OffenseEntry) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO rm_offense (code, edition, article, title_en, title_ru, title_ky, category, source, retired) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) \
+         ON CONFLICT (code) DO UPDATE SET edition = excluded.edition, article = excluded.article, \
+         title_en = excluded.title_en, title_ru = excluded.title_ru, title_ky = excluded.title_ky, \
+         category = excluded.category, source = excluded.source")
+        .bind(&o.code).bind(&o.edition).bind(&o.article).bind(&o.title.en).bind(&o.title.ru).bind(&o.title.ky)
+        .bind(o.category.as_str()).bind(&o.source).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn retire_offense(tx: &mut Tx, code: &str) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_offense SET retired = 1 WHERE code = $1").bind(code).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+// ---------------------------------------------------------------- queries
+
+/// The checkpoint as any reader sees it (followers publish this).
+pub async fn read_checkpoint(db: &Db) -> Result<Position> {
+    let row = on_db!(db, p => sqlx::query("SELECT tx, position FROM rm_checkpoint WHERE name = $1")
+        .bind(MAIN).fetch_optional(p).await?
+        .map(|r| Ok::<_, sqlx::Error>(Position { tx: r.try_get("tx")?, pos: r.try_get("position")? }))
+        .transpose()?);
+    Ok(row.unwrap_or(Position::START))
+}
+
+pub async fn case_by_id(db: &Db, id: &str) -> Result<Option<CaseView>> {
+    let doc: Option<String> =
+        on_db!(db, p => sqlx::query_scalar("SELECT doc FROM rm_case WHERE id = $1").bind(id).fetch_optional(p).await?);
+    doc.map(|d| decode("rm_case", id, &d)).transpose()
+}
+
+/// Filters of the case list. Every field narrows; `None` means any.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct CaseFilter {
+    pub status: Option<String>,
+    pub organization_id: Option<String>,
+    pub lawyer_id: Option<String>,
+    pub region: Option<String>,
+    pub exploitation_type: Option<String>,
+    pub offense_category: Option<String>,
+    pub identified_from: Option<String>,
+    pub identified_to: Option<String>,
+}
+
+/// A page of cases in opening order, after the cursor `after` (an `opened_seq`).
+pub struct CasePage {
+    pub cases: Vec<CaseView>,
+    pub has_next: bool,
+    pub total: i64,
+}
+
+fn case_where(f: &CaseFilter, args: &mut Vec<Arg>) -> String {
+    let mut clauses: Vec<String> = vec!["1 = 1".into()];
+    let mut push = |clause: &str, v: &str, args: &mut Vec<Arg>| {
+        args.push(Arg::Text(v.to_string()));
+        clauses.push(clause.replace('?', &format!("${}", args.len())));
+    };
+    if let Some(v) = &f.status {
+        push("status = ?", v, args);
+    }
+    if let Some(v) = &f.organization_id {
+        push("organization_id = ?", v, args);
+    }
+    if let Some(v) = &f.lawyer_id {
+        push("lawyer_id = ?", v, args);
+    }
+    if let Some(v) = &f.region {
+        push("region = ?", v, args);
+    }
+    if let Some(v) = &f.exploitation_type {
+        push("id IN (SELECT case_id FROM rm_case_exploitation WHERE exploitation_type = ?)", v, args);
+    }
+    if let Some(v) = &f.offense_category {
+        push("id IN (SELECT case_id FROM rm_report WHERE current_category = ?)", v, args);
+    }
+    if let Some(v) = &f.identified_from {
+        push("identified_on >= ?", v, args);
+    }
+    if let Some(v) = &f.identified_to {
+        push("identified_on <= ?", v, args);
+    }
+    clauses.join(" AND ")
+}
+
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        q
+    }};
+}
+
+pub async fn list_cases(db: &Db, filter: &CaseFilter, first: i64, after: Option<i64>) -> Result<CasePage> {
+    let mut args = Vec::new();
+    let wh = case_where(filter, &mut args);
+    let count_sql = format!("SELECT count(*) FROM rm_case WHERE {wh}");
+    let total: i64 = on_db!(db, p => bind_all!(sqlx::query_scalar(&count_sql), &args).fetch_one(p).await?);
+    let mut page_args = args.clone();
+    page_args.push(Arg::Int(after.unwrap_or(i64::MIN)));
+    page_args.push(Arg::Int(first + 1));
+    let n = page_args.len();
+    let sql =
+        format!("SELECT id, doc FROM rm_case WHERE {wh} AND opened_seq > ${} ORDER BY opened_seq LIMIT ${}", n - 1, n);
+    let rows: Vec<(String, String)> = on_db!(db, p => bind_all!(sqlx::query_as(&sql), &page_args).fetch_all(p).await?);
+    let has_next = rows.len() as i64 > first;
+    let cases = rows
+        .iter()
+        .take(first as usize)
+        .map(|(id, doc)| decode("rm_case", id, doc))
+        .collect::<Result<Vec<CaseView>>>()?;
+    Ok(CasePage { cases, has_next, total })
+}
+
+pub async fn lawyer_by_id(db: &Db, id: &str) -> Result<Option<LawyerView>> {
+    let doc: Option<String> = on_db!(db, p => sqlx::query_scalar("SELECT doc FROM rm_lawyer WHERE id = $1").bind(id).fetch_optional(p).await?);
+    doc.map(|d| decode("rm_lawyer", id, &d)).transpose()
+}
+
+pub async fn list_lawyers(db: &Db) -> Result<Vec<LawyerView>> {
+    let rows: Vec<(String, String)> =
+        on_db!(db, p => sqlx::query_as("SELECT id, doc FROM rm_lawyer ORDER BY registered_seq").fetch_all(p).await?);
+    rows.iter().map(|(id, d)| decode("rm_lawyer", id, d)).collect()
+}
+
+/// Open cases a lawyer is assigned to.
+pub async fn active_caseload(db: &Db, lawyer_id: &str) -> Result<i64> {
+    let n: i64 = on_db!(db, p => sqlx::query_scalar("SELECT count(*) FROM rm_case WHERE lawyer_id = $1 AND status <> 'CLOSED'")
+        .bind(lawyer_id).fetch_one(p).await?);
+    Ok(n)
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct OrganizationRow {
+    pub id: String,
+    pub name: String,
+    pub kind: String,
+}
+
+pub async fn organization_by_id(db: &Db, id: &str) -> Result<Option<OrganizationRow>> {
+    Ok(
+        on_db!(db, p => sqlx::query_as("SELECT id, name, kind FROM rm_organization WHERE id = $1").bind(id).fetch_optional(p).await?),
+    )
+}
+
+pub async fn list_organizations(db: &Db) -> Result<Vec<OrganizationRow>> {
+    Ok(
+        on_db!(db, p => sqlx::query_as("SELECT id, name, kind FROM rm_organization ORDER BY registered_seq").fetch_all(p).await?),
+    )
+}
+
+type AccountRow = (String, String, String, Option<String>, Option<String>, i32, String);
+
+pub async fn account_by_id(db: &Db, id: &str) -> Result<Option<AccountView>> {
+    let row: Option<AccountRow> = on_db!(db, p => sqlx::query_as(
+        "SELECT id, name, role, organization_id, lawyer_id, disabled, created_at FROM rm_account WHERE id = $1")
+        .bind(id).fetch_optional(p).await?);
+    Ok(row.map(|(id, name, role, organization_id, lawyer_id, disabled, created_at)| AccountView {
+        id,
+        name,
+        role,
+        organization_id,
+        lawyer_id,
+        disabled: disabled != 0,
+        created_at,
+    }))
+}
+
+pub async fn token_by_hash(db: &Db, hash: &str) -> Result<Option<TokenView>> {
+    let row: Option<(String, String, String, Option<String>, i32)> = on_db!(db, p => sqlx::query_as(
+        "SELECT token_id, account_id, issued_at, expires_at, revoked FROM rm_token WHERE token_hash = $1")
+        .bind(hash).fetch_optional(p).await?);
+    Ok(row.map(|(token_id, account_id, issued_at, expires_at, revoked)| TokenView {
+        token_id,
+        account_id,
+        issued_at,
+        expires_at,
+        revoked: revoked != 0,
+    }))
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+pub struct OffenseRow {
+    pub code: String,
+    pub edition: String,
+    pub article: String,
+    pub title_en: String,
+    pub title_ru: Option<String>,
+    pub title_ky: Option<String>,
+    pub category: String,
+    pub source: Option<String>,
+    pub retired: i32,
+}
+
+const OFFENSE_COLUMNS: &str = "code, edition, article, title_en, title_ru, title_ky, category, source, retired";
+
+pub async fn offenses(db: &Db) -> Result<Vec<OffenseRow>> {
+    let sql = format!("SELECT {OFFENSE_COLUMNS} FROM rm_offense ORDER BY edition, code");
+    Ok(on_db!(db, p => sqlx::query_as(&sql).fetch_all(p).await?))
+}
+
+pub async fn offense_by_code(db: &Db, code: &str) -> Result<Option<OffenseRow>> {
+    let sql = format!("SELECT {OFFENSE_COLUMNS} FROM rm_offense WHERE code = $1");
+    Ok(on_db!(db, p => sqlx::query_as(&sql).bind(code).fetch_optional(p).await?))
+}
+
+/// The account a token belongs to.
+pub async fn token_account(db: &Db, token_id: &str) -> Result<Option<String>> {
+    Ok(on_db!(db, p => sqlx::query_scalar("SELECT account_id FROM rm_token WHERE token_id = $1")
+        .bind(token_id).fetch_optional(p).await?))
+}
