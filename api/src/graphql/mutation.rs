@@ -10,7 +10,7 @@ use crate::app::{App, CommandMeta};
 use crate::authz::Op;
 use crate::crypto;
 use crate::error::ApiError;
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, InputObject, MergedObject, Object, ID};
 use domain::account::AccountError;
 use domain::case::{self as dc, Acting, CaseCommand, CaseError};
 use domain::lawyer::{LawyerActing, LawyerCommand, LawyerError, RegisterLawyer};
@@ -375,10 +375,12 @@ async fn lawyer_command(ctx: &Context<'_>, lawyer_id: &ID, command: LawyerComman
     lawyer(ctx, &id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no lawyer {id}")))
 }
 
-pub struct MutationRoot;
+/// Mutations on cases, the lawyer network, accounts and the catalogue.
+#[derive(Default)]
+pub struct CoreMutation;
 
 #[Object]
-impl MutationRoot {
+impl CoreMutation {
     // ------------------------------------------------------------ administration
 
     async fn register_organization(&self, ctx: &Context<'_>, input: RegisterOrganizationInput) -> Res<Organization> {
@@ -826,3 +828,7 @@ impl MutationRoot {
         run_case(ctx, &input.case_id, Op::ReopenCase, || Ok(CaseCommand::ReopenCase { reason })).await
     }
 }
+
+// The mutation root: each part lives in its own module.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(CoreMutation);

@@ -4,7 +4,7 @@ use super::scalars::Date;
 use super::{allow, app, case_for, parse_id, principal};
 use crate::authz::Op;
 use crate::error::ApiError;
-use async_graphql::{Context, InputObject, Object, ID};
+use async_graphql::{Context, InputObject, MergedObject, Object, ID};
 use domain::values::Role as DRole;
 use projections::store::{self, CaseFilter as StoreFilter};
 
@@ -26,10 +26,12 @@ pub struct CaseFilter {
     pub identified_to: Option<Date>,
 }
 
-pub struct QueryRoot;
+/// Queries about cases, lawyers, organisations and the catalogue.
+#[derive(Default)]
+pub struct CoreQuery;
 
 #[Object]
-impl QueryRoot {
+impl CoreQuery {
     /// The caller's account, with its role and scope.
     async fn me(&self, ctx: &Context<'_>) -> Res<Account> {
         allow(ctx, Op::Me)?;
@@ -144,3 +146,7 @@ impl QueryRoot {
         store::offenses(&app(ctx)?.db).await?.into_iter().map(Offense::from_row).collect()
     }
 }
+
+// The query root: each part lives in its own module.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(CoreQuery);
