@@ -64,6 +64,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// How long a mutation waits for its own events to be projected.
     pub read_your_writes_timeout: Duration,
+    /// Bulk loads (the demo seed) project once at the end instead of after each command.
+    pub defer_projection: std::sync::atomic::AtomicBool,
 }
 
 impl App {
@@ -92,6 +94,7 @@ impl App {
             metrics: Metrics::default(),
             clock,
             read_your_writes_timeout: Duration::from_secs(5),
+            defer_projection: std::sync::atomic::AtomicBool::new(false),
         });
         app.import_catalogue().await?;
         Ok(app)
@@ -145,6 +148,9 @@ impl App {
 
     /// Waits (bounded) until the projector has applied `position`.
     pub async fn settle(&self, position: Position) {
+        if self.defer_projection.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         if !self.projector.is_running() {
             // No projector loop (a CLI command): project inline.
             if let Err(e) = self.projector.catch_up().await {

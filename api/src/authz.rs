@@ -18,6 +18,8 @@ pub enum Op {
     ListLawyers,
     ListOrganizations,
     ListOffenses,
+    /// `outcomeStats`, `networkStats`.
+    ReadStatistics,
     /// `Case.identity`: decrypting a client's identity.
     ReadIdentity,
     // mutations: administration
@@ -51,6 +53,7 @@ impl Op {
         Op::ListLawyers,
         Op::ListOrganizations,
         Op::ListOffenses,
+        Op::ReadStatistics,
         Op::ReadIdentity,
         Op::RegisterOrganization,
         Op::CreateAccessToken,
@@ -120,6 +123,8 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         Op::ListOrganizations => matches!(p.role, Admin | Coordinator | Auditor | IntakeWorker),
         Op::ReadLawyer => true,
         Op::ListLawyers => matches!(p.role, Admin | Coordinator | Auditor),
+        // Aggregates only, but small cells can point at a person: oversight roles only.
+        Op::ReadStatistics => matches!(p.role, Admin | Coordinator | Auditor),
         Op::ReadCase => match p.role {
             Admin | Coordinator | Auditor => true,
             IntakeWorker | Lawyer => in_scope,

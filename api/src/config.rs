@@ -96,6 +96,48 @@ pub enum Command {
     Projections(ProjectionsCommand),
     /// Prints the GraphQL schema (SDL).
     Schema,
+    /// Demonstration data.
+    #[command(subcommand)]
+    Demo(DemoCommand),
+    /// Exports for publication.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DemoCommand {
+    /// Loads a deterministic, fictitious data set shaped like the UNODC project report
+    /// (2016–2021). Does nothing when it is already there.
+    Seed(StoreArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// Writes `outcomeStats` as CSV, with small-cell suppression.
+    Stats(ExportStatsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportStatsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Dimensions to group by, comma-separated (e.g. YEAR,REGION); the StatsDimension names.
+    #[arg(long, value_delimiter = ',')]
+    pub group_by: Vec<String>,
+    /// Counts from 1 to K-1 are shown as `<K`, with complementary suppression so that no
+    /// suppressed cell can be recomputed from the published total. 0 disables suppression
+    /// (for internal use only, never for publication).
+    #[arg(long, default_value_t = 5)]
+    pub suppress_below: i64,
+    /// Only counts dated on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only counts dated on or before this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,7 +1,7 @@
 //! `probono`: the Pro Bono Ledger server and its administration commands.
 
 use api::app::{App, CommandMeta};
-use api::config::{Cli, Command, LogFormat, ProjectionsCommand, TokenCommand};
+use api::config::{Cli, Command, DemoCommand, ExportCommand, LogFormat, ProjectionsCommand, TokenCommand};
 use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -54,6 +54,53 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             let started = std::time::Instant::now();
             let n = projections::projector::rebuild(&app.db).await?;
             eprintln!("rebuilt read models from {n} events in {:.2?}", started.elapsed());
+        }
+        Command::Demo(DemoCommand::Seed(store)) => {
+            let clock = std::sync::Arc::new(domain::ManualClock::new(chrono::Utc::now().date_naive()));
+            let app = App::open_with_clock(&store, clock.clone()).await?;
+            app.projector.catch_up().await?;
+            let started = std::time::Instant::now();
+            let s = api::demo::seed(&app, &clock).await.map_err(|e| e.message())?;
+            if s.already_present {
+                eprintln!("demo data already present; nothing to do");
+            } else {
+                eprintln!(
+                    "seeded {} organisations, {} lawyers, {} cases, {} police reports in {:.1?}",
+                    s.organizations,
+                    s.lawyers,
+                    s.cases,
+                    s.police_reports,
+                    started.elapsed()
+                );
+            }
+        }
+        Command::Export(ExportCommand::Stats(args)) => {
+            use async_graphql::{InputType, Value};
+            let app = App::open(&args.store).await?;
+            app.projector.catch_up().await?;
+            let mut dims = vec![];
+            for name in &args.group_by {
+                let d = api::graphql::stats::StatsDimension::parse(Some(Value::Enum(async_graphql::Name::new(
+                    name.trim().to_ascii_uppercase(),
+                ))))
+                .map_err(|_| format!("unknown dimension {name:?}"))?;
+                dims.push(d);
+            }
+            let date = |s: &Option<String>| {
+                s.as_deref()
+                    .map(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").map(|d| d.to_string()))
+                    .transpose()
+                    .map_err(|_| "dates are YYYY-MM-DD".to_string())
+            };
+            let filter =
+                projections::stats::StatsFilter { from: date(&args.from)?, to: date(&args.to)?, ..Default::default() };
+            let stats = api::graphql::stats::outcome_stats(&app.db, &filter, &dims).await.map_err(|e| e.message())?;
+            let names: Vec<String> = args.group_by.iter().map(|n| n.trim().to_ascii_uppercase()).collect();
+            let csv = api::export::to_csv(&stats, &names, args.suppress_below).map_err(|e| e.message())?;
+            match &args.out {
+                Some(path) => std::fs::write(path, csv)?,
+                None => print!("{csv}"),
+            }
         }
     }
     Ok(ExitCode::SUCCESS)

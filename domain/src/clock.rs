@@ -25,3 +25,26 @@ impl Clock for FixedClock {
         self.0
     }
 }
+
+/// A clock an operator moves by hand: for back-dated data entry, such as the demo data set
+/// that replays six years of cases.
+#[derive(Debug)]
+pub struct ManualClock(std::sync::Mutex<NaiveDate>);
+
+impl ManualClock {
+    pub fn new(day: NaiveDate) -> Self {
+        ManualClock(std::sync::Mutex::new(day))
+    }
+
+    pub fn set(&self, day: NaiveDate) {
+        if let Ok(mut d) = self.0.lock() {
+            *d = day;
+        }
+    }
+}
+
+impl Clock for ManualClock {
+    fn today(&self) -> NaiveDate {
+        self.0.lock().map(|d| *d).unwrap_or(NaiveDate::MIN)
+    }
+}

@@ -14,7 +14,7 @@ pub mod sealed;
 pub mod values;
 
 pub use actor::Actor;
-pub use clock::{Clock, FixedClock, SystemClock};
+pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use sealed::Sealed;
 
 /// The version every event type is written with today. An upcaster keys on

@@ -8,6 +8,7 @@ pub mod error;
 pub mod log;
 pub mod model;
 pub mod projector;
+pub mod stats;
 pub mod store;
 
 pub use db::{Backend, Db, Tx};

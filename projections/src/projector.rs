@@ -69,10 +69,20 @@ impl Batch {
         match ev.aggregate_type.as_str() {
             "Case" => {
                 let e: CaseEvent = decode(ev)?;
+                // The statistics count by the assigned lawyer's status: look it up once.
+                let lawyer_status = match &e {
+                    CaseEvent::LawyerAssigned { lawyer_id, .. } => {
+                        self.lawyer(tx, &lawyer_id.to_string()).await?.map(|l| l.status)
+                    }
+                    _ => None,
+                };
                 if let Some(v) = CaseView::open(&e, ev.position.pos) {
                     self.cases.insert(id.to_string(), v);
                 } else if let Some(v) = self.case(tx, id).await? {
                     v.apply(&e, ev.sequence);
+                    if lawyer_status.is_some() {
+                        v.lawyer_status = lawyer_status;
+                    }
                 } else {
                     tracing::warn!(position = ev.position.pos, "case event for a case with no intake; skipped");
                     return Ok(());
@@ -342,6 +352,9 @@ impl Projector {
                 }
             }
         }
+        // Closing the connection releases the advisory lock: another instance takes over.
+        *self.leader.lock().await = None;
+        self.update_status(|s| s.leader = false);
     }
 
     pub fn stop(&self) {

@@ -18,6 +18,7 @@ pub const TABLES: &[&str] = &[
     "rm_case",
     "rm_case_exploitation",
     "rm_report",
+    "rm_fact",
     "rm_lawyer",
     "rm_organization",
     "rm_account",
@@ -116,6 +117,17 @@ pub async fn save_case(tx: &mut Tx, v: &CaseView) -> Result<()> {
                 .bind(initial.map(|o| o.code.clone())).bind(initial.map(|o| o.category.as_str()))
                 .bind(r.current.as_ref().map(|o| o.code.clone())).bind(r.current.as_ref().map(|o| o.category.as_str()))
                 .bind(r.refused.is_some() as i32)
+                .execute(&mut **c).await?;
+        }
+        sqlx::query("DELETE FROM rm_fact WHERE case_id = $1").bind(&v.id).execute(&mut **c).await?;
+        for f in crate::model::facts::facts(v) {
+            sqlx::query(
+                "INSERT INTO rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
+                 organization_id, lawyer_id, lawyer_status, offense_category, offense_code, authority) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+                .bind(&f.case_id).bind(&f.report_id).bind(f.kind.as_str()).bind(&f.on).bind(f.year())
+                .bind(f.gender).bind(f.age_group).bind(f.region).bind(&f.country).bind(&f.organization_id)
+                .bind(&f.lawyer_id).bind(f.lawyer_status).bind(f.offense_category).bind(&f.offense_code).bind(f.authority)
                 .execute(&mut **c).await?;
         }
     });

@@ -175,10 +175,12 @@ impl TestApp {
     }
 
     /// Stops the server and projector (the database stays until the `TestApp` is dropped).
-    pub async fn stop(&self) {
+    pub async fn stop(&mut self) {
         self.server.abort();
         self.app.projector.stop();
-        self.projector.abort();
+        if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.projector).await.is_err() {
+            self.projector.abort();
+        }
     }
 }
 
@@ -255,4 +257,53 @@ macro_rules! on_both_backends {
             }
         )+
     };
+}
+
+/// Every read-model row, table by table, sorted: what "rebuild equals live" compares.
+pub async fn read_model_rows(db: &projections::Db) -> std::collections::BTreeMap<String, Vec<String>> {
+    use sqlx::Row;
+    let mut out = std::collections::BTreeMap::new();
+    for t in projections::store::TABLES {
+        // When the checkpoint was written differs by design; where it points does not.
+        let sql = if *t == "rm_checkpoint" {
+            "SELECT name || ':' || CAST(tx AS TEXT) || ':' || CAST(position AS TEXT) AS j FROM rm_checkpoint"
+                .to_string()
+        } else {
+            match db {
+                projections::Db::Postgres(_) => format!("SELECT row_to_json(x)::text AS j FROM {t} x"),
+                projections::Db::Sqlite(_) => format!("SELECT * FROM {t}"),
+            }
+        };
+        let mut rows: Vec<String> = match db {
+            projections::Db::Postgres(p) => {
+                sqlx::query(&sql).fetch_all(p).await.unwrap().iter().map(|r| r.get::<String, _>("j")).collect()
+            }
+            projections::Db::Sqlite(p) => sqlx::query(&sql)
+                .fetch_all(p)
+                .await
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    use sqlx::{Column, ValueRef};
+                    r.columns()
+                        .iter()
+                        .map(|c| {
+                            let raw = r.try_get_raw(c.ordinal()).unwrap();
+                            if raw.is_null() {
+                                "NULL".to_string()
+                            } else {
+                                r.try_get::<String, _>(c.ordinal())
+                                    .or_else(|_| r.try_get::<i64, _>(c.ordinal()).map(|i| i.to_string()))
+                                    .unwrap_or_else(|_| "?".into())
+                            }
+                        })
+                        .collect::<Vec<_>>()
+                        .join("|")
+                })
+                .collect(),
+        };
+        rows.sort();
+        out.insert(t.to_string(), rows);
+    }
+    out
 }

@@ -111,7 +111,7 @@ async fn case_mutation_err(t: &TestApp, token: &str, name: &str, input_type: &st
 }
 
 async fn whole_lifecycle(backend: Backend) {
-    let t = TestApp::spawn(backend).await;
+    let mut t = TestApp::spawn(backend).await;
     let w = world(&t).await;
     let case = open_case(&t, &w, true).await;
 
@@ -254,7 +254,7 @@ async fn whole_lifecycle(backend: Backend) {
 }
 
 async fn refusals(backend: Backend) {
-    let t = TestApp::spawn(backend).await;
+    let mut t = TestApp::spawn(backend).await;
     let w = world(&t).await;
     let case = open_case(&t, &w, false).await;
 
@@ -492,7 +492,7 @@ fn lifecycle_client() -> &'static str {
 }
 
 async fn concurrent_writers_conflict_and_lose_nothing(backend: Backend) {
-    let t = TestApp::spawn(backend).await;
+    let mut t = TestApp::spawn(backend).await;
     let w = world(&t).await;
     let case = open_case(&t, &w, true).await;
     case_mutation(

@@ -6,6 +6,7 @@ pub mod mutation;
 pub mod objects;
 pub mod query;
 pub mod scalars;
+pub mod stats;
 
 use crate::app::App;
 use crate::auth::Principal;

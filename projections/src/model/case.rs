@@ -129,6 +129,16 @@ pub struct CaseView {
     pub closed: Option<(String, String)>,
     /// The stream sequence of the last event applied.
     pub version: i64,
+    /// When a lawyer was first assigned (the funnel counts a case once).
+    #[serde(default)]
+    pub first_assigned_on: Option<String>,
+    /// Professional or student, of the lawyer assigned last (set by the projector, which
+    /// knows the lawyers).
+    #[serde(default)]
+    pub lawyer_status: Option<LawyerStatus>,
+    /// The lawyer assigned last, kept after a decline so statistics can still name them.
+    #[serde(default)]
+    pub last_lawyer_id: Option<String>,
 }
 
 impl CaseView {
@@ -171,6 +181,9 @@ impl CaseView {
             reports: vec![],
             closed: None,
             version: 1,
+            first_assigned_on: None,
+            lawyer_status: None,
+            last_lawyer_id: None,
         })
     }
 
@@ -198,6 +211,8 @@ impl CaseView {
                 provider: provider.as_ref().map(|p| p.to_string()),
             }),
             E::LawyerAssigned { lawyer_id, assigned_on, .. } => {
+                self.first_assigned_on.get_or_insert_with(|| assigned_on.to_string());
+                self.last_lawyer_id = Some(lawyer_id.to_string());
                 self.assignment = Some(AssignmentView {
                     lawyer_id: lawyer_id.to_string(),
                     assigned_on: assigned_on.to_string(),

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod case;
+pub mod facts;
 pub mod lawyer;
 
 pub use account::{AccountView, TokenView};

@@ -1,0 +1,184 @@
+//! `probono export stats`: `outcomeStats` as CSV for publication, with small-cell
+//! suppression.
+//!
+//! Counts from 1 to K-1 are printed as `<K` (primary suppression). Then, per count column,
+//! every *line* of the table — the cells that differ in one dimension only, whose sum another
+//! table (or the grand total) may publish — that holds exactly one suppressed cell gets its
+//! smallest other non-zero cell suppressed too (complementary suppression), repeated until
+//! no line has a lone suppressed cell. So no suppressed cell can be recomputed from row or
+//! column totals or the grand total. Zeros are published: a true zero reveals no person.
+//!
+//! The default K = 5 follows common practice for publishing counts about people at risk
+//! (many statistical offices suppress cells under 5); raise it for small regions.
+
+use crate::error::ApiError;
+use crate::graphql::stats::{OutcomeCounts, OutcomeStats};
+use std::collections::{BTreeMap, BTreeSet};
+
+pub const COLUMNS: &[&str] = &[
+    "cases_opened",
+    "lawyers_assigned",
+    "police_reports_filed",
+    "registered_as_tip",
+    "registered_as_tip_related",
+    "registered_as_fraud",
+    "registered_as_other",
+    "registration_refused",
+    "reclassified_to_tip",
+    "reclassified_from_tip",
+    "returned_for_investigation",
+    "sent_to_court",
+    "convictions",
+    "acquittals",
+    "dismissals",
+];
+
+fn values(c: &OutcomeCounts) -> [i64; 15] {
+    [
+        c.cases_opened,
+        c.lawyers_assigned,
+        c.police_reports_filed,
+        c.registered_as_tip,
+        c.registered_as_tip_related,
+        c.registered_as_fraud,
+        c.registered_as_other,
+        c.registration_refused,
+        c.reclassified_to_tip,
+        c.reclassified_from_tip,
+        c.returned_for_investigation,
+        c.sent_to_court,
+        c.convictions,
+        c.acquittals,
+        c.dismissals,
+    ]
+    .map(i64::from)
+}
+
+/// Which cells of one count column to suppress. `cells` maps group keys to counts; the
+/// grand total is published.
+pub fn suppressed_cells(cells: &BTreeMap<Vec<String>, i64>, k: i64) -> BTreeSet<Vec<String>> {
+    let mut out: BTreeSet<Vec<String>> =
+        cells.iter().filter(|(_, v)| **v >= 1 && **v < k).map(|(key, _)| key.clone()).collect();
+    if out.is_empty() || k <= 1 {
+        return out;
+    }
+    let width = cells.keys().next().map_or(0, Vec::len);
+    loop {
+        let mut changed = false;
+        // Lines: cells equal but for dimension i; plus the whole table (grand total).
+        let mut lines: Vec<Vec<&Vec<String>>> = vec![cells.keys().collect()];
+        for i in 0..width {
+            let mut by_rest: BTreeMap<Vec<&String>, Vec<&Vec<String>>> = BTreeMap::new();
+            for key in cells.keys() {
+                let rest: Vec<&String> = key.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| v).collect();
+                by_rest.entry(rest).or_default().push(key);
+            }
+            lines.extend(by_rest.into_values());
+        }
+        for line in lines {
+            if line.iter().filter(|key| out.contains(**key)).count() != 1 {
+                continue;
+            }
+            let partner = line
+                .iter()
+                .filter(|key| !out.contains(**key) && cells.get(**key).copied().unwrap_or(0) > 0)
+                .min_by_key(|key| (cells.get(**key).copied().unwrap_or(0), (**key).clone()));
+            if let Some(p) = partner {
+                out.insert((*p).clone());
+                changed = true;
+            }
+        }
+        if !changed {
+            return out;
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Renders the statistics as CSV: one row per group, then a `TOTAL` row.
+pub fn to_csv(stats: &OutcomeStats, dimensions: &[String], k: i64) -> Result<String, ApiError> {
+    let mut per_column: Vec<BTreeSet<Vec<String>>> = Vec::with_capacity(COLUMNS.len());
+    let keys: Vec<Vec<String>> = stats.groups.iter().map(|g| g.key.iter().map(|v| v.value.clone()).collect()).collect();
+    for col in 0..COLUMNS.len() {
+        let cells: BTreeMap<Vec<String>, i64> =
+            stats.groups.iter().zip(&keys).map(|(g, key)| (key.clone(), values(&g.counts)[col])).collect();
+        per_column.push(if k > 1 { suppressed_cells(&cells, k) } else { BTreeSet::new() });
+    }
+    let mut out = String::new();
+    let mut header: Vec<String> = dimensions.iter().map(|d| d.to_ascii_lowercase()).collect();
+    header.extend(COLUMNS.iter().map(|c| c.to_string()));
+    out.push_str(&header.join(","));
+    out.push('\n');
+    for (g, key) in stats.groups.iter().zip(&keys) {
+        let mut row: Vec<String> = key.iter().map(|v| csv_field(v)).collect();
+        for (col, v) in values(&g.counts).iter().enumerate() {
+            row.push(if per_column[col].contains(key) { format!("<{k}") } else { v.to_string() });
+        }
+        out.push_str(&row.join(","));
+        out.push('\n');
+    }
+    let mut total: Vec<String> = vec!["TOTAL".to_string(); dimensions.len().max(1)];
+    if dimensions.is_empty() {
+        total.clear();
+        total.push(String::new());
+        header.insert(0, String::new());
+    }
+    for v in values(&stats.totals) {
+        total.push(if k > 1 && v >= 1 && v < k { format!("<{k}") } else { v.to_string() });
+    }
+    if dimensions.is_empty() {
+        // No groups: the header gains an empty first column so the total row lines up.
+        out = header.join(",") + "\n";
+    }
+    out.push_str(&total.join(","));
+    out.push('\n');
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn k(a: &str, b: &str) -> Vec<String> {
+        vec![a.to_string(), b.to_string()]
+    }
+
+    #[test]
+    fn a_lone_small_cell_gets_a_partner_in_its_row_and_column() {
+        let cells: BTreeMap<_, _> = [
+            (k("2020", "OSH"), 2),
+            (k("2020", "CHUI"), 10),
+            (k("2020", "TALAS"), 7),
+            (k("2021", "OSH"), 12),
+            (k("2021", "CHUI"), 9),
+            (k("2021", "TALAS"), 30),
+        ]
+        .into_iter()
+        .collect();
+        let s = suppressed_cells(&cells, 5);
+        assert!(s.contains(&k("2020", "OSH")));
+        // Row 2020 and column OSH each need a second suppressed cell.
+        assert!(s.iter().filter(|c| c[0] == "2020").count() >= 2);
+        assert!(s.iter().filter(|c| c[1] == "OSH").count() >= 2);
+        // Every line with a suppressed cell has at least two.
+        for i in 0..2 {
+            for key in &s {
+                let n = s.iter().filter(|o| o[1 - i] == key[1 - i]).count();
+                assert!(n >= 2, "line of {key:?} along {i} has a lone suppressed cell");
+            }
+        }
+    }
+
+    #[test]
+    fn nothing_is_suppressed_when_every_cell_is_zero_or_large() {
+        let cells: BTreeMap<_, _> = [(k("a", "x"), 0), (k("a", "y"), 5), (k("b", "x"), 40)].into_iter().collect();
+        assert!(suppressed_cells(&cells, 5).is_empty());
+    }
+}

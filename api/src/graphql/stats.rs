@@ -1,0 +1,227 @@
+//! `outcomeStats` and `networkStats`: the numbers the ledger exists for.
+
+use super::enums::{OffenseCategory, Region};
+use super::scalars::Date;
+use super::{allow, app, parse_id};
+use crate::authz::Op;
+use crate::error::ApiError;
+use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
+use projections::model::facts::FactKind;
+use projections::stats::{self as ps, Counts};
+
+type Res<T> = Result<T, ApiError>;
+
+/// A dimension of `outcomeStats`. AUTHORITY is the authority that decided a
+/// reclassification (NONE for every other count).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Hash, Debug)]
+#[graphql(remote = "ps::Dimension")]
+pub enum StatsDimension {
+    Year,
+    Gender,
+    AgeGroup,
+    ExploitationType,
+    CountryOfExploitation,
+    Region,
+    Organization,
+    LawyerStatus,
+    OffenseCategory,
+    OffenseCode,
+    Authority,
+}
+
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Hash, Debug)]
+#[graphql(remote = "ps::NetworkDimension")]
+pub enum NetworkDimension {
+    Gender,
+    Status,
+    Region,
+    Trained,
+}
+
+/// Narrows every count. `from`/`to` apply to each count's own date (intake, filing,
+/// registration, decision); `offenseCategory` to the offence each count is classed by.
+#[derive(InputObject, Default)]
+pub struct StatsFilter {
+    pub from: Option<Date>,
+    pub to: Option<Date>,
+    pub organization_id: Option<ID>,
+    pub region: Option<Region>,
+    pub lawyer_id: Option<ID>,
+    pub offense_category: Option<OffenseCategory>,
+}
+
+/// The funnel, counted as API.md states.
+#[derive(SimpleObject, Default, Clone, PartialEq, Eq, Debug)]
+pub struct OutcomeCounts {
+    pub cases_opened: i32,
+    pub lawyers_assigned: i32,
+    pub police_reports_filed: i32,
+    pub registered_as_tip: i32,
+    pub registered_as_tip_related: i32,
+    pub registered_as_fraud: i32,
+    pub registered_as_other: i32,
+    pub registration_refused: i32,
+    /// Reports first registered outside TIP whose current category is TIP.
+    pub reclassified_to_tip: i32,
+    /// Reports first registered as TIP whose current category is not TIP.
+    pub reclassified_from_tip: i32,
+    pub returned_for_investigation: i32,
+    pub sent_to_court: i32,
+    pub convictions: i32,
+    pub acquittals: i32,
+    pub dismissals: i32,
+}
+
+impl From<&Counts> for OutcomeCounts {
+    fn from(c: &Counts) -> Self {
+        let n = |k: FactKind| c.get(&k).copied().unwrap_or(0) as i32;
+        OutcomeCounts {
+            cases_opened: n(FactKind::CasesOpened),
+            lawyers_assigned: n(FactKind::LawyersAssigned),
+            police_reports_filed: n(FactKind::PoliceReportsFiled),
+            registered_as_tip: n(FactKind::RegisteredAsTip),
+            registered_as_tip_related: n(FactKind::RegisteredAsTipRelated),
+            registered_as_fraud: n(FactKind::RegisteredAsFraud),
+            registered_as_other: n(FactKind::RegisteredAsOther),
+            registration_refused: n(FactKind::RegistrationRefused),
+            reclassified_to_tip: n(FactKind::ReclassifiedToTip),
+            reclassified_from_tip: n(FactKind::ReclassifiedFromTip),
+            returned_for_investigation: n(FactKind::ReturnedForInvestigation),
+            sent_to_court: n(FactKind::SentToCourt),
+            convictions: n(FactKind::Convictions),
+            acquittals: n(FactKind::Acquittals),
+            dismissals: n(FactKind::Dismissals),
+        }
+    }
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct DimensionValue {
+    pub dimension: StatsDimension,
+    /// Enum names, ISO codes, four-digit years, offence codes, organisation ids; `NONE` or
+    /// `UNKNOWN` where a count has no value for the dimension.
+    pub value: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OutcomeGroup {
+    pub key: Vec<DimensionValue>,
+    pub counts: OutcomeCounts,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct OutcomeStats {
+    pub totals: OutcomeCounts,
+    pub groups: Vec<OutcomeGroup>,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct NetworkDimensionValue {
+    pub dimension: NetworkDimension,
+    pub value: String,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct NetworkGroup {
+    pub key: Vec<NetworkDimensionValue>,
+    pub count: i32,
+}
+
+#[derive(SimpleObject, Clone, Debug)]
+pub struct NetworkStats {
+    pub total: i32,
+    pub groups: Vec<NetworkGroup>,
+}
+
+/// Converts the GraphQL filter for the store.
+pub fn store_filter(f: Option<StatsFilter>) -> Res<ps::StatsFilter> {
+    let f = f.unwrap_or_default();
+    if let (Some(a), Some(b)) = (f.from, f.to) {
+        if a.0 > b.0 {
+            return Err(ApiError::BadInput("from is after to".into()));
+        }
+    }
+    Ok(ps::StatsFilter {
+        from: f.from.map(|d| d.0.to_string()),
+        to: f.to.map(|d| d.0.to_string()),
+        organization_id: f
+            .organization_id
+            .as_ref()
+            .map(|i| parse_id("organizationId", i))
+            .transpose()?
+            .map(|u| u.to_string()),
+        region: f.region.map(|r| domain::values::Region::from(r).as_str().to_string()),
+        lawyer_id: f.lawyer_id.as_ref().map(|i| parse_id("lawyerId", i)).transpose()?.map(|u| u.to_string()),
+        offense_category: f.offense_category.map(|c| domain::values::OffenseCategory::from(c).as_str().to_string()),
+    })
+}
+
+/// Runs `outcomeStats` (shared by GraphQL and the CSV export).
+pub async fn outcome_stats(
+    db: &projections::Db,
+    filter: &ps::StatsFilter,
+    group_by: &[StatsDimension],
+) -> Res<OutcomeStats> {
+    let dims: Vec<ps::Dimension> = group_by.iter().map(|d| (*d).into()).collect();
+    let s = ps::outcome_stats(db, filter, &dims).await?;
+    let mut seen = std::collections::HashSet::new();
+    let dims: Vec<StatsDimension> = group_by.iter().copied().filter(|d| seen.insert(*d)).collect();
+    Ok(OutcomeStats {
+        totals: (&s.totals).into(),
+        groups: s
+            .groups
+            .iter()
+            .map(|(key, counts)| OutcomeGroup {
+                key: dims.iter().zip(key).map(|(d, v)| DimensionValue { dimension: *d, value: v.clone() }).collect(),
+                counts: counts.into(),
+            })
+            .collect(),
+    })
+}
+
+#[derive(Default)]
+pub struct StatsQuery;
+
+#[Object]
+impl StatsQuery {
+    /// Outcome counts, in total and grouped by any combination of dimensions.
+    async fn outcome_stats(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<StatsFilter>,
+        group_by: Option<Vec<StatsDimension>>,
+    ) -> Res<OutcomeStats> {
+        allow(ctx, Op::ReadStatistics)?;
+        let group_by = group_by.unwrap_or_default();
+        if group_by.len() > 11 {
+            return Err(ApiError::BadInput("at most 11 dimensions".into()));
+        }
+        outcome_stats(&app(ctx)?.db, &store_filter(filter)?, &group_by).await
+    }
+
+    /// The pro bono network: active members (all with `includeInactive`), grouped.
+    async fn network_stats(
+        &self,
+        ctx: &Context<'_>,
+        group_by: Option<Vec<NetworkDimension>>,
+        include_inactive: Option<bool>,
+    ) -> Res<NetworkStats> {
+        allow(ctx, Op::ReadStatistics)?;
+        let group_by = group_by.unwrap_or_default();
+        let mut seen = std::collections::HashSet::new();
+        let dims: Vec<NetworkDimension> = group_by.into_iter().filter(|d| seen.insert(*d)).collect();
+        let store_dims: Vec<ps::NetworkDimension> = dims.iter().map(|d| (*d).into()).collect();
+        let s = ps::network_stats(&app(ctx)?.db, &store_dims, include_inactive.unwrap_or(false)).await?;
+        Ok(NetworkStats {
+            total: s.total as i32,
+            groups: s
+                .groups
+                .into_iter()
+                .map(|(key, count)| NetworkGroup {
+                    key: dims.iter().zip(key).map(|(d, v)| NetworkDimensionValue { dimension: *d, value: v }).collect(),
+                    count: count as i32,
+                })
+                .collect(),
+        })
+    }
+}

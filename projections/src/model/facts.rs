@@ -1,0 +1,309 @@
+//! The fact table behind the statistics: one row per countable occurrence, derived purely
+//! from a case document. API.md's counting rules live here:
+//!
+//! - `registeredAs*` count reports by their *first* registration;
+//! - every count falls in the year of its own date (intake `identifiedOn`, report `filedOn`,
+//!   registration `registeredOn`, reclassification and outcome `decidedOn`);
+//! - a case with several exploitation types counts once under each type (the statistics
+//!   query joins `rm_case_exploitation` only when that dimension is asked for);
+//! - for verdict counts, the offence is the verdict's when given, else the report's current.
+
+use super::case::{CaseView, ReportView};
+use domain::offense::OffenseRef;
+use domain::values::{InvestigationOutcome, OffenseCategory, VerdictOutcome};
+use serde::{Deserialize, Serialize};
+
+/// What a fact counts; each is one field of `OutcomeCounts`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum FactKind {
+    CasesOpened,
+    LawyersAssigned,
+    PoliceReportsFiled,
+    RegisteredAsTip,
+    RegisteredAsTipRelated,
+    RegisteredAsFraud,
+    RegisteredAsOther,
+    RegistrationRefused,
+    ReclassifiedToTip,
+    ReclassifiedFromTip,
+    ReturnedForInvestigation,
+    SentToCourt,
+    Convictions,
+    Acquittals,
+    Dismissals,
+}
+
+impl FactKind {
+    pub const ALL: &'static [FactKind] = &[
+        FactKind::CasesOpened,
+        FactKind::LawyersAssigned,
+        FactKind::PoliceReportsFiled,
+        FactKind::RegisteredAsTip,
+        FactKind::RegisteredAsTipRelated,
+        FactKind::RegisteredAsFraud,
+        FactKind::RegisteredAsOther,
+        FactKind::RegistrationRefused,
+        FactKind::ReclassifiedToTip,
+        FactKind::ReclassifiedFromTip,
+        FactKind::ReturnedForInvestigation,
+        FactKind::SentToCourt,
+        FactKind::Convictions,
+        FactKind::Acquittals,
+        FactKind::Dismissals,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FactKind::CasesOpened => "CASES_OPENED",
+            FactKind::LawyersAssigned => "LAWYERS_ASSIGNED",
+            FactKind::PoliceReportsFiled => "POLICE_REPORTS_FILED",
+            FactKind::RegisteredAsTip => "REGISTERED_AS_TIP",
+            FactKind::RegisteredAsTipRelated => "REGISTERED_AS_TIP_RELATED",
+            FactKind::RegisteredAsFraud => "REGISTERED_AS_FRAUD",
+            FactKind::RegisteredAsOther => "REGISTERED_AS_OTHER",
+            FactKind::RegistrationRefused => "REGISTRATION_REFUSED",
+            FactKind::ReclassifiedToTip => "RECLASSIFIED_TO_TIP",
+            FactKind::ReclassifiedFromTip => "RECLASSIFIED_FROM_TIP",
+            FactKind::ReturnedForInvestigation => "RETURNED_FOR_INVESTIGATION",
+            FactKind::SentToCourt => "SENT_TO_COURT",
+            FactKind::Convictions => "CONVICTIONS",
+            FactKind::Acquittals => "ACQUITTALS",
+            FactKind::Dismissals => "DISMISSALS",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<FactKind> {
+        FactKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+
+    fn registered_as(category: OffenseCategory) -> FactKind {
+        match category {
+            OffenseCategory::Tip => FactKind::RegisteredAsTip,
+            OffenseCategory::TipRelated => FactKind::RegisteredAsTipRelated,
+            OffenseCategory::Fraud => FactKind::RegisteredAsFraud,
+            OffenseCategory::Other => FactKind::RegisteredAsOther,
+        }
+    }
+}
+
+/// One counted occurrence with every dimension it can be grouped by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fact {
+    pub case_id: String,
+    pub report_id: Option<String>,
+    pub kind: FactKind,
+    /// `YYYY-MM-DD`: the count's own date.
+    pub on: String,
+    pub gender: &'static str,
+    pub age_group: &'static str,
+    pub region: Option<&'static str>,
+    pub country: Option<String>,
+    pub organization_id: String,
+    pub lawyer_id: Option<String>,
+    pub lawyer_status: Option<&'static str>,
+    pub offense_category: Option<&'static str>,
+    pub offense_code: Option<String>,
+    /// The authority that decided a reclassification.
+    pub authority: Option<&'static str>,
+}
+
+impl Fact {
+    pub fn year(&self) -> i64 {
+        self.on.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0)
+    }
+}
+
+/// Every fact of a case.
+pub fn facts(case: &CaseView) -> Vec<Fact> {
+    let base = |kind: FactKind, on: &str, offense: Option<&OffenseRef>, report: Option<&ReportView>| Fact {
+        case_id: case.id.clone(),
+        report_id: report.map(|r| r.id.clone()),
+        kind,
+        on: on.to_string(),
+        gender: case.client.gender.as_str(),
+        age_group: case.client.age_group.as_str(),
+        region: case.client.region.map(|r| r.as_str()),
+        country: case.country_of_exploitation.clone(),
+        organization_id: case.organization_id.clone(),
+        lawyer_id: report.map(|r| r.lawyer_id.clone()).or_else(|| case.last_lawyer_id.clone()),
+        lawyer_status: case.lawyer_status.map(|s| s.as_str()),
+        offense_category: offense.map(|o| o.category.as_str()),
+        offense_code: offense.map(|o| o.code.clone()),
+        authority: None,
+    };
+    let mut out = vec![base(FactKind::CasesOpened, &case.identified_on, None, None)];
+    if let Some(on) = &case.first_assigned_on {
+        out.push(base(FactKind::LawyersAssigned, on, None, None));
+    }
+    for r in &case.reports {
+        let initial = r.registration.as_ref().map(|x| &x.offense);
+        out.push(base(FactKind::PoliceReportsFiled, &r.filed_on, initial, Some(r)));
+        if let Some(reg) = &r.registration {
+            out.push(base(
+                FactKind::registered_as(reg.offense.category),
+                &reg.registered_on,
+                Some(&reg.offense),
+                Some(r),
+            ));
+        }
+        if let Some((on, _)) = &r.refused {
+            out.push(base(FactKind::RegistrationRefused, on, None, Some(r)));
+        }
+        if let (Some(reg), Some(current), Some(last)) = (&r.registration, &r.current, r.reclassifications.last()) {
+            let was_tip = reg.offense.category == OffenseCategory::Tip;
+            let is_tip = current.category == OffenseCategory::Tip;
+            let kind = match (was_tip, is_tip) {
+                (false, true) => Some(FactKind::ReclassifiedToTip),
+                (true, false) => Some(FactKind::ReclassifiedFromTip),
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                let mut f = base(kind, &last.decided_on, Some(current), Some(r));
+                f.authority = Some(last.decided_by.as_str());
+                out.push(f);
+            }
+        }
+        let first = |o: InvestigationOutcome| r.outcomes.iter().find(|x| x.outcome == o);
+        if let Some(x) = first(InvestigationOutcome::ReturnedForInvestigation) {
+            out.push(base(FactKind::ReturnedForInvestigation, &x.decided_on, r.current.as_ref(), Some(r)));
+        }
+        if let Some(x) = first(InvestigationOutcome::SentToCourt) {
+            out.push(base(FactKind::SentToCourt, &x.decided_on, r.current.as_ref(), Some(r)));
+        }
+        if let Some(v) = &r.verdict {
+            let kind = match v.outcome {
+                VerdictOutcome::Convicted => FactKind::Convictions,
+                VerdictOutcome::Acquitted => FactKind::Acquittals,
+                VerdictOutcome::Dismissed => FactKind::Dismissals,
+            };
+            out.push(base(kind, &v.decided_on, v.offense.as_ref().or(r.current.as_ref()), Some(r)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::case::*;
+    use domain::values::*;
+
+    fn off(code: &str, category: OffenseCategory) -> OffenseRef {
+        OffenseRef { code: code.into(), category }
+    }
+
+    fn case() -> CaseView {
+        CaseView {
+            id: "c".into(),
+            opened_seq: 1,
+            organization_id: "o".into(),
+            identified_on: "2019-12-30".into(),
+            referral_source: ReferralSource::Hotline,
+            exploitation_types: vec![ExploitationType::ForcedLabor, ExploitationType::Sexual],
+            country_of_exploitation: Some("RU".into()),
+            client: ClientView {
+                gender: Gender::Female,
+                age_at_identification: Some(16),
+                age_group: AgeGroup::Minor,
+                citizenship: None,
+                region: Some(Region::Osh),
+            },
+            identity: None,
+            erased: false,
+            consent: ConsentView::default(),
+            referrals: vec![],
+            assignment: None,
+            legal_actions: vec![],
+            reports: vec![ReportView {
+                id: "r".into(),
+                filed_on: "2020-01-10".into(),
+                police_unit: "u".into(),
+                reference_number: None,
+                lawyer_id: "l".into(),
+                registration: Some(RegistrationView {
+                    offense: off("2021-209", OffenseCategory::Fraud),
+                    registered_on: "2020-01-15".into(),
+                    registry_number: None,
+                }),
+                current: Some(off("2021-166", OffenseCategory::Tip)),
+                refused: None,
+                reclassifications: vec![ReclassificationView {
+                    from: off("2021-209", OffenseCategory::Fraud),
+                    to: off("2021-166", OffenseCategory::Tip),
+                    decided_on: "2021-03-01".into(),
+                    decided_by: Authority::Prosecutor,
+                    reason: "review".into(),
+                }],
+                outcomes: vec![
+                    OutcomeView {
+                        outcome: InvestigationOutcome::Terminated,
+                        decided_on: "2020-06-01".into(),
+                        note: None,
+                    },
+                    OutcomeView {
+                        outcome: InvestigationOutcome::ReturnedForInvestigation,
+                        decided_on: "2021-02-01".into(),
+                        note: None,
+                    },
+                    OutcomeView {
+                        outcome: InvestigationOutcome::SentToCourt,
+                        decided_on: "2021-04-01".into(),
+                        note: None,
+                    },
+                ],
+                verdict: Some(VerdictView {
+                    outcome: VerdictOutcome::Convicted,
+                    offense: Some(off("2021-167", OffenseCategory::Tip)),
+                    decided_on: "2022-01-20".into(),
+                    sentence_months: Some(60),
+                    compensation_awarded: None,
+                }),
+            }],
+            closed: None,
+            version: 9,
+            first_assigned_on: Some("2020-01-02".into()),
+            lawyer_status: Some(LawyerStatus::Student),
+            last_lawyer_id: Some("l".into()),
+        }
+    }
+
+    fn find(f: &[Fact], k: FactKind) -> &Fact {
+        f.iter().find(|x| x.kind == k).unwrap_or_else(|| panic!("no {k:?}"))
+    }
+
+    #[test]
+    fn each_count_falls_in_the_year_of_its_own_date() {
+        let f = facts(&case());
+        assert_eq!(find(&f, FactKind::CasesOpened).year(), 2019);
+        assert_eq!(find(&f, FactKind::LawyersAssigned).year(), 2020);
+        assert_eq!(find(&f, FactKind::RegisteredAsFraud).year(), 2020);
+        assert_eq!(find(&f, FactKind::ReclassifiedToTip).year(), 2021);
+        assert_eq!(find(&f, FactKind::Convictions).year(), 2022);
+    }
+
+    #[test]
+    fn registrations_count_by_the_first_offence_and_verdicts_by_the_verdicts() {
+        let f = facts(&case());
+        assert_eq!(find(&f, FactKind::RegisteredAsFraud).offense_code.as_deref(), Some("2021-209"));
+        assert!(f.iter().all(|x| x.kind != FactKind::RegisteredAsTip));
+        let re = find(&f, FactKind::ReclassifiedToTip);
+        assert_eq!((re.offense_category, re.authority), (Some("TIP"), Some("PROSECUTOR")));
+        assert_eq!(find(&f, FactKind::Convictions).offense_code.as_deref(), Some("2021-167"));
+        assert_eq!(find(&f, FactKind::SentToCourt).offense_code.as_deref(), Some("2021-166"));
+        assert_eq!(find(&f, FactKind::ReturnedForInvestigation).on, "2021-02-01");
+        assert_eq!(f.iter().filter(|x| x.kind == FactKind::CasesOpened).count(), 1, "once per case, not per type");
+        assert_eq!(find(&f, FactKind::CasesOpened).lawyer_status, Some("STUDENT"));
+    }
+
+    #[test]
+    fn a_report_reclassified_back_to_its_first_category_is_not_counted_as_reclassified() {
+        let mut c = case();
+        c.reports[0].current = Some(off("2021-210", OffenseCategory::Fraud));
+        let f = facts(&c);
+        assert!(f.iter().all(|x| !matches!(x.kind, FactKind::ReclassifiedToTip | FactKind::ReclassifiedFromTip)));
+        let mut c = case();
+        c.reports[0].registration.as_mut().unwrap().offense = off("2021-166", OffenseCategory::Tip);
+        c.reports[0].current = Some(off("2021-209", OffenseCategory::Fraud));
+        assert_eq!(find(&facts(&c), FactKind::ReclassifiedFromTip).offense_category, Some("FRAUD"));
+    }
+}

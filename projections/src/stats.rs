@@ -1,0 +1,200 @@
+//! Statistics over the read store: outcome counts from the fact table (any combination of
+//! dimensions, one query), and the lawyer network.
+
+use crate::db::Db;
+use crate::model::facts::FactKind;
+use crate::store::Arg;
+use crate::{on_db, Result};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use std::collections::BTreeMap;
+
+/// A dimension of `outcomeStats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Dimension {
+    Year,
+    Gender,
+    AgeGroup,
+    ExploitationType,
+    CountryOfExploitation,
+    Region,
+    Organization,
+    LawyerStatus,
+    OffenseCategory,
+    OffenseCode,
+    Authority,
+}
+
+impl Dimension {
+    /// The SQL expression of the dimension's value (text; `NONE`/`UNKNOWN` when absent).
+    fn expr(self) -> &'static str {
+        match self {
+            Dimension::Year => "CAST(f.year AS TEXT)",
+            Dimension::Gender => "f.gender",
+            Dimension::AgeGroup => "f.age_group",
+            Dimension::ExploitationType => "e.exploitation_type",
+            Dimension::CountryOfExploitation => "COALESCE(f.country, 'UNKNOWN')",
+            Dimension::Region => "COALESCE(f.region, 'UNKNOWN')",
+            Dimension::Organization => "f.organization_id",
+            Dimension::LawyerStatus => "COALESCE(f.lawyer_status, 'NONE')",
+            Dimension::OffenseCategory => "COALESCE(f.offense_category, 'NONE')",
+            Dimension::OffenseCode => "COALESCE(f.offense_code, 'NONE')",
+            Dimension::Authority => "COALESCE(f.authority, 'NONE')",
+        }
+    }
+}
+
+/// Narrows every count; dates apply to each count's own date.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct StatsFilter {
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub organization_id: Option<String>,
+    pub region: Option<String>,
+    pub lawyer_id: Option<String>,
+    pub offense_category: Option<String>,
+}
+
+/// Counts per kind.
+pub type Counts = BTreeMap<FactKind, i64>;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OutcomeStats {
+    pub totals: Counts,
+    /// Group key (one value per requested dimension, in order) → counts.
+    pub groups: BTreeMap<Vec<String>, Counts>,
+}
+
+fn where_clause(f: &StatsFilter, args: &mut Vec<Arg>) -> String {
+    let mut clauses = vec!["1 = 1".to_string()];
+    let mut add = |sql: &str, v: &Option<String>| {
+        if let Some(v) = v {
+            args.push(Arg::Text(v.clone()));
+            clauses.push(format!("{sql} ${}", args.len()));
+        }
+    };
+    add("f.on_date >=", &f.from);
+    add("f.on_date <=", &f.to);
+    add("f.organization_id =", &f.organization_id);
+    add("f.region =", &f.region);
+    add("f.lawyer_id =", &f.lawyer_id);
+    add("f.offense_category =", &f.offense_category);
+    clauses.join(" AND ")
+}
+
+async fn grouped(db: &Db, sql: &str, args: &[Arg], width: usize) -> Result<Vec<(FactKind, Vec<String>, i64)>> {
+    let rows = on_db!(db, p => {
+        let mut q = sqlx::query(sql);
+        for a in args {
+            q = match a {
+                Arg::Text(s) => q.bind(s.clone()),
+                Arg::Int(i) => q.bind(*i),
+            };
+        }
+        let rows = q.fetch_all(p).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let kind: String = r.try_get(0)?;
+            let mut key = Vec::with_capacity(width);
+            for i in 0..width {
+                key.push(r.try_get::<String, _>(i + 1)?);
+            }
+            let n: i64 = r.try_get(width + 1)?;
+            out.push((kind, key, n));
+        }
+        out
+    });
+    Ok(rows.into_iter().filter_map(|(k, key, n)| FactKind::parse(&k).map(|k| (k, key, n))).collect())
+}
+
+/// `outcomeStats`: totals, and counts grouped by `dims` (duplicates ignored).
+pub async fn outcome_stats(db: &Db, filter: &StatsFilter, dims: &[Dimension]) -> Result<OutcomeStats> {
+    let mut dims: Vec<Dimension> = dims.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    dims.retain(|d| seen.insert(*d));
+    let mut args = Vec::new();
+    let wh = where_clause(filter, &mut args);
+    let totals_sql = format!("SELECT f.kind, count(*) AS n FROM rm_fact f WHERE {wh} GROUP BY f.kind");
+    let mut stats = OutcomeStats::default();
+    for (kind, _, n) in grouped(db, &totals_sql, &args, 0).await? {
+        stats.totals.insert(kind, n);
+    }
+    if dims.is_empty() {
+        return Ok(stats);
+    }
+    let join = if dims.contains(&Dimension::ExploitationType) {
+        " JOIN rm_case_exploitation e ON e.case_id = f.case_id"
+    } else {
+        ""
+    };
+    let cols: Vec<String> = dims.iter().enumerate().map(|(i, d)| format!("{} AS d{i}", d.expr())).collect();
+    let group: Vec<String> = dims.iter().map(|d| d.expr().to_string()).collect();
+    let sql = format!(
+        "SELECT f.kind, {}, count(*) AS n FROM rm_fact f{join} WHERE {wh} GROUP BY f.kind, {}",
+        cols.join(", "),
+        group.join(", ")
+    );
+    for (kind, key, n) in grouped(db, &sql, &args, dims.len()).await? {
+        stats.groups.entry(key).or_default().insert(kind, n);
+    }
+    Ok(stats)
+}
+
+/// A dimension of `networkStats`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum NetworkDimension {
+    Gender,
+    Status,
+    Region,
+    Trained,
+}
+
+impl NetworkDimension {
+    fn expr(self) -> &'static str {
+        match self {
+            NetworkDimension::Gender => "gender",
+            NetworkDimension::Status => "status",
+            NetworkDimension::Region => "region",
+            NetworkDimension::Trained => "CASE WHEN trained = 1 THEN 'TRAINED' ELSE 'NOT_TRAINED' END",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NetworkStats {
+    pub total: i64,
+    pub groups: BTreeMap<Vec<String>, i64>,
+}
+
+/// The pro bono network: active members (or all, with `include_inactive`) by the dimensions.
+pub async fn network_stats(db: &Db, dims: &[NetworkDimension], include_inactive: bool) -> Result<NetworkStats> {
+    let mut dims = dims.to_vec();
+    let mut seen = std::collections::HashSet::new();
+    dims.retain(|d| seen.insert(*d));
+    let wh = if include_inactive { "1 = 1" } else { "active = 1" };
+    let total: i64 =
+        on_db!(db, p => sqlx::query_scalar(&format!("SELECT count(*) FROM rm_lawyer WHERE {wh}")).fetch_one(p).await?);
+    let mut out = NetworkStats { total, groups: BTreeMap::new() };
+    if dims.is_empty() {
+        return Ok(out);
+    }
+    let cols: Vec<String> = dims.iter().enumerate().map(|(i, d)| format!("{} AS d{i}", d.expr())).collect();
+    let group: Vec<&str> = dims.iter().map(|d| d.expr()).collect();
+    let sql =
+        format!("SELECT {}, count(*) AS n FROM rm_lawyer WHERE {wh} GROUP BY {}", cols.join(", "), group.join(", "));
+    let width = dims.len();
+    let rows: Vec<(Vec<String>, i64)> = on_db!(db, p => {
+        let rows = sqlx::query(&sql).fetch_all(p).await?;
+        let mut v = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let mut key = Vec::with_capacity(width);
+            for i in 0..width {
+                key.push(r.try_get::<String, _>(i)?);
+            }
+            v.push((key, r.try_get::<i64, _>(width)?));
+        }
+        v
+    });
+    out.groups.extend(rows);
+    Ok(out)
+}
