@@ -149,6 +149,9 @@ async fn metrics(State(state): State<AppState>) -> Response {
     for s in app.projector.drain_batch_seconds() {
         app.metrics.observe("probono_projection_batch_seconds", &[], s);
     }
+    for s in app.projector.drain_event_lag_seconds() {
+        app.metrics.observe("probono_projection_lag_seconds", &[], s);
+    }
     let status = app.projector.status();
     let lag = projections::log::count_after(&app.db, status.checkpoint).await.unwrap_or(-1);
     let gauges = [

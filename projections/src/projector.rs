@@ -184,6 +184,8 @@ pub struct Projector {
     running: AtomicBool,
     /// Time each batch took from the first read to commit, for the lag metric.
     lag: Mutex<Vec<f64>>,
+    /// Per event: seconds from the command recording it to its batch committing.
+    event_lag: Mutex<Vec<f64>>,
 }
 
 impl Projector {
@@ -199,6 +201,7 @@ impl Projector {
             stopping: AtomicBool::new(false),
             running: AtomicBool::new(false),
             lag: Mutex::new(Vec::new()),
+            event_lag: Mutex::new(Vec::new()),
         })
     }
 
@@ -215,6 +218,12 @@ impl Projector {
     /// Takes and clears the batch durations (seconds) recorded since the last call.
     pub fn drain_batch_seconds(&self) -> Vec<f64> {
         self.lag.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
+    }
+
+    /// Takes and clears the per-event projection lags (seconds) recorded since the last call:
+    /// from the time a command recorded the event to the commit that made it visible.
+    pub fn drain_event_lag_seconds(&self) -> Vec<f64> {
+        self.event_lag.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
     }
 
     /// Asks the projector to look for new events now.
@@ -267,6 +276,14 @@ impl Projector {
         if let Ok(mut l) = self.lag.lock() {
             if l.len() < 100_000 {
                 l.push(started.elapsed().as_secs_f64());
+            }
+        }
+        let now = chrono::Utc::now();
+        if let Ok(mut l) = self.event_lag.lock() {
+            for ev in events.iter().take(1_000_000usize.saturating_sub(l.len())) {
+                if let Some(at) = ev.meta(crate::log::meta::RECORDED_AT).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+                    l.push((now - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0) as f64 / 1e6);
+                }
             }
         }
         Ok(n)

@@ -11,6 +11,8 @@ use std::sync::Arc;
 pub use api;
 pub use projections;
 
+pub mod synth;
+
 /// Which event store a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -61,7 +63,7 @@ impl TestDb {
     }
 
     /// Writes a fresh master key file (PostgreSQL has no generated default).
-    fn ensure_key(&self) {
+    pub fn ensure_key(&self) {
         if !self.key_file.exists() {
             let k: [u8; 32] = rand_bytes();
             std::fs::write(&self.key_file, hex(&k)).expect("write key file");
