@@ -27,7 +27,7 @@ use tokio::sync::{watch, Notify};
 const LEADER_LOCK: i64 = 0x0050_524f_424f_4e4f;
 
 fn decode<E: DeserializeOwned>(ev: &StoredEvent) -> Result<E> {
-    serde_json::from_value(ev.payload.clone()).map_err(|e| Error::UnreadableEvent {
+    E::deserialize(&ev.payload).map_err(|e| Error::UnreadableEvent {
         position: ev.position.pos,
         event_type: ev.event_type.clone(),
         reason: e.to_string(),
@@ -149,16 +149,12 @@ impl Batch {
     }
 
     async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
-        for id in std::mem::take(&mut self.dirty_cases).into_keys() {
-            if let Some(v) = self.cases.get(&id) {
-                store::save_case(tx, v).await?;
-            }
-        }
-        for id in std::mem::take(&mut self.dirty_lawyers).into_keys() {
-            if let Some(v) = self.lawyers.get(&id) {
-                store::save_lawyer(tx, v).await?;
-            }
-        }
+        let dirty = std::mem::take(&mut self.dirty_cases);
+        let cases: Vec<&CaseView> = dirty.keys().filter_map(|id| self.cases.get(id)).collect();
+        store::save_cases(tx, &cases, self.rebuild).await?;
+        let dirty = std::mem::take(&mut self.dirty_lawyers);
+        let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
+        store::save_lawyers(tx, &lawyers).await?;
         Ok(())
     }
 }
@@ -281,7 +277,9 @@ impl Projector {
         let now = chrono::Utc::now();
         if let Ok(mut l) = self.event_lag.lock() {
             for ev in events.iter().take(1_000_000usize.saturating_sub(l.len())) {
-                if let Some(at) = ev.meta(crate::log::meta::RECORDED_AT).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok()) {
+                if let Some(at) =
+                    ev.meta(crate::log::meta::RECORDED_AT).and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                {
                     l.push((now - at.with_timezone(&chrono::Utc)).num_microseconds().unwrap_or(0) as f64 / 1e6);
                 }
             }

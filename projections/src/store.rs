@@ -89,48 +89,116 @@ pub async fn load_case(tx: &mut Tx, id: &str) -> Result<Option<CaseView>> {
     doc.map(|d| decode("rm_case", id, &d)).transpose()
 }
 
-pub async fn save_case(tx: &mut Tx, v: &CaseView) -> Result<()> {
-    let doc = encode(v);
-    let lawyer = v.assignment.as_ref().map(|a| a.lawyer_id.clone());
-    let region = v.client.region.map(|r| r.as_str());
-    on_tx!(tx, c => {
-        sqlx::query(
-            "INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, \
-             erased = excluded.erased, doc = excluded.doc")
-            .bind(&v.id).bind(&v.organization_id).bind(lawyer).bind(v.status()).bind(region)
-            .bind(v.client.gender.as_str()).bind(&v.identified_on).bind(v.opened_seq).bind(v.erased as i32).bind(doc)
-            .execute(&mut **c).await?;
-        sqlx::query("DELETE FROM rm_case_exploitation WHERE case_id = $1").bind(&v.id).execute(&mut **c).await?;
-        for t in &v.exploitation_types {
-            sqlx::query("INSERT INTO rm_case_exploitation (case_id, exploitation_type) VALUES ($1, $2)")
-                .bind(&v.id).bind(t.as_str()).execute(&mut **c).await?;
+/// Runs one multi-row `INSERT` per chunk of `rows` on either backend. `$push` binds one
+/// row's values in column order (`$b.push_bind(..)`).
+macro_rules! bulk {
+    ($tx:expr, $prefix:expr, $suffix:expr, $rows:expr, $cols:expr, |$b:ident, $r:ident| $push:expr) => {{
+        // Both drivers accept at least 32,766 bind parameters per statement.
+        let chunk = (30_000 / $cols).max(1);
+        for part in $rows.chunks(chunk) {
+            match &mut *$tx {
+                Tx::Postgres(c) => {
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new($prefix);
+                    qb.push_values(part, |mut $b, $r| {
+                        $push;
+                    });
+                    qb.push($suffix);
+                    qb.build().execute(&mut **c).await?;
+                }
+                Tx::Sqlite(c) => {
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new($prefix);
+                    qb.push_values(part, |mut $b, $r| {
+                        $push;
+                    });
+                    qb.push($suffix);
+                    qb.build().execute(&mut **c).await?;
+                }
+            }
         }
-        sqlx::query("DELETE FROM rm_report WHERE case_id = $1").bind(&v.id).execute(&mut **c).await?;
-        for r in &v.reports {
-            let initial = r.registration.as_ref().map(|x| &x.offense);
-            sqlx::query(
-                "INSERT INTO rm_report (report_id, case_id, filed_on, initial_code, initial_category, current_code, current_category, refused) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)")
-                .bind(&r.id).bind(&v.id).bind(&r.filed_on)
-                .bind(initial.map(|o| o.code.clone())).bind(initial.map(|o| o.category.as_str()))
-                .bind(r.current.as_ref().map(|o| o.code.clone())).bind(r.current.as_ref().map(|o| o.category.as_str()))
-                .bind(r.refused.is_some() as i32)
-                .execute(&mut **c).await?;
+    }};
+}
+
+/// Deletes the rows of `table` that belong to `ids` (column `col`).
+async fn delete_for(tx: &mut Tx, table: &str, col: &str, ids: &[&str]) -> Result<()> {
+    for part in ids.chunks(500) {
+        let marks: Vec<String> = (1..=part.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("DELETE FROM {table} WHERE {col} IN ({})", marks.join(", "));
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(&sql);
+            for id in part {
+                q = q.bind(*id);
+            }
+            q.execute(&mut **c).await?;
+        });
+    }
+    Ok(())
+}
+
+/// Writes case documents and everything derived from them (exploitation types, reports,
+/// statistical facts). `fresh` skips deleting old derived rows (a rebuild into empty tables).
+pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result<()> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    if !fresh {
+        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
+        for t in ["rm_case_exploitation", "rm_report", "rm_fact"] {
+            delete_for(tx, t, "case_id", &ids).await?;
         }
-        sqlx::query("DELETE FROM rm_fact WHERE case_id = $1").bind(&v.id).execute(&mut **c).await?;
-        for f in crate::model::facts::facts(v) {
-            sqlx::query(
-                "INSERT INTO rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
-                 organization_id, lawyer_id, lawyer_status, offense_category, offense_code, authority) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
-                .bind(&f.case_id).bind(&f.report_id).bind(f.kind.as_str()).bind(&f.on).bind(f.year())
-                .bind(f.gender).bind(f.age_group).bind(f.region).bind(&f.country).bind(&f.organization_id)
-                .bind(&f.lawyer_id).bind(f.lawyer_status).bind(f.offense_category).bind(&f.offense_code).bind(f.authority)
-                .execute(&mut **c).await?;
-        }
+    }
+    let rows: Vec<(&CaseView, String)> = cases.iter().map(|c| (*c, encode(*c))).collect();
+    bulk!(tx,
+        "INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc) ",
+        " ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, erased = excluded.erased, doc = excluded.doc",
+        rows, 10, |b, r| {
+            let (v, doc) = r;
+            b.push_bind(&v.id).push_bind(&v.organization_id).push_bind(v.assignment.as_ref().map(|a| a.lawyer_id.clone()))
+                .push_bind(v.status()).push_bind(v.client.region.map(|r| r.as_str())).push_bind(v.client.gender.as_str())
+                .push_bind(&v.identified_on).push_bind(v.opened_seq).push_bind(v.erased as i32).push_bind(doc)
+        });
+    let types: Vec<(&str, &'static str)> =
+        cases.iter().flat_map(|c| c.exploitation_types.iter().map(move |t| (c.id.as_str(), t.as_str()))).collect();
+    bulk!(tx, "INSERT INTO rm_case_exploitation (case_id, exploitation_type) ", "", types, 2, |b, r| {
+        b.push_bind(r.0).push_bind(r.1)
     });
+    let reports: Vec<(&str, &crate::model::ReportView)> =
+        cases.iter().flat_map(|c| c.reports.iter().map(move |r| (c.id.as_str(), r))).collect();
+    bulk!(tx,
+        "INSERT INTO rm_report (report_id, case_id, filed_on, initial_code, initial_category, current_code, current_category, refused) ",
+        "", reports, 8, |b, x| {
+            let (case_id, r) = x;
+            let initial = r.registration.as_ref().map(|x| &x.offense);
+            b.push_bind(&r.id).push_bind(*case_id).push_bind(&r.filed_on)
+                .push_bind(initial.map(|o| o.code.clone())).push_bind(initial.map(|o| o.category.as_str()))
+                .push_bind(r.current.as_ref().map(|o| o.code.clone())).push_bind(r.current.as_ref().map(|o| o.category.as_str()))
+                .push_bind(r.refused.is_some() as i32)
+        });
+    let facts: Vec<crate::model::facts::Fact> = cases.iter().flat_map(|c| crate::model::facts::facts(c)).collect();
+    bulk!(
+        tx,
+        "INSERT INTO rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
+         organization_id, lawyer_id, lawyer_status, offense_category, offense_code, authority) ",
+        "",
+        facts,
+        15,
+        |b, f| {
+            b.push_bind(&f.case_id)
+                .push_bind(&f.report_id)
+                .push_bind(f.kind.as_str())
+                .push_bind(&f.on)
+                .push_bind(f.year())
+                .push_bind(f.gender)
+                .push_bind(f.age_group)
+                .push_bind(f.region)
+                .push_bind(&f.country)
+                .push_bind(&f.organization_id)
+                .push_bind(&f.lawyer_id)
+                .push_bind(f.lawyer_status)
+                .push_bind(f.offense_category)
+                .push_bind(&f.offense_code)
+                .push_bind(f.authority)
+        }
+    );
     Ok(())
 }
 
@@ -140,15 +208,27 @@ pub async fn load_lawyer(tx: &mut Tx, id: &str) -> Result<Option<LawyerView>> {
     doc.map(|d| decode("rm_lawyer", id, &d)).transpose()
 }
 
-pub async fn save_lawyer(tx: &mut Tx, v: &LawyerView) -> Result<()> {
-    let doc = encode(v);
-    on_tx!(tx, c => sqlx::query(
-        "INSERT INTO rm_lawyer (id, full_name, gender, status, region, active, trained, registered_seq, doc) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         ON CONFLICT (id) DO UPDATE SET active = excluded.active, trained = excluded.trained, doc = excluded.doc")
-        .bind(&v.id).bind(&v.full_name).bind(v.gender.as_str()).bind(v.status.as_str()).bind(v.region.as_str())
-        .bind(v.active as i32).bind(!v.trainings.is_empty() as i32).bind(v.registered_seq).bind(doc)
-        .execute(&mut **c).await?.rows_affected());
+pub async fn save_lawyers(tx: &mut Tx, lawyers: &[&LawyerView]) -> Result<()> {
+    let rows: Vec<(&LawyerView, String)> = lawyers.iter().map(|l| (*l, encode(*l))).collect();
+    bulk!(
+        tx,
+        "INSERT INTO rm_lawyer (id, full_name, gender, status, region, active, trained, registered_seq, doc) ",
+        " ON CONFLICT (id) DO UPDATE SET active = excluded.active, trained = excluded.trained, doc = excluded.doc",
+        rows,
+        9,
+        |b, r| {
+            let (v, doc) = r;
+            b.push_bind(&v.id)
+                .push_bind(&v.full_name)
+                .push_bind(v.gender.as_str())
+                .push_bind(v.status.as_str())
+                .push_bind(v.region.as_str())
+                .push_bind(v.active as i32)
+                .push_bind(!v.trainings.is_empty() as i32)
+                .push_bind(v.registered_seq)
+                .push_bind(doc)
+        }
+    );
     Ok(())
 }
 

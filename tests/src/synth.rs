@@ -80,11 +80,19 @@ pub fn network() -> (Vec<Row>, Uuid, Vec<(Uuid, LawyerStatus)>) {
     let mut out = vec![];
     let mut cat = Stream::new("OffenseCatalogue", domain::offense::CATALOGUE_ID.into());
     let file = CatalogueFile::shipped().expect("shipped catalogue");
-    cat.push(&mut out, &CatalogueEvent::CatalogueImported { version: file.version, offenses: file.offenses }, "2016-01-01");
+    cat.push(
+        &mut out,
+        &CatalogueEvent::CatalogueImported { version: file.version, offenses: file.offenses },
+        "2016-01-01",
+    );
     let org = Uuid::from_u128(0x5E_0000);
     Stream::new("Organization", org.to_string()).push(
         &mut out,
-        &OrganizationEvent::OrganizationRegistered { organization_id: org, name: t("Synthetic NGO"), kind: OrganizationKind::Ngo },
+        &OrganizationEvent::OrganizationRegistered {
+            organization_id: org,
+            name: t("Synthetic NGO"),
+            kind: OrganizationKind::Ngo,
+        },
         "2016-01-01",
     );
     let mut lawyers = vec![];
@@ -119,8 +127,16 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     let day = |k: u64| (on + chrono::Duration::days(k as i64)).to_string();
     let lawyer = lawyers[(n as usize) % lawyers.len()].0;
     let report = Uuid::from_u128(0xBE_0000_0000 + n as u128);
-    let sealed = Sealed { alg: "A256GCM".into(), nonce: "AAAAAAAAAAAAAAAA".into(), ciphertext: "c3ludGhldGljIGNpcGhlcnRleHQ=".into() };
-    let types = if n % 7 == 0 { vec![ExploitationType::ForcedLabor, ExploitationType::Sexual] } else { vec![ExploitationType::ForcedLabor] };
+    let sealed = Sealed {
+        alg: "A256GCM".into(),
+        nonce: "AAAAAAAAAAAAAAAA".into(),
+        ciphertext: "c3ludGhldGljIGNpcGhlcnRleHQ=".into(),
+    };
+    let types = if n % 7 == 0 {
+        vec![ExploitationType::ForcedLabor, ExploitationType::Sexual]
+    } else {
+        vec![ExploitationType::ForcedLabor]
+    };
     let e = CaseEvent::IntakeOpened {
         case_id: id,
         organization_id: org,
@@ -139,12 +155,26 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     s.push(out, &e, &day(0));
     let all = vec![ConsentScope::LegalAid, ConsentScope::ReportToPolice, ConsentScope::DataSharing];
     s.push(out, &CaseEvent::ConsentGiven { scopes: all, given_on: on }, &day(0));
-    s.push(out, &CaseEvent::LawyerAssigned { lawyer_id: lawyer, assigned_on: on + chrono::Duration::days(3), replaces: None }, &day(3));
-    s.push(out, &CaseEvent::AssignmentAccepted { lawyer_id: lawyer, accepted_on: on + chrono::Duration::days(4) }, &day(4));
+    s.push(
+        out,
+        &CaseEvent::LawyerAssigned { lawyer_id: lawyer, assigned_on: on + chrono::Duration::days(3), replaces: None },
+        &day(3),
+    );
+    s.push(
+        out,
+        &CaseEvent::AssignmentAccepted { lawyer_id: lawyer, accepted_on: on + chrono::Duration::days(4) },
+        &day(4),
+    );
     let filed = on + chrono::Duration::days(10);
     s.push(
         out,
-        &CaseEvent::PoliceReportFiled { report_id: report, filed_on: filed, police_unit: t("Unit 1"), reference_number: None, lawyer_id: lawyer },
+        &CaseEvent::PoliceReportFiled {
+            report_id: report,
+            filed_on: filed,
+            police_unit: t("Unit 1"),
+            reference_number: None,
+            lawyer_id: lawyer,
+        },
         &day(10),
     );
     let fraud = OffenseRef { code: "2021-209".into(), category: OffenseCategory::Fraud };
@@ -152,24 +182,59 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     let first = if n % 4 == 0 { tip.clone() } else { fraud.clone() };
     s.push(
         out,
-        &CaseEvent::OffenseRegistered { report_id: report, offense: first.clone(), registered_on: filed + chrono::Duration::days(2), registry_number: None },
+        &CaseEvent::OffenseRegistered {
+            report_id: report,
+            offense: first.clone(),
+            registered_on: filed + chrono::Duration::days(2),
+            registry_number: None,
+        },
         &day(12),
     );
     let d = |k: i64| filed + chrono::Duration::days(k);
-    s.push(out, &CaseEvent::InvestigationOutcomeRecorded { report_id: report, outcome: InvestigationOutcome::Terminated, decided_on: d(60), note: None }, &day(70));
     s.push(
         out,
-        &CaseEvent::InvestigationOutcomeRecorded { report_id: report, outcome: InvestigationOutcome::ReturnedForInvestigation, decided_on: d(200), note: None },
+        &CaseEvent::InvestigationOutcomeRecorded {
+            report_id: report,
+            outcome: InvestigationOutcome::Terminated,
+            decided_on: d(60),
+            note: None,
+        },
+        &day(70),
+    );
+    s.push(
+        out,
+        &CaseEvent::InvestigationOutcomeRecorded {
+            report_id: report,
+            outcome: InvestigationOutcome::ReturnedForInvestigation,
+            decided_on: d(200),
+            note: None,
+        },
         &day(210),
     );
     if first.category != OffenseCategory::Tip {
         s.push(
             out,
-            &CaseEvent::OffenseReclassified { report_id: report, from: first, to: tip, decided_on: d(230), decided_by: Authority::Prosecutor, reason: t("review") },
+            &CaseEvent::OffenseReclassified {
+                report_id: report,
+                from: first,
+                to: tip,
+                decided_on: d(230),
+                decided_by: Authority::Prosecutor,
+                reason: t("review"),
+            },
             &day(240),
         );
     }
-    s.push(out, &CaseEvent::InvestigationOutcomeRecorded { report_id: report, outcome: InvestigationOutcome::SentToCourt, decided_on: d(260), note: None }, &day(270));
+    s.push(
+        out,
+        &CaseEvent::InvestigationOutcomeRecorded {
+            report_id: report,
+            outcome: InvestigationOutcome::SentToCourt,
+            decided_on: d(260),
+            note: None,
+        },
+        &day(270),
+    );
     s.push(
         out,
         &CaseEvent::VerdictRecorded {

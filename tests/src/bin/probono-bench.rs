@@ -61,17 +61,23 @@ async fn ok(t: &TestApp, token: &str, query: &str, vars: Value) -> Value {
 
 /// Organisation, tokens, one lawyer and `cases` accepted cases; case 0 gets a full history.
 async fn setup(t: &TestApp, cases: usize) -> (String, String, Vec<String>) {
-    let org = ok(t, &t.admin, "mutation { registerOrganization(input: {name: \"Bench NGO\", kind: NGO}) { id } }", json!({})).await
-        ["registerOrganization"]["id"]
-        .clone();
+    let org =
+        ok(t, &t.admin, "mutation { registerOrganization(input: {name: \"Bench NGO\", kind: NGO}) { id } }", json!({}))
+            .await["registerOrganization"]["id"]
+            .clone();
     let token = |role: &str, extra: Value| {
         let mut input = json!({"name": format!("bench {role}"), "role": role});
         if let (Some(i), Some(e)) = (input.as_object_mut(), extra.as_object()) {
             i.extend(e.clone());
         }
         async move {
-            ok(t, &t.admin, "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { token } }", json!({"i": input}))
-                .await["createAccessToken"]["token"]
+            ok(
+                t,
+                &t.admin,
+                "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { token } }",
+                json!({"i": input}),
+            )
+            .await["createAccessToken"]["token"]
                 .as_str()
                 .unwrap_or_default()
                 .to_string()
@@ -99,7 +105,13 @@ async fn setup(t: &TestApp, cases: usize) -> (String, String, Vec<String>) {
             .as_str()
             .unwrap_or_default()
             .to_string();
-        ok(t, &coordinator, "mutation($c: ID!, $l: ID!) { assignLawyer(input: {caseId: $c, lawyerId: $l}) { id } }", json!({"c": c, "l": lawyer_id})).await;
+        ok(
+            t,
+            &coordinator,
+            "mutation($c: ID!, $l: ID!) { assignLawyer(input: {caseId: $c, lawyerId: $l}) { id } }",
+            json!({"c": c, "l": lawyer_id}),
+        )
+        .await;
         ok(t, &lawyer, "mutation($c: ID!) { acceptAssignment(input: {caseId: $c}) { id } }", json!({"c": c})).await;
         ids.push(c);
     }
@@ -125,7 +137,8 @@ async fn command_load(t: &TestApp, lawyer: &str, cases: &[String], run: Duration
     let (okc, errc) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut tasks = vec![];
     for case in cases.iter().cloned() {
-        let (stop, okc, errc, url, token) = (stop.clone(), okc.clone(), errc.clone(), t.url("/graphql"), lawyer.to_string());
+        let (stop, okc, errc, url, token) =
+            (stop.clone(), okc.clone(), errc.clone(), t.url("/graphql"), lawyer.to_string());
         tasks.push(tokio::spawn(async move {
             let client = reqwest::Client::new();
             let mut lat = vec![];
@@ -209,7 +222,14 @@ async fn fresh(backend: Backend) -> TestDb {
     TestDb::new(backend).await
 }
 
-async fn latency_load(url: String, token: Option<String>, query: &'static str, vars: Value, conns: usize, total: usize) -> Vec<f64> {
+async fn latency_load(
+    url: String,
+    token: Option<String>,
+    query: &'static str,
+    vars: Value,
+    conns: usize,
+    total: usize,
+) -> Vec<f64> {
     let client = reqwest::Client::builder().pool_max_idle_per_host(conns).build().unwrap_or_default();
     let per = total.div_ceil(conns);
     let mut tasks = vec![];
@@ -271,7 +291,12 @@ const CASE_DETAIL: &str = "query($id: ID!) { case(id: $id) { id status identifie
 fn machine() -> Value {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("model name")).and_then(|l| l.split(':').nth(1)).map(|s| s.trim().to_string()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|s| s.trim().to_string())
+        })
         .unwrap_or_else(|| "unknown".into());
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short", "HEAD"])
@@ -325,11 +350,24 @@ async fn startup_ms(db: &TestDb) -> Option<f64> {
 async fn main() {
     let args = Args::parse();
     let sizes = if args.quick {
-        Sizes { run: Duration::from_secs(3), clients: 16, read_requests: 3_200, rebuild_events: 100_000, stats_requests: 50 }
+        Sizes {
+            run: Duration::from_secs(3),
+            clients: 16,
+            read_requests: 3_200,
+            rebuild_events: 100_000,
+            stats_requests: 50,
+        }
     } else {
-        Sizes { run: Duration::from_secs(10), clients: 16, read_requests: 32_000, rebuild_events: 1_100_000, stats_requests: 300 }
+        Sizes {
+            run: Duration::from_secs(10),
+            clients: 16,
+            read_requests: 32_000,
+            rebuild_events: 1_100_000,
+            stats_requests: 300,
+        }
     };
-    let backends: Vec<Backend> = if args.no_postgres { vec![Backend::Sqlite] } else { vec![Backend::Postgres, Backend::Sqlite] };
+    let backends: Vec<Backend> =
+        if args.no_postgres { vec![Backend::Sqlite] } else { vec![Backend::Postgres, Backend::Sqlite] };
     let mut out = json!({"quick": args.quick, "machine": machine()});
     let mut table: Vec<(String, String)> = vec![];
 
@@ -342,18 +380,24 @@ async fn main() {
         let system = command_load(&t, &lawyer, &cases, sizes.run).await;
         let mut lag: Vec<f64> = t.app.projector.drain_event_lag_seconds().into_iter().map(|s| s * 1000.0).collect();
         let base_db = fresh(b).await;
-        let pool = projections::Db::connect(&base_db.url, &projections::db::DbOptions::default()).await.expect("baseline database");
+        let pool = projections::Db::connect(&base_db.url, &projections::db::DbOptions::default())
+            .await
+            .expect("baseline database");
         pool.migrate().await.expect("migrate baseline");
         let base = baseline(&pool, sizes.clients, sizes.run).await;
         pool.close().await;
         let ratio = system.per_s / base;
         out[format!("command_throughput_{n}")] = json!({"graphql_commands_per_s": system.per_s, "acknowledged": system.ok, "errors": system.errors,
             "command_p99_ms": system.p99_ms, "baseline_tx_per_s": base, "ratio": ratio, "clients": sizes.clients});
-        table.push((format!("commands/s via GraphQL ({n}, {} clients)", sizes.clients), format!("{:.0} ({} errors)", system.per_s, system.errors)));
+        table.push((
+            format!("commands/s via GraphQL ({n}, {} clients)", sizes.clients),
+            format!("{:.0} ({} errors)", system.per_s, system.errors),
+        ));
         table.push((format!("bare {n}: stream read + insert tx/s"), format!("{base:.0}")));
         table.push((format!("command throughput ratio ({n})"), format!("{ratio:.2}  (target ≥ 0.50)")));
         let lag_p99 = percentile(&mut lag, 99.0);
-        out[format!("projection_lag_{n}")] = json!({"p50_ms": percentile(&mut lag, 50.0), "p99_ms": lag_p99, "events": lag.len()});
+        out[format!("projection_lag_{n}")] =
+            json!({"p50_ms": percentile(&mut lag, 50.0), "p99_ms": lag_p99, "events": lag.len()});
         table.push((format!("projection lag p99 under load ({n})"), format!("{lag_p99:.1} ms  (target ≤ 50)")));
         if b == Backend::Postgres || backends.len() == 1 {
             out["command_throughput_ratio"] = json!(ratio);
@@ -365,11 +409,22 @@ async fn main() {
         // Case detail at 64 connections vs a trivial in-memory query.
         let trivial_url = trivial_server().await;
         let mut trivial = latency_load(trivial_url, None, "{ hello }", json!({}), 64, sizes.read_requests).await;
-        let mut detail = latency_load(t.url("/graphql"), Some(auditor.clone()), CASE_DETAIL, json!({"id": cases[0]}), 64, sizes.read_requests).await;
+        let mut detail = latency_load(
+            t.url("/graphql"),
+            Some(auditor.clone()),
+            CASE_DETAIL,
+            json!({"id": cases[0]}),
+            64,
+            sizes.read_requests,
+        )
+        .await;
         let (tp99, dp99) = (percentile(&mut trivial, 99.0), percentile(&mut detail, 99.0));
         let read_ratio = dp99 / tp99;
         out[format!("read_{n}")] = json!({"case_detail_p99_ms": dp99, "case_detail_p50_ms": percentile(&mut detail, 50.0), "trivial_p99_ms": tp99, "ratio": read_ratio, "requests": sizes.read_requests});
-        table.push((format!("case detail p99 @64 ({n}) / trivial p99"), format!("{dp99:.2} ms / {tp99:.2} ms = {read_ratio:.2}  (target ≤ 2)")));
+        table.push((
+            format!("case detail p99 @64 ({n}) / trivial p99"),
+            format!("{dp99:.2} ms / {tp99:.2} ms = {read_ratio:.2}  (target ≤ 2)"),
+        ));
         if b == Backend::Postgres || backends.len() == 1 {
             out["read_p99_ratio"] = json!(read_ratio);
         }
@@ -387,10 +442,15 @@ async fn main() {
         let replayed = projections::projector::rebuild(&pdb).await.expect("rebuild");
         let secs = started.elapsed().as_secs_f64();
         let eps = replayed as f64 / secs;
-        let cases_n: i64 = projections::store::list_cases(&pdb, &Default::default(), 1, None).await.map(|p| p.total).unwrap_or(0);
+        let cases_n: i64 =
+            projections::store::list_cases(&pdb, &Default::default(), 1, None).await.map(|p| p.total).unwrap_or(0);
         out["rebuild_events_per_s"][n] = json!(eps);
-        out[format!("rebuild_{n}")] = json!({"events": written, "seconds": secs, "events_per_s": eps, "cases": cases_n});
-        table.push((format!("rebuild ({n}, {written} events)"), format!("{eps:.0} events/s in {secs:.1} s  (target ≥ 100000)")));
+        out[format!("rebuild_{n}")] =
+            json!({"events": written, "seconds": secs, "events_per_s": eps, "cases": cases_n});
+        table.push((
+            format!("rebuild ({n}, {written} events)"),
+            format!("{eps:.0} events/s in {secs:.1} s  (target ≥ 100000)"),
+        ));
         pdb.close().await;
 
         // Statistics over the rebuilt read models, through the server.
@@ -419,7 +479,10 @@ async fn main() {
         let sp99 = percentile(&mut lat, 99.0);
         out["stats_p99_ms"][n] = json!(sp99);
         out[format!("stats_{n}")] = json!({"p50_ms": percentile(&mut lat, 50.0), "p99_ms": sp99, "cases": cases_n, "requests": sizes.stats_requests});
-        table.push((format!("outcomeStats 2 dims over {cases_n} cases ({n})"), format!("p99 {sp99:.1} ms  (target ≤ 50)")));
+        table.push((
+            format!("outcomeStats 2 dims over {cases_n} cases ({n})"),
+            format!("p99 {sp99:.1} ms  (target ≤ 50)"),
+        ));
         let mut t = t;
         t.stop().await;
 
@@ -427,7 +490,8 @@ async fn main() {
         if b == Backend::Sqlite {
             let db2 = fresh(b).await;
             db2.ensure_key();
-            let pdb = projections::Db::connect(&db2.url, &projections::db::DbOptions::default()).await.expect("connect");
+            let pdb =
+                projections::Db::connect(&db2.url, &projections::db::DbOptions::default()).await.expect("connect");
             pdb.migrate().await.expect("migrate");
             let n_events = synth::fill(&pdb, 100_000).await.expect("ledger");
             projections::projector::rebuild(&pdb).await.expect("rebuild");
@@ -435,9 +499,13 @@ async fn main() {
             match startup_ms(&db2).await {
                 Some(ms) => {
                     out["startup_ms"] = json!(ms);
-                    table.push((format!("probono serve to /readyz ({n_events} events, sqlite)"), format!("{ms:.0} ms  (target ≤ 1000)")));
+                    table.push((
+                        format!("probono serve to /readyz ({n_events} events, sqlite)"),
+                        format!("{ms:.0} ms  (target ≤ 1000)"),
+                    ));
                 }
-                None => table.push(("probono serve start-up".into(), "binary not found next to probono-bench: build it".into())),
+                None => table
+                    .push(("probono serve start-up".into(), "binary not found next to probono-bench: build it".into())),
             }
         }
     }
