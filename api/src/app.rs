@@ -247,3 +247,105 @@ impl App {
         Ok(account_id)
     }
 }
+
+/// Reads through the projector's cache (see `projections::cache`).
+impl App {
+    pub async fn case_view(&self, id: &str) -> Result<Option<projections::model::CaseView>, ApiError> {
+        let c = self.projector.cache();
+        if let Some(v) = c.case(id) {
+            return Ok(Some((*v).clone()));
+        }
+        let seen = c.generation();
+        let v = projections::store::case_by_id(&self.db, id).await?;
+        if let Some(v) = &v {
+            c.put_case(seen, Arc::new(v.clone()));
+        }
+        Ok(v)
+    }
+
+    pub async fn lawyer_view(&self, id: &str) -> Result<Option<projections::model::LawyerView>, ApiError> {
+        let c = self.projector.cache();
+        if let Some(v) = c.lawyer(id) {
+            return Ok(Some((*v).clone()));
+        }
+        let seen = c.generation();
+        let v = projections::store::lawyer_by_id(&self.db, id).await?;
+        if let Some(v) = &v {
+            c.put_lawyer(seen, Arc::new(v.clone()));
+        }
+        Ok(v)
+    }
+
+    pub async fn organization(&self, id: &str) -> Result<Option<projections::store::OrganizationRow>, ApiError> {
+        let c = self.projector.cache();
+        if let Some(v) = c.organization(id) {
+            return Ok(Some((*v).clone()));
+        }
+        let seen = c.generation();
+        let v = projections::store::organization_by_id(&self.db, id).await?;
+        if let Some(v) = &v {
+            c.put_organization(seen, Arc::new(v.clone()));
+        }
+        Ok(v)
+    }
+
+    /// The whole catalogue, retired entries included.
+    pub async fn offenses(&self) -> Result<Arc<Vec<projections::store::OffenseRow>>, ApiError> {
+        let c = self.projector.cache();
+        if let Some(v) = c.offenses() {
+            return Ok(v);
+        }
+        let seen = c.generation();
+        let v = Arc::new(projections::store::offenses(&self.db).await?);
+        c.put_offenses(seen, v.clone());
+        Ok(v)
+    }
+
+    pub async fn offense(&self, code: &str) -> Result<Option<projections::store::OffenseRow>, ApiError> {
+        Ok(self.offenses().await?.iter().find(|o| o.code == code).cloned())
+    }
+
+    /// The token and account behind a token hash.
+    pub async fn principal_rows(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Arc<(projections::model::TokenView, projections::model::AccountView)>>, ApiError> {
+        let c = self.projector.cache();
+        if let Some(v) = c.principal(token_hash) {
+            return Ok(Some(v));
+        }
+        let seen = c.generation();
+        let Some(t) = projections::store::token_by_hash(&self.db, token_hash).await? else { return Ok(None) };
+        let Some(a) = projections::store::account_by_id(&self.db, &t.account_id).await? else { return Ok(None) };
+        let v = Arc::new((t, a));
+        c.put_principal(seen, token_hash, v.clone());
+        Ok(Some(v))
+    }
+
+    /// `outcomeStats`: from the in-memory index when this instance projects (it keeps the
+    /// index exact), from SQL otherwise.
+    pub async fn outcome_stats(
+        &self,
+        filter: &projections::stats::StatsFilter,
+        dims: &[projections::stats::Dimension],
+    ) -> Result<projections::stats::OutcomeStats, ApiError> {
+        let mut dims = dims.to_vec();
+        let mut seen_dims = std::collections::HashSet::new();
+        dims.retain(|d| seen_dims.insert(*d));
+        let cache = self.projector.cache();
+        let projecting = self.projector.status().leader || matches!(self.db, Db::Sqlite(_));
+        if projecting {
+            if let Some(s) = cache.stats.query(filter, &dims) {
+                return Ok(s);
+            }
+            let seen = cache.generation();
+            let all = projections::store::all_case_facts(&self.db).await?;
+            if cache.install_stats(seen, all) {
+                if let Some(s) = cache.stats.query(filter, &dims) {
+                    return Ok(s);
+                }
+            }
+        }
+        Ok(projections::stats::outcome_stats(&self.db, filter, &dims).await?)
+    }
+}

@@ -1,12 +1,12 @@
 //! Bearer tokens: 256 random bits, shown once, stored only as a SHA-256 hash, tied to an
 //! account (role and scope), revocable and optionally expiring.
 
+use crate::app::App;
 use crate::error::ApiError;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use domain::values::Role;
 use domain::Actor;
-use projections::{store, Db};
 use rand::RngCore;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -53,13 +53,14 @@ fn parse_uuid(s: &Option<String>) -> Option<Uuid> {
 }
 
 /// Resolves an `Authorization` header value to the caller, or `UNAUTHENTICATED`.
-pub async fn authenticate(db: &Db, header: Option<&str>) -> Result<Principal, ApiError> {
+pub async fn authenticate(app: &App, header: Option<&str>) -> Result<Principal, ApiError> {
     let token = header
         .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
         .map(str::trim)
         .filter(|t| t.starts_with(PREFIX) && t.len() < 128)
         .ok_or(ApiError::Unauthenticated)?;
-    let t = store::token_by_hash(db, &hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?;
+    let rows = app.principal_rows(&hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?;
+    let (t, a) = (&rows.0, &rows.1);
     if t.revoked {
         return Err(ApiError::Unauthenticated);
     }
@@ -69,13 +70,12 @@ pub async fn authenticate(db: &Db, header: Option<&str>) -> Result<Principal, Ap
             return Err(ApiError::Unauthenticated);
         }
     }
-    let a = store::account_by_id(db, &t.account_id).await?.ok_or(ApiError::Unauthenticated)?;
     if a.disabled {
         return Err(ApiError::Unauthenticated);
     }
     Ok(Principal {
         account_id: Uuid::parse_str(&a.id).map_err(ApiError::internal)?,
-        name: a.name,
+        name: a.name.clone(),
         role: a.role.parse().map_err(ApiError::internal)?,
         organization_id: parse_uuid(&a.organization_id),
         lawyer_id: parse_uuid(&a.lawyer_id),

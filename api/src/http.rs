@@ -102,7 +102,7 @@ async fn graphql(
     req: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
 ) -> Response {
     let authz = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-    let principal = match auth::authenticate(&state.app.db, authz).await {
+    let principal = match auth::authenticate(&state.app, authz).await {
         Ok(p) => p,
         Err(e @ ApiError::Unauthenticated) => return error_response(StatusCode::UNAUTHORIZED, e),
         Err(e @ ApiError::Unavailable) => return error_response(StatusCode::SERVICE_UNAVAILABLE, e),

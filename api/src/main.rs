@@ -94,7 +94,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             };
             let filter =
                 projections::stats::StatsFilter { from: date(&args.from)?, to: date(&args.to)?, ..Default::default() };
-            let stats = api::graphql::stats::outcome_stats(&app.db, &filter, &dims).await.map_err(|e| e.message())?;
+            let stats = api::graphql::stats::outcome_stats(&app, &filter, &dims).await.map_err(|e| e.message())?;
             let names: Vec<String> = args.group_by.iter().map(|n| n.trim().to_ascii_uppercase()).collect();
             let csv = api::export::to_csv(&stats, &names, args.suppress_below).map_err(|e| e.message())?;
             match &args.out {

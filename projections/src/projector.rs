@@ -6,6 +6,7 @@
 //! never both apply a batch; on PostgreSQL an advisory lock additionally elects one leader
 //! so the others do not waste work, and followers publish the checkpoint they read.
 
+use crate::cache::{Changes, ReadCache};
 use crate::db::{Db, Tx};
 use crate::log::{self, Position, StoredEvent};
 use crate::model::{AccountView, CaseView, LawyerView, TokenView};
@@ -43,6 +44,7 @@ struct Batch {
     lawyers: HashMap<String, LawyerView>,
     dirty_cases: BTreeMap<String, ()>,
     dirty_lawyers: BTreeMap<String, ()>,
+    changes: Changes,
 }
 
 impl Batch {
@@ -100,62 +102,87 @@ impl Batch {
                 }
                 self.dirty_lawyers.insert(id.to_string(), ());
             }
-            "Organization" => match decode::<OrganizationEvent>(ev)? {
-                OrganizationEvent::OrganizationRegistered { name, kind, .. } => {
-                    store::upsert_organization(tx, id, name.as_str(), Some(kind.as_str()), ev.position.pos).await?
-                }
-                OrganizationEvent::OrganizationRenamed { name } => {
-                    store::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await?
-                }
-            },
-            "Account" => match decode::<AccountEvent>(ev)? {
-                AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id } => {
-                    let a = AccountView {
-                        id: account_id.to_string(),
-                        name: name.to_string(),
-                        role: role.as_str().to_string(),
-                        organization_id: organization_id.map(|o| o.to_string()),
-                        lawyer_id: lawyer_id.map(|l| l.to_string()),
-                        disabled: false,
-                        created_at: ev.recorded_at.clone(),
-                    };
-                    store::insert_account(tx, &a).await?
-                }
-                AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
-                    let t = TokenView {
-                        token_id: token_id.to_string(),
-                        account_id: id.to_string(),
-                        issued_at: ev.recorded_at.clone(),
-                        expires_at: expires_at.map(|e| e.to_rfc3339()),
-                        revoked: false,
-                    };
-                    store::insert_token(tx, &token_hash, &t).await?
-                }
-                AccountEvent::TokenRevoked { token_id } => store::revoke_token(tx, &token_id.to_string()).await?,
-                AccountEvent::AccountDisabled { .. } => store::disable_account(tx, id).await?,
-            },
-            "OffenseCatalogue" => match decode::<CatalogueEvent>(ev)? {
-                CatalogueEvent::CatalogueImported { offenses, .. } => {
-                    for o in &offenses {
-                        store::upsert_offense(tx, o).await?;
+            "Organization" => {
+                self.changes.organizations = true;
+                match decode::<OrganizationEvent>(ev)? {
+                    OrganizationEvent::OrganizationRegistered { name, kind, .. } => {
+                        store::upsert_organization(tx, id, name.as_str(), Some(kind.as_str()), ev.position.pos).await?
+                    }
+                    OrganizationEvent::OrganizationRenamed { name } => {
+                        store::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await?
                     }
                 }
-                CatalogueEvent::OffenseAdded { entry } => store::upsert_offense(tx, &entry).await?,
-                CatalogueEvent::OffenseRetired { code, .. } => store::retire_offense(tx, &code).await?,
-            },
+            }
+            "Account" => {
+                self.changes.accounts = true;
+                match decode::<AccountEvent>(ev)? {
+                    AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id } => {
+                        let a = AccountView {
+                            id: account_id.to_string(),
+                            name: name.to_string(),
+                            role: role.as_str().to_string(),
+                            organization_id: organization_id.map(|o| o.to_string()),
+                            lawyer_id: lawyer_id.map(|l| l.to_string()),
+                            disabled: false,
+                            created_at: ev.recorded_at.clone(),
+                        };
+                        store::insert_account(tx, &a).await?
+                    }
+                    AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
+                        let t = TokenView {
+                            token_id: token_id.to_string(),
+                            account_id: id.to_string(),
+                            issued_at: ev.recorded_at.clone(),
+                            expires_at: expires_at.map(|e| e.to_rfc3339()),
+                            revoked: false,
+                        };
+                        store::insert_token(tx, &token_hash, &t).await?
+                    }
+                    AccountEvent::TokenRevoked { token_id } => store::revoke_token(tx, &token_id.to_string()).await?,
+                    AccountEvent::AccountDisabled { .. } => store::disable_account(tx, id).await?,
+                }
+            }
+            "OffenseCatalogue" => {
+                self.changes.offenses = true;
+                match decode::<CatalogueEvent>(ev)? {
+                    CatalogueEvent::CatalogueImported { offenses, .. } => {
+                        for o in &offenses {
+                            store::upsert_offense(tx, o).await?;
+                        }
+                    }
+                    CatalogueEvent::OffenseAdded { entry } => store::upsert_offense(tx, &entry).await?,
+                    CatalogueEvent::OffenseRetired { code, .. } => store::retire_offense(tx, &code).await?,
+                }
+            }
             other => tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped"),
         }
         Ok(())
     }
 
-    async fn flush(&mut self, tx: &mut Tx) -> Result<()> {
+    /// Writes what the batch changed; returns the changes (for caches) unless rebuilding.
+    async fn flush(&mut self, tx: &mut Tx) -> Result<Changes> {
         let dirty = std::mem::take(&mut self.dirty_cases);
         let cases: Vec<&CaseView> = dirty.keys().filter_map(|id| self.cases.get(id)).collect();
         store::save_cases(tx, &cases, self.rebuild).await?;
+        let mut changes = std::mem::take(&mut self.changes);
+        if !self.rebuild {
+            changes.facts = cases
+                .iter()
+                .map(|c| {
+                    (
+                        c.id.clone(),
+                        crate::model::facts::facts(c),
+                        c.exploitation_types.iter().map(|t| t.as_str()).collect(),
+                    )
+                })
+                .collect();
+            changes.cases = dirty.into_keys().collect();
+        }
         let dirty = std::mem::take(&mut self.dirty_lawyers);
         let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
         store::save_lawyers(tx, &lawyers).await?;
-        Ok(())
+        changes.lawyers = dirty.into_keys().collect();
+        Ok(changes)
     }
 }
 
@@ -182,6 +209,7 @@ pub struct Projector {
     lag: Mutex<Vec<f64>>,
     /// Per event: seconds from the command recording it to its batch committing.
     event_lag: Mutex<Vec<f64>>,
+    cache: Arc<ReadCache>,
 }
 
 impl Projector {
@@ -198,6 +226,7 @@ impl Projector {
             running: AtomicBool::new(false),
             lag: Mutex::new(Vec::new()),
             event_lag: Mutex::new(Vec::new()),
+            cache: Arc::new(ReadCache::default()),
         })
     }
 
@@ -222,6 +251,11 @@ impl Projector {
         self.event_lag.lock().map(|mut l| std::mem::take(&mut *l)).unwrap_or_default()
     }
 
+    /// The read cache this projector keeps exact.
+    pub fn cache(&self) -> &Arc<ReadCache> {
+        &self.cache
+    }
+
     /// Asks the projector to look for new events now.
     pub fn notify(&self) {
         self.wake.notify_one();
@@ -244,6 +278,10 @@ impl Projector {
         let started = Instant::now();
         let mut tx = self.db.begin_write().await?;
         let from = store::checkpoint(&mut tx, MAIN).await?;
+        if from.unwrap_or(Position::START) > *self.published.borrow() {
+            // Someone else (another process) projected events this instance never saw.
+            self.cache.clear();
+        }
         let events = log::read_after(&mut tx, from.unwrap_or(Position::START), self.batch_size).await?;
         let Some(last) = events.last().map(|e| e.position) else {
             drop(tx);
@@ -255,13 +293,17 @@ impl Projector {
         for ev in &events {
             batch.apply(&mut tx, ev).await?;
         }
-        batch.flush(&mut tx).await?;
+        let changes = batch.flush(&mut tx).await?;
         if !store::advance_checkpoint(&mut tx, MAIN, from, last).await? {
             // Another projector applied this batch first: ours is discarded whole.
             drop(tx);
+            self.cache.clear();
             return Ok(0);
         }
         tx.commit().await?;
+        // Caches first, then the checkpoint: whoever waits for it reads fresh data.
+        self.cache.invalidate(&changes);
+        self.cache.stats.apply(&changes);
         self.published.send_replace(last);
         let n = events.len();
         self.update_status(|s| {
@@ -335,11 +377,18 @@ impl Projector {
         let mut backoff = Duration::from_millis(50);
         while !self.stopping.load(Ordering::Relaxed) {
             let leader = self.is_leader().await;
+            if leader != self.status().leader {
+                // What this instance cached as a follower may be stale by now.
+                self.cache.clear();
+            }
             self.update_status(|s| s.leader = leader);
             let result = if leader {
                 self.catch_up().await.map(|_| ())
             } else {
                 store::read_checkpoint(&self.db).await.map(|cp| {
+                    if *self.published.borrow() != cp {
+                        self.cache.clear();
+                    }
                     self.published.send_if_modified(|p| std::mem::replace(p, cp) != cp);
                     self.update_status(|s| {
                         s.checkpoint = cp;
@@ -401,7 +450,7 @@ pub async fn rebuild(db: &Db) -> Result<u64> {
         total += events.len() as u64;
         cp = last;
     }
-    batch.flush(&mut tx).await?;
+    let _ = batch.flush(&mut tx).await?;
     store::advance_checkpoint(&mut tx, MAIN, None, cp).await?;
     tx.commit().await?;
     Ok(total)

@@ -490,3 +490,19 @@ pub async fn token_account(db: &Db, token_id: &str) -> Result<Option<String>> {
     Ok(on_db!(db, p => sqlx::query_scalar("SELECT account_id FROM rm_token WHERE token_id = $1")
         .bind(token_id).fetch_optional(p).await?))
 }
+
+/// Every case's statistical facts and exploitation types, for loading the stats index.
+pub async fn all_case_facts(db: &Db) -> Result<Vec<(String, Vec<crate::model::facts::Fact>, Vec<&'static str>)>> {
+    let rows: Vec<(String, String)> =
+        on_db!(db, p => sqlx::query_as("SELECT id, doc FROM rm_case").fetch_all(p).await?);
+    rows.iter()
+        .map(|(id, doc)| {
+            let v: CaseView = decode("rm_case", id, doc)?;
+            Ok((
+                v.id.clone(),
+                crate::model::facts::facts(&v),
+                v.exploitation_types.iter().map(|t| t.as_str()).collect(),
+            ))
+        })
+        .collect()
+}

@@ -132,7 +132,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
         nonce: "AAAAAAAAAAAAAAAA".into(),
         ciphertext: "c3ludGhldGljIGNpcGhlcnRleHQ=".into(),
     };
-    let types = if n % 7 == 0 {
+    let types = if n.is_multiple_of(7) {
         vec![ExploitationType::ForcedLabor, ExploitationType::Sexual]
     } else {
         vec![ExploitationType::ForcedLabor]
@@ -145,7 +145,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
         exploitation_types: types,
         country_of_exploitation: CountryCode::parse("c", ["RU", "KZ", "TR", "AE", "KR"][(n % 5) as usize]).ok(),
         client: ClientProfile {
-            gender: if n % 3 == 0 { Gender::Female } else { Gender::Male },
+            gender: if n.is_multiple_of(3) { Gender::Female } else { Gender::Male },
             age_at_identification: Some((15 + n % 40) as u8),
             citizenship: CountryCode::parse("c", "KG").ok(),
             region: Some(Region::ALL[(n % 9) as usize]),
@@ -179,7 +179,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     );
     let fraud = OffenseRef { code: "2021-209".into(), category: OffenseCategory::Fraud };
     let tip = OffenseRef { code: "2021-166".into(), category: OffenseCategory::Tip };
-    let first = if n % 4 == 0 { tip.clone() } else { fraud.clone() };
+    let first = if n.is_multiple_of(4) { tip.clone() } else { fraud.clone() };
     s.push(
         out,
         &CaseEvent::OffenseRegistered {
@@ -239,7 +239,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
         out,
         &CaseEvent::VerdictRecorded {
             report_id: report,
-            outcome: if n % 3 == 0 { VerdictOutcome::Acquitted } else { VerdictOutcome::Convicted },
+            outcome: if n.is_multiple_of(3) { VerdictOutcome::Acquitted } else { VerdictOutcome::Convicted },
             offense: None,
             decided_on: d(400),
             sentence_months: Some(60),

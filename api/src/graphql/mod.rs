@@ -80,9 +80,7 @@ pub(crate) fn parse_id(field: &'static str, id: &async_graphql::ID) -> Result<Uu
 /// the caller's role or scope does not reach it.
 pub(crate) async fn case_for(ctx: &Context<'_>, id: Uuid, op: Op) -> Result<CaseView, ApiError> {
     let app = app(ctx)?;
-    let view = projections::store::case_by_id(&app.db, &id.to_string())
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
+    let view = app.case_view(&id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
     authz::check(principal(ctx)?, op, Some(&scope_of(&view)?))?;
     Ok(view)
 }

@@ -93,7 +93,7 @@ fn long_text(field: &'static str, s: &str, max: usize) -> Res<String> {
 }
 
 async fn reload(app: &App, case_id: Uuid) -> Res<Case> {
-    store::case_by_id(&app.db, &case_id.to_string())
+    app.case_view(&case_id.to_string())
         .await?
         .map(Case)
         .ok_or_else(|| ApiError::Internal(format!("case {case_id} not in the read models after its command")))
@@ -113,7 +113,7 @@ async fn run_case(ctx: &Context<'_>, case_id: &ID, op: Op, command: impl FnOnce(
 /// Resolves an offence code against the catalogue: it must exist and not be retired.
 async fn offense_ref(app: &App, code: &str) -> Res<OffenseRef> {
     let code = code.trim();
-    let row = store::offense_by_code(&app.db, code).await?.filter(|r| r.retired == 0).ok_or_else(|| {
+    let row = app.offense(code).await?.filter(|r| r.retired == 0).ok_or_else(|| {
         ApiError::BadInput(format!("{code:?} is not an offence code in the catalogue (see the offenses query)"))
     })?;
     let category = row.category.parse().map_err(ApiError::internal)?;
@@ -462,11 +462,7 @@ impl CoreMutation {
         let code = entry.code.clone();
         let cmd = CatalogueCommand::Add { actor: principal(ctx)?.actor(), entry };
         app.execute(&app.cqrs.catalogue, CATALOGUE_ID, cmd, &meta(ctx)?, classify_catalogue).await?;
-        Offense::from_row(
-            store::offense_by_code(&app.db, &code)
-                .await?
-                .ok_or_else(|| ApiError::Internal("offence not projected".into()))?,
-        )
+        Offense::from_row(app.offense(&code).await?.ok_or_else(|| ApiError::Internal("offence not projected".into()))?)
     }
 
     async fn retire_offense(&self, ctx: &Context<'_>, input: RetireOffenseInput) -> Res<Offense> {
@@ -479,11 +475,7 @@ impl CoreMutation {
             reason: text("reason", &input.reason)?,
         };
         app.execute(&app.cqrs.catalogue, CATALOGUE_ID, cmd, &meta(ctx)?, classify_catalogue).await?;
-        Offense::from_row(
-            store::offense_by_code(&app.db, &code)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("no offence {code}")))?,
-        )
+        Offense::from_row(app.offense(&code).await?.ok_or_else(|| ApiError::NotFound(format!("no offence {code}")))?)
     }
 
     /// Crypto-shredding: destroys the case's data key, so its identity can never be read
@@ -560,7 +552,8 @@ impl CoreMutation {
     async fn assign_lawyer(&self, ctx: &Context<'_>, input: AssignLawyerInput) -> Res<Case> {
         let lawyer_id = parse_id("lawyerId", &input.lawyer_id)?;
         let app: &Arc<App> = app(ctx)?;
-        let l = store::lawyer_by_id(&app.db, &lawyer_id.to_string())
+        let l = app
+            .lawyer_view(&lawyer_id.to_string())
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no lawyer {lawyer_id}")))?;
         if !l.active {
@@ -588,7 +581,7 @@ impl CoreMutation {
         if organization_id != own {
             return Err(ApiError::Forbidden("intake workers open cases for their own organisation only".into()));
         }
-        if store::organization_by_id(&app.db, &organization_id.to_string()).await?.is_none() {
+        if app.organization(&organization_id.to_string()).await?.is_none() {
             return Err(ApiError::NotFound(format!("no organisation {organization_id}")));
         }
         let today = app.clock.today();

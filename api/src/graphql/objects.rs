@@ -41,11 +41,11 @@ impl Organization {
 }
 
 pub(crate) async fn organization(ctx: &Context<'_>, id: &str) -> Res<Option<Organization>> {
-    store::organization_by_id(&app(ctx)?.db, id).await?.map(Organization::from_row).transpose()
+    app(ctx)?.organization(id).await?.map(Organization::from_row).transpose()
 }
 
 pub(crate) async fn lawyer(ctx: &Context<'_>, id: &str) -> Res<Option<Lawyer>> {
-    Ok(store::lawyer_by_id(&app(ctx)?.db, id).await?.map(Lawyer))
+    Ok(app(ctx)?.lawyer_view(id).await?.map(Lawyer))
 }
 
 pub struct Account(pub AccountView);
@@ -190,7 +190,7 @@ impl Offense {
 /// The catalogue entry behind a recorded offence; the category is the one recorded with
 /// the event (the catalogue may have changed since).
 async fn offense_of(ctx: &Context<'_>, r: &OffenseRef) -> Res<Offense> {
-    let row = store::offense_by_code(&app(ctx)?.db, &r.code).await?;
+    let row = app(ctx)?.offense(&r.code).await?;
     Ok(match row {
         Some(row) => Offense { category: r.category.into(), ..Offense::from_row(row)? },
         None => {

@@ -143,7 +143,7 @@ impl CoreQuery {
     /// The offence catalogue, retired entries included (old reports refer to them).
     async fn offenses(&self, ctx: &Context<'_>) -> Res<Vec<Offense>> {
         allow(ctx, Op::ListOffenses)?;
-        store::offenses(&app(ctx)?.db).await?.into_iter().map(Offense::from_row).collect()
+        app(ctx)?.offenses().await?.iter().cloned().map(Offense::from_row).collect()
     }
 }
 

@@ -158,12 +158,12 @@ pub fn store_filter(f: Option<StatsFilter>) -> Res<ps::StatsFilter> {
 
 /// Runs `outcomeStats` (shared by GraphQL and the CSV export).
 pub async fn outcome_stats(
-    db: &projections::Db,
+    app: &crate::App,
     filter: &ps::StatsFilter,
     group_by: &[StatsDimension],
 ) -> Res<OutcomeStats> {
     let dims: Vec<ps::Dimension> = group_by.iter().map(|d| (*d).into()).collect();
-    let s = ps::outcome_stats(db, filter, &dims).await?;
+    let s = app.outcome_stats(filter, &dims).await?;
     let mut seen = std::collections::HashSet::new();
     let dims: Vec<StatsDimension> = group_by.iter().copied().filter(|d| seen.insert(*d)).collect();
     Ok(OutcomeStats {
@@ -196,7 +196,7 @@ impl StatsQuery {
         if group_by.len() > 11 {
             return Err(ApiError::BadInput("at most 11 dimensions".into()));
         }
-        outcome_stats(&app(ctx)?.db, &store_filter(filter)?, &group_by).await
+        outcome_stats(app(ctx)?, &store_filter(filter)?, &group_by).await
     }
 
     /// The pro bono network: active members (all with `includeInactive`), grouped.

@@ -1,0 +1,358 @@
+//! In-memory copies of hot read-model data, kept exact by the projector.
+//!
+//! The projector invalidates what each committed batch changed before it publishes the new
+//! checkpoint, so read-your-writes holds through the cache. A follower instance (another
+//! server projects) cannot know what changed and clears everything whenever the published
+//! checkpoint moves. A reader only fills the cache when no invalidation happened while it
+//! read from the database (the generation check), so a slow reader never caches a stale row.
+
+use crate::model::facts::{Fact, FactKind};
+use crate::model::{AccountView, CaseView, LawyerView, TokenView};
+use crate::stats::{Counts, Dimension, OutcomeStats, StatsFilter};
+use crate::store::{OffenseRow, OrganizationRow};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+/// Beyond this many entries a map is cleared rather than grown.
+const MAX_ENTRIES: usize = 200_000;
+
+#[derive(Default)]
+pub struct ReadCache {
+    generation: AtomicU64,
+    cases: Mutex<HashMap<String, Arc<CaseView>>>,
+    lawyers: Mutex<HashMap<String, Arc<LawyerView>>>,
+    organizations: Mutex<HashMap<String, Arc<OrganizationRow>>>,
+    offenses: Mutex<Option<Arc<Vec<OffenseRow>>>>,
+    principals: Mutex<HashMap<String, Arc<(TokenView, AccountView)>>>,
+    pub stats: StatsIndex,
+}
+
+fn get<T>(m: &Mutex<HashMap<String, Arc<T>>>, k: &str) -> Option<Arc<T>> {
+    m.lock().ok().and_then(|m| m.get(k).cloned())
+}
+
+impl ReadCache {
+    /// The generation to pass back to the `put_*` methods after a database read.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Acquire)
+    }
+
+    fn put<T>(&self, m: &Mutex<HashMap<String, Arc<T>>>, seen: u64, k: &str, v: Arc<T>) {
+        if let Ok(mut m) = m.lock() {
+            // Checked under the lock: invalidation bumps the generation before clearing.
+            if self.generation() != seen {
+                return;
+            }
+            if m.len() >= MAX_ENTRIES {
+                m.clear();
+            }
+            m.insert(k.to_string(), v);
+        }
+    }
+
+    pub fn case(&self, id: &str) -> Option<Arc<CaseView>> {
+        get(&self.cases, id)
+    }
+    pub fn put_case(&self, seen: u64, v: Arc<CaseView>) {
+        let id = v.id.clone();
+        self.put(&self.cases, seen, &id, v)
+    }
+    pub fn lawyer(&self, id: &str) -> Option<Arc<LawyerView>> {
+        get(&self.lawyers, id)
+    }
+    pub fn put_lawyer(&self, seen: u64, v: Arc<LawyerView>) {
+        let id = v.id.clone();
+        self.put(&self.lawyers, seen, &id, v)
+    }
+    pub fn organization(&self, id: &str) -> Option<Arc<OrganizationRow>> {
+        get(&self.organizations, id)
+    }
+    pub fn put_organization(&self, seen: u64, v: Arc<OrganizationRow>) {
+        let id = v.id.clone();
+        self.put(&self.organizations, seen, &id, v)
+    }
+    pub fn principal(&self, token_hash: &str) -> Option<Arc<(TokenView, AccountView)>> {
+        get(&self.principals, token_hash)
+    }
+    pub fn put_principal(&self, seen: u64, token_hash: &str, v: Arc<(TokenView, AccountView)>) {
+        self.put(&self.principals, seen, token_hash, v)
+    }
+    pub fn offenses(&self) -> Option<Arc<Vec<OffenseRow>>> {
+        self.offenses.lock().ok().and_then(|o| o.clone())
+    }
+    pub fn put_offenses(&self, seen: u64, v: Arc<Vec<OffenseRow>>) {
+        if let Ok(mut o) = self.offenses.lock() {
+            if self.generation() == seen {
+                *o = Some(v);
+            }
+        }
+    }
+
+    fn bump(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// What a committed batch changed.
+    pub fn invalidate(&self, changes: &Changes) {
+        self.bump();
+        if let Ok(mut m) = self.cases.lock() {
+            for id in &changes.cases {
+                m.remove(id);
+            }
+        }
+        if let Ok(mut m) = self.lawyers.lock() {
+            for id in &changes.lawyers {
+                m.remove(id);
+            }
+        }
+        if changes.organizations {
+            if let Ok(mut m) = self.organizations.lock() {
+                m.clear();
+            }
+        }
+        if changes.accounts {
+            if let Ok(mut m) = self.principals.lock() {
+                m.clear();
+            }
+        }
+        if changes.offenses {
+            if let Ok(mut o) = self.offenses.lock() {
+                *o = None;
+            }
+        }
+    }
+
+    /// Installs a freshly loaded statistics index, unless anything was invalidated since
+    /// `seen` (then the load may have missed a change and is dropped).
+    pub fn install_stats(&self, seen: u64, cases: Vec<(String, Vec<Fact>, Vec<&'static str>)>) -> bool {
+        let mut l = Loaded::default();
+        for (id, facts, types) in &cases {
+            l.set_case(id, facts, types);
+        }
+        let Ok(mut g) = self.stats.inner.write() else { return false };
+        if self.generation() != seen {
+            return false;
+        }
+        *g = Some(l);
+        true
+    }
+
+    /// Everything (a follower saw the checkpoint move; a rebuild).
+    pub fn clear(&self) {
+        self.bump();
+        if let Ok(mut m) = self.cases.lock() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.lawyers.lock() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.organizations.lock() {
+            m.clear();
+        }
+        if let Ok(mut m) = self.principals.lock() {
+            m.clear();
+        }
+        if let Ok(mut o) = self.offenses.lock() {
+            *o = None;
+        }
+        self.stats.unload();
+    }
+}
+
+/// What one batch changed, for invalidation.
+#[derive(Debug, Default, Clone)]
+pub struct Changes {
+    pub cases: Vec<String>,
+    pub lawyers: Vec<String>,
+    pub organizations: bool,
+    pub accounts: bool,
+    pub offenses: bool,
+    /// The new facts of each changed case, for the statistics index.
+    pub facts: Vec<(String, Vec<Fact>, Vec<&'static str>)>,
+}
+
+/// Dictionary encoding of dimension values.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.ids.get(s) {
+            return *i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.to_string());
+        self.ids.insert(s.to_string(), i);
+        i
+    }
+    fn find(&self, s: &str) -> Option<u32> {
+        self.ids.get(s).copied()
+    }
+}
+
+const DIMS: usize = 11;
+
+/// A fact with every dimension as an interned value; `on` is `YYYYMMDD`.
+#[derive(Clone, Copy)]
+struct Packed {
+    kind: u8,
+    on: u32,
+    /// Year, gender, age group, (exploitation: per case), country, region, organisation,
+    /// lawyer status, offence category, offence code, authority; and the lawyer for filters.
+    dims: [u32; DIMS],
+    lawyer: u32,
+}
+
+#[derive(Default)]
+struct Loaded {
+    strings: Interner,
+    by_case: HashMap<String, (Vec<Packed>, Vec<u32>)>,
+}
+
+/// The fact table in memory: `outcomeStats` answered by a scan in microseconds per thousand
+/// facts instead of a SQL GROUP BY. Loaded on first use; maintained by the leader projector.
+#[derive(Default)]
+pub struct StatsIndex {
+    inner: RwLock<Option<Loaded>>,
+}
+
+fn date_num(s: &str) -> u32 {
+    s.bytes().filter(u8::is_ascii_digit).fold(0u32, |n, b| n.saturating_mul(10).saturating_add((b - b'0') as u32))
+}
+
+fn dim_index(d: Dimension) -> usize {
+    match d {
+        Dimension::Year => 0,
+        Dimension::Gender => 1,
+        Dimension::AgeGroup => 2,
+        Dimension::ExploitationType => 3,
+        Dimension::CountryOfExploitation => 4,
+        Dimension::Region => 5,
+        Dimension::Organization => 6,
+        Dimension::LawyerStatus => 7,
+        Dimension::OffenseCategory => 8,
+        Dimension::OffenseCode => 9,
+        Dimension::Authority => 10,
+    }
+}
+
+impl Loaded {
+    fn pack(&mut self, f: &Fact) -> Packed {
+        let s = &mut self.strings;
+        let year = f.year().to_string();
+        Packed {
+            kind: FactKind::ALL.iter().position(|k| *k == f.kind).unwrap_or(0) as u8,
+            on: date_num(&f.on),
+            dims: [
+                s.id(&year),
+                s.id(f.gender),
+                s.id(f.age_group),
+                0,
+                s.id(f.country.as_deref().unwrap_or("UNKNOWN")),
+                s.id(f.region.unwrap_or("UNKNOWN")),
+                s.id(&f.organization_id),
+                s.id(f.lawyer_status.unwrap_or("NONE")),
+                s.id(f.offense_category.unwrap_or("NONE")),
+                s.id(f.offense_code.as_deref().unwrap_or("NONE")),
+                s.id(f.authority.unwrap_or("NONE")),
+            ],
+            lawyer: f.lawyer_id.as_deref().map(|l| s.id(l)).unwrap_or(u32::MAX),
+        }
+    }
+
+    fn set_case(&mut self, case_id: &str, facts: &[Fact], types: &[&str]) {
+        let packed: Vec<Packed> = facts.iter().map(|f| self.pack(f)).collect();
+        let types: Vec<u32> = types.iter().map(|t| self.strings.id(t)).collect();
+        self.by_case.insert(case_id.to_string(), (packed, types));
+    }
+}
+
+impl StatsIndex {
+    pub fn is_loaded(&self) -> bool {
+        self.inner.read().map(|g| g.is_some()).unwrap_or(false)
+    }
+
+    pub fn unload(&self) {
+        if let Ok(mut g) = self.inner.write() {
+            *g = None;
+        }
+    }
+
+    /// Applies a batch's changes when loaded.
+    pub fn apply(&self, changes: &Changes) {
+        if let Ok(mut g) = self.inner.write() {
+            if let Some(l) = g.as_mut() {
+                for (id, facts, types) in &changes.facts {
+                    l.set_case(id, facts, types);
+                }
+            }
+        }
+    }
+
+    /// Answers `outcomeStats` from memory; `None` when not loaded.
+    pub fn query(&self, filter: &StatsFilter, dims: &[Dimension]) -> Option<OutcomeStats> {
+        let g = self.inner.read().ok()?;
+        let l = g.as_ref()?;
+        let s = &l.strings;
+        // A filter value never seen matches nothing.
+        let want = |v: &Option<String>| v.as_deref().map(|x| s.find(x).unwrap_or(u32::MAX - 1));
+        let (org, region, lawyer, category) = (
+            want(&filter.organization_id),
+            want(&filter.region),
+            want(&filter.lawyer_id),
+            want(&filter.offense_category),
+        );
+        let from = filter.from.as_deref().map(date_num).unwrap_or(0);
+        let to = filter.to.as_deref().map(date_num).unwrap_or(u32::MAX);
+        let idx: Vec<usize> = dims.iter().map(|d| dim_index(*d)).collect();
+        let with_types = dims.contains(&Dimension::ExploitationType);
+        let mut totals = [0i64; 16];
+        let mut groups: HashMap<Vec<u32>, [i64; 16]> = HashMap::new();
+        let mut key = vec![0u32; idx.len()];
+        for (facts, types) in l.by_case.values() {
+            for f in facts {
+                if f.on < from || f.on > to {
+                    continue;
+                }
+                if org.is_some_and(|o| f.dims[6] != o)
+                    || region.is_some_and(|r| f.dims[5] != r)
+                    || lawyer.is_some_and(|x| f.lawyer != x)
+                    || category.is_some_and(|c| f.dims[8] != c)
+                {
+                    continue;
+                }
+                totals[f.kind as usize] += 1;
+                if idx.is_empty() {
+                    continue;
+                }
+                let type_values: &[u32] = if with_types { types } else { &[0] };
+                for t in type_values {
+                    for (slot, i) in key.iter_mut().zip(&idx) {
+                        *slot = if *i == 3 { *t } else { f.dims[*i] };
+                    }
+                    match groups.get_mut(&key) {
+                        Some(c) => c[f.kind as usize] += 1,
+                        None => {
+                            let mut c = [0i64; 16];
+                            c[f.kind as usize] = 1;
+                            groups.insert(key.clone(), c);
+                        }
+                    }
+                }
+            }
+        }
+        let counts = |c: &[i64; 16]| -> Counts {
+            FactKind::ALL.iter().enumerate().filter(|(i, _)| c[*i] > 0).map(|(i, k)| (*k, c[i])).collect()
+        };
+        let mut out = OutcomeStats { totals: counts(&totals), groups: BTreeMap::new() };
+        for (k, c) in &groups {
+            let key: Vec<String> = k.iter().map(|i| s.names.get(*i as usize).cloned().unwrap_or_default()).collect();
+            out.groups.insert(key, counts(c));
+        }
+        Some(out)
+    }
+}
