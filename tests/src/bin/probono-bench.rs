@@ -136,7 +136,7 @@ async fn command_load(t: &TestApp, lawyer: &str, cases: &[String], run: Duration
     let stop = Arc::new(AtomicBool::new(false));
     let (okc, errc) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
     let mut tasks = vec![];
-    for case in cases.to_vec() {
+    for case in cases.iter().map(String::clone) {
         let (stop, okc, errc, url, token) =
             (stop.clone(), okc.clone(), errc.clone(), t.url("/graphql"), lawyer.to_string());
         tasks.push(tokio::spawn(async move {
