@@ -6,6 +6,11 @@ use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
+// The server allocates many short-lived buffers per request; glibc malloc showed up at
+// ~17% of CPU in the benchmark profile (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn init_logging(format: LogFormat) {
     let filter = EnvFilter::try_from_env("PROBONO_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
     let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);

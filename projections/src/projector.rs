@@ -45,12 +45,17 @@ struct Batch {
     dirty_cases: BTreeMap<String, ()>,
     dirty_lawyers: BTreeMap<String, ()>,
     changes: Changes,
+    cache: Option<Arc<ReadCache>>,
 }
 
 impl Batch {
     async fn case(&mut self, tx: &mut Tx, id: &str) -> Result<Option<&mut CaseView>> {
         if !self.cases.contains_key(id) && !self.rebuild {
-            if let Some(v) = store::load_case(tx, id).await? {
+            // The cache holds exactly the committed document (see `cache`), so it can
+            // stand in for the read; a batch that loses its checkpoint race is discarded.
+            if let Some(v) = self.cache.as_ref().and_then(|c| c.case(id)) {
+                self.cases.insert(id.to_string(), (*v).clone());
+            } else if let Some(v) = store::load_case(tx, id).await? {
                 self.cases.insert(id.to_string(), v);
             }
         }
@@ -289,7 +294,7 @@ impl Projector {
             self.published.send_if_modified(|p| std::mem::replace(p, cp) != cp);
             return Ok(0);
         };
-        let mut batch = Batch::default();
+        let mut batch = Batch { cache: Some(self.cache.clone()), ..Batch::default() };
         for ev in &events {
             batch.apply(&mut tx, ev).await?;
         }
