@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod fixtures;
+
 pub use api;
 pub use projections;
 
@@ -255,4 +257,60 @@ macro_rules! on_both_backends {
             }
         )+
     };
+}
+
+/// The `probono` binary of this build. `cargo test --workspace` (what `scripts/test` runs)
+/// builds it beside the test executables; `CARGO_BIN_EXE_probono` overrides the path.
+pub fn probono_bin() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("CARGO_BIN_EXE_probono") {
+        return p.into();
+    }
+    // target/<profile>/deps/<test> → target/<profile>/probono
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps folder");
+    let bin = deps.parent().expect("profile folder").join(format!("probono{}", std::env::consts::EXE_SUFFIX));
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(bin_time) = modified(&bin) else {
+        panic!("{} is missing: run `cargo build --bin probono` (scripts/test builds it)", bin.display());
+    };
+    // Testing an old binary would pass or fail for the wrong reasons: a library newer than
+    // the binary means only `-p tests` was built.
+    let newest_lib = std::fs::read_dir(deps)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("libapi-") && name.ends_with(".rlib")
+        })
+        .filter_map(|e| modified(&e.path()))
+        .max();
+    if newest_lib.is_some_and(|lib| lib > bin_time) {
+        panic!("{} is older than the api library: run `cargo build --bin probono` first", bin.display());
+    }
+    bin
+}
+
+/// What a run of the binary printed, and how it ended.
+#[derive(Debug)]
+pub struct CliRun {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `probono` with `args` and waits for it.
+pub async fn run_probono(args: &[&str]) -> CliRun {
+    let out = tokio::process::Command::new(probono_bin())
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("PROBONO_LOG", "warn")
+        .output()
+        .await
+        .expect("run probono");
+    CliRun {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
