@@ -22,6 +22,10 @@ pub enum Op {
     ReadStatistics,
     /// `Case.identity`: decrypting a client's identity.
     ReadIdentity,
+    /// `auditTrail`: any case's events with their hash-chain links.
+    ReadAuditTrail,
+    /// `verifyAuditTrail`: recomputing the hash chains.
+    VerifyAuditTrail,
     // mutations: administration
     RegisterOrganization,
     CreateAccessToken,
@@ -55,6 +59,8 @@ impl Op {
         Op::ListOffenses,
         Op::ReadStatistics,
         Op::ReadIdentity,
+        Op::ReadAuditTrail,
+        Op::VerifyAuditTrail,
         Op::RegisterOrganization,
         Op::CreateAccessToken,
         Op::RevokeAccessToken,
@@ -136,6 +142,9 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
             Coordinator => scope.is_some_and(|s| s.data_sharing),
             Admin | Auditor => false,
         },
+        // Oversight of the record itself, whatever the case's scope: the audit trail
+        // carries no identity (summaries are built from codes and dates only).
+        Op::ReadAuditTrail | Op::VerifyAuditTrail => matches!(p.role, Admin | Coordinator | Auditor),
         Op::RegisterOrganization
         | Op::CreateAccessToken
         | Op::RevokeAccessToken
@@ -147,5 +156,36 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,
         Op::AnswerAssignment | Op::LegalAction => rel == Relation::AssignedLawyer,
         Op::CloseCase | Op::ReopenCase => p.role == Coordinator || rel == Relation::AssignedLawyer,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn principal(role: Role, organization_id: Option<Uuid>, lawyer_id: Option<Uuid>) -> Principal {
+        Principal {
+            account_id: Uuid::new_v4(),
+            name: "t".into(),
+            role,
+            organization_id,
+            lawyer_id,
+            token_id: Uuid::new_v4(),
+        }
+    }
+
+    #[test]
+    fn audit_trails_are_for_oversight_roles_only_even_in_scope() {
+        let (org, lawyer) = (Uuid::new_v4(), Uuid::new_v4());
+        let scope = CaseScope { organization_id: org, lawyer_id: Some(lawyer), data_sharing: true };
+        for role in Role::ALL {
+            // In scope: the case's own organisation and lawyer.
+            let p = principal(*role, Some(org), Some(lawyer));
+            let expected = matches!(role, Role::Admin | Role::Coordinator | Role::Auditor);
+            for op in [Op::ReadAuditTrail, Op::VerifyAuditTrail] {
+                assert_eq!(allowed(&p, op, Some(&scope)), expected, "{role:?} {op:?} in scope");
+                assert_eq!(allowed(&p, op, None), expected, "{role:?} {op:?} without a case");
+            }
+        }
     }
 }

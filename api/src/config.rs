@@ -94,6 +94,9 @@ pub enum Command {
     /// Read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
+    /// Tamper evidence: verify the hash chains, sign checkpoints of their heads.
+    #[command(subcommand)]
+    Audit(AuditCommand),
     /// Prints the GraphQL schema (SDL).
     Schema,
     /// Demonstration data.
@@ -163,4 +166,50 @@ pub enum TokenCommand {
 pub enum ProjectionsCommand {
     /// Replays the whole event log into fresh read models.
     Rebuild(StoreArgs),
+}
+
+/// The ledger an audit command reads. Audit commands only read: they apply no migrations
+/// and need no master key, so they can run with read-only database credentials.
+#[derive(Debug, Clone, Args)]
+pub struct AuditStoreArgs {
+    /// `sqlite://PATH` or `postgres://USER@HOST/DB`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Recomputes every hash chain and names the first broken link. Exit status: 0 when
+    /// every chain holds (and matches the checkpoint, when given), 1 when not, 2 when the
+    /// verification could not run.
+    Verify {
+        #[command(flatten)]
+        store: AuditStoreArgs,
+        /// A checkpoint written by `probono audit checkpoint`: every stream it records must
+        /// still exist with at least as many events and the same hash at its head.
+        #[arg(long)]
+        checkpoint: Option<PathBuf>,
+        /// The Ed25519 public key (hex) the checkpoint must be signed with. Without it the
+        /// signature is checked against the key written in the file, which shows the file
+        /// is intact but not who signed it.
+        #[arg(long, requires = "checkpoint")]
+        public_key: Option<String>,
+    },
+    /// Verifies every chain, then writes a signed statement of every stream's head.
+    Checkpoint {
+        #[command(flatten)]
+        store: AuditStoreArgs,
+        /// The Ed25519 signing key written by `probono audit keygen`.
+        #[arg(long)]
+        signing_key: PathBuf,
+        /// Where to write the checkpoint (a new file); standard output when omitted.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Writes a new Ed25519 signing key (hex, mode 0600) and prints its public key.
+    Keygen {
+        /// The new key file; an existing file is never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }

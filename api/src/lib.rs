@@ -2,6 +2,7 @@
 //! encryption, the GraphQL schema, the HTTP server, metrics and the `probono` CLI.
 
 pub mod app;
+pub mod audit;
 pub mod auth;
 pub mod authz;
 pub mod config;

@@ -1,7 +1,10 @@
 //! `probono`: the Pro Bono Ledger server and its administration commands.
 
 use api::app::{App, CommandMeta};
-use api::config::{Cli, Command, DemoCommand, ExportCommand, LogFormat, ProjectionsCommand, TokenCommand};
+use api::audit::{self, Scope};
+use api::config::{
+    AuditCommand, AuditStoreArgs, Cli, Command, DemoCommand, ExportCommand, LogFormat, ProjectionsCommand, TokenCommand,
+};
 use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -54,6 +57,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 .map_err(|e| e.message())?;
             println!("{}", created.token);
         }
+        Command::Audit(cmd) => return Ok(run_audit(cmd).await),
         Command::Projections(ProjectionsCommand::Rebuild(store)) => {
             let app = App::open(&store).await?;
             let started = std::time::Instant::now();
@@ -109,4 +113,192 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- audit
+
+/// Exit status of `audit verify` and `audit checkpoint` when a link or the checkpoint does
+/// not hold (0: all holds; 2: the check could not run), so scripts can tell tampering
+/// from an unreachable database.
+const TAMPERED: u8 = 1;
+const COULD_NOT_RUN: u8 = 2;
+
+async fn run_audit(cmd: AuditCommand) -> ExitCode {
+    let result = match cmd {
+        AuditCommand::Verify { store, checkpoint, public_key } => {
+            audit_verify(&store, checkpoint.as_deref(), public_key.as_deref()).await
+        }
+        AuditCommand::Checkpoint { store, signing_key, out } => {
+            audit_checkpoint(&store, &signing_key, out.as_deref()).await
+        }
+        AuditCommand::Keygen { out } => audit_keygen(&out),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(TAMPERED),
+        Err(e) => {
+            eprintln!("probono: {e}");
+            ExitCode::from(COULD_NOT_RUN)
+        }
+    }
+}
+
+type AuditResult = Result<bool, Box<dyn std::error::Error>>;
+
+/// Connects without migrating or creating anything: verifying a mistyped SQLite path must
+/// not report an empty, intact ledger.
+async fn open_ledger(store: &AuditStoreArgs) -> Result<projections::Db, Box<dyn std::error::Error>> {
+    let url = &store.database_url;
+    if url.starts_with("sqlite:") {
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or(path);
+        if !std::path::Path::new(path).is_file() {
+            return Err(format!("no ledger at {path}").into());
+        }
+    }
+    let opts = projections::db::DbOptions { max_connections: 2, ..Default::default() };
+    Ok(projections::Db::connect(url, &opts).await?)
+}
+
+fn print_broken(outcome: &audit::Outcome) {
+    if let Some(b) = &outcome.first_broken {
+        println!("BROKEN LINK: {b}");
+        if outcome.broken_links > 1 {
+            println!("{} links do not hold in total", outcome.broken_links);
+        }
+    }
+}
+
+async fn audit_verify(
+    store: &AuditStoreArgs,
+    checkpoint: Option<&std::path::Path>,
+    public_key: Option<&str>,
+) -> AuditResult {
+    let trusted = public_key.map(audit::parse_public_key).transpose()?;
+    let cp = checkpoint.map(audit::read_checkpoint).transpose()?;
+    let db = open_ledger(store).await?;
+    // A checkpoint whose signature fails is not used: its heads may be forged. The chains
+    // are still checked, so the report says everything that can be said.
+    let mut signature_ok = true;
+    let heads = match (&cp, checkpoint) {
+        (Some(cp), Some(path)) => match audit::check_signature(cp, trusted.as_ref()) {
+            Ok(()) => {
+                match &trusted {
+                    Some(_) => println!(
+                        "checkpoint {}: signature valid, signed by the key given with --public-key ({})",
+                        path.display(),
+                        cp.public_key
+                    ),
+                    None => println!(
+                        "checkpoint {}: signature valid for the key written in the file ({}); this shows the file is intact, not who signed it: pass --public-key to check the signer",
+                        path.display(),
+                        cp.public_key
+                    ),
+                }
+                Some(cp.statement.streams.as_slice())
+            }
+            Err(e) => {
+                println!("CHECKPOINT REJECTED: {}: {e}", path.display());
+                signature_ok = false;
+                None
+            }
+        },
+        _ => None,
+    };
+    let outcome = audit::verify(&db, &Scope::All, heads, false).await?;
+    db.close().await;
+    println!("checked {} events in {} streams", outcome.events, outcome.streams);
+    if outcome.chains_hold() {
+        println!("every chain holds");
+    } else {
+        print_broken(&outcome);
+    }
+    if let (Some(c), Some(cp)) = (&outcome.checkpoint, &cp) {
+        let s = &cp.statement;
+        if c.problem_count == 0 {
+            println!(
+                "the ledger contains the checkpoint of {} ({} events in {} streams)",
+                s.created_at, s.event_count, c.streams
+            );
+        } else {
+            for p in &c.problems {
+                println!("CHECKPOINT MISMATCH: {p}");
+            }
+            if c.problem_count as usize > c.problems.len() {
+                println!("{} checkpoint mismatches in total", c.problem_count);
+            }
+        }
+    }
+    let ok = outcome.ok() && signature_ok;
+    println!("{}", if ok { "OK" } else { "FAILED" });
+    Ok(ok)
+}
+
+async fn audit_checkpoint(
+    store: &AuditStoreArgs,
+    key_file: &std::path::Path,
+    out: Option<&std::path::Path>,
+) -> AuditResult {
+    let key = audit::read_signing_key(key_file)?;
+    warn_if_shared(key_file);
+    let db = open_ledger(store).await?;
+    let outcome = audit::verify(&db, &Scope::All, None, true).await?;
+    db.close().await;
+    if !outcome.chains_hold() {
+        // Signing now would vouch for the tampering.
+        print_broken(&outcome);
+        eprintln!("probono: refusing to sign a checkpoint of a ledger whose chains do not hold");
+        return Ok(false);
+    }
+    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let signed = audit::sign(audit::statement(&outcome, created_at), &key);
+    let json = serde_json::to_string_pretty(&signed)? + "\n";
+    match out {
+        Some(path) => {
+            use std::io::Write;
+            // Never over an older checkpoint: each one is evidence.
+            let mut f =
+                std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => {
+                        format!("{}: already exists; an older checkpoint is never overwritten", path.display())
+                    }
+                    _ => format!("{}: {e}", path.display()),
+                })?;
+            f.write_all(json.as_bytes())?;
+            f.sync_all()?;
+            eprintln!(
+                "checkpoint of {} events in {} streams written to {}, signed by {}",
+                outcome.events,
+                outcome.heads.len(),
+                path.display(),
+                signed.public_key
+            );
+        }
+        None => print!("{json}"),
+    }
+    Ok(true)
+}
+
+fn audit_keygen(out: &std::path::Path) -> AuditResult {
+    let key = audit::generate_key();
+    audit::write_new_private(out, &(hex::encode(key.to_bytes()) + "\n"))?;
+    println!("{}", hex::encode(key.verifying_key().as_bytes()));
+    eprintln!(
+        "signing key written to {} (mode 0600); keep it off the database server; give the public key above to the auditors",
+        out.display()
+    );
+    Ok(true)
+}
+
+/// Warns when a signing key file can be read by other users.
+fn warn_if_shared(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.permissions().mode() & 0o077 != 0 {
+                eprintln!("probono: warning: {} is readable by other users; chmod 600 it", path.display());
+            }
+        }
+    }
 }

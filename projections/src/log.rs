@@ -194,3 +194,145 @@ pub async fn count_after(db: &Db, after: Position) -> Result<i64> {
     };
     Ok(n)
 }
+
+/// An event row exactly as stored, for checking the hash chain. The JSON columns stay
+/// text (PostgreSQL renders its jsonb) so that a row whose JSON was damaged is reported as
+/// a broken link by the verifier instead of failing the read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChainRow {
+    /// The `position` column: unique, but not the log order on PostgreSQL (see [`Position`]).
+    pub position: i64,
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+    pub event_type: String,
+    pub event_version: String,
+    pub payload: String,
+    pub metadata: String,
+    pub prev_hash: String,
+    pub hash: String,
+    pub recorded_at: String,
+}
+
+/// Where a walk over the streams stopped: the last row read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StreamCursor {
+    pub aggregate_type: String,
+    pub aggregate_id: String,
+    pub sequence: i64,
+}
+
+impl ChainRow {
+    pub fn cursor(&self) -> StreamCursor {
+        StreamCursor {
+            aggregate_type: self.aggregate_type.clone(),
+            aggregate_id: self.aggregate_id.clone(),
+            sequence: self.sequence,
+        }
+    }
+}
+
+const PG_CHAIN_COLUMNS: &str = "position, aggregate_type, aggregate_id, sequence, event_type, event_version, \
+    payload::text AS payload, metadata::text AS metadata, prev_hash, hash, \
+    to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS recorded_at";
+const SQLITE_CHAIN_COLUMNS: &str = "position, aggregate_type, aggregate_id, sequence, event_type, event_version, \
+    payload, metadata, prev_hash, hash, recorded_at";
+
+fn chain_columns(db: &Db) -> &'static str {
+    match db {
+        Db::Postgres(_) => PG_CHAIN_COLUMNS,
+        Db::Sqlite(_) => SQLITE_CHAIN_COLUMNS,
+    }
+}
+
+/// Decodes a [`ChainRow`] from a row of either driver (the same column names on both).
+macro_rules! chain_row {
+    ($r:expr) => {{
+        let r = $r;
+        Ok::<_, crate::Error>(ChainRow {
+            position: r.try_get("position")?,
+            aggregate_type: r.try_get("aggregate_type")?,
+            aggregate_id: r.try_get("aggregate_id")?,
+            sequence: r.try_get("sequence")?,
+            event_type: r.try_get("event_type")?,
+            event_version: r.try_get("event_version")?,
+            payload: r.try_get("payload")?,
+            metadata: r.try_get("metadata")?,
+            prev_hash: r.try_get("prev_hash")?,
+            hash: r.try_get("hash")?,
+            recorded_at: r.try_get("recorded_at")?,
+        })
+    }};
+}
+
+/// Up to `limit` rows of every stream, ordered by `(aggregate_type, aggregate_id,
+/// sequence)`, after `after` (from the start when `None`). Keyset paging on the stream
+/// key (the primary key on PostgreSQL, a unique index on SQLite), so a walk over millions
+/// of events holds one page in memory and each page is an index range scan.
+pub async fn read_streams_page(db: &Db, after: Option<&StreamCursor>, limit: i64) -> Result<Vec<ChainRow>> {
+    let cols = chain_columns(db);
+    const ORDER: &str = "ORDER BY aggregate_type, aggregate_id, sequence";
+    match after {
+        None => {
+            let sql = format!("SELECT {cols} FROM events {ORDER} LIMIT $1");
+            crate::on_db!(db, p => sqlx::query(&sql).bind(limit).fetch_all(p).await?.iter().map(|r| chain_row!(r)).collect())
+        }
+        Some(c) => {
+            let sql = format!(
+                "SELECT {cols} FROM events WHERE (aggregate_type, aggregate_id, sequence) > ($1, $2, $3) {ORDER} LIMIT $4"
+            );
+            crate::on_db!(db, p => sqlx::query(&sql)
+                .bind(&c.aggregate_type)
+                .bind(&c.aggregate_id)
+                .bind(c.sequence)
+                .bind(limit)
+                .fetch_all(p)
+                .await?
+                .iter()
+                .map(|r| chain_row!(r))
+                .collect())
+        }
+    }
+}
+
+/// Up to `limit` rows of one stream with a sequence above `after_sequence`, in sequence order.
+pub async fn read_stream_page(
+    db: &Db,
+    aggregate_type: &str,
+    aggregate_id: &str,
+    after_sequence: i64,
+    limit: i64,
+) -> Result<Vec<ChainRow>> {
+    let sql = format!(
+        "SELECT {} FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence > $3 \
+         ORDER BY sequence LIMIT $4",
+        chain_columns(db)
+    );
+    crate::on_db!(db, p => sqlx::query(&sql)
+        .bind(aggregate_type)
+        .bind(aggregate_id)
+        .bind(after_sequence)
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(|r| chain_row!(r))
+        .collect())
+}
+
+/// The newest event in the log, visible to readers or not (no snapshot filter).
+pub async fn committed_head(db: &Db) -> Result<Position> {
+    let p = match db {
+        Db::Postgres(p) => {
+            let row = sqlx::query(
+                "SELECT transaction_id::text::bigint AS tx, position FROM events ORDER BY transaction_id DESC, position DESC LIMIT 1",
+            )
+            .fetch_optional(p)
+            .await?;
+            row.map(|r| Ok::<_, crate::Error>(Position { tx: r.try_get("tx")?, pos: r.try_get("position")? }))
+                .transpose()?
+        }
+        Db::Sqlite(_) => Some(visible_head(db).await?),
+    };
+    Ok(p.unwrap_or(Position::START))
+}

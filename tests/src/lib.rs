@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod fixtures;
+
 pub use api;
 pub use projections;
 
@@ -58,7 +60,8 @@ impl TestDb {
     pub fn store_args(&self) -> StoreArgs {
         let mut s = StoreArgs::with_url(&self.url);
         s.master_key_file = Some(self.key_file.clone());
-        s.db_max_connections = 8;
+        // Tests run in parallel against one PostgreSQL server (max_connections 100).
+        s.db_max_connections = 5;
         s
     }
 
@@ -308,4 +311,76 @@ pub async fn read_model_rows(db: &projections::Db) -> std::collections::BTreeMap
         out.insert(t.to_string(), rows);
     }
     out
+}
+
+/// The `probono` binary of this build. `cargo test --workspace` (what `scripts/test` runs)
+/// builds it beside the test executables; `CARGO_BIN_EXE_probono` overrides the path.
+pub fn probono_bin() -> std::path::PathBuf {
+    if let Ok(p) = std::env::var("CARGO_BIN_EXE_probono") {
+        return p.into();
+    }
+    // target/<profile>/deps/<test> → target/<profile>/probono
+    let exe = std::env::current_exe().expect("test executable path");
+    let deps = exe.parent().expect("deps folder");
+    let bin = deps.parent().expect("profile folder").join(format!("probono{}", std::env::consts::EXE_SUFFIX));
+    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(bin_time) = modified(&bin) else {
+        panic!("{} is missing: run `cargo build --bin probono` (scripts/test builds it)", bin.display());
+    };
+    // Testing an old binary would pass or fail for the wrong reasons: a library newer than
+    // the binary means only `-p tests` was built.
+    let newest_lib = std::fs::read_dir(deps)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("libapi-") && name.ends_with(".rlib")
+        })
+        .filter_map(|e| modified(&e.path()))
+        .max();
+    if newest_lib.is_some_and(|lib| lib > bin_time) {
+        panic!("{} is older than the api library: run `cargo build --bin probono` first", bin.display());
+    }
+    bin
+}
+
+/// What a run of the binary printed, and how it ended.
+#[derive(Debug)]
+pub struct CliRun {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Runs `probono` with `args` and waits for it.
+pub async fn run_probono(args: &[&str]) -> CliRun {
+    let out = tokio::process::Command::new(probono_bin())
+        .args(args)
+        .env_remove("DATABASE_URL")
+        .env("PROBONO_LOG", "warn")
+        .output()
+        .await
+        .expect("run probono");
+    CliRun {
+        code: out.status.code(),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+/// Waits until the server's projector has applied every committed event. On PostgreSQL a
+/// transaction open anywhere in the cluster (another test's) hides later commits from
+/// readers for a while, so "visible" alone is not "everything".
+pub async fn wait_projected(app: &App) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let head = projections::log::committed_head(&app.db).await.expect("head");
+        let visible = projections::log::visible_head(&app.db).await.expect("visible head");
+        if visible >= head && app.projector.wait_for(head, std::time::Duration::from_secs(5)).await {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "the projector did not apply every event in time");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
 }

@@ -16,8 +16,7 @@ async fn seed_demo(t: &TestApp) -> api::demo::SeedSummary {
     let again = api::demo::seed(&seeder, &clock).await.unwrap();
     assert!(again.already_present, "the seed is idempotent");
     // The server's own projector follows what the seeder wrote.
-    let head = projections::log::visible_head(&t.app.db).await.unwrap();
-    assert!(t.app.projector.wait_for(head, Duration::from_secs(10)).await);
+    tests::wait_projected(&t.app).await;
     s
 }
 
@@ -214,6 +213,14 @@ async fn a_rebuild_equals_the_live_read_models(backend: Backend) {
     // Live changes after the seed too: erasure, a revoked token, a renamed nothing.
     t.stop().await;
     let live = tests::read_model_rows(&t.app.db).await;
+    // The replay must see every committed event (see `wait_projected`).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while projections::log::visible_head(&t.app.db).await.unwrap()
+        < projections::log::committed_head(&t.app.db).await.unwrap()
+    {
+        assert!(std::time::Instant::now() < deadline, "events stayed invisible");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert!(live["rm_case"].len() >= 100 && live["rm_fact"].len() > 500, "the comparison must cover real data");
     let n = projections::projector::rebuild(&t.app.db).await.unwrap();
     assert_eq!(n as i64, projections::log::count(&t.app.db).await.unwrap());
@@ -309,8 +316,7 @@ async fn postgres_out_of_order_commits_are_neither_skipped_nor_applied_twice() {
         let v = f.await.unwrap();
         assert!(v.get("errors").is_none(), "{v}");
     }
-    let head = projections::log::visible_head(&t.app.db).await.unwrap();
-    assert!(t.app.projector.wait_for(head, Duration::from_secs(10)).await);
+    tests::wait_projected(&t.app).await;
     let names: Vec<String> =
         sqlx::query_scalar("SELECT name FROM rm_organization ORDER BY name").fetch_all(&pool).await.unwrap();
     assert_eq!(names.iter().filter(|n| n.starts_with("Fast NGO")).count(), 5);

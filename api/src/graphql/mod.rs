@@ -1,6 +1,7 @@
 //! The GraphQL schema. Names follow `API.md` exactly; resolvers check access through
 //! [`crate::authz`] and go through [`crate::App`] for everything else.
 
+pub mod audit;
 pub mod enums;
 pub mod mutation;
 pub mod objects;

@@ -380,6 +380,12 @@ impl Case {
     async fn version(&self) -> i32 {
         self.0.version as i32
     }
+    /// What happened to the case, oldest first: every event with who recorded it, when,
+    /// and a one-line summary (never client identity). For everyone who may read the case.
+    async fn timeline(&self, ctx: &Context<'_>) -> Res<Vec<super::audit::AuditEntry>> {
+        authz::check(principal(ctx)?, Op::ReadCase, Some(&scope_of(&self.0)?))?;
+        super::audit::case_entries(&app(ctx)?.db, &self.0.id).await
+    }
 }
 
 #[derive(SimpleObject)]

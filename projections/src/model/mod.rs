@@ -5,6 +5,7 @@ pub mod account;
 pub mod case;
 pub mod facts;
 pub mod lawyer;
+pub mod timeline;
 
 pub use account::{AccountView, TokenView};
 pub use case::{CaseView, ReportView};
