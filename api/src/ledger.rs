@@ -34,19 +34,116 @@ pub async fn capture_position<F: std::future::Future>(f: F) -> (F::Output, Optio
         .await
 }
 
-pub enum LedgerRepository {
+pub enum Store {
     Postgres { pool: sqlx::PgPool, inner: PostgresEventRepository },
     Sqlite { pool: sqlx::SqlitePool, inner: SqliteEventRepository },
 }
 
+/// The last link this process wrote per stream: `(sequence, hash)`.
+type Heads = std::sync::Mutex<std::collections::HashMap<String, (i64, String)>>;
+
+pub struct LedgerRepository {
+    store: Store,
+    /// Lets the next append skip reading the previous hash. Only a hint: the append is
+    /// guarded by the stored row, and falls back to reading it when the hint is stale
+    /// (another instance wrote the stream).
+    heads: Heads,
+}
+
+/// Beyond this many streams the hint map starts over.
+const MAX_HEADS: usize = 100_000;
+
 impl LedgerRepository {
     pub fn new(db: &Db) -> Self {
-        match db {
-            Db::Postgres(p) => {
-                LedgerRepository::Postgres { pool: p.clone(), inner: PostgresEventRepository::new(p.clone()) }
+        let store = match db {
+            Db::Postgres(p) => Store::Postgres { pool: p.clone(), inner: PostgresEventRepository::new(p.clone()) },
+            Db::Sqlite(p) => Store::Sqlite { pool: p.clone(), inner: SqliteEventRepository::new(p.clone()) },
+        };
+        LedgerRepository { store, heads: Default::default() }
+    }
+
+    fn head_hint(&self, stream: &str, prev_seq: i64) -> Option<String> {
+        let heads = self.heads.lock().ok()?;
+        heads.get(stream).filter(|(seq, _)| *seq == prev_seq).map(|(_, h)| h.clone())
+    }
+
+    fn remember(&self, stream: String, seq: i64, hash: String) {
+        if let Ok(mut heads) = self.heads.lock() {
+            if heads.len() >= MAX_HEADS {
+                heads.clear();
             }
-            Db::Sqlite(p) => LedgerRepository::Sqlite { pool: p.clone(), inner: SqliteEventRepository::new(p.clone()) },
+            heads.insert(stream, (seq, hash));
         }
+    }
+
+    fn forget(&self, stream: &str) {
+        if let Ok(mut heads) = self.heads.lock() {
+            heads.remove(stream);
+        }
+    }
+
+    /// The common case, one event after a known head: a single guarded statement, no
+    /// explicit transaction. `Ok(None)` when the guard did not hold (stale hint).
+    async fn append_one(&self, e: &SerializedEvent, prev: &str) -> Result<Option<Position>, PersistenceError> {
+        let link = links(prev.to_string(), std::slice::from_ref(e)).remove(0);
+        const GUARD: &str = "WHERE EXISTS (SELECT 1 FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 \
+                             AND sequence = $3 - 1 AND hash = $8)";
+        let pos = match &self.store {
+            Store::Postgres { pool, .. } => {
+                let sql = format!(
+                    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, prev_hash, hash) \
+                     SELECT $1, $2, $3::bigint, $4, $5, $6::jsonb, $7::jsonb, $8, $9 {GUARD} \
+                     RETURNING transaction_id::text::bigint AS tx, position"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(&e.aggregate_type)
+                    .bind(&e.aggregate_id)
+                    .bind(e.sequence as i64)
+                    .bind(&e.event_type)
+                    .bind(&e.event_version)
+                    .bind(&e.payload)
+                    .bind(&e.metadata)
+                    .bind(&link.prev)
+                    .bind(&link.hash)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(persistence_error)?;
+                match row {
+                    Some(r) => Some(Position {
+                        tx: r.try_get("tx").map_err(persistence_error)?,
+                        pos: r.try_get("position").map_err(persistence_error)?,
+                    }),
+                    None => None,
+                }
+            }
+            Store::Sqlite { pool, .. } => {
+                let sql = format!(
+                    "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, prev_hash, hash) \
+                     SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 {GUARD} RETURNING position"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(&e.aggregate_type)
+                    .bind(&e.aggregate_id)
+                    .bind(e.sequence as i64)
+                    .bind(&e.event_type)
+                    .bind(&e.event_version)
+                    .bind(e.payload.to_string())
+                    .bind(e.metadata.to_string())
+                    .bind(&link.prev)
+                    .bind(&link.hash)
+                    .fetch_optional(pool)
+                    .await
+                    .map_err(persistence_error)?;
+                match row {
+                    Some(r) => Some(Position { tx: 0, pos: r.try_get("position").map_err(persistence_error)? }),
+                    None => None,
+                }
+            }
+        };
+        if pos.is_some() {
+            self.remember(format!("{}/{}", e.aggregate_type, e.aggregate_id), e.sequence as i64, link.hash);
+        }
+        Ok(pos)
     }
 }
 
@@ -99,8 +196,31 @@ impl LedgerRepository {
     async fn insert_chained(&self, events: &[SerializedEvent]) -> Result<Option<Position>, PersistenceError> {
         let Some(first) = events.first() else { return Ok(None) };
         let prev_seq = first.sequence as i64 - 1;
-        match self {
-            LedgerRepository::Postgres { pool, .. } => {
+        let stream = format!("{}/{}", first.aggregate_type, first.aggregate_id);
+        if let (1, Some(prev)) = (events.len(), self.head_hint(&stream, prev_seq)) {
+            if let Some(pos) = self.append_one(first, &prev).await? {
+                return Ok(Some(pos));
+            }
+            // The hint was stale: take the careful path.
+            self.forget(&stream);
+        }
+        let written = self.insert_in_transaction(events, prev_seq).await?;
+        if let (Some(e), Some((_, hash))) = (events.last(), &written) {
+            self.remember(stream, e.sequence as i64, hash.clone());
+        }
+        Ok(written.map(|(p, _)| p))
+    }
+
+    /// Reads the previous hash and appends `events`, in one transaction. Returns the last
+    /// event's position and hash.
+    async fn insert_in_transaction(
+        &self,
+        events: &[SerializedEvent],
+        prev_seq: i64,
+    ) -> Result<Option<(Position, String)>, PersistenceError> {
+        let Some(first) = events.first() else { return Ok(None) };
+        match &self.store {
+            Store::Postgres { pool, .. } => {
                 let mut tx = pool.begin().await.map_err(persistence_error)?;
                 let prev = if prev_seq < 1 {
                     GENESIS.to_string()
@@ -117,7 +237,9 @@ impl LedgerRepository {
                     row.try_get::<String, _>("hash").map_err(persistence_error)?
                 };
                 let mut last = None;
+                let mut last_hash = String::new();
                 for (e, link) in events.iter().zip(links(prev, events)) {
+                    last_hash.clone_from(&link.hash);
                     let row = sqlx::query(
                         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, prev_hash, hash) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING transaction_id::text::bigint AS tx, position",
@@ -140,9 +262,9 @@ impl LedgerRepository {
                     });
                 }
                 tx.commit().await.map_err(persistence_error)?;
-                Ok(last)
+                Ok(last.map(|p| (p, last_hash)))
             }
-            LedgerRepository::Sqlite { pool, .. } => {
+            Store::Sqlite { pool, .. } => {
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(persistence_error)?;
                 let prev = if prev_seq < 1 {
                     GENESIS.to_string()
@@ -158,7 +280,9 @@ impl LedgerRepository {
                     row.try_get::<String, _>("hash").map_err(persistence_error)?
                 };
                 let mut last = None;
+                let mut last_hash = String::new();
                 for (e, link) in events.iter().zip(links(prev, events)) {
+                    last_hash.clone_from(&link.hash);
                     let row = sqlx::query(
                         "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, prev_hash, hash) \
                          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING position",
@@ -178,7 +302,7 @@ impl LedgerRepository {
                     last = Some(Position { tx: 0, pos: row.try_get("position").map_err(persistence_error)? });
                 }
                 tx.commit().await.map_err(persistence_error)?;
-                Ok(last)
+                Ok(last.map(|p| (p, last_hash)))
             }
         }
     }
@@ -186,9 +310,9 @@ impl LedgerRepository {
 
 impl PersistedEventRepository for LedgerRepository {
     async fn get_events<A: Aggregate>(&self, aggregate_id: &str) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        match self {
-            LedgerRepository::Postgres { inner, .. } => inner.get_events::<A>(aggregate_id).await,
-            LedgerRepository::Sqlite { inner, .. } => inner.get_events::<A>(aggregate_id).await,
+        match &self.store {
+            Store::Postgres { inner, .. } => inner.get_events::<A>(aggregate_id).await,
+            Store::Sqlite { inner, .. } => inner.get_events::<A>(aggregate_id).await,
         }
     }
 
@@ -197,9 +321,9 @@ impl PersistedEventRepository for LedgerRepository {
         aggregate_id: &str,
         last_sequence: usize,
     ) -> Result<Vec<SerializedEvent>, PersistenceError> {
-        match self {
-            LedgerRepository::Postgres { inner, .. } => inner.get_last_events::<A>(aggregate_id, last_sequence).await,
-            LedgerRepository::Sqlite { inner, .. } => inner.get_last_events::<A>(aggregate_id, last_sequence).await,
+        match &self.store {
+            Store::Postgres { inner, .. } => inner.get_last_events::<A>(aggregate_id, last_sequence).await,
+            Store::Sqlite { inner, .. } => inner.get_last_events::<A>(aggregate_id, last_sequence).await,
         }
     }
 
@@ -225,16 +349,16 @@ impl PersistedEventRepository for LedgerRepository {
     }
 
     async fn stream_events<A: Aggregate>(&self, aggregate_id: &str) -> Result<ReplayStream, PersistenceError> {
-        match self {
-            LedgerRepository::Postgres { inner, .. } => inner.stream_events::<A>(aggregate_id).await,
-            LedgerRepository::Sqlite { inner, .. } => inner.stream_events::<A>(aggregate_id).await,
+        match &self.store {
+            Store::Postgres { inner, .. } => inner.stream_events::<A>(aggregate_id).await,
+            Store::Sqlite { inner, .. } => inner.stream_events::<A>(aggregate_id).await,
         }
     }
 
     async fn stream_all_events<A: Aggregate>(&self) -> Result<ReplayStream, PersistenceError> {
-        match self {
-            LedgerRepository::Postgres { inner, .. } => inner.stream_all_events::<A>().await,
-            LedgerRepository::Sqlite { inner, .. } => inner.stream_all_events::<A>().await,
+        match &self.store {
+            Store::Postgres { inner, .. } => inner.stream_all_events::<A>().await,
+            Store::Sqlite { inner, .. } => inner.stream_all_events::<A>().await,
         }
     }
 }

@@ -93,6 +93,15 @@ impl ReadCache {
         self.generation.fetch_add(1, Ordering::AcqRel);
     }
 
+    /// What a committed batch changed: dropped, and the new case documents put in place.
+    pub fn apply_changes(&self, changes: &Changes) {
+        self.invalidate(changes);
+        let seen = self.generation();
+        for d in &changes.case_docs {
+            self.put_case(seen, d.clone());
+        }
+    }
+
     /// What a committed batch changed.
     pub fn invalidate(&self, changes: &Changes) {
         self.bump();
@@ -170,6 +179,8 @@ pub struct Changes {
     pub offenses: bool,
     /// The new facts of each changed case, for the statistics index.
     pub facts: Vec<(String, Vec<Fact>, Vec<&'static str>)>,
+    /// The changed case documents as committed: they go straight into the cache.
+    pub case_docs: Vec<Arc<CaseView>>,
 }
 
 /// Dictionary encoding of dimension values.

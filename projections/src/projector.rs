@@ -182,6 +182,7 @@ impl Batch {
                 })
                 .collect();
             changes.cases = dirty.into_keys().collect();
+            changes.case_docs = cases.iter().map(|c| Arc::new((*c).clone())).collect();
         }
         let dirty = std::mem::take(&mut self.dirty_lawyers);
         let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
@@ -307,7 +308,7 @@ impl Projector {
         }
         tx.commit().await?;
         // Caches first, then the checkpoint: whoever waits for it reads fresh data.
-        self.cache.invalidate(&changes);
+        self.cache.apply_changes(&changes);
         self.cache.stats.apply(&changes);
         self.published.send_replace(last);
         let n = events.len();

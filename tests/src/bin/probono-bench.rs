@@ -26,6 +26,9 @@ struct Args {
     /// Skip the PostgreSQL measurements.
     #[arg(long)]
     no_postgres: bool,
+    /// Run only these sections (commands, read, rebuild, stats, startup); all by default.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 struct Sizes {
@@ -375,66 +378,72 @@ async fn main() {
     let mut out = json!({"quick": args.quick, "machine": machine()});
     let mut table: Vec<(String, String)> = vec![];
 
+    let want = |section: &str| args.only.is_empty() || args.only.iter().any(|o| o == section);
     for &b in &backends {
         let n = name(b);
-        // Commands through GraphQL vs the bare database.
-        let t = TestApp::spawn(b).await;
-        let (lawyer, auditor, cases) = setup(&t, sizes.clients).await;
-        let _ = t.app.projector.drain_event_lag_seconds();
-        let system = command_load(&t, &lawyer, &cases, sizes.run).await;
-        let mut lag: Vec<f64> = t.app.projector.drain_event_lag_seconds().into_iter().map(|s| s * 1000.0).collect();
-        let base_db = fresh(b).await;
-        let pool = projections::Db::connect(&base_db.url, &projections::db::DbOptions::default())
-            .await
-            .expect("baseline database");
-        pool.migrate().await.expect("migrate baseline");
-        let base = baseline(&pool, sizes.clients, sizes.run).await;
-        pool.close().await;
-        let ratio = system.per_s / base;
-        out[format!("command_throughput_{n}")] = json!({"graphql_commands_per_s": system.per_s, "acknowledged": system.ok, "errors": system.errors,
+        if want("commands") || want("read") {
+            // Commands through GraphQL vs the bare database.
+            let t = TestApp::spawn(b).await;
+            let (lawyer, auditor, cases) = setup(&t, sizes.clients).await;
+            let _ = t.app.projector.drain_event_lag_seconds();
+            let system = command_load(&t, &lawyer, &cases, sizes.run).await;
+            let mut lag: Vec<f64> = t.app.projector.drain_event_lag_seconds().into_iter().map(|s| s * 1000.0).collect();
+            let base_db = fresh(b).await;
+            let pool = projections::Db::connect(&base_db.url, &projections::db::DbOptions::default())
+                .await
+                .expect("baseline database");
+            pool.migrate().await.expect("migrate baseline");
+            let base = baseline(&pool, sizes.clients, sizes.run).await;
+            pool.close().await;
+            let ratio = system.per_s / base;
+            out[format!("command_throughput_{n}")] = json!({"graphql_commands_per_s": system.per_s, "acknowledged": system.ok, "errors": system.errors,
             "command_p99_ms": system.p99_ms, "baseline_tx_per_s": base, "ratio": ratio, "clients": sizes.clients});
-        table.push((
-            format!("commands/s via GraphQL ({n}, {} clients)", sizes.clients),
-            format!("{:.0} ({} errors)", system.per_s, system.errors),
-        ));
-        table.push((format!("bare {n}: stream read + insert tx/s"), format!("{base:.0}")));
-        table.push((format!("command throughput ratio ({n})"), format!("{ratio:.2}  (target ≥ 0.50)")));
-        let lag_p99 = percentile(&mut lag, 99.0);
-        out[format!("projection_lag_{n}")] =
-            json!({"p50_ms": percentile(&mut lag, 50.0), "p99_ms": lag_p99, "events": lag.len()});
-        table.push((format!("projection lag p99 under load ({n})"), format!("{lag_p99:.1} ms  (target ≤ 50)")));
-        if b == Backend::Postgres || backends.len() == 1 {
-            out["command_throughput_ratio"] = json!(ratio);
-            out["projection_lag_p99_ms"] = json!(lag_p99);
-        } else {
-            out["command_throughput_ratio_sqlite"] = json!(ratio);
-        }
+            table.push((
+                format!("commands/s via GraphQL ({n}, {} clients)", sizes.clients),
+                format!("{:.0} ({} errors)", system.per_s, system.errors),
+            ));
+            table.push((format!("bare {n}: stream read + insert tx/s"), format!("{base:.0}")));
+            table.push((format!("command throughput ratio ({n})"), format!("{ratio:.2}  (target ≥ 0.50)")));
+            let lag_p99 = percentile(&mut lag, 99.0);
+            out[format!("projection_lag_{n}")] =
+                json!({"p50_ms": percentile(&mut lag, 50.0), "p99_ms": lag_p99, "events": lag.len()});
+            table.push((format!("projection lag p99 under load ({n})"), format!("{lag_p99:.1} ms  (target ≤ 50)")));
+            if b == Backend::Postgres || backends.len() == 1 {
+                out["command_throughput_ratio"] = json!(ratio);
+                out["projection_lag_p99_ms"] = json!(lag_p99);
+            } else {
+                out["command_throughput_ratio_sqlite"] = json!(ratio);
+            }
 
-        // Case detail at 64 connections vs a trivial in-memory query.
-        let trivial_url = trivial_server().await;
-        let mut trivial = latency_load(trivial_url, None, "{ hello }", json!({}), 64, sizes.read_requests).await;
-        let mut detail = latency_load(
-            t.url("/graphql"),
-            Some(auditor.clone()),
-            CASE_DETAIL,
-            json!({"id": cases[0]}),
-            64,
-            sizes.read_requests,
-        )
-        .await;
-        let (tp99, dp99) = (percentile(&mut trivial, 99.0), percentile(&mut detail, 99.0));
-        let read_ratio = dp99 / tp99;
-        out[format!("read_{n}")] = json!({"case_detail_p99_ms": dp99, "case_detail_p50_ms": percentile(&mut detail, 50.0), "trivial_p99_ms": tp99, "ratio": read_ratio, "requests": sizes.read_requests});
-        table.push((
-            format!("case detail p99 @64 ({n}) / trivial p99"),
-            format!("{dp99:.2} ms / {tp99:.2} ms = {read_ratio:.2}  (target ≤ 2)"),
-        ));
-        if b == Backend::Postgres || backends.len() == 1 {
-            out["read_p99_ratio"] = json!(read_ratio);
+            // Case detail at 64 connections vs a trivial in-memory query.
+            let trivial_url = trivial_server().await;
+            let mut trivial = latency_load(trivial_url, None, "{ hello }", json!({}), 64, sizes.read_requests).await;
+            let mut detail = latency_load(
+                t.url("/graphql"),
+                Some(auditor.clone()),
+                CASE_DETAIL,
+                json!({"id": cases[0]}),
+                64,
+                sizes.read_requests,
+            )
+            .await;
+            let (tp99, dp99) = (percentile(&mut trivial, 99.0), percentile(&mut detail, 99.0));
+            let read_ratio = dp99 / tp99;
+            out[format!("read_{n}")] = json!({"case_detail_p99_ms": dp99, "case_detail_p50_ms": percentile(&mut detail, 50.0), "trivial_p99_ms": tp99, "ratio": read_ratio, "requests": sizes.read_requests});
+            table.push((
+                format!("case detail p99 @64 ({n}) / trivial p99"),
+                format!("{dp99:.2} ms / {tp99:.2} ms = {read_ratio:.2}  (target ≤ 2)"),
+            ));
+            if b == Backend::Postgres || backends.len() == 1 {
+                out["read_p99_ratio"] = json!(read_ratio);
+            }
+            let mut t = t;
+            t.stop().await;
+            drop(t);
         }
-        let mut t = t;
-        t.stop().await;
-        drop(t);
+        if !(want("rebuild") || want("stats")) {
+            continue;
+        }
 
         // Rebuild from a synthetic ledger.
         let db = fresh(b).await;
@@ -502,7 +511,7 @@ async fn main() {
         t.stop().await;
 
         // Start-up of the real binary on the embedded default, 100,000 events.
-        if b == Backend::Sqlite {
+        if b == Backend::Sqlite && want("startup") {
             let db2 = fresh(b).await;
             db2.ensure_key();
             let pdb =
