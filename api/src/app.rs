@@ -250,15 +250,16 @@ impl App {
 
 /// Reads through the projector's cache (see `projections::cache`).
 impl App {
-    pub async fn case_view(&self, id: &str) -> Result<Option<projections::model::CaseView>, ApiError> {
+    /// A case document, shared (documents are read far more often than written).
+    pub async fn case_view(&self, id: &str) -> Result<Option<Arc<projections::model::CaseView>>, ApiError> {
         let c = self.projector.cache();
         if let Some(v) = c.case(id) {
-            return Ok(Some((*v).clone()));
+            return Ok(Some(v));
         }
         let seen = c.generation();
-        let v = projections::store::case_by_id(&self.db, id).await?;
+        let v = projections::store::case_by_id(&self.db, id).await?.map(Arc::new);
         if let Some(v) = &v {
-            c.put_case(seen, Arc::new(v.clone()));
+            c.put_case(seen, v.clone());
         }
         Ok(v)
     }

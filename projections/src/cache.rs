@@ -322,6 +322,10 @@ impl StatsIndex {
         let idx: Vec<usize> = dims.iter().map(|d| dim_index(*d)).collect();
         let with_types = dims.contains(&Dimension::ExploitationType);
         let mut totals = [0i64; 16];
+        // Up to four dimensions pack into one u128 key (32 bits each) hashed cheaply; more
+        // take the general path.
+        let packed = idx.len() <= 4;
+        let mut small: HashMap<u128, [i64; 16], FastHash> = HashMap::default();
         let mut groups: HashMap<Vec<u32>, [i64; 16]> = HashMap::new();
         let mut key = vec![0u32; idx.len()];
         for (facts, types) in l.by_case.values() {
@@ -342,6 +346,14 @@ impl StatsIndex {
                 }
                 let type_values: &[u32] = if with_types { types } else { &[0] };
                 for t in type_values {
+                    if packed {
+                        let mut k: u128 = 0;
+                        for i in &idx {
+                            k = (k << 32) | u128::from(if *i == 3 { *t } else { f.dims[*i] });
+                        }
+                        small.entry(k).or_insert([0; 16])[f.kind as usize] += 1;
+                        continue;
+                    }
                     for (slot, i) in key.iter_mut().zip(&idx) {
                         *slot = if *i == 3 { *t } else { f.dims[*i] };
                     }
@@ -356,6 +368,11 @@ impl StatsIndex {
                 }
             }
         }
+        for (k, c) in small {
+            let n = idx.len();
+            let key: Vec<u32> = (0..n).map(|j| (k >> (32 * (n - 1 - j))) as u32).collect();
+            groups.insert(key, c);
+        }
         let counts = |c: &[i64; 16]| -> Counts {
             FactKind::ALL.iter().enumerate().filter(|(i, _)| c[*i] > 0).map(|(i, k)| (*k, c[i])).collect()
         };
@@ -367,3 +384,25 @@ impl StatsIndex {
         Some(out)
     }
 }
+
+/// A multiplicative hasher for the small integer keys of the statistics scan (SipHash's
+/// DoS resistance buys nothing for keys we make ourselves).
+#[derive(Default, Clone, Copy)]
+struct Fast(u64);
+
+impl std::hash::Hasher for Fast {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        self.0 = (self.0.rotate_left(5) ^ (v as u64) ^ ((v >> 64) as u64).rotate_left(29))
+            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+}
+
+type FastHash = std::hash::BuildHasherDefault<Fast>;

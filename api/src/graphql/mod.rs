@@ -79,7 +79,7 @@ pub(crate) fn parse_id(field: &'static str, id: &async_graphql::ID) -> Result<Uu
 
 /// Loads a case and checks `op` on it: `NOT_FOUND` when it does not exist, `FORBIDDEN` when
 /// the caller's role or scope does not reach it.
-pub(crate) async fn case_for(ctx: &Context<'_>, id: Uuid, op: Op) -> Result<CaseView, ApiError> {
+pub(crate) async fn case_for(ctx: &Context<'_>, id: Uuid, op: Op) -> Result<Arc<CaseView>, ApiError> {
     let app = app(ctx)?;
     let view = app.case_view(&id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
     authz::check(principal(ctx)?, op, Some(&scope_of(&view)?))?;

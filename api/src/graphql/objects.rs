@@ -265,7 +265,7 @@ pub struct LegalAction {
     pub has_note: bool,
 }
 
-pub struct Case(pub CaseView);
+pub struct Case(pub std::sync::Arc<CaseView>);
 
 #[Object]
 impl Case {

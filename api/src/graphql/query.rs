@@ -116,7 +116,7 @@ impl CoreQuery {
             edges: page
                 .cases
                 .into_iter()
-                .map(|c| CaseEdge { cursor: encode_cursor(c.opened_seq), node: Case(c) })
+                .map(|c| CaseEdge { cursor: encode_cursor(c.opened_seq), node: Case(std::sync::Arc::new(c)) })
                 .collect(),
             page_info: PageInfo { has_next_page: page.has_next, end_cursor },
             total_count: page.total as i32,

@@ -66,8 +66,10 @@ async fn ok(t: &TestApp, token: &str, query: &str, vars: Value) -> Value {
     t.ok(token, query, vars).await
 }
 
-/// Organisation, tokens, one lawyer and `cases` accepted cases; case 0 gets a full history.
-async fn setup(t: &TestApp, cases: usize) -> (String, String, Vec<String>) {
+/// Organisation, tokens, one lawyer and `cases` accepted cases for the command load, plus
+/// one more with a realistic history for the read benchmark (the load would grow its stream
+/// far beyond a real case's).
+async fn setup(t: &TestApp, cases: usize) -> (String, String, Vec<String>, String) {
     let org =
         ok(t, &t.admin, "mutation { registerOrganization(input: {name: \"Bench NGO\", kind: NGO}) { id } }", json!({}))
             .await["registerOrganization"]["id"]
@@ -103,7 +105,7 @@ async fn setup(t: &TestApp, cases: usize) -> (String, String, Vec<String>) {
         .clone();
     let lawyer = token("LAWYER", json!({"lawyerId": lawyer_id})).await;
     let mut ids = vec![];
-    for i in 0..cases {
+    for i in 0..=cases {
         let c = ok(t, &intake, "mutation($i: OpenIntakeInput!) { openIntake(input: $i) { id } }", json!({"i": {
             "identifiedOn": "2020-01-15", "referralSource": "HOTLINE", "exploitationTypes": ["FORCED_LABOR"], "countryOfExploitation": "RU",
             "client": {"fullName": format!("Bench Client {i}"), "gender": "MALE", "ageAtIdentification": 30, "region": "OSH"},
@@ -123,12 +125,13 @@ async fn setup(t: &TestApp, cases: usize) -> (String, String, Vec<String>) {
         ids.push(c);
     }
     // A realistic detail for the read benchmark.
-    let c0 = &ids[0];
+    let detail = ids.pop().unwrap_or_default();
+    let c0 = &detail;
     let r = ok(t, &lawyer, "mutation($c: ID!) { filePoliceReport(input: {caseId: $c, filedOn: \"2020-02-01\", policeUnit: \"Osh city\"}) { policeReports { id } } }", json!({"c": c0})).await;
     let rid = r["filePoliceReport"]["policeReports"][0]["id"].clone();
     ok(t, &lawyer, "mutation($c: ID!, $r: ID!) { recordOffenseRegistration(input: {caseId: $c, reportId: $r, offenseCode: \"2021-209\", registeredOn: \"2020-02-03\"}) { id } }", json!({"c": c0, "r": rid})).await;
     ok(t, &lawyer, "mutation($c: ID!, $r: ID!) { reclassifyOffense(input: {caseId: $c, reportId: $r, offenseCode: \"2021-166\", decidedOn: \"2020-09-03\", decidedBy: PROSECUTOR, reason: \"review\"}) { id } }", json!({"c": c0, "r": rid})).await;
-    (lawyer, auditor, ids)
+    (lawyer, auditor, ids, detail)
 }
 
 struct Throughput {
@@ -384,7 +387,7 @@ async fn main() {
         if want("commands") || want("read") {
             // Commands through GraphQL vs the bare database.
             let t = TestApp::spawn(b).await;
-            let (lawyer, auditor, cases) = setup(&t, sizes.clients).await;
+            let (lawyer, auditor, cases, detail_case) = setup(&t, sizes.clients).await;
             let _ = t.app.projector.drain_event_lag_seconds();
             let system = command_load(&t, &lawyer, &cases, sizes.run).await;
             let mut lag: Vec<f64> = t.app.projector.drain_event_lag_seconds().into_iter().map(|s| s * 1000.0).collect();
