@@ -22,6 +22,8 @@ pub enum Op {
     ReadStatistics,
     /// `Case.identity`: decrypting a client's identity.
     ReadIdentity,
+    /// `identityReads`: the log of who read which identity.
+    ReadIdentityLog,
     /// `auditTrail`: any case's events with their hash-chain links.
     ReadAuditTrail,
     /// `verifyAuditTrail`: recomputing the hash chains.
@@ -59,6 +61,7 @@ impl Op {
         Op::ListOffenses,
         Op::ReadStatistics,
         Op::ReadIdentity,
+        Op::ReadIdentityLog,
         Op::ReadAuditTrail,
         Op::VerifyAuditTrail,
         Op::RegisterOrganization,
@@ -151,6 +154,7 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         | Op::AddOffense
         | Op::RetireOffense => p.role == Admin,
         Op::EraseClientData => p.role == Admin,
+        Op::ReadIdentityLog => matches!(p.role, Admin | Auditor),
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,

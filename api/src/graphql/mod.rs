@@ -5,6 +5,7 @@ pub mod audit;
 pub mod enums;
 pub mod mutation;
 pub mod objects;
+pub mod privacy;
 pub mod query;
 pub mod scalars;
 pub mod stats;

@@ -305,9 +305,20 @@ impl Case {
         }
     }
     /// The client's identity, decrypted for roles that may see it (FORBIDDEN otherwise).
-    async fn identity(&self, ctx: &Context<'_>) -> Res<Option<ClientIdentity>> {
+    /// Every read is recorded (who, when, which fields, `purpose`); a COORDINATOR must
+    /// state the purpose.
+    async fn identity(&self, ctx: &Context<'_>, purpose: Option<String>) -> Res<Option<ClientIdentity>> {
         let p = principal(ctx)?;
         authz::check(p, Op::ReadIdentity, Some(&scope_of(&self.0)?))?;
+        let purpose = match purpose.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(domain::values::Text::parse("purpose", s)?.to_string()),
+            None if p.role == domain::values::Role::Coordinator => {
+                return Err(ApiError::BadInput(
+                    "a coordinator must state the purpose of reading a client's identity".into(),
+                ))
+            }
+            None => None,
+        };
         let app = app(ctx)?;
         let Some(sealed) = self.0.identity.as_ref().filter(|_| !self.0.erased) else {
             return Ok(Some(ClientIdentity { erased: true, ..Default::default() }));
@@ -317,6 +328,19 @@ impl Case {
         };
         let plain = crypto::open(&dk, &self.0.id, "identity", sealed).map_err(ApiError::internal)?;
         let id: IdentityPlain = serde_json::from_slice(&plain).map_err(ApiError::internal)?;
+        let fields: Vec<String> = ctx.field().selection_set().map(|f| f.name().to_string()).collect();
+        // The read is on record before the identity leaves the server.
+        let read = projections::store::IdentityRead {
+            id: uuid::Uuid::new_v4().to_string(),
+            read_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            case_id: self.0.id.clone(),
+            account_id: p.account_id.to_string(),
+            role: p.role.as_str().to_string(),
+            fields: fields.join(","),
+            purpose,
+            correlation_id: Some(super::request_id(ctx)),
+        };
+        projections::store::record_identity_read(&app.db, &read).await?;
         tracing::info!(case_id = %self.0.id, account_id = %p.account_id, role = %p.role, "identity read");
         app.metrics.inc("probono_identity_reads_total", &[("role", p.role.as_str())]);
         Ok(Some(ClientIdentity {
