@@ -105,6 +105,27 @@ pub enum Command {
     /// Exports for publication.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// The master key.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Writes a new random master key file (mode 0600); refuses to overwrite one.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Re-wraps every case's data key with a new master key, in one transaction. Afterwards
+    /// point PROBONO_MASTER_KEY_FILE at the new file; the old one opens nothing any more.
+    Rotate {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// The new master key file (see `probono keys generate`).
+        #[arg(long)]
+        new_master_key_file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]

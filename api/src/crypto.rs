@@ -112,6 +112,14 @@ impl MasterKey {
         Ok((MasterKey::from_bytes(key.0), true))
     }
 
+    /// Writes a new random key file (mode 0600); fails if the file exists.
+    pub fn generate(path: &Path) -> Result<MasterKey, CryptoError> {
+        let err = |reason: String| CryptoError::KeyFile { path: path.display().to_string(), reason };
+        let key = Key::random();
+        write_private(path, &hex::encode(key.0)).map_err(|e| err(e.to_string()))?;
+        Ok(MasterKey::from_bytes(key.0))
+    }
+
     /// Wraps a data key for storage, bound to its case.
     pub fn wrap(&self, case_id: &str, dk: &Key) -> String {
         let (nonce, ct) = self.key.encrypt(&dk.0, format!("probono data key\n{case_id}").as_bytes());

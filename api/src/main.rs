@@ -3,7 +3,8 @@
 use api::app::{App, CommandMeta};
 use api::audit::{self, Scope};
 use api::config::{
-    AuditCommand, AuditStoreArgs, Cli, Command, DemoCommand, ExportCommand, LogFormat, ProjectionsCommand, TokenCommand,
+    AuditCommand, AuditStoreArgs, Cli, Command, DemoCommand, ExportCommand, KeysCommand, LogFormat, ProjectionsCommand,
+    TokenCommand,
 };
 use clap::Parser;
 use std::process::ExitCode;
@@ -82,6 +83,24 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                     started.elapsed()
                 );
             }
+        }
+        Command::Keys(KeysCommand::Generate { out }) => {
+            let k = api::crypto::MasterKey::generate(&out)?;
+            eprintln!("wrote a new master key to {} (id {}); back it up apart from the database", out.display(), k.id());
+        }
+        Command::Keys(KeysCommand::Rotate { store, new_master_key_file }) => {
+            let app = App::open(&store).await?;
+            let new = api::crypto::MasterKey::load(&new_master_key_file)?;
+            if new.id() == app.master_key.id() {
+                return Err("the new key is the current key".into());
+            }
+            let n = api::ledger::rotate_master_key(&app.db, &app.master_key, &new).await?;
+            eprintln!(
+                "re-wrapped {n} data keys from master key {} to {}; now set PROBONO_MASTER_KEY_FILE={} and restart",
+                app.master_key.id(),
+                new.id(),
+                new_master_key_file.display()
+            );
         }
         Command::Export(ExportCommand::Stats(args)) => {
             use async_graphql::{InputType, Value};
