@@ -430,12 +430,18 @@ mod tests {
 
 /// Re-wraps every data key from `old` to `new` in one transaction; returns how many. Fails,
 /// changing nothing, if any key does not open with `old`.
-pub async fn rotate_master_key(db: &Db, old: &crate::crypto::MasterKey, new: &crate::crypto::MasterKey) -> Result<usize, String> {
+pub async fn rotate_master_key(
+    db: &Db,
+    old: &crate::crypto::MasterKey,
+    new: &crate::crypto::MasterKey,
+) -> Result<usize, String> {
     let rows: Vec<(String, String)> = projections::on_db!(db, p => sqlx::query_as("SELECT case_id, wrapped_key FROM data_keys")
         .fetch_all(p).await.map_err(|e| e.to_string())?);
     let mut rewrapped = Vec::with_capacity(rows.len());
     for (case_id, wrapped) in &rows {
-        let dk = old.unwrap(case_id, wrapped).map_err(|_| format!("the data key of case {case_id} does not open with the current master key"))?;
+        let dk = old
+            .unwrap(case_id, wrapped)
+            .map_err(|_| format!("the data key of case {case_id} does not open with the current master key"))?;
         rewrapped.push((case_id.clone(), new.wrap(case_id, &dk)));
     }
     let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;

@@ -86,7 +86,11 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
         }
         Command::Keys(KeysCommand::Generate { out }) => {
             let k = api::crypto::MasterKey::generate(&out)?;
-            eprintln!("wrote a new master key to {} (id {}); back it up apart from the database", out.display(), k.id());
+            eprintln!(
+                "wrote a new master key to {} (id {}); back it up apart from the database",
+                out.display(),
+                k.id()
+            );
         }
         Command::Keys(KeysCommand::Rotate { store, new_master_key_file }) => {
             let app = App::open(&store).await?;

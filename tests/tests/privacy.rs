@@ -191,8 +191,14 @@ async fn the_master_key_rotates_without_losing_identity(backend: Backend) {
     let again = tests::run_probono(&["keys", "generate", "--out", new_key.to_str().unwrap()]).await;
     assert_ne!(again.code, Some(0), "generate never overwrites a key");
     let out = tests::run_probono(&[
-        "keys", "rotate", "--database-url", &t.db.url, "--master-key-file", old_key.to_str().unwrap(),
-        "--new-master-key-file", new_key.to_str().unwrap(),
+        "keys",
+        "rotate",
+        "--database-url",
+        &t.db.url,
+        "--master-key-file",
+        old_key.to_str().unwrap(),
+        "--new-master-key-file",
+        new_key.to_str().unwrap(),
     ])
     .await;
     assert_eq!(out.code, Some(0), "{}", out.stderr);
@@ -214,8 +220,14 @@ async fn the_master_key_rotates_without_losing_identity(backend: Backend) {
     assert!(String::from_utf8(plain).unwrap().contains(tests::fixtures::CLIENT_NAME));
     // Rotating with a key that is not the current one changes nothing.
     let out = tests::run_probono(&[
-        "keys", "rotate", "--database-url", &t.db.url, "--master-key-file", old_key.to_str().unwrap(),
-        "--new-master-key-file", new_key.to_str().unwrap(),
+        "keys",
+        "rotate",
+        "--database-url",
+        &t.db.url,
+        "--master-key-file",
+        old_key.to_str().unwrap(),
+        "--new-master-key-file",
+        new_key.to_str().unwrap(),
     ])
     .await;
     assert_ne!(out.code, Some(0));
