@@ -80,6 +80,12 @@ pub struct ServeArgs {
     /// clients use the committed schema instead).
     #[arg(long, env = "PROBONO_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+    /// Mutations per second each token may sustain (0 turns the limit off).
+    #[arg(long, env = "PROBONO_MUTATION_RATE", default_value_t = 50.0)]
+    pub mutation_rate: f64,
+    /// Mutations a token may send in a burst above the sustained rate.
+    #[arg(long, env = "PROBONO_MUTATION_BURST", default_value_t = 200.0)]
+    pub mutation_burst: f64,
 }
 
 #[derive(Debug, Subcommand)]

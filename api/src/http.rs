@@ -29,17 +29,65 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: LedgerSchema,
+    pub limiter: Option<Arc<RateLimiter>>,
 }
 
+/// What the edge enforces beyond the fixed limits.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeOptions {
+    pub introspection: bool,
+    /// Mutations per second per token (sustained), and the burst allowed above it.
+    pub mutation_rate: Option<(f64, f64)>,
+}
+
+/// A token bucket per access token, for mutations only.
+pub struct RateLimiter {
+    rate: f64,
+    burst: f64,
+    buckets: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    pub fn new(rate: f64, burst: f64) -> Self {
+        RateLimiter { rate: rate.max(0.001), burst: burst.max(1.0), buckets: Default::default() }
+    }
+
+    /// Takes one token; `Err(seconds)` to wait when the bucket is empty.
+    pub fn take(&self, token: uuid::Uuid) -> Result<(), f64> {
+        let Ok(mut b) = self.buckets.lock() else { return Ok(()) };
+        let now = Instant::now();
+        if b.len() > 100_000 {
+            b.clear();
+        }
+        let (level, at) = b.entry(token).or_insert((self.burst, now));
+        *level = (*level + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
+        *at = now;
+        if *level >= 1.0 {
+            *level -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - *level) / self.rate)
+        }
+    }
+}
+
+/// The router with introspection as given and no mutation rate limit (tests, benchmarks).
 pub fn router(app: Arc<App>, introspection: bool) -> Router {
-    let schema = build_schema(Some(app.clone()), introspection);
-    let state = AppState { app, schema };
+    router_with(app, EdgeOptions { introspection, mutation_rate: None })
+}
+
+pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
+    let schema = build_schema(Some(app.clone()), opts.introspection);
+    let limiter = opts.mutation_rate.map(|(rate, burst)| Arc::new(RateLimiter::new(rate, burst)));
+    let state = AppState { app, schema, limiter };
     Router::new()
         .route("/graphql", get(graphiql).post(graphql))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // async-graphql-axum reads the body itself, past DefaultBodyLimit: cap it for all.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
@@ -117,6 +165,29 @@ async fn graphql(
             )
         }
     };
+    if let Some(limiter) = &state.limiter {
+        let is_mutation = async_graphql::parser::parse_query(&req.query).is_ok_and(|doc| {
+            doc.operations.iter().any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
+        });
+        if is_mutation {
+            if let Err(wait) = limiter.take(principal.token_id) {
+                let secs = wait.ceil().max(1.0) as u64;
+                state.app.metrics.inc("probono_rate_limited_total", &[]);
+                let body = serde_json::json!({
+                    "data": null,
+                    "errors": [{
+                        "message": format!("too many changes from this token; retry in {secs} s"),
+                        "extensions": { "code": "FORBIDDEN", "retryAfterSeconds": secs }
+                    }]
+                });
+                let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                    resp.headers_mut().insert(header::RETRY_AFTER, v);
+                }
+                return resp;
+            }
+        }
+    }
     let span = tracing::info_span!("graphql", account_id = %principal.account_id, role = %principal.role);
     let mut resp = state.schema.execute(req.data(principal).data(rid)).instrument(span).await;
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code
@@ -171,7 +242,11 @@ pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let projector = tokio::spawn(app.projector.clone().run());
     let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-    axum::serve(listener, router(app.clone(), args.introspection)).with_graceful_shutdown(shutdown_signal()).await?;
+    let opts = EdgeOptions {
+        introspection: args.introspection,
+        mutation_rate: (args.mutation_rate > 0.0).then_some((args.mutation_rate, args.mutation_burst)),
+    };
+    axum::serve(listener, router_with(app.clone(), opts)).with_graceful_shutdown(shutdown_signal()).await?;
     app.projector.stop();
     let _ = tokio::time::timeout(Duration::from_secs(5), projector).await;
     app.db.close().await;

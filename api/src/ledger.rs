@@ -409,25 +409,6 @@ pub async fn destroy_data_key(db: &Db, case_id: &str) -> Result<bool, sqlx::Erro
         .bind(case_id).execute(p).await.map(|r| r.rows_affected() > 0))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn ev(seq: usize, payload: Value) -> SerializedEvent {
-        SerializedEvent::new("c".into(), seq, "Case".into(), "X".into(), "1.0".into(), payload, json!({}))
-    }
-
-    #[test]
-    fn links_chain_each_event_to_the_one_before() {
-        let events = vec![ev(1, json!({"a": 1})), ev(2, json!({"b": 2}))];
-        let l = links(GENESIS.to_string(), &events);
-        assert_eq!(l[0].prev, GENESIS);
-        assert_eq!(l[1].prev, l[0].hash);
-        assert_ne!(l[0].hash, l[1].hash);
-    }
-}
-
 /// Re-wraps every data key from `old` to `new` in one transaction; returns how many. Fails,
 /// changing nothing, if any key does not open with `old`.
 pub async fn rotate_master_key(
@@ -451,4 +432,23 @@ pub async fn rotate_master_key(
     }
     tx.commit().await.map_err(|e| e.to_string())?;
     Ok(rewrapped.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(seq: usize, payload: Value) -> SerializedEvent {
+        SerializedEvent::new("c".into(), seq, "Case".into(), "X".into(), "1.0".into(), payload, json!({}))
+    }
+
+    #[test]
+    fn links_chain_each_event_to_the_one_before() {
+        let events = vec![ev(1, json!({"a": 1})), ev(2, json!({"b": 2}))];
+        let l = links(GENESIS.to_string(), &events);
+        assert_eq!(l[0].prev, GENESIS);
+        assert_eq!(l[1].prev, l[0].hash);
+        assert_ne!(l[0].hash, l[1].hash);
+    }
 }

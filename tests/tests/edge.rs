@@ -1,0 +1,103 @@
+//! The hardened edge: limits on depth, size and rate; introspection off in production;
+//! internal errors that say nothing about internals.
+
+use serde_json::{json, Value};
+use tests::fixtures::{open_case, world};
+use tests::{Backend, TestApp};
+
+async fn serve_with(t: &TestApp, opts: api::http::EdgeOptions) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
+    let router = api::http::router_with(t.app.clone(), opts);
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, router).await;
+    });
+    url
+}
+
+async fn post(url: &str, token: &str, query: &str) -> (u16, Value) {
+    let r = reqwest::Client::new().post(url).bearer_auth(token).json(&json!({"query": query})).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mutations_are_rate_limited_per_token() {
+    let mut t = TestApp::spawn(Backend::Sqlite).await;
+    let url = serve_with(&t, api::http::EdgeOptions { introspection: true, mutation_rate: Some((0.5, 3.0)) }).await;
+    let q = "mutation { registerOrganization(input: {name: \"Burst NGO\", kind: NGO}) { id } }";
+    for _ in 0..3 {
+        let (status, body) = post(&url, &t.admin, q).await;
+        assert_eq!(status, 200, "{body}");
+        assert!(body.get("errors").is_none(), "{body}");
+    }
+    let (status, body) = post(&url, &t.admin, q).await;
+    assert_eq!(status, 429);
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    assert!(body["errors"][0]["extensions"]["retryAfterSeconds"].as_u64().unwrap() >= 1);
+    // Reads are not limited, and other tokens have their own bucket.
+    let (status, _) = post(&url, &t.admin, "{ me { id } }").await;
+    assert_eq!(status, 200);
+    let other = t
+        .ok(&t.admin, "mutation { createAccessToken(input: {name: \"o\", role: ADMIN}) { token } }", json!({}))
+        .await["createAccessToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, _) = post(&url, &other, q).await;
+    assert_eq!(status, 200);
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn limits_and_introspection_policy() {
+    let mut t = TestApp::spawn(Backend::Sqlite).await;
+    // Too deep: a typed error, never a 500.
+    let deep = "{ __schema { types { fields { type { ofType { ofType { ofType { ofType { ofType { ofType { ofType { ofType { name } } } } } } } } } } } } }";
+    assert_eq!(t.err(&t.admin, deep, json!({})).await, "BAD_USER_INPUT");
+    // Too large: refused before it is parsed, and the server keeps answering.
+    let huge = format!("{{ me {{ id }} }} #{}", "x".repeat(1024 * 1024));
+    let r = reqwest::Client::new()
+        .post(t.url("/graphql"))
+        .bearer_auth(&t.admin)
+        .json(&json!({"query": huge}))
+        .send()
+        .await
+        .unwrap();
+    assert!(matches!(r.status().as_u16(), 400 | 413), "status {}", r.status());
+    t.ok(&t.admin, "{ me { id } }", json!({})).await;
+    // Production: no introspection.
+    let url = serve_with(&t, api::http::EdgeOptions { introspection: false, mutation_rate: None }).await;
+    let (_, body) = post(&url, &t.admin, "{ __schema { types { name } } }").await;
+    assert!(body["data"].is_null() || body["data"]["__schema"].is_null(), "the schema is not revealed: {body}");
+    let (_, open) = post(&t.url("/graphql"), &t.admin, "{ __schema { types { name } } }").await;
+    assert!(open["data"]["__schema"]["types"].is_array(), "with introspection on it is: {open}");
+    let (_, body) = post(&url, &t.admin, "{ me { id } }").await;
+    assert!(body.get("errors").is_none(), "{body}");
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_errors_reveal_nothing() {
+    let mut t = TestApp::spawn(Backend::Sqlite).await;
+    let w = world(&t).await;
+    let case = open_case(&t, &w, true).await;
+    // A read-model row damaged behind the server's back.
+    let projections::Db::Sqlite(pool) = &t.app.db else { unreachable!() };
+    sqlx::query("UPDATE rm_case SET doc = 'SELECT * FROM secrets; not json' WHERE id = $1")
+        .bind(&case)
+        .execute(pool)
+        .await
+        .unwrap();
+    t.app.projector.cache().clear();
+    let body = t.gql(&w.auditor, "query($c: ID!) { case(id: $c) { id } }", json!({"c": case})).await;
+    let e = &body["errors"][0];
+    assert_eq!(e["extensions"]["code"], "INTERNAL");
+    assert_eq!(e["message"], "internal error");
+    // What the client reads: the message and the extensions (locations are the query's).
+    let text = format!("{} {}", e["message"], e["extensions"]);
+    for leak in ["SELECT", "secrets", "rm_case", "serde", "expected", "line"] {
+        assert!(!text.contains(leak), "{leak:?} leaked: {text}");
+    }
+    t.stop().await;
+}
