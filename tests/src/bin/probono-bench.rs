@@ -425,7 +425,7 @@ async fn main() {
                 t.url("/graphql"),
                 Some(auditor.clone()),
                 CASE_DETAIL,
-                json!({"id": cases[0]}),
+                json!({"id": detail_case}),
                 64,
                 sizes.read_requests,
             )
