@@ -24,6 +24,8 @@ use tracing::Instrument;
 pub const BODY_LIMIT: usize = 256 * 1024;
 /// Longest a request may run before the server answers 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest `/readyz` waits for the database to answer.
+pub const READY_PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -132,7 +134,9 @@ async fn graphql(
 
 async fn readyz(State(state): State<AppState>) -> Response {
     let app = &state.app;
-    let db_ok = app.db.ping().await.is_ok();
+    // Bounded well below the pool's acquire time-out, so that a probe answers promptly
+    // while the database is down.
+    let db_ok = matches!(tokio::time::timeout(READY_PING_TIMEOUT, app.db.ping()).await, Ok(Ok(())));
     let status = app.projector.status();
     let ready = db_ok && status.caught_up && status.last_error.is_none();
     let body = serde_json::json!({
