@@ -63,6 +63,14 @@ impl ApiError {
                 tracing::warn!(error = %e, "database connection failed");
                 ApiError::Unavailable
             }
+            // postgres-es / sqlite-es report pool time-outs and a server shutting down as
+            // unknown errors when they load a stream: they are an outage all the same.
+            AggregateError::UnexpectedError(e)
+                if e.downcast_ref::<sqlx::Error>().is_some_and(projections::error::is_unavailable) =>
+            {
+                tracing::warn!(error = %e, "database connection failed");
+                ApiError::Unavailable
+            }
             other => ApiError::Internal(other.to_string()),
         }
     }

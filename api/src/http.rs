@@ -24,6 +24,8 @@ use tracing::Instrument;
 pub const BODY_LIMIT: usize = 256 * 1024;
 /// Longest a request may run before the server answers 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest `/readyz` waits for the database to answer.
+pub const READY_PING_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[derive(Clone)]
 pub struct AppState {
@@ -86,9 +88,11 @@ pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // async-graphql-axum reads the body itself, past DefaultBodyLimit: cap it for all.
+        // The GraphQL extractor streams the body past `DefaultBodyLimit`: this limit holds
+        // for every route and body, with or without a Content-Length.
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(middleware::map_response(typed_edge_errors))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -141,6 +145,27 @@ fn error_response(status: StatusCode, e: ApiError) -> Response {
         "errors": [{ "message": e.message(), "extensions": { "code": e.code() } }]
     });
     (status, Json(body)).into_response()
+}
+
+/// The size and time limits answer with bare statuses; clients get typed errors there too.
+async fn typed_edge_errors(resp: Response) -> Response {
+    let (message, code) = match resp.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => {
+            (format!("the request body is larger than {BODY_LIMIT} bytes"), "BAD_USER_INPUT")
+        }
+        StatusCode::REQUEST_TIMEOUT => ("the request took too long; retry shortly".to_string(), "INTERNAL"),
+        _ => return resp,
+    };
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let body = serde_json::json!({ "data": null, "errors": [{ "message": message, "extensions": { "code": code } }] });
+    (resp.status(), Json(body)).into_response()
 }
 
 async fn graphql(
@@ -203,7 +228,9 @@ async fn graphql(
 
 async fn readyz(State(state): State<AppState>) -> Response {
     let app = &state.app;
-    let db_ok = app.db.ping().await.is_ok();
+    // Bounded well below the pool's acquire time-out, so that a probe answers promptly
+    // while the database is down.
+    let db_ok = matches!(tokio::time::timeout(READY_PING_TIMEOUT, app.db.ping()).await, Ok(Ok(())));
     let status = app.projector.status();
     let ready = db_ok && status.caught_up && status.last_error.is_none();
     let body = serde_json::json!({
@@ -267,4 +294,34 @@ async fn shutdown_signal() {
     let term = std::future::pending::<()>();
     tokio::select! { _ = ctrl_c => {}, _ = term => {} }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn answer(status: StatusCode, content_type: Option<&str>) -> (StatusCode, serde_json::Value) {
+        let mut resp = Response::new(axum::body::Body::from("raw"));
+        *resp.status_mut() = status;
+        if let Some(ct) = content_type {
+            resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).unwrap());
+        }
+        let resp = typed_edge_errors(resp).await;
+        let status = resp.status();
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    #[tokio::test]
+    async fn bare_limit_answers_become_typed_errors() {
+        let (status, body) = answer(StatusCode::PAYLOAD_TOO_LARGE, Some("text/plain")).await;
+        assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        let (status, body) = answer(StatusCode::REQUEST_TIMEOUT, None).await;
+        assert_eq!(status, StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+        // Anything else, and answers that are already typed, pass through untouched.
+        assert_eq!(answer(StatusCode::OK, Some("text/plain")).await.1, serde_json::Value::Null);
+        assert_eq!(answer(StatusCode::PAYLOAD_TOO_LARGE, Some("application/json")).await.1, serde_json::Value::Null);
+    }
 }

@@ -154,11 +154,10 @@ fn persistence_error(e: sqlx::Error) -> PersistenceError {
             return PersistenceError::OptimisticLockError;
         }
     }
-    match e {
-        sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed => {
-            PersistenceError::ConnectionError(Box::new(e))
-        }
-        other => PersistenceError::UnknownError(Box::new(other)),
+    if projections::error::is_unavailable(&e) {
+        PersistenceError::ConnectionError(Box::new(e))
+    } else {
+        PersistenceError::UnknownError(Box::new(e))
     }
 }
 

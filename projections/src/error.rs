@@ -18,11 +18,20 @@ pub enum Error {
 impl Error {
     /// True when the database could not be reached (as opposed to a bad row or query).
     pub fn is_connection(&self) -> bool {
-        matches!(
-            self,
-            Error::Database(
-                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
-            )
-        )
+        matches!(self, Error::Database(e) if is_unavailable(e))
+    }
+}
+
+/// True when `e` means the database is unreachable or going away rather than that a query
+/// was wrong: I/O, pool time-outs, and PostgreSQL's connection exceptions (class 08) and
+/// operator interventions (57P01–57P03: shut down, crashed, starting up). A server keeps
+/// running through these and reports them as "unavailable".
+pub fn is_unavailable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => true,
+        sqlx::Error::Database(db) => {
+            db.code().is_some_and(|c| c.starts_with("08") || matches!(c.as_ref(), "57P01" | "57P02" | "57P03"))
+        }
+        _ => false,
     }
 }

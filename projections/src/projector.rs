@@ -341,7 +341,12 @@ impl Projector {
         loop {
             let n = self.step().await?;
             if n == 0 {
-                self.update_status(|s| s.caught_up = true);
+                // A clean pass also ends any earlier failure (e.g. the database was restarted):
+                // without this, /readyz would stay 503 until the next event arrived.
+                self.update_status(|s| {
+                    s.caught_up = true;
+                    s.last_error = None;
+                });
                 return Ok(total);
             }
             total += n as u64;
@@ -399,6 +404,7 @@ impl Projector {
                     self.update_status(|s| {
                         s.checkpoint = cp;
                         s.caught_up = true;
+                        s.last_error = None;
                     });
                 })
             };

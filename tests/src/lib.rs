@@ -32,7 +32,8 @@ pub struct TestDb {
     pub url: String,
     pub key_file: std::path::PathBuf,
     dir: tempfile::TempDir,
-    pg_name: Option<String>,
+    /// The administrative URL of the server and the database's name, to drop it.
+    pg: Option<(String, String)>,
 }
 
 impl TestDb {
@@ -42,19 +43,24 @@ impl TestDb {
         match backend {
             Backend::Sqlite => {
                 let url = format!("sqlite://{}", dir.path().join("probono.db").display());
-                TestDb { url, key_file, dir, pg_name: None }
+                TestDb { url, key_file, dir, pg: None }
             }
-            Backend::Postgres => {
-                let name = format!("probono_t_{}", uuid::Uuid::new_v4().simple());
-                let admin = pg_admin_url();
-                let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(&admin)
-                    .await
-                    .expect("PostgreSQL must be running for the PostgreSQL tests (see .ci/run)");
-                sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
-                let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.clone());
-                TestDb { url: format!("{base}/{name}"), key_file, dir, pg_name: Some(name) }
-            }
+            Backend::Postgres => Self::postgres_on(&pg_admin_url()).await,
         }
+    }
+
+    /// A new database on the PostgreSQL server reached by `admin` (a URL of a database the
+    /// user may create databases from), dropped again with the `TestDb`.
+    pub async fn postgres_on(admin: &str) -> TestDb {
+        let dir = tempfile::tempdir().expect("temporary folder");
+        let key_file = dir.path().join("master.key");
+        let name = format!("probono_t_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = <sqlx::PgConnection as sqlx::Connection>::connect(admin)
+            .await
+            .expect("PostgreSQL must be running for the PostgreSQL tests (see .ci/run)");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create test database");
+        let base = admin.rsplit_once('/').map(|(b, _)| b.to_string()).unwrap_or(admin.to_string());
+        TestDb { url: format!("{base}/{name}"), key_file, dir, pg: Some((admin.to_string(), name)) }
     }
 
     pub fn store_args(&self) -> StoreArgs {
@@ -93,8 +99,7 @@ fn hex(b: &[u8]) -> String {
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let Some(name) = self.pg_name.take() {
-            let admin = pg_admin_url();
+        if let Some((admin, name)) = self.pg.take() {
             // Drop runs outside any runtime we may use: do it on a thread of its own.
             let _ = std::thread::spawn(move || {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
@@ -382,5 +387,114 @@ pub async fn wait_projected(app: &App) {
         }
         assert!(std::time::Instant::now() < deadline, "the projector did not apply every event in time");
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+// ---------------------------------------------------------------- the real binary
+
+/// The `probono` binary that `cargo test --workspace` built beside the test executables
+/// (they live in `target/<profile>/deps/`, the binary in `target/<profile>/`).
+pub fn probono_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test executable's path");
+    let dir = exe.parent().and_then(|deps| deps.parent()).expect("the test executable is in target/<profile>/deps");
+    let bin = dir.join(format!("probono{}", std::env::consts::EXE_SUFFIX));
+    assert!(
+        bin.is_file(),
+        "{} is missing: run the whole workspace (`cargo test --workspace`, which builds it for api/tests/cli.rs) \
+         or `cargo build --bin probono` first",
+        bin.display()
+    );
+    bin
+}
+
+/// A free loopback port (free when asked; the caller binds it soon after).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free loopback port").port()
+}
+
+/// Runs `probono <args>` against `db` and returns its standard output; panics with its
+/// standard error when it fails.
+pub async fn probono(db: &TestDb, args: &[&str]) -> String {
+    let out = tokio::process::Command::new(probono_binary())
+        .args(args)
+        .env("DATABASE_URL", &db.url)
+        .env("PROBONO_MASTER_KEY_FILE", &db.key_file)
+        .env("PROBONO_LOG", "warn")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run probono");
+    assert!(out.status.success(), "probono {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("probono prints UTF-8")
+}
+
+/// `probono serve` running as a child process on a free loopback port. Killed (SIGKILL)
+/// when dropped, so no test leaves one behind.
+pub struct ServerProcess {
+    pub addr: SocketAddr,
+    child: Option<std::process::Child>,
+    log: std::path::PathBuf,
+}
+
+impl ServerProcess {
+    /// Starts the server on `db` and waits (up to 30 s) until `/readyz` answers 200.
+    pub async fn start(db: &TestDb) -> ServerProcess {
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("loopback address");
+        let log = db.path().join(format!("serve-{}.log", addr.port()));
+        let stderr = std::fs::File::create(&log).expect("server log file");
+        let child = std::process::Command::new(probono_binary())
+            .arg("serve")
+            .env("DATABASE_URL", &db.url)
+            .env("PROBONO_MASTER_KEY_FILE", &db.key_file)
+            .env("PROBONO_BIND", addr.to_string())
+            .env("PROBONO_LOG", "warn")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .expect("start probono serve");
+        let mut server = ServerProcess { addr, child: Some(child), log };
+        server.wait_ready(std::time::Duration::from_secs(30)).await;
+        server
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// What the server wrote to its standard error.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    async fn wait_ready(&mut self, within: std::time::Duration) {
+        let client = reqwest::Client::builder().timeout(std::time::Duration::from_secs(2)).build().expect("client");
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+                panic!("probono serve exited with {status} before it was ready:\n{}", self.log());
+            }
+            if let Ok(r) = client.get(self.url("/readyz")).send().await {
+                if r.status().as_u16() == 200 {
+                    return;
+                }
+            }
+            assert!(std::time::Instant::now() < deadline, "probono serve not ready within {within:?}:\n{}", self.log());
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
+    /// `kill -9`: the process gets no chance to finish anything.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        self.kill();
     }
 }

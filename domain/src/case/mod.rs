@@ -7,6 +7,8 @@ pub mod error;
 pub mod event;
 
 #[cfg(test)]
+mod properties;
+#[cfg(test)]
 mod tests;
 
 pub use aggregate::{Assignment, Case, CaseServices, CaseState, ReportState};
