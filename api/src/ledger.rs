@@ -402,6 +402,26 @@ pub async fn get_data_key(db: &Db, case_id: &str) -> Result<Option<String>, sqlx
         .bind(case_id).fetch_optional(p).await)
 }
 
+/// After data keys were deleted or rewritten: on SQLite, copies every page of the
+/// write-ahead log into the database and empties the log, so no old image of a key page
+/// survives in the files (`secure_delete` zeroes the page itself). On PostgreSQL a deleted
+/// row lives until vacuum and in WAL and backups, where the wrapped key is useless without
+/// the master key; rotating the master key and destroying the old one shreds those copies.
+pub async fn scrub_deleted_keys(db: &Db) {
+    let Db::Sqlite(pool) = db else { return };
+    for _ in 0..3 {
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await {
+            Ok((0, _, _)) => return,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "write-ahead log checkpoint after a key change failed");
+                return;
+            }
+        }
+    }
+    tracing::warn!("write-ahead log still busy after a key change; it is truncated at the next checkpoint");
+}
+
 /// Destroys a case's data key (crypto-shredding). Returns whether one existed.
 pub async fn destroy_data_key(db: &Db, case_id: &str) -> Result<bool, sqlx::Error> {
     projections::on_db!(db, p => sqlx::query("DELETE FROM data_keys WHERE case_id = $1")
@@ -430,6 +450,7 @@ pub async fn rotate_master_key(
             .bind(wrapped).bind(new.id()).bind(case_id).execute(&mut **c).await.map_err(|e| e.to_string())?.rows_affected());
     }
     tx.commit().await.map_err(|e| e.to_string())?;
+    scrub_deleted_keys(db).await;
     Ok(rewrapped.len())
 }
 

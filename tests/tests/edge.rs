@@ -57,14 +57,14 @@ async fn limits_and_introspection_policy() {
     assert_eq!(t.err(&t.admin, deep, json!({})).await, "BAD_USER_INPUT");
     // Too large: refused before it is parsed, and the server keeps answering.
     let huge = format!("{{ me {{ id }} }} #{}", "x".repeat(1024 * 1024));
-    let r = reqwest::Client::new()
-        .post(t.url("/graphql"))
-        .bearer_auth(&t.admin)
-        .json(&json!({"query": huge}))
-        .send()
-        .await
-        .unwrap();
-    assert!(matches!(r.status().as_u16(), 400 | 413), "status {}", r.status());
+    let sent =
+        reqwest::Client::new().post(t.url("/graphql")).bearer_auth(&t.admin).json(&json!({"query": huge})).send().await;
+    match sent {
+        Ok(r) => assert!(matches!(r.status().as_u16(), 400 | 413), "status {}", r.status()),
+        // The server may answer 413 from the announced length and close the connection
+        // before the client has finished writing the body.
+        Err(e) => assert!(e.is_request(), "{e}"),
+    }
     t.ok(&t.admin, "{ me { id } }", json!({})).await;
     // Production: no introspection.
     let url = serve_with(&t, api::http::EdgeOptions { introspection: false, mutation_rate: None }).await;

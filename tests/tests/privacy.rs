@@ -110,6 +110,7 @@ async fn erasure_leaves_no_trace(backend: Backend) {
     assert!(dump.contains(&case));
     assert_no_identity("the database before erasure", &dump);
     let events_before = projections::log::count(&t.app.db).await.unwrap();
+    let wrapped = api::ledger::get_data_key(&t.app.db, &case).await.unwrap().expect("a data key before erasure");
 
     // Erasure: only an ADMIN, with a reason.
     assert_eq!(
@@ -163,6 +164,14 @@ async fn erasure_leaves_no_trace(backend: Backend) {
     assert_eq!(d["outcomeStats"]["totals"]["policeReportsFiled"], 1);
     // The key is gone: nothing anywhere can open the ciphertext again.
     assert!(api::ledger::get_data_key(&t.app.db, &case).await.unwrap().is_none());
+    if backend == Backend::Sqlite {
+        // Not even in the files: deleted rows are zeroed and the write-ahead log emptied.
+        for f in ["probono.db", "probono.db-wal"] {
+            let bytes = std::fs::read(t.db.path().join(f)).unwrap_or_default();
+            let text = String::from_utf8_lossy(&bytes);
+            assert!(!text.contains(&wrapped), "the destroyed data key is still in {f}");
+        }
+    }
     let dump = tests::dump_database(&t.app.db).await;
     assert_no_identity("the database after erasure", &dump);
     assert!(dump.contains("ClientDataErased"));

@@ -493,6 +493,8 @@ impl CoreMutation {
         crate::ledger::destroy_data_key(&app.db, &id.to_string()).await?;
         let acting = Acting::new(principal(ctx)?.actor(), CaseCommand::EraseClientData { reason });
         app.execute(&app.cqrs.cases, &id.to_string(), acting, &meta(ctx)?, classify_case).await?;
+        // Once the erasure is on record: no stale copy of the key stays in the files.
+        crate::ledger::scrub_deleted_keys(&app.db).await;
         reload(app, id).await
     }
 
@@ -551,6 +553,8 @@ impl CoreMutation {
     /// Assigns (or reassigns) a case to an active lawyer with spare capacity.
     async fn assign_lawyer(&self, ctx: &Context<'_>, input: AssignLawyerInput) -> Res<Case> {
         let lawyer_id = parse_id("lawyerId", &input.lawyer_id)?;
+        // Access first: a caller who may not assign learns nothing about the lawyer.
+        case_for(ctx, parse_id("caseId", &input.case_id)?, Op::AssignLawyer).await?;
         let app: &Arc<App> = app(ctx)?;
         let l = app
             .lawyer_view(&lawyer_id.to_string())
@@ -690,6 +694,8 @@ impl CoreMutation {
     async fn record_legal_action(&self, ctx: &Context<'_>, input: RecordLegalActionInput) -> Res<Case> {
         let app = app(ctx)?;
         let id = parse_id("caseId", &input.case_id)?;
+        // Access first: a caller without it must not learn whether the client was erased.
+        case_for(ctx, id, Op::LegalAction).await?;
         let note = match &input.note {
             Some(n) => {
                 let n = long_text("note", n, 20_000)?;
