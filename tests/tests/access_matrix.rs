@@ -233,6 +233,46 @@ async fn every_operation_every_role_every_scope() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deactivated_lawyer_no_longer_reaches_their_cases() {
+    let mut t = TestApp::spawn(Backend::Sqlite).await;
+    let w = world(&t).await;
+    let case = open_case(&t, &w, true).await;
+    case_mutation(
+        &t,
+        &w.coordinator,
+        "assignLawyer",
+        "AssignLawyerInput",
+        json!({"caseId": case, "lawyerId": w.lawyer_a_id}),
+    )
+    .await;
+    case_mutation(&t, &w.lawyer_a, "acceptAssignment", "CaseIdInput", json!({"caseId": case})).await;
+    let iq = "query($c: ID!) { case(id: $c) { identity { fullName } } }";
+    t.ok(&w.lawyer_a, iq, json!({"c": case})).await;
+    t.ok(
+        &w.coordinator,
+        "mutation($l: ID!) { deactivateLawyer(input: {lawyerId: $l, reason: \"suspended\"}) { active } }",
+        json!({"l": w.lawyer_a_id}),
+    )
+    .await;
+    assert_eq!(t.err(&w.lawyer_a, iq, json!({"c": case})).await, "FORBIDDEN");
+    assert_eq!(t.err(&w.lawyer_a, "{ cases { totalCount } }", json!({})).await, "FORBIDDEN");
+    assert_eq!(
+        t.err(&w.lawyer_a, "mutation($c: ID!) { recordLegalAction(input: {caseId: $c, kind: CONSULTATION, takenOn: \"2020-03-05\"}) { id } }", json!({"c": case})).await,
+        "FORBIDDEN"
+    );
+    // The client's organisation still sees the case, so it can be reassigned.
+    t.ok(&w.intake, iq, json!({"c": case})).await;
+    t.ok(
+        &w.coordinator,
+        "mutation($l: ID!) { reactivateLawyer(lawyerId: $l) { active } }",
+        json!({"l": w.lawyer_a_id}),
+    )
+    .await;
+    t.ok(&w.lawyer_a, iq, json!({"c": case})).await;
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tokens_expire_and_me_shows_the_scope() {
     let mut t = TestApp::spawn(Backend::Sqlite).await;
     let w = world(&t).await;

@@ -84,5 +84,20 @@ pub(crate) async fn case_for(ctx: &Context<'_>, id: Uuid, op: Op) -> Result<Arc<
     let app = app(ctx)?;
     let view = app.case_view(&id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
     authz::check(principal(ctx)?, op, Some(&scope_of(&view)?))?;
+    lawyer_in_service(ctx).await?;
     Ok(view)
+}
+
+/// A LAWYER whose membership of the network was deactivated no longer reaches the cases
+/// (and client identities) still assigned to them; the coordinator reassigns them.
+pub(crate) async fn lawyer_in_service(ctx: &Context<'_>) -> Result<(), ApiError> {
+    let p = principal(ctx)?;
+    if p.role != domain::values::Role::Lawyer {
+        return Ok(());
+    }
+    let id = p.lawyer_id.ok_or_else(ApiError::forbidden)?;
+    match app(ctx)?.lawyer_view(&id.to_string()).await? {
+        Some(l) if l.active => Ok(()),
+        _ => Err(ApiError::Forbidden("your membership of the lawyer network is deactivated".into())),
+    }
 }

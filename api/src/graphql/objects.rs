@@ -310,6 +310,7 @@ impl Case {
     async fn identity(&self, ctx: &Context<'_>, purpose: Option<String>) -> Res<Option<ClientIdentity>> {
         let p = principal(ctx)?;
         authz::check(p, Op::ReadIdentity, Some(&scope_of(&self.0)?))?;
+        super::lawyer_in_service(ctx).await?;
         let purpose = match purpose.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Some(domain::values::Text::parse("purpose", s)?.to_string()),
             None if p.role == domain::values::Role::Coordinator => {

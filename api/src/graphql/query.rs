@@ -95,6 +95,7 @@ impl CoreQuery {
         // Scope: lawyers see their cases, intake workers their organisation's.
         match p.role {
             DRole::Lawyer => {
+                super::lawyer_in_service(ctx).await?;
                 let own = p.lawyer_id.map(|l| l.to_string());
                 if sf.lawyer_id.is_some() && sf.lawyer_id != own {
                     return Err(ApiError::forbidden());
