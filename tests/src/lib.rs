@@ -8,6 +8,8 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod fixtures;
+
 pub use api;
 pub use projections;
 
