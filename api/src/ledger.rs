@@ -280,9 +280,36 @@ pub async fn get_data_key(db: &Db, case_id: &str) -> Result<Option<String>, sqlx
 }
 
 /// Destroys a case's data key (crypto-shredding). Returns whether one existed.
+///
+/// On SQLite the row is zeroed in its page (`secure_delete`, set on every connection) and
+/// the write-ahead log, which still holds older images of that page, is checkpointed and
+/// truncated, so the wrapped key is gone from the files too. PostgreSQL keeps a deleted
+/// row until vacuum and in its WAL and backups; there the wrapped key is useless without
+/// the master key, and rotating the master key (then destroying the old one) shreds those
+/// copies as well (docs/operations.md, "Keys").
 pub async fn destroy_data_key(db: &Db, case_id: &str) -> Result<bool, sqlx::Error> {
-    projections::on_db!(db, p => sqlx::query("DELETE FROM data_keys WHERE case_id = $1")
-        .bind(case_id).execute(p).await.map(|r| r.rows_affected() > 0))
+    let existed = projections::on_db!(db, p => sqlx::query("DELETE FROM data_keys WHERE case_id = $1")
+        .bind(case_id).execute(p).await.map(|r| r.rows_affected() > 0))?;
+    if let Db::Sqlite(p) = db {
+        truncate_sqlite_wal(p).await;
+    }
+    Ok(existed)
+}
+
+/// Copies every page of the write-ahead log into the database and empties the log. Busy
+/// readers can hold it back; we retry briefly, then leave it to SQLite's next checkpoint.
+async fn truncate_sqlite_wal(pool: &sqlx::SqlitePool) {
+    for attempt in 0..20 {
+        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await {
+            Ok((0, _, _)) => return,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10 * (attempt + 1))).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "write-ahead log checkpoint after erasure failed");
+                return;
+            }
+        }
+    }
+    tracing::warn!("write-ahead log still busy after erasure; it is truncated at the next checkpoint");
 }
 
 #[cfg(test)]

@@ -81,7 +81,11 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))
-                .foreign_keys(true);
+                .foreign_keys(true)
+                // Deleted rows are overwritten with zeros instead of lingering in free
+                // space: erasing a client deletes its data key, which must not stay
+                // readable in the file (see `api::ledger::destroy_data_key`).
+                .pragma("secure_delete", "ON");
             if let Some(parent) = o.get_filename().parent() {
                 if !parent.as_os_str().is_empty() {
                     std::fs::create_dir_all(parent)?;

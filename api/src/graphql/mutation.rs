@@ -103,7 +103,11 @@ async fn reload(app: &App, case_id: Uuid) -> Res<Case> {
 async fn run_case(ctx: &Context<'_>, case_id: &ID, op: Op, command: impl FnOnce() -> Res<CaseCommand>) -> Res<Case> {
     let id = parse_id("caseId", case_id)?;
     case_for(ctx, id, op).await?;
-    let command = command()?;
+    run_authorized(ctx, id, command()?).await
+}
+
+/// Runs `command` on a case whose access the caller already passed, returns the case.
+async fn run_authorized(ctx: &Context<'_>, id: Uuid, command: CaseCommand) -> Res<Case> {
     let app = app(ctx)?;
     let acting = Acting::new(principal(ctx)?.actor(), command);
     app.execute(&app.cqrs.cases, &id.to_string(), acting, &meta(ctx)?, classify_case).await?;
@@ -558,7 +562,11 @@ impl CoreMutation {
 
     /// Assigns (or reassigns) a case to an active lawyer with spare capacity.
     async fn assign_lawyer(&self, ctx: &Context<'_>, input: AssignLawyerInput) -> Res<Case> {
+        let case_id = parse_id("caseId", &input.case_id)?;
         let lawyer_id = parse_id("lawyerId", &input.lawyer_id)?;
+        // Access first: a caller who may not assign learns nothing about the lawyer's
+        // status or caseload from the answer.
+        case_for(ctx, case_id, Op::AssignLawyer).await?;
         let app: &Arc<App> = app(ctx)?;
         let l = store::lawyer_by_id(&app.db, &lawyer_id.to_string())
             .await?
@@ -571,7 +579,7 @@ impl CoreMutation {
                 return Err(ApiError::Rule(format!("the lawyer already has {max} active cases, their capacity")));
             }
         }
-        run_case(ctx, &input.case_id, Op::AssignLawyer, || Ok(CaseCommand::AssignLawyer { lawyer_id })).await
+        run_authorized(ctx, case_id, CaseCommand::AssignLawyer { lawyer_id }).await
     }
 
     // ------------------------------------------------------------ cases
@@ -650,8 +658,7 @@ impl CoreMutation {
         }
         let dk = app.data_key(&id.to_string()).await?.ok_or_else(|| ApiError::Rule(CaseError::Erased.to_string()))?;
         let sealed = seal_identity(&dk, &id.to_string(), &plain)?;
-        run_case(ctx, &input.case_id, Op::UpdateClientIdentity, || Ok(CaseCommand::UpdateIdentity { identity: sealed }))
-            .await
+        run_authorized(ctx, id, CaseCommand::UpdateIdentity { identity: sealed }).await
     }
 
     async fn give_consent(&self, ctx: &Context<'_>, input: ConsentChangeInput) -> Res<Case> {
@@ -697,9 +704,12 @@ impl CoreMutation {
     async fn record_legal_action(&self, ctx: &Context<'_>, input: RecordLegalActionInput) -> Res<Case> {
         let app = app(ctx)?;
         let id = parse_id("caseId", &input.case_id)?;
-        let note = match &input.note {
+        let note = input.note.as_deref().map(|n| long_text("note", n, 20_000)).transpose()?;
+        // Access before the data key: only the assigned lawyer may make the key seal
+        // anything, and a caller without access must not learn that a client was erased.
+        case_for(ctx, id, Op::LegalAction).await?;
+        let note = match note {
             Some(n) => {
-                let n = long_text("note", n, 20_000)?;
                 let dk = app
                     .data_key(&id.to_string())
                     .await?
@@ -708,14 +718,12 @@ impl CoreMutation {
             }
             None => None,
         };
-        run_case(ctx, &input.case_id, Op::LegalAction, || {
-            Ok(CaseCommand::RecordLegalAction(dc::RecordLegalAction {
-                kind: input.kind.into(),
-                taken_on: input.taken_on.0,
-                note,
-            }))
-        })
-        .await
+        let command = CaseCommand::RecordLegalAction(dc::RecordLegalAction {
+            kind: input.kind.into(),
+            taken_on: input.taken_on.0,
+            note,
+        });
+        run_authorized(ctx, id, command).await
     }
 
     async fn file_police_report(&self, ctx: &Context<'_>, input: FilePoliceReportInput) -> Res<Case> {
