@@ -20,6 +20,8 @@ pub enum Op {
     ListOffenses,
     /// `Case.identity`: decrypting a client's identity.
     ReadIdentity,
+    /// `identityReads`: who decrypted which client's identity, when and why.
+    ReadIdentityLog,
     // mutations: administration
     RegisterOrganization,
     CreateAccessToken,
@@ -52,6 +54,7 @@ impl Op {
         Op::ListOrganizations,
         Op::ListOffenses,
         Op::ReadIdentity,
+        Op::ReadIdentityLog,
         Op::RegisterOrganization,
         Op::CreateAccessToken,
         Op::RevokeAccessToken,
@@ -131,6 +134,9 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
             Coordinator => scope.is_some_and(|s| s.data_sharing),
             Admin | Auditor => false,
         },
+        // Oversight of identity access: the auditors, and the administrators who answer
+        // for accounts. Not the readers themselves.
+        Op::ReadIdentityLog => matches!(p.role, Admin | Auditor),
         Op::RegisterOrganization
         | Op::CreateAccessToken
         | Op::RevokeAccessToken

@@ -11,6 +11,7 @@ pub mod graphql;
 pub mod http;
 pub mod ledger;
 pub mod metrics;
+pub mod privacy;
 
 pub use app::App;
 pub use error::ApiError;

@@ -153,13 +153,28 @@ impl TestApp {
 
     /// Posts a GraphQL request and returns the whole response body.
     pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        self.gql_full(token, query, variables, None).await.1
+    }
+
+    /// Posts a GraphQL request with an optional `x-request-id`; returns the HTTP status and
+    /// the whole response body.
+    pub async fn gql_full(&self, token: &str, query: &str, variables: Value, request_id: Option<&str>) -> (u16, Value) {
         let mut req = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
         if !token.is_empty() {
             req = req.bearer_auth(token);
         }
+        if let Some(id) = request_id {
+            req = req.header("x-request-id", id);
+        }
         let resp = req.send().await.expect("request");
-        assert_ne!(resp.status().as_u16(), 500, "no request may end in a 500");
-        resp.json().await.expect("JSON body")
+        let status = resp.status().as_u16();
+        assert_ne!(status, 500, "no request may end in a 500");
+        (status, resp.json().await.expect("JSON body"))
+    }
+
+    /// The HTTP client the helpers use (for requests they do not cover).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
     }
 
     /// The `data` of a request that must succeed.

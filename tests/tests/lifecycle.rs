@@ -120,7 +120,8 @@ async fn whole_lifecycle(backend: Backend) {
     assert_eq!(list["cases"]["edges"][0]["node"]["id"], case.as_str());
 
     // Identity: the organisation's intake worker and the assigned lawyer read it.
-    let iq = "query($id: ID!) { case(id: $id) { identity { fullName dateOfBirth contact narrative erased } } }";
+    // (A coordinator must say why; anyone may.)
+    let iq = "query($id: ID!) { case(id: $id) { identity(purpose: \"legal follow-up\") { fullName dateOfBirth contact narrative erased } } }";
     for tok in [&w.intake, &w.lawyer_b, &w.coordinator] {
         let d = t.ok(tok, iq, json!({"id": case})).await;
         assert_eq!(d["case"]["identity"]["fullName"], CLIENT_NAME);
@@ -367,7 +368,8 @@ async fn refusals(backend: Backend) {
         "RULE_VIOLATION"
     );
     // Withdrawing consent to data sharing takes identity away from the coordinator.
-    let iq = "query($id: ID!) { case(id: $id) { identity { fullName } } }";
+    let iq =
+        "query($id: ID!) { case(id: $id) { identity(purpose: \"find a lawyer who speaks Kyrgyz\") { fullName } } }";
     t.ok(&w.coordinator, iq, json!({"id": case})).await;
     case_mutation(
         &t,

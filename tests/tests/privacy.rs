@@ -18,6 +18,11 @@ async fn case_events(db: &Db, case: &str) -> Vec<String> {
     projections::log::read_stream(db, "Case", case).await.unwrap().into_iter().map(|e| e.event_type).collect()
 }
 
+async fn logged_reads(t: &TestApp, case: &str) -> i64 {
+    let filter = tests::api::privacy::ReadFilter { case_id: Some(case.to_string()), account_id: None };
+    tests::api::privacy::list(&t.app.db, &filter, 1, None).await.unwrap().total
+}
+
 fn assert_no_identity(what: &str, text: &str) {
     for secret in IDENTITY_SECRETS.iter().chain(&[LEGAL_NOTE, "Bolot"]) {
         assert!(!text.contains(secret), "plaintext {secret:?} found in {what}");
@@ -48,6 +53,8 @@ async fn erasure_shreds_the_key_and_keeps_the_record(backend: Backend) {
     // Before erasure: the identity reads back in full for the client's organisation...
     let id = identity_of(&t, &w.intake, &case).await;
     assert_eq!(id["fullName"], CLIENT_NAME);
+    let logged = logged_reads(&t, &case).await;
+    assert_eq!(logged, 1, "the read is in the identity-read log");
     assert_eq!(id["dateOfBirth"], CLIENT_DOB);
     assert_eq!(id["contact"], CLIENT_CONTACT);
     assert_eq!(id["documentNumber"], CLIENT_DOCUMENT);
@@ -79,7 +86,11 @@ async fn erasure_shreds_the_key_and_keeps_the_record(backend: Backend) {
     }
     // The coordinator (the client consented to data sharing) sees the same.
     let q = "query($id: ID!) { case(id: $id) { identity(purpose: \"check erasure\") { fullName erased } } }";
-    let _ = q;
+    let d = t.ok(&w.coordinator, q, json!({"id": case})).await;
+    assert_eq!(d["case"]["identity"], json!({"fullName": null, "erased": true}));
+
+    // Erased identity is not decrypted, so those reads are not in the log.
+    assert_eq!(logged_reads(&t, &case).await, logged);
 
     // The record stays: the case, its report and its classification, every event plus one.
     assert_eq!(c["status"], "IN_COURT");
@@ -140,4 +151,119 @@ async fn erasure_shreds_the_key_and_keeps_the_record(backend: Backend) {
     t.stop().await;
 }
 
-on_both_backends!(erasure_shreds_the_key_and_keeps_the_record);
+const READS: &str = "query($case: ID, $account: ID, $first: Int, $after: String) {
+    identityReads(caseId: $case, accountId: $account, first: $first, after: $after) {
+        totalCount pageInfo { hasNextPage endCursor }
+        edges { cursor node { id readAt accountId role caseId fields purpose requestId account { name role } } } } }";
+
+async fn reads(t: &TestApp, token: &str, vars: Value) -> Value {
+    t.ok(token, READS, vars).await["identityReads"].clone()
+}
+
+async fn account_id(t: &TestApp, token: &str) -> String {
+    t.ok(token, "{ me { id } }", json!({})).await["me"]["id"].as_str().unwrap().to_string()
+}
+
+async fn every_identity_read_is_logged(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = world(&t).await;
+    let case = open_case(&t, &w, true).await;
+    case_mutation(
+        &t,
+        &w.coordinator,
+        "assignLawyer",
+        "AssignLawyerInput",
+        json!({"caseId": case, "lawyerId": w.lawyer_a_id}),
+    )
+    .await;
+    // A second case whose client did not consent to data sharing.
+    let private = open_case_with(&t, &w.intake, true, false).await["id"].as_str().unwrap().to_string();
+    assert_eq!(reads(&t, &w.auditor, json!({})).await["totalCount"], 0);
+
+    // The intake worker reads two fields, with no purpose (theirs to give or not).
+    let q = "query($id: ID!) { case(id: $id) { identity { fullName contact } } }";
+    let (_, body) = t.gql_full(&w.intake, q, json!({"id": case}), Some("intake-read-1")).await;
+    assert_eq!(body["data"]["case"]["identity"], json!({"fullName": CLIENT_NAME, "contact": CLIENT_CONTACT}));
+    // Asking only whether the client was erased decrypts nothing and is not logged.
+    let d = t.ok(&w.lawyer_a, "query($id: ID!) { case(id: $id) { identity { erased } } }", json!({"id": case})).await;
+    assert_eq!(d["case"]["identity"]["erased"], false);
+    // A coordinator must state a purpose ...
+    let no_purpose = "query($id: ID!) { case(id: $id) { identity { fullName } } }";
+    assert_eq!(t.err(&w.coordinator, no_purpose, json!({"id": case})).await, "BAD_USER_INPUT");
+    let empty = "query($id: ID!) { case(id: $id) { identity(purpose: \"  \") { fullName } } }";
+    assert_eq!(t.err(&w.coordinator, empty, json!({"id": case})).await, "BAD_USER_INPUT");
+    // ... and reaches identity only with the client's consent to data sharing, whatever
+    // the purpose; refusals come before the purpose is even looked at.
+    assert_eq!(t.err(&w.coordinator, no_purpose, json!({"id": private})).await, "FORBIDDEN");
+    let with_purpose = "query($id: ID!, $p: String) { case(id: $id) {
+        identity(purpose: $p) { name: fullName ...more } } }
+        fragment more on ClientIdentity { narrative erased }";
+    let purpose = "match the client with a Russian-speaking lawyer";
+    assert_eq!(t.err(&w.coordinator, with_purpose, json!({"id": private, "p": purpose})).await, "FORBIDDEN");
+    let (_, body) =
+        t.gql_full(&w.coordinator, with_purpose, json!({"id": case, "p": purpose}), Some("coord-read-1")).await;
+    assert_eq!(body["data"]["case"]["identity"]["name"], CLIENT_NAME, "{body}");
+    assert_eq!(body["data"]["case"]["identity"]["narrative"], CLIENT_NARRATIVE);
+    // Auditors and administrators never read identity, so there is nothing to log.
+    for tok in [&w.auditor, &t.admin] {
+        assert_eq!(t.err(tok, no_purpose, json!({"id": case})).await, "FORBIDDEN");
+    }
+
+    // The log: exactly the two decryptions, oldest first, with who, what and why.
+    let all = reads(&t, &w.auditor, json!({})).await;
+    assert_eq!(all["totalCount"], 2, "{all}");
+    let first = &all["edges"][0]["node"];
+    assert_eq!(first["accountId"], account_id(&t, &w.intake).await.as_str());
+    assert_eq!(first["role"], "INTAKE_WORKER");
+    assert_eq!(first["account"]["role"], "INTAKE_WORKER");
+    assert_eq!(first["caseId"], case.as_str());
+    assert_eq!(first["fields"], json!(["fullName", "contact"]));
+    assert!(first["purpose"].is_null());
+    assert_eq!(first["requestId"], "intake-read-1");
+    let second = &all["edges"][1]["node"];
+    assert_eq!(second["role"], "COORDINATOR");
+    assert_eq!(second["fields"], json!(["fullName", "narrative"]));
+    assert_eq!(second["purpose"], purpose);
+    assert_eq!(second["requestId"], "coord-read-1");
+    assert!(first["readAt"].as_str().unwrap() <= second["readAt"].as_str().unwrap());
+
+    // Narrowed by case or by account (an account's identity activity); paged.
+    assert_eq!(reads(&t, &t.admin, json!({"case": private})).await["totalCount"], 0);
+    let coord = account_id(&t, &w.coordinator).await;
+    let mine = reads(&t, &t.admin, json!({"account": coord})).await;
+    assert_eq!(mine["totalCount"], 1);
+    assert_eq!(mine["edges"][0]["node"]["purpose"], purpose);
+    let page1 = reads(&t, &w.auditor, json!({"case": case, "first": 1})).await;
+    assert_eq!(page1["pageInfo"]["hasNextPage"], true);
+    assert_eq!(page1["edges"][0]["node"]["role"], "INTAKE_WORKER");
+    let page2 = reads(&t, &w.auditor, json!({"case": case, "first": 1, "after": page1["pageInfo"]["endCursor"]})).await;
+    assert_eq!(page2["pageInfo"]["hasNextPage"], false);
+    assert_eq!(page2["edges"][0]["node"]["role"], "COORDINATOR");
+    assert_eq!(t.err(&w.auditor, READS, json!({"first": 0})).await, "BAD_USER_INPUT");
+    assert_eq!(t.err(&w.auditor, READS, json!({"after": "bogus"})).await, "BAD_USER_INPUT");
+    assert_eq!(t.err(&w.auditor, READS, json!({"case": "not-a-uuid"})).await, "BAD_USER_INPUT");
+    // Only oversight reads the log, not the readers themselves.
+    for tok in [&w.intake, &w.lawyer_a, &w.coordinator] {
+        assert_eq!(t.err(tok, READS, json!({})).await, "FORBIDDEN");
+    }
+
+    // The log holds no identity, and it cannot be rewritten or emptied.
+    let dump = dump_database(&t.app.db).await;
+    assert!(dump.contains("match the client with a Russian-speaking lawyer"), "the dump must include the log");
+    assert_no_identity("the database with an identity-read log", &dump);
+    for sql in ["UPDATE identity_reads SET purpose = 'nothing to see'", "DELETE FROM identity_reads"] {
+        let r = projections::on_db!(&t.app.db, p => sqlx::query(sql).execute(p).await.map(|_| ()));
+        assert!(r.is_err(), "{sql} must be refused");
+    }
+    if let Db::Postgres(p) = &t.app.db {
+        assert!(sqlx::query("TRUNCATE identity_reads").execute(p).await.is_err(), "TRUNCATE must be refused");
+    }
+    assert_eq!(reads(&t, &w.auditor, json!({})).await["totalCount"], 2);
+    // A rebuild of the read models leaves the log alone.
+    projections::projector::rebuild(&t.app.db).await.unwrap();
+    t.app.projector.catch_up().await.unwrap();
+    assert_eq!(reads(&t, &w.auditor, json!({})).await["totalCount"], 2);
+    t.stop().await;
+}
+
+on_both_backends!(erasure_shreds_the_key_and_keeps_the_record, every_identity_read_is_logged);

@@ -4,6 +4,7 @@
 pub mod enums;
 pub mod mutation;
 pub mod objects;
+pub mod privacy;
 pub mod query;
 pub mod scalars;
 

@@ -7,6 +7,7 @@ use super::{app, principal, scope_of};
 use crate::authz::{self, Op};
 use crate::crypto;
 use crate::error::ApiError;
+use crate::privacy;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use domain::offense::OffenseRef;
 use projections::model::{AccountView, CaseView, LawyerView, ReportView};
@@ -305,26 +306,63 @@ impl Case {
         }
     }
     /// The client's identity, decrypted for roles that may see it (FORBIDDEN otherwise).
-    async fn identity(&self, ctx: &Context<'_>) -> Res<Option<ClientIdentity>> {
+    /// Every decryption is recorded in the identity-read log (`identityReads`) with the
+    /// reader, the fields asked for and `purpose`.
+    async fn identity(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Why you need the identity; recorded in the identity-read log and required of \
+                          coordinators. Never write identity here.")]
+        purpose: Option<String>,
+    ) -> Res<Option<ClientIdentity>> {
         let p = principal(ctx)?;
         authz::check(p, Op::ReadIdentity, Some(&scope_of(&self.0)?))?;
+        let purpose = purpose
+            .as_deref()
+            .map(|s| domain::values::Text::parse_with_max("purpose", s, privacy::PURPOSE_MAX))
+            .transpose()?;
+        if p.role == domain::values::Role::Coordinator && purpose.is_none() {
+            return Err(ApiError::BadInput(
+                "a coordinator must state why they read a client's identity: identity(purpose: \"…\")".into(),
+            ));
+        }
         let app = app(ctx)?;
-        let Some(sealed) = self.0.identity.as_ref().filter(|_| !self.0.erased) else {
-            return Ok(Some(ClientIdentity { erased: true, ..Default::default() }));
-        };
-        let Some(dk) = app.data_key(&self.0.id).await? else {
-            return Ok(Some(ClientIdentity { erased: true, ..Default::default() }));
-        };
+        let erased = || Ok(Some(ClientIdentity { erased: true, ..Default::default() }));
+        let Some(sealed) = self.0.identity.as_ref().filter(|_| !self.0.erased) else { return erased() };
+        // Only what the request selected is decrypted and logged; `erased` alone needs no
+        // decryption. (@skip/@include are not evaluated here: the log may over-state, never
+        // under-state, what was read.)
+        let selected: Vec<String> = ctx.field().selection_set().map(|f| f.name().to_string()).collect();
+        let fields: Vec<&str> =
+            privacy::IDENTITY_FIELDS.iter().copied().filter(|f| selected.iter().any(|s| s == f)).collect();
+        let Some(dk) = app.data_key(&self.0.id).await? else { return erased() };
+        if fields.is_empty() {
+            return Ok(Some(ClientIdentity { erased: false, ..Default::default() }));
+        }
         let plain = crypto::open(&dk, &self.0.id, "identity", sealed).map_err(ApiError::internal)?;
         let id: IdentityPlain = serde_json::from_slice(&plain).map_err(ApiError::internal)?;
-        tracing::info!(case_id = %self.0.id, account_id = %p.account_id, role = %p.role, "identity read");
+        // Recorded before the identity leaves the server; if it cannot be recorded, it
+        // does not leave.
+        let request_id = super::request_id(ctx);
+        privacy::record(
+            &app.db,
+            &p.account_id.to_string(),
+            p.role.as_str(),
+            &self.0.id,
+            &fields,
+            purpose.as_ref().map(|t| t.as_str()),
+            &request_id,
+        )
+        .await?;
+        tracing::info!(case_id = %self.0.id, account_id = %p.account_id, role = %p.role, fields = %fields.join(","), "identity read");
         app.metrics.inc("probono_identity_reads_total", &[("role", p.role.as_str())]);
+        let wanted = |f: &str| fields.contains(&f);
         Ok(Some(ClientIdentity {
-            full_name: Some(id.full_name),
-            date_of_birth: id.date_of_birth.as_deref().and_then(Date::from_stored),
-            contact: id.contact,
-            document_number: id.document_number,
-            narrative: id.narrative,
+            full_name: Some(id.full_name).filter(|_| wanted("fullName")),
+            date_of_birth: id.date_of_birth.as_deref().and_then(Date::from_stored).filter(|_| wanted("dateOfBirth")),
+            contact: id.contact.filter(|_| wanted("contact")),
+            document_number: id.document_number.filter(|_| wanted("documentNumber")),
+            narrative: id.narrative.filter(|_| wanted("narrative")),
             erased: false,
         }))
     }

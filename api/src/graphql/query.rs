@@ -149,4 +149,4 @@ impl CoreQuery {
 
 // The query root: each part lives in its own module.
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(CoreQuery);
+pub struct QueryRoot(CoreQuery, super::privacy::PrivacyQuery);
