@@ -80,6 +80,13 @@ pub struct ServeArgs {
     /// clients use the committed schema instead).
     #[arg(long, env = "PROBONO_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
     pub introspection: bool,
+    /// Mutations a token may run per second, on average (a token bucket per token, in
+    /// this process). 0 turns the limit off.
+    #[arg(long, env = "PROBONO_MUTATION_RATE", default_value_t = 50.0)]
+    pub mutation_rate: f64,
+    /// Mutations a token may run at once before the rate applies.
+    #[arg(long, env = "PROBONO_MUTATION_BURST", default_value_t = 200)]
+    pub mutation_burst: u32,
 }
 
 #[derive(Debug, Subcommand)]

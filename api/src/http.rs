@@ -8,39 +8,90 @@ use crate::auth;
 use crate::config::ServeArgs;
 use crate::error::ApiError;
 use crate::graphql::{build_schema, LedgerSchema, RequestId};
+use crate::ratelimit::{self, MutationLimiter, Refusal};
 use async_graphql::http::GraphiQLSource;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLResponse;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use serde_json::json;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 256 * 1024;
-/// Longest a request may run before the server answers 408.
+/// Longest a request may run before the server gives up on it.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The limits and switches of the HTTP edge. `Default` is what `probono serve` uses
+/// without flags.
+#[derive(Debug, Clone)]
+pub struct EdgeConfig {
+    /// GraphQL introspection and the GraphiQL page.
+    pub introspection: bool,
+    pub body_limit: usize,
+    pub request_timeout: Duration,
+    /// Mutations per second per token (0: no limit) and the burst above that rate.
+    pub mutation_rate: f64,
+    pub mutation_burst: u32,
+}
+
+impl Default for EdgeConfig {
+    fn default() -> Self {
+        EdgeConfig {
+            introspection: true,
+            body_limit: BODY_LIMIT,
+            request_timeout: REQUEST_TIMEOUT,
+            mutation_rate: 50.0,
+            mutation_burst: 200,
+        }
+    }
+}
+
+impl EdgeConfig {
+    pub fn from_args(args: &ServeArgs) -> EdgeConfig {
+        EdgeConfig {
+            introspection: args.introspection,
+            mutation_rate: args.mutation_rate,
+            mutation_burst: args.mutation_burst,
+            ..EdgeConfig::default()
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: LedgerSchema,
+    limiter: Option<Arc<MutationLimiter>>,
+    request_timeout: Duration,
 }
 
+/// The router with default limits, introspection on or off.
 pub fn router(app: Arc<App>, introspection: bool) -> Router {
-    let schema = build_schema(Some(app.clone()), introspection);
-    let state = AppState { app, schema };
+    router_with(app, EdgeConfig { introspection, ..EdgeConfig::default() })
+}
+
+pub fn router_with(app: Arc<App>, config: EdgeConfig) -> Router {
+    let schema = build_schema(Some(app.clone()), config.introspection);
+    let limiter = MutationLimiter::new(config.mutation_rate, config.mutation_burst).map(Arc::new);
+    let state = AppState { app, schema, limiter, request_timeout: config.request_timeout };
+    // GraphiQL is an introspection client: it goes with introspection.
+    let graphql_route = if config.introspection { get(graphiql).post(graphql) } else { post(graphql) };
     Router::new()
-        .route("/graphql", get(graphiql).post(graphql))
+        .route("/graphql", graphql_route)
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(DefaultBodyLimit::max(config.body_limit))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response))
+        .layer(middleware::from_fn_with_state(state.clone(), time_limit))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
@@ -88,19 +139,66 @@ async fn graphiql() -> Html<String> {
 
 /// A GraphQL-shaped error response for failures before execution.
 fn error_response(status: StatusCode, e: ApiError) -> Response {
-    let body = serde_json::json!({
-        "data": null,
-        "errors": [{ "message": e.message(), "extensions": { "code": e.code() } }]
-    });
+    error_body(status, &e.message(), e.code(), json!({}))
+}
+
+fn error_body(status: StatusCode, message: &str, code: &str, mut extensions: serde_json::Value) -> Response {
+    extensions["code"] = json!(code);
+    let body = json!({ "data": null, "errors": [{ "message": message, "extensions": extensions }] });
     (status, Json(body)).into_response()
+}
+
+/// A bug must not drop the connection or show its message: the client gets `INTERNAL`.
+/// (The panic message is left to the panic hook's output, not repeated here.)
+fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    error_response(StatusCode::INTERNAL_SERVER_ERROR, ApiError::Internal("panic".into()))
+}
+
+/// Ends a request that runs longer than the configured time. Its effect is unknown to the
+/// client (a command may have been saved just before), which the answer says.
+async fn time_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let limit = state.request_timeout;
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!(timeout_ms = limit.as_millis() as u64, "request timed out");
+            error_body(
+                StatusCode::REQUEST_TIMEOUT,
+                &format!(
+                    "the request did not finish within {} s; a change it asked for may or may not have been saved",
+                    limit.as_secs_f64()
+                ),
+                "INTERNAL",
+                json!({}),
+            )
+        }
+    }
 }
 
 async fn graphql(
     State(state): State<AppState>,
     axum::Extension(rid): axum::Extension<RequestId>,
     headers: HeaderMap,
-    req: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // The body is read whole, within the limit, before anything else: async-graphql-axum's
+    // own extractor streams the body and would not honour `DefaultBodyLimit`.
+    let body = match body {
+        Ok(b) => b,
+        Err(r) if r.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ApiError::BadInput("the request body is larger than the server accepts".into()),
+            )
+        }
+        Err(_) => {
+            return error_response(
+                StatusCode::BAD_REQUEST,
+                ApiError::BadInput("the request body cannot be read".into()),
+            )
+        }
+    };
     let authz = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let principal = match auth::authenticate(&state.app.db, authz).await {
         Ok(p) => p,
@@ -108,8 +206,8 @@ async fn graphql(
         Err(e @ ApiError::Unavailable) => return error_response(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
-    let req = match req {
-        Ok(r) => r.into_inner(),
+    let req: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(r) => r,
         Err(_) => {
             return error_response(
                 StatusCode::BAD_REQUEST,
@@ -117,6 +215,15 @@ async fn graphql(
             )
         }
     };
+    if let Some(limiter) = &state.limiter {
+        let n = ratelimit::mutation_fields(&req.query, req.operation_name.as_deref());
+        if n > 0 {
+            if let Err(refusal) = limiter.try_take(principal.token_id, n, Instant::now()) {
+                state.app.metrics.inc("probono_rate_limited_total", &[]);
+                return rate_limited(refusal);
+            }
+        }
+    }
     let span = tracing::info_span!("graphql", account_id = %principal.account_id, role = %principal.role);
     let mut resp = state.schema.execute(req.data(principal).data(rid)).instrument(span).await;
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code
@@ -128,6 +235,28 @@ async fn graphql(
         }
     }
     GraphQLResponse::from(resp).into_response()
+}
+
+/// HTTP 429 with `CONFLICT`: like a lost concurrent write, nothing was saved and the same
+/// request may be sent again — here after `retryAfterSeconds` (ADR 0005).
+fn rate_limited(refusal: Refusal) -> Response {
+    match refusal {
+        Refusal::Wait(wait) => {
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            let mut resp = error_body(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!("too many changes from this token; nothing was saved, retry in {secs} s"),
+                "CONFLICT",
+                json!({ "retryAfterSeconds": secs }),
+            );
+            resp.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+            resp
+        }
+        Refusal::TooLarge { burst } => error_response(
+            StatusCode::BAD_REQUEST,
+            ApiError::BadInput(format!("a request may carry at most {burst} mutations")),
+        ),
+    }
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
@@ -168,7 +297,8 @@ pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let projector = tokio::spawn(app.projector.clone().run());
     let listener = tokio::net::TcpListener::bind(&args.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
-    axum::serve(listener, router(app.clone(), args.introspection)).with_graceful_shutdown(shutdown_signal()).await?;
+    let edge = EdgeConfig::from_args(&args);
+    axum::serve(listener, router_with(app.clone(), edge)).with_graceful_shutdown(shutdown_signal()).await?;
     app.projector.stop();
     let _ = tokio::time::timeout(Duration::from_secs(5), projector).await;
     app.db.close().await;

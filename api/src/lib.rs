@@ -12,6 +12,7 @@ pub mod http;
 pub mod ledger;
 pub mod metrics;
 pub mod privacy;
+pub mod ratelimit;
 
 pub use app::App;
 pub use error::ApiError;

@@ -123,13 +123,18 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb) -> TestApp {
+        Self::spawn_with(db, api::http::EdgeConfig::default()).await
+    }
+
+    /// A server with the given edge limits (a tiny rate limit, introspection off, …).
+    pub async fn spawn_with(db: TestDb, edge: api::http::EdgeConfig) -> TestApp {
         db.ensure_key();
         let app = App::open(&db.store_args()).await.expect("open app");
         app.projector.catch_up().await.expect("catch up");
         let projector = tokio::spawn(app.projector.clone().run());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
-        let router = api::http::router(app.clone(), true);
+        let router = api::http::router_with(app.clone(), edge);
         let server = tokio::spawn(async move {
             let _ = axum_serve(listener, router).await;
         });

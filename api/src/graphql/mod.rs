@@ -12,7 +12,9 @@ use crate::app::App;
 use crate::auth::Principal;
 use crate::authz::{self, CaseScope, Op};
 use crate::error::ApiError;
-use async_graphql::{Context, EmptySubscription, Schema};
+use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
+use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+use async_graphql::{Context, EmptySubscription, Schema, ServerError, ServerResult, Variables};
 use projections::model::CaseView;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -23,9 +25,20 @@ pub type LedgerSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySu
 #[derive(Debug, Clone)]
 pub struct RequestId(pub String);
 
-/// Limits that keep one request from exhausting the server.
+/// Limits that keep one request from exhausting the server. The deepest useful query
+/// (`cases → edges → node → policeReports → reclassifications → from → code`) has depth 7.
 pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 5_000;
+/// Each field costs 1, and a paged list costs its page size times its selection
+/// ([`page_complexity`]): a page of 100 cases with ~90 fields each fits, a hundred aliased
+/// copies of it do not.
+pub const MAX_COMPLEXITY: usize = 10_000;
+
+/// The complexity of a paged field: its selection, once per item of the largest page the
+/// request may receive (`first`, clamped as the resolvers do; 20 by default).
+pub(crate) fn page_complexity(first: Option<i32>, child_complexity: usize) -> usize {
+    let items = first.unwrap_or(20).clamp(1, 100) as usize;
+    items.saturating_mul(child_complexity).saturating_add(1)
+}
 
 pub fn build_schema(app: Option<Arc<App>>, introspection: bool) -> LedgerSchema {
     let mut b = Schema::build(query::QueryRoot::default(), mutation::MutationRoot::default(), EmptySubscription)
@@ -34,12 +47,69 @@ pub fn build_schema(app: Option<Arc<App>>, introspection: bool) -> LedgerSchema 
         .limit_recursive_depth(32)
         .limit_directives(16);
     if !introspection {
-        b = b.disable_introspection();
+        // async-graphql alone answers `__schema` with null when introspection is off; we
+        // refuse it outright so that a client knows it was refused.
+        b = b.disable_introspection().extension(NoIntrospection);
     }
     if let Some(app) = app {
         b = b.data(app);
     }
     b.finish()
+}
+
+/// Refuses documents that ask for `__schema` or `__type` (`BAD_USER_INPUT`).
+struct NoIntrospection;
+
+impl ExtensionFactory for NoIntrospection {
+    fn create(&self) -> Arc<dyn Extension> {
+        Arc::new(NoIntrospection)
+    }
+}
+
+#[async_trait::async_trait]
+impl Extension for NoIntrospection {
+    async fn parse_query(
+        &self,
+        ctx: &ExtensionContext<'_>,
+        query: &str,
+        variables: &Variables,
+        next: NextParseQuery<'_>,
+    ) -> ServerResult<ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        let mut budget = 10_000;
+        let asks =
+            doc.operations.iter().any(|(_, op)| root_fields_include(&doc, &op.node.selection_set.node, &mut budget));
+        if asks {
+            let mut e = ServerError::new("introspection is disabled on this server", None);
+            e.extensions.get_or_insert_with(Default::default).set("code", "BAD_USER_INPUT");
+            return Err(e);
+        }
+        Ok(doc)
+    }
+}
+
+/// Whether a root selection set (through its fragments) names `__schema` or `__type`.
+/// Fragment cycles and fragment "bombs" are only rejected by validation later, so the
+/// walk has a budget of selections; a document that exhausts it is refused too.
+fn root_fields_include(doc: &ExecutableDocument, set: &SelectionSet, budget: &mut u32) -> bool {
+    for s in &set.items {
+        if *budget == 0 {
+            return true;
+        }
+        *budget -= 1;
+        let found = match &s.node {
+            Selection::Field(f) => matches!(f.node.name.node.as_str(), "__schema" | "__type"),
+            Selection::InlineFragment(f) => root_fields_include(doc, &f.node.selection_set.node, budget),
+            Selection::FragmentSpread(f) => doc
+                .fragments
+                .get(&f.node.fragment_name.node)
+                .is_some_and(|d| root_fields_include(doc, &d.node.selection_set.node, budget)),
+        };
+        if found {
+            return true;
+        }
+    }
+    false
 }
 
 /// The SDL clients depend on; `api/schema.graphql` is this, committed.

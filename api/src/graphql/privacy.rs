@@ -89,6 +89,7 @@ impl PrivacyQuery {
     /// Who read which client's identity, oldest first: `first` (1–100, default 20) after
     /// the cursor `after`, narrowed to one case and/or one account (an account's identity
     /// activity). AUDITOR and ADMIN only.
+    #[graphql(complexity = "super::page_complexity(first, child_complexity)")]
     async fn identity_reads(
         &self,
         ctx: &Context<'_>,

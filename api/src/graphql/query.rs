@@ -52,6 +52,7 @@ impl CoreQuery {
     }
 
     /// Cases in opening order, `first` (1–100, default 20) after the cursor `after`.
+    #[graphql(complexity = "super::page_complexity(first, child_complexity)")]
     async fn cases(
         &self,
         ctx: &Context<'_>,
