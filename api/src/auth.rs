@@ -21,6 +21,9 @@ pub struct Principal {
     pub role: Role,
     pub organization_id: Option<Uuid>,
     pub lawyer_id: Option<Uuid>,
+    /// False for a LAWYER account whose lawyer the coordinators deactivated: such an
+    /// account keeps its token but no longer reaches the cases still assigned to it.
+    pub lawyer_active: bool,
     pub token_id: Uuid,
 }
 
@@ -73,12 +76,18 @@ pub async fn authenticate(db: &Db, header: Option<&str>) -> Result<Principal, Ap
     if a.disabled {
         return Err(ApiError::Unauthenticated);
     }
+    let role: Role = a.role.parse().map_err(ApiError::internal)?;
+    let lawyer_active = match (&role, &a.lawyer_id) {
+        (Role::Lawyer, Some(l)) => store::lawyer_by_id(db, l).await?.is_some_and(|l| l.active),
+        _ => true,
+    };
     Ok(Principal {
         account_id: Uuid::parse_str(&a.id).map_err(ApiError::internal)?,
         name: a.name,
-        role: a.role.parse().map_err(ApiError::internal)?,
+        role,
         organization_id: parse_uuid(&a.organization_id),
         lawyer_id: parse_uuid(&a.lawyer_id),
+        lawyer_active,
         token_id: Uuid::parse_str(&t.token_id).map_err(ApiError::internal)?,
     })
 }

@@ -99,7 +99,11 @@ enum Relation {
 fn relation(p: &Principal, scope: &CaseScope) -> Relation {
     match p.role {
         Role::IntakeWorker if p.organization_id == Some(scope.organization_id) => Relation::OwnOrganization,
-        Role::Lawyer if p.lawyer_id.is_some() && p.lawyer_id == scope.lawyer_id => Relation::AssignedLawyer,
+        // A deactivated lawyer (left the network, on leave) no longer acts for, or reads
+        // the identity of, clients whose cases still await reassignment.
+        Role::Lawyer if p.lawyer_active && p.lawyer_id.is_some() && p.lawyer_id == scope.lawyer_id => {
+            Relation::AssignedLawyer
+        }
         _ => Relation::None,
     }
 }
@@ -119,7 +123,9 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
     let rel = scope.map(|s| relation(p, s)).unwrap_or(Relation::None);
     let in_scope = matches!(rel, Relation::OwnOrganization | Relation::AssignedLawyer);
     match op {
-        Op::Me | Op::ListOffenses | Op::ListCases => true,
+        Op::Me | Op::ListOffenses => true,
+        // Everyone lists the cases in their scope; a deactivated lawyer has none.
+        Op::ListCases => p.role != Lawyer || p.lawyer_active,
         Op::ListOrganizations => matches!(p.role, Admin | Coordinator | Auditor | IntakeWorker),
         Op::ReadLawyer => true,
         Op::ListLawyers => matches!(p.role, Admin | Coordinator | Auditor),
