@@ -27,6 +27,12 @@ pub enum StartupError {
     MissingKey,
     #[error("the shipped offence catalogue is invalid: {0}")]
     Catalogue(String),
+    #[error(
+        "{count} data key(s) in the database are wrapped by master key {found}, not by the configured key \
+         {configured}: point PROBONO_MASTER_KEY_FILE (or --master-key-file) at the key they were wrapped with \
+         (after `probono keys rotate`, the new key file)"
+    )]
+    KeyMismatch { count: i64, found: String, configured: String },
 }
 
 /// Who issues a command, and the request it belongs to.
@@ -84,6 +90,10 @@ impl App {
         let opts = DbOptions { max_connections: store.db_max_connections, ..DbOptions::default() };
         let db = Db::connect(&store.database_url, &opts).await?;
         db.migrate().await?;
+        let foreign = crate::keys::foreign_keys(&db, master_key.id()).await.map_err(projections::Error::from)?;
+        if let Some((count, found)) = foreign {
+            return Err(StartupError::KeyMismatch { count, found, configured: master_key.id().to_string() });
+        }
         let app = Arc::new(App {
             cqrs: Frameworks::new(&db, clock.clone()),
             projector: Projector::new(db.clone()),

@@ -103,6 +103,29 @@ pub enum Command {
     Projections(ProjectionsCommand),
     /// Prints the GraphQL schema (SDL).
     Schema,
+    /// The master key that wraps every client's data key (docs/operations.md, "Keys").
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Writes a new random master key to a file (mode 0600; never overwrites) and prints
+    /// its id.
+    Generate {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Re-wraps every data key with a new master key, in one transaction. Stop the servers
+    /// first; afterwards point PROBONO_MASTER_KEY_FILE at the new file and start them.
+    Rotate {
+        /// The new key (from `probono keys generate`).
+        #[arg(long)]
+        new_master_key_file: PathBuf,
+        /// The database and its current key (`--master-key-file`).
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

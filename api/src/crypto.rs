@@ -103,13 +103,22 @@ impl MasterKey {
         if path.exists() || !create {
             return Ok((MasterKey::load(path)?, false));
         }
+        Ok((MasterKey::generate(path)?, true))
+    }
+
+    /// Writes a new random key to `path` (mode 0600). Fails if the file exists: a key file
+    /// is never overwritten, as that would lose the key it holds.
+    pub fn generate(path: &Path) -> Result<MasterKey, CryptoError> {
         let err = |reason: String| CryptoError::KeyFile { path: path.display().to_string(), reason };
-        if let Some(dir) = path.parent() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| err(e.to_string()))?;
         }
         let key = Key::random();
-        write_private(path, &hex::encode(key.0)).map_err(|e| err(e.to_string()))?;
-        Ok((MasterKey::from_bytes(key.0), true))
+        write_private(path, &hex::encode(key.0)).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => err("the file exists; a key file is never overwritten".into()),
+            _ => err(e.to_string()),
+        })?;
+        Ok(MasterKey::from_bytes(key.0))
     }
 
     /// Wraps a data key for storage, bound to its case.

@@ -301,6 +301,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
     axum::serve(listener, router_with(app.clone(), edge)).with_graceful_shutdown(shutdown_signal()).await?;
     app.projector.stop();
     let _ = tokio::time::timeout(Duration::from_secs(5), projector).await;
+    app.projector.resign().await;
     app.db.close().await;
     Ok(())
 }

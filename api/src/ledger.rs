@@ -298,7 +298,7 @@ pub async fn destroy_data_key(db: &Db, case_id: &str) -> Result<bool, sqlx::Erro
 
 /// Copies every page of the write-ahead log into the database and empties the log. Busy
 /// readers can hold it back; we retry briefly, then leave it to SQLite's next checkpoint.
-async fn truncate_sqlite_wal(pool: &sqlx::SqlitePool) {
+pub(crate) async fn truncate_sqlite_wal(pool: &sqlx::SqlitePool) {
     for attempt in 0..20 {
         match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await {
             Ok((0, _, _)) => return,

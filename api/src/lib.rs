@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod error;
 pub mod graphql;
 pub mod http;
+pub mod keys;
 pub mod ledger;
 pub mod metrics;
 pub mod privacy;

@@ -1,7 +1,7 @@
 //! `probono`: the Pro Bono Ledger server and its administration commands.
 
 use api::app::{App, CommandMeta};
-use api::config::{Cli, Command, LogFormat, ProjectionsCommand, TokenCommand};
+use api::config::{Cli, Command, KeysCommand, LogFormat, ProjectionsCommand, TokenCommand};
 use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -48,6 +48,28 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 .await
                 .map_err(|e| e.message())?;
             println!("{}", created.token);
+        }
+        Command::Keys(KeysCommand::Generate { out }) => {
+            let key = api::keys::generate(&out)?;
+            eprintln!(
+                "wrote master key {} to {} (mode 0600); back it up apart from the database and its backups",
+                key.id(),
+                out.display()
+            );
+            println!("{}", key.id());
+        }
+        Command::Keys(KeysCommand::Rotate { new_master_key_file, store }) => {
+            let r = api::keys::rotate_store(&store, &new_master_key_file).await?;
+            eprintln!(
+                "re-wrapped {} data key(s) from master key {} to {} ({} already on the new key).\n\
+                 Now set PROBONO_MASTER_KEY_FILE={} and start the servers. Keep the old key only as \
+                 long as backups taken before this rotation must stay readable.",
+                r.rewrapped,
+                r.old_key_id,
+                r.new_key_id,
+                r.already_new,
+                new_master_key_file.display()
+            );
         }
         Command::Projections(ProjectionsCommand::Rebuild(store)) => {
             let app = App::open(&store).await?;

@@ -350,6 +350,16 @@ impl Projector {
         self.notify();
     }
 
+    /// Gives up leadership (PostgreSQL): closes the connection that holds the advisory
+    /// lock, so another instance can lead at once rather than when this one's connections
+    /// finally drop. Call after [`Projector::stop`].
+    pub async fn resign(&self) {
+        if let Some(conn) = self.leader.lock().await.take() {
+            let _ = sqlx::Connection::close(conn).await;
+            self.update_status(|s| s.leader = false);
+        }
+    }
+
     /// True while [`Projector::run`] is looping in some task.
     pub fn is_running(&self) -> bool {
         self.running.load(Ordering::Relaxed)

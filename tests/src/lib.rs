@@ -196,6 +196,18 @@ impl TestApp {
         code.unwrap_or_else(|| panic!("expected an error with a code, got {body}")).to_string()
     }
 
+    /// Shuts the server down as an exiting process would — projector leadership given up,
+    /// connections closed — and hands back its database, to start another server on it.
+    pub async fn shut_down(self) -> TestDb {
+        self.stop().await;
+        let TestApp { app, db, server, projector, .. } = self;
+        let _ = server.await;
+        let _ = projector.await;
+        app.projector.resign().await;
+        app.db.close().await;
+        db
+    }
+
     /// Stops the server and projector (the database stays until the `TestApp` is dropped).
     pub async fn stop(&self) {
         self.server.abort();
