@@ -124,10 +124,8 @@ pub async fn rotate(db: &Db, old: &MasterKey, new: &MasterKey) -> Result<Rotatio
         return Err(KeyError::Unreadable { count: unreadable.len(), named, old: old.id().to_string() });
     }
     tx.commit().await?;
-    if let Db::Sqlite(p) = db {
-        // The old wrappings must not linger in the write-ahead log either.
-        crate::ledger::truncate_sqlite_wal(p).await;
-    }
+    // The old wrappings must not linger in the write-ahead log either.
+    crate::ledger::scrub_deleted_keys(db).await;
     tracing::info!(
         old_key = %rotation.old_key_id,
         new_key = %rotation.new_key_id,

@@ -281,35 +281,40 @@ pub async fn get_data_key(db: &Db, case_id: &str) -> Result<Option<String>, sqlx
 
 /// Destroys a case's data key (crypto-shredding). Returns whether one existed.
 ///
-/// On SQLite the row is zeroed in its page (`secure_delete`, set on every connection) and
-/// the write-ahead log, which still holds older images of that page, is checkpointed and
-/// truncated, so the wrapped key is gone from the files too. PostgreSQL keeps a deleted
-/// row until vacuum and in its WAL and backups; there the wrapped key is useless without
-/// the master key, and rotating the master key (then destroying the old one) shreds those
-/// copies as well (docs/operations.md, "Keys").
+/// On SQLite the row is zeroed in its page (`secure_delete`, set on every connection), but
+/// older images of the page stay in the write-ahead log until [`scrub_deleted_keys`].
+/// PostgreSQL keeps a deleted row until vacuum and in its WAL and backups; there the wrapped
+/// key is useless without the master key, and rotating the master key (then destroying the
+/// old one) shreds those copies as well (docs/operations.md, "Keys").
 pub async fn destroy_data_key(db: &Db, case_id: &str) -> Result<bool, sqlx::Error> {
-    let existed = projections::on_db!(db, p => sqlx::query("DELETE FROM data_keys WHERE case_id = $1")
-        .bind(case_id).execute(p).await.map(|r| r.rows_affected() > 0))?;
+    projections::on_db!(db, p => sqlx::query("DELETE FROM data_keys WHERE case_id = $1")
+        .bind(case_id).execute(p).await.map(|r| r.rows_affected() > 0))
+}
+
+/// After data keys were deleted or rewritten: on SQLite, copies every page of the
+/// write-ahead log into the database and empties the log, so no old image of a key page
+/// survives in the files. (Nothing to do on PostgreSQL; see [`destroy_data_key`].)
+pub async fn scrub_deleted_keys(db: &Db) {
     if let Db::Sqlite(p) = db {
         truncate_sqlite_wal(p).await;
     }
-    Ok(existed)
 }
 
-/// Copies every page of the write-ahead log into the database and empties the log. Busy
-/// readers can hold it back; we retry briefly, then leave it to SQLite's next checkpoint.
-pub(crate) async fn truncate_sqlite_wal(pool: &sqlx::SqlitePool) {
-    for attempt in 0..20 {
+/// `PRAGMA wal_checkpoint(TRUNCATE)`. It waits (up to the busy timeout) for readers of older
+/// snapshots; if they still hold it back we try once more, then leave it to SQLite's next
+/// checkpoint rather than hold the request longer.
+async fn truncate_sqlite_wal(pool: &sqlx::SqlitePool) {
+    for _ in 0..2 {
         match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await {
             Ok((0, _, _)) => return,
-            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(10 * (attempt + 1))).await,
+            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
             Err(e) => {
-                tracing::warn!(error = %e, "write-ahead log checkpoint after erasure failed");
+                tracing::warn!(error = %e, "write-ahead log checkpoint after a key change failed");
                 return;
             }
         }
     }
-    tracing::warn!("write-ahead log still busy after erasure; it is truncated at the next checkpoint");
+    tracing::warn!("write-ahead log still busy after a key change; it is truncated at the next checkpoint");
 }
 
 #[cfg(test)]

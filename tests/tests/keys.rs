@@ -72,6 +72,18 @@ async fn rotation_rewraps_every_key_and_the_server_reads_on(backend: Backend) {
         let sealed = crypto::seal(&old.unwrap(case, was).unwrap(), case, "identity", b"probe");
         assert_eq!(crypto::open(&new.unwrap(case, now).unwrap(), case, "identity", &sealed).unwrap(), b"probe");
     }
+    if backend == Backend::Sqlite {
+        // The old wrappings are gone from the files, not just from the table.
+        let mut files = Vec::new();
+        for name in ["probono.db", "probono.db-wal"] {
+            files.extend(std::fs::read(t.db.path().join(name)).unwrap_or_default());
+        }
+        let now = after[0].1.as_bytes();
+        assert!(files.windows(now.len()).any(|w| w == now), "the new wrapping is on disk, or this proves nothing");
+        for (_, was, _) in &before {
+            assert!(!files.windows(was.len()).any(|w| w == was.as_bytes()), "an old wrapping survived on disk");
+        }
+    }
     // Run again: everything is already on the new key; nothing changes.
     let again = keys::rotate_store(&t.db.store_args(), &new_file).await.unwrap();
     assert_eq!((again.rewrapped, again.already_new), (0, 2));

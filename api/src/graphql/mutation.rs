@@ -505,6 +505,8 @@ impl CoreMutation {
         crate::ledger::destroy_data_key(&app.db, &id.to_string()).await?;
         let acting = Acting::new(principal(ctx)?.actor(), CaseCommand::EraseClientData { reason });
         app.execute(&app.cqrs.cases, &id.to_string(), acting, &meta(ctx)?, classify_case).await?;
+        // Once the erasure is on record: remove stale copies of the key from the files.
+        crate::ledger::scrub_deleted_keys(&app.db).await;
         reload(app, id).await
     }
 
