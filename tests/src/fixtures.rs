@@ -109,3 +109,18 @@ pub async fn case_mutation_err(t: &TestApp, token: &str, name: &str, input_type:
     let q = format!("mutation($i: {input_type}!) {{ {name}(input: $i) {{ id }} }}");
     t.err(token, &q, json!({ "i": input })).await
 }
+
+/// A case of the organisation (consent to report given) assigned to lawyer A, who accepted.
+pub async fn represented_case(t: &TestApp, w: &World) -> String {
+    let case = open_case(t, w, true).await;
+    case_mutation(
+        t,
+        &w.coordinator,
+        "assignLawyer",
+        "AssignLawyerInput",
+        json!({"caseId": case, "lawyerId": w.lawyer_a_id}),
+    )
+    .await;
+    case_mutation(t, &w.lawyer_a, "acceptAssignment", "CaseIdInput", json!({"caseId": case})).await;
+    case
+}

@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-use tests::fixtures::{case_mutation, open_case, token, world};
+use tests::fixtures::{case_mutation, open_case, represented_case, token, world};
 use tests::{Backend, TestApp};
 
 /// Who is asking, and whether the case concerned is theirs.
@@ -105,16 +105,7 @@ async fn every_operation_every_role_every_scope() {
         .to_string();
     let intake_out = token(&t, "INTAKE_WORKER", Some(&other_org), None).await;
     // The in-scope case: the organisation's, lawyer A's (accepted), with a report.
-    let case = open_case(&t, &w, true).await;
-    case_mutation(
-        &t,
-        &w.coordinator,
-        "assignLawyer",
-        "AssignLawyerInput",
-        json!({"caseId": case, "lawyerId": w.lawyer_a_id}),
-    )
-    .await;
-    case_mutation(&t, &w.lawyer_a, "acceptAssignment", "CaseIdInput", json!({"caseId": case})).await;
+    let case = represented_case(&t, &w).await;
     let c = case_mutation(
         &t,
         &w.lawyer_a,
@@ -236,16 +227,7 @@ async fn every_operation_every_role_every_scope() {
 async fn a_deactivated_lawyer_no_longer_reaches_their_cases() {
     let mut t = TestApp::spawn(Backend::Sqlite).await;
     let w = world(&t).await;
-    let case = open_case(&t, &w, true).await;
-    case_mutation(
-        &t,
-        &w.coordinator,
-        "assignLawyer",
-        "AssignLawyerInput",
-        json!({"caseId": case, "lawyerId": w.lawyer_a_id}),
-    )
-    .await;
-    case_mutation(&t, &w.lawyer_a, "acceptAssignment", "CaseIdInput", json!({"caseId": case})).await;
+    let case = represented_case(&t, &w).await;
     let iq = "query($c: ID!) { case(id: $c) { identity { fullName } } }";
     t.ok(&w.lawyer_a, iq, json!({"c": case})).await;
     t.ok(

@@ -389,16 +389,7 @@ fn lifecycle_client() -> &'static str {
 async fn concurrent_writers_conflict_and_lose_nothing(backend: Backend) {
     let mut t = TestApp::spawn(backend).await;
     let w = world(&t).await;
-    let case = open_case(&t, &w, true).await;
-    case_mutation(
-        &t,
-        &w.coordinator,
-        "assignLawyer",
-        "AssignLawyerInput",
-        json!({"caseId": case, "lawyerId": w.lawyer_a_id}),
-    )
-    .await;
-    case_mutation(&t, &w.lawyer_a, "acceptAssignment", "CaseIdInput", json!({"caseId": case})).await;
+    let case = represented_case(&t, &w).await;
     let before = t.ok(&w.auditor, "query($id: ID!) { case(id: $id) { version } }", json!({"id": case})).await["case"]
         ["version"]
         .as_i64()

@@ -4,7 +4,7 @@
 use serde_json::json;
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
-use tests::fixtures::{case_mutation, case_mutation_err, open_case, world, CLIENT_NAME};
+use tests::fixtures::{case_mutation, case_mutation_err, open_case, represented_case, world, CLIENT_NAME};
 use tests::{on_both_backends, Backend, TestApp};
 
 const SECRETS: [&str; 5] = [CLIENT_NAME, "Zarina", "+996 555 000 111", "Passport taken", "1986-01-15"];
@@ -50,16 +50,7 @@ async fn erasure_leaves_no_trace(backend: Backend) {
     let logs = captured_logs();
     let mut t = TestApp::spawn(backend).await;
     let w = world(&t).await;
-    let case = open_case(&t, &w, true).await;
-    case_mutation(
-        &t,
-        &w.coordinator,
-        "assignLawyer",
-        "AssignLawyerInput",
-        json!({"caseId": case, "lawyerId": w.lawyer_a_id}),
-    )
-    .await;
-    case_mutation(&t, &w.lawyer_a, "acceptAssignment", "CaseIdInput", json!({"caseId": case})).await;
+    let case = represented_case(&t, &w).await;
     case_mutation(
         &t,
         &w.lawyer_a,
