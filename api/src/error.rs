@@ -1,14 +1,20 @@
-//! The one error type of the edge. It knows how to present itself to GraphQL clients and
-//! never shows internals: `Internal` carries its detail only to the log.
+//! The one error type of the application layer and its edges. Each aggregate's error has
+//! its `From` here, so a use case returns `?` and every edge presents the same code and
+//! message; `Internal` carries its detail only to the log.
 
-use async_graphql::ErrorExtensions as _;
 use cqrs_es::AggregateError;
+use domain::account::AccountError;
+use domain::case::CaseError;
+use domain::lawyer::LawyerError;
+use domain::offense::CatalogueError;
+use domain::organization::OrganizationError;
 
+/// What went wrong, as a client is told.
 ///
 /// It deliberately implements neither `Display` nor `std::error::Error`: async-graphql
 /// converts any `Display` type into an error *without* an `extensions.code`, and this way
-/// the only conversion that exists is ours, which always sets one.
-#[derive(Debug, Clone)]
+/// the only conversion that exists is ours (in `graphql`), which always sets one.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     Unauthenticated,
     Forbidden(String),
@@ -53,11 +59,27 @@ impl ApiError {
         ApiError::Internal(e.to_string())
     }
 
-    /// Maps an aggregate's outcome: its own errors by `classify`, conflicts and storage
-    /// failures uniformly.
-    pub fn from_aggregate<E: std::error::Error>(e: AggregateError<E>, classify: impl FnOnce(E) -> ApiError) -> Self {
+    /// A failure of the database: an outage reads as `Unavailable`, anything else as
+    /// `Internal`.
+    fn storage(e: &(dyn std::error::Error + 'static)) -> Self {
+        if e.downcast_ref::<sqlx::Error>().is_some_and(projections::error::is_unavailable) {
+            tracing::warn!(error = %e, "database connection failed");
+            ApiError::Unavailable
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+/// An aggregate's outcome: its own errors through their `From`, conflicts and storage
+/// failures uniformly.
+impl<E: std::error::Error> From<AggregateError<E>> for ApiError
+where
+    ApiError: From<E>,
+{
+    fn from(e: AggregateError<E>) -> Self {
         match e {
-            AggregateError::UserError(e) => classify(e),
+            AggregateError::UserError(e) => e.into(),
             AggregateError::AggregateConflict => ApiError::Conflict,
             AggregateError::DatabaseConnectionError(e) => {
                 tracing::warn!(error = %e, "database connection failed");
@@ -65,13 +87,58 @@ impl ApiError {
             }
             // postgres-es / sqlite-es report pool time-outs and a server shutting down as
             // unknown errors when they load a stream: they are an outage all the same.
-            AggregateError::UnexpectedError(e)
-                if e.downcast_ref::<sqlx::Error>().is_some_and(projections::error::is_unavailable) =>
-            {
-                tracing::warn!(error = %e, "database connection failed");
-                ApiError::Unavailable
-            }
+            AggregateError::UnexpectedError(e) => ApiError::storage(e.as_ref()),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<CaseError> for ApiError {
+    fn from(e: CaseError) -> Self {
+        if e.is_bad_input() {
+            ApiError::BadInput(e.to_string())
+        } else {
+            ApiError::Rule(e.to_string())
+        }
+    }
+}
+
+impl From<LawyerError> for ApiError {
+    fn from(e: LawyerError) -> Self {
+        match e {
+            LawyerError::NotRegistered => ApiError::NotFound(e.to_string()),
+            other => ApiError::Rule(other.to_string()),
+        }
+    }
+}
+
+impl From<OrganizationError> for ApiError {
+    fn from(e: OrganizationError) -> Self {
+        match e {
+            OrganizationError::NotRegistered => ApiError::NotFound(e.to_string()),
+            other => ApiError::Rule(other.to_string()),
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::NotFound | AccountError::UnknownToken => ApiError::NotFound(e.to_string()),
+            AccountError::MissingScope(..) | AccountError::UnexpectedScope(..) | AccountError::BadTokenHash => {
+                ApiError::BadInput(e.to_string())
+            }
+            other => ApiError::Rule(other.to_string()),
+        }
+    }
+}
+
+impl From<CatalogueError> for ApiError {
+    fn from(e: CatalogueError) -> Self {
+        match e {
+            CatalogueError::UnknownCode(_) => ApiError::NotFound(e.to_string()),
+            CatalogueError::Invalid(_) => ApiError::BadInput(e.to_string()),
+            other => ApiError::Rule(other.to_string()),
         }
     }
 }
@@ -99,12 +166,28 @@ impl From<domain::values::InvalidInput> for ApiError {
     }
 }
 
-impl From<ApiError> for async_graphql::Error {
-    fn from(e: ApiError) -> Self {
-        if let ApiError::Internal(detail) = &e {
-            tracing::error!(detail = %detail, "internal error");
-        }
-        let code = e.code();
-        async_graphql::Error::new(e.message()).extend_with(|_, ext| ext.set("code", code))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aggregate_errors_keep_their_kind() {
+        let e: ApiError = AggregateError::<CaseError>::AggregateConflict.into();
+        assert_eq!(e, ApiError::Conflict);
+        let e: ApiError = AggregateError::UserError(LawyerError::NotRegistered).into();
+        assert_eq!(e.code(), "NOT_FOUND");
+        let e: ApiError = AggregateError::UserError(CatalogueError::UnknownCode("x".into())).into();
+        assert_eq!(e.code(), "NOT_FOUND");
+        let e: ApiError = AggregateError::UserError(AccountError::BadTokenHash).into();
+        assert_eq!(e.code(), "BAD_USER_INPUT");
+        let e: ApiError = AggregateError::UserError(CaseError::Closed).into();
+        assert_eq!(e.code(), "RULE_VIOLATION");
+    }
+
+    #[test]
+    fn internal_details_never_reach_the_message() {
+        let e = ApiError::internal("secret detail");
+        assert_eq!(e.message(), "internal error");
+        assert_eq!(e.code(), "INTERNAL");
     }
 }

@@ -1,6 +1,5 @@
 //! A member of the Bar Association's pro bono network.
 
-use crate::actor::Actor;
 use crate::clock::Clock;
 use crate::values::*;
 use chrono::NaiveDate;
@@ -88,21 +87,17 @@ pub enum LawyerError {
     FutureDate { field: &'static str, date: NaiveDate },
     #[error("capacity must be between 1 and 200 active cases")]
     BadCapacity,
-    #[error("only a coordinator manages the lawyer network")]
-    NotCoordinator,
 }
 
 /// The actor and command, as the aggregate receives them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LawyerActing {
-    pub actor: Actor,
-    pub command: LawyerCommand,
-}
+pub type LawyerActing = crate::actor::Acting<LawyerCommand>;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Lawyer {
     pub registered: bool,
     pub active: bool,
+    /// The most open cases the lawyer takes at once; no limit when `None`.
+    pub max_active_cases: Option<u16>,
 }
 
 #[derive(Clone)]
@@ -124,9 +119,6 @@ impl Aggregate for Lawyer {
         sink: &EventSink<Self>,
     ) -> Result<(), LawyerError> {
         let today = services.clock.today();
-        if !matches!(acting.actor.role, Role::Coordinator | Role::Admin) {
-            return Err(LawyerError::NotCoordinator);
-        }
         let event = match acting.command {
             LawyerCommand::Register(r) => {
                 if self.registered {
@@ -181,7 +173,8 @@ impl Aggregate for Lawyer {
             }
             LawyerEvent::LawyerDeactivated { .. } => self.active = false,
             LawyerEvent::LawyerReactivated { .. } => self.active = true,
-            LawyerEvent::TrainingRecorded { .. } | LawyerEvent::CapacitySet { .. } => {}
+            LawyerEvent::CapacitySet { max_active_cases } => self.max_active_cases = Some(max_active_cases),
+            LawyerEvent::TrainingRecorded { .. } => {}
         }
     }
 }
@@ -189,6 +182,7 @@ impl Aggregate for Lawyer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actor::Actor;
     use crate::clock::FixedClock;
     use cqrs_es::test::TestFramework;
 
@@ -234,14 +228,8 @@ mod tests {
             .then_expect_events(vec![registered()]);
         TestFramework::<Lawyer>::with(services())
             .given(vec![registered()])
-            .when(acting(cmd.clone()))
+            .when(acting(cmd))
             .then_expect_error(LawyerError::AlreadyRegistered);
-        let mut intake = coordinator();
-        intake.role = Role::IntakeWorker;
-        TestFramework::<Lawyer>::with(services())
-            .given_no_previous_events()
-            .when(LawyerActing { actor: intake, command: cmd })
-            .then_expect_error(LawyerError::NotCoordinator);
     }
 
     #[test]

@@ -3,8 +3,8 @@
 //! (`domain/data/offenses.v1.json`) and extended at run time by an ADMIN through the
 //! [`OffenseCatalogue`] aggregate, so every change to the catalogue is itself an event.
 
-use crate::actor::Actor;
-use crate::values::{InvalidInput, OffenseCategory, Role, Text};
+use crate::actor::Acting;
+use crate::values::{InvalidInput, OffenseCategory, Text};
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -80,11 +80,9 @@ pub enum CatalogueCommand {
         file: CatalogueFile,
     },
     Add {
-        actor: Actor,
         entry: OffenseEntry,
     },
     Retire {
-        actor: Actor,
         code: String,
         reason: Text,
     },
@@ -113,8 +111,6 @@ impl DomainEvent for CatalogueEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CatalogueError {
-    #[error("only an ADMIN may change the offence catalogue")]
-    NotAdmin,
     #[error("offence {0} is already in the catalogue")]
     DuplicateCode(String),
     #[error("offence {0} is not in the catalogue")]
@@ -134,18 +130,18 @@ pub struct OffenseCatalogue {
 
 impl Aggregate for OffenseCatalogue {
     const TYPE: &'static str = "OffenseCatalogue";
-    type Command = CatalogueCommand;
+    type Command = Acting<CatalogueCommand>;
     type Event = CatalogueEvent;
     type Error = CatalogueError;
     type Services = ();
 
     async fn handle(
         &mut self,
-        command: Self::Command,
+        acting: Self::Command,
         _: &(),
         sink: &cqrs_es::event_sink::EventSink<Self>,
     ) -> Result<(), Self::Error> {
-        match command {
+        match acting.command {
             CatalogueCommand::Import { file } => {
                 if file.version > self.imported_version {
                     sink.write(
@@ -155,26 +151,18 @@ impl Aggregate for OffenseCatalogue {
                     .await;
                 }
             }
-            CatalogueCommand::Add { actor, entry } => {
-                if actor.role != Role::Admin {
-                    return Err(CatalogueError::NotAdmin);
-                }
+            CatalogueCommand::Add { entry } => {
                 entry.validate()?;
                 if self.entries.contains_key(&entry.code) {
                     return Err(CatalogueError::DuplicateCode(entry.code));
                 }
                 sink.write(CatalogueEvent::OffenseAdded { entry }, self).await;
             }
-            CatalogueCommand::Retire { actor, code, reason } => {
-                if actor.role != Role::Admin {
-                    return Err(CatalogueError::NotAdmin);
-                }
-                match self.entries.get(&code) {
-                    None => return Err(CatalogueError::UnknownCode(code)),
-                    Some((_, true)) => return Err(CatalogueError::AlreadyRetired(code)),
-                    Some(_) => sink.write(CatalogueEvent::OffenseRetired { code, reason }, self).await,
-                }
-            }
+            CatalogueCommand::Retire { code, reason } => match self.entries.get(&code) {
+                None => return Err(CatalogueError::UnknownCode(code)),
+                Some((_, true)) => return Err(CatalogueError::AlreadyRetired(code)),
+                Some(_) => sink.write(CatalogueEvent::OffenseRetired { code, reason }, self).await,
+            },
         }
         Ok(())
     }
@@ -204,8 +192,8 @@ impl Aggregate for OffenseCatalogue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actor::Actor;
     use cqrs_es::test::TestFramework;
-    use uuid::Uuid;
 
     type F = TestFramework<OffenseCatalogue>;
 
@@ -240,7 +228,7 @@ mod tests {
         let file = CatalogueFile { version: 1, offenses: vec![entry("1997-124", OffenseCategory::Tip)] };
         F::with(())
             .given(vec![CatalogueEvent::CatalogueImported { version: 1, offenses: file.offenses.clone() }])
-            .when(CatalogueCommand::Import { file })
+            .when(Acting::new(Actor::system(), CatalogueCommand::Import { file }))
             .then_expect_events(vec![]);
     }
 
@@ -249,41 +237,34 @@ mod tests {
         let e = entry("2021-999", OffenseCategory::Other);
         F::with(())
             .given_no_previous_events()
-            .when(CatalogueCommand::Add { actor: admin(), entry: e.clone() })
+            .when(Acting::new(admin(), CatalogueCommand::Add { entry: e.clone() }))
             .then_expect_events(vec![CatalogueEvent::OffenseAdded { entry: e.clone() }]);
         let reason = Text::parse("reason", "repealed").unwrap();
         F::with(())
             .given(vec![CatalogueEvent::OffenseAdded { entry: e.clone() }])
-            .when(CatalogueCommand::Retire { actor: admin(), code: e.code.clone(), reason: reason.clone() })
+            .when(Acting::new(admin(), CatalogueCommand::Retire { code: e.code.clone(), reason: reason.clone() }))
             .then_expect_events(vec![CatalogueEvent::OffenseRetired { code: e.code.clone(), reason: reason.clone() }]);
         F::with(())
             .given(vec![
                 CatalogueEvent::OffenseAdded { entry: e.clone() },
                 CatalogueEvent::OffenseRetired { code: e.code.clone(), reason: reason.clone() },
             ])
-            .when(CatalogueCommand::Retire { actor: admin(), code: e.code.clone(), reason })
+            .when(Acting::new(admin(), CatalogueCommand::Retire { code: e.code.clone(), reason }))
             .then_expect_error(CatalogueError::AlreadyRetired(e.code));
     }
 
     #[test]
-    fn only_an_admin_changes_the_catalogue_and_codes_are_unique() {
-        let mut a = admin();
-        a.role = Role::Coordinator;
-        a.account_id = Uuid::new_v4();
+    fn codes_are_unique_and_well_formed() {
         let e = entry("2021-998", OffenseCategory::Fraud);
         F::with(())
-            .given_no_previous_events()
-            .when(CatalogueCommand::Add { actor: a, entry: e.clone() })
-            .then_expect_error(CatalogueError::NotAdmin);
-        F::with(())
             .given(vec![CatalogueEvent::OffenseAdded { entry: e.clone() }])
-            .when(CatalogueCommand::Add { actor: admin(), entry: e.clone() })
+            .when(Acting::new(admin(), CatalogueCommand::Add { entry: e.clone() }))
             .then_expect_error(CatalogueError::DuplicateCode(e.code));
         let mut bad = entry("2021-997", OffenseCategory::Fraud);
         bad.code = "nonsense".into();
         F::with(())
             .given_no_previous_events()
-            .when(CatalogueCommand::Add { actor: admin(), entry: bad })
+            .when(Acting::new(admin(), CatalogueCommand::Add { entry: bad }))
             .then_expect_error(CatalogueError::Invalid(InvalidInput::Malformed {
                 field: "code",
                 expected: "<edition>-<article>, e.g. 2021-166",

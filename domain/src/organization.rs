@@ -1,6 +1,6 @@
 //! NGOs, crisis centres, legal clinics and the Bar Association.
 
-use crate::actor::Actor;
+use crate::actor::Acting;
 use crate::values::*;
 use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
@@ -9,8 +9,8 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OrganizationCommand {
-    Register { actor: Actor, organization_id: Uuid, name: Text, kind: OrganizationKind },
-    Rename { actor: Actor, name: Text },
+    Register { organization_id: Uuid, name: Text, kind: OrganizationKind },
+    Rename { name: Text },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,8 +34,6 @@ impl DomainEvent for OrganizationEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum OrganizationError {
-    #[error("only an ADMIN manages organisations")]
-    NotAdmin,
     #[error("the organisation is already registered")]
     AlreadyRegistered,
     #[error("no such organisation")]
@@ -49,31 +47,25 @@ pub struct Organization {
 
 impl Aggregate for Organization {
     const TYPE: &'static str = "Organization";
-    type Command = OrganizationCommand;
+    type Command = Acting<OrganizationCommand>;
     type Event = OrganizationEvent;
     type Error = OrganizationError;
     type Services = ();
 
     async fn handle(
         &mut self,
-        command: OrganizationCommand,
+        acting: Acting<OrganizationCommand>,
         _: &(),
         sink: &EventSink<Self>,
     ) -> Result<(), OrganizationError> {
-        let event = match command {
-            OrganizationCommand::Register { actor, organization_id, name, kind } => {
-                if actor.role != Role::Admin {
-                    return Err(OrganizationError::NotAdmin);
-                }
+        let event = match acting.command {
+            OrganizationCommand::Register { organization_id, name, kind } => {
                 if self.registered {
                     return Err(OrganizationError::AlreadyRegistered);
                 }
                 OrganizationEvent::OrganizationRegistered { organization_id, name, kind }
             }
-            OrganizationCommand::Rename { actor, name } => {
-                if actor.role != Role::Admin {
-                    return Err(OrganizationError::NotAdmin);
-                }
+            OrganizationCommand::Rename { name } => {
                 if !self.registered {
                     return Err(OrganizationError::NotRegistered);
                 }
@@ -94,6 +86,7 @@ impl Aggregate for Organization {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::actor::Actor;
     use cqrs_es::test::TestFramework;
 
     #[test]
@@ -107,31 +100,21 @@ mod tests {
         };
         TestFramework::<Organization>::with(())
             .given_no_previous_events()
-            .when(OrganizationCommand::Register {
-                actor: Actor::system(),
-                organization_id: id,
-                name: name.clone(),
-                kind: OrganizationKind::Ngo,
-            })
+            .when(Acting::new(
+                Actor::system(),
+                OrganizationCommand::Register { organization_id: id, name: name.clone(), kind: OrganizationKind::Ngo },
+            ))
             .then_expect_events(vec![registered.clone()]);
         TestFramework::<Organization>::with(())
             .given(vec![registered.clone()])
-            .when(OrganizationCommand::Register {
-                actor: Actor::system(),
-                organization_id: id,
-                name: name.clone(),
-                kind: OrganizationKind::Ngo,
-            })
+            .when(Acting::new(
+                Actor::system(),
+                OrganizationCommand::Register { organization_id: id, name: name.clone(), kind: OrganizationKind::Ngo },
+            ))
             .then_expect_error(OrganizationError::AlreadyRegistered);
-        let mut auditor = Actor::system();
-        auditor.role = Role::Auditor;
-        TestFramework::<Organization>::with(())
-            .given(vec![registered])
-            .when(OrganizationCommand::Rename { actor: auditor, name: name.clone() })
-            .then_expect_error(OrganizationError::NotAdmin);
         TestFramework::<Organization>::with(())
             .given_no_previous_events()
-            .when(OrganizationCommand::Rename { actor: Actor::system(), name })
+            .when(Acting::new(Actor::system(), OrganizationCommand::Rename { name }))
             .then_expect_error(OrganizationError::NotRegistered);
     }
 }

@@ -198,6 +198,19 @@ impl From<CountryCode> for String {
 }
 
 /// Age in whole years at identification: 0 to 120.
+/// Free text that may span lines (a narrative, a note): trimmed, at most `max` characters,
+/// tabs and line breaks allowed, other control characters not.
+pub fn parse_long_text(field: &'static str, raw: &str, max: usize) -> Result<String, InvalidInput> {
+    let t = raw.trim();
+    if t.chars().count() > max {
+        return Err(InvalidInput::TooLong { field, max });
+    }
+    if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+        return Err(InvalidInput::ControlCharacters { field });
+    }
+    Ok(t.to_string())
+}
+
 pub fn parse_age(raw: i64) -> Result<u8, InvalidInput> {
     if (0..=120).contains(&raw) {
         Ok(raw as u8)

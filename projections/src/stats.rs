@@ -26,6 +26,43 @@ pub enum Dimension {
 }
 
 impl Dimension {
+    pub const ALL: &'static [Dimension] = &[
+        Dimension::Year,
+        Dimension::Gender,
+        Dimension::AgeGroup,
+        Dimension::ExploitationType,
+        Dimension::CountryOfExploitation,
+        Dimension::Region,
+        Dimension::Organization,
+        Dimension::LawyerStatus,
+        Dimension::OffenseCategory,
+        Dimension::OffenseCode,
+        Dimension::Authority,
+    ];
+
+    /// The name clients use (`YEAR`, `AGE_GROUP`, …; the GraphQL enum's values).
+    pub fn name(self) -> &'static str {
+        match self {
+            Dimension::Year => "YEAR",
+            Dimension::Gender => "GENDER",
+            Dimension::AgeGroup => "AGE_GROUP",
+            Dimension::ExploitationType => "EXPLOITATION_TYPE",
+            Dimension::CountryOfExploitation => "COUNTRY_OF_EXPLOITATION",
+            Dimension::Region => "REGION",
+            Dimension::Organization => "ORGANIZATION",
+            Dimension::LawyerStatus => "LAWYER_STATUS",
+            Dimension::OffenseCategory => "OFFENSE_CATEGORY",
+            Dimension::OffenseCode => "OFFENSE_CODE",
+            Dimension::Authority => "AUTHORITY",
+        }
+    }
+
+    /// Parses a [`Dimension::name`], in any case.
+    pub fn parse(name: &str) -> Option<Dimension> {
+        let up = name.trim().to_ascii_uppercase();
+        Dimension::ALL.iter().copied().find(|d| d.name() == up)
+    }
+
     /// The SQL expression of the dimension's value (text; `NONE`/`UNKNOWN` when absent).
     fn expr(self) -> &'static str {
         match self {

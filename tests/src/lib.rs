@@ -2,7 +2,8 @@
 //! file in a temporary folder, or a new PostgreSQL database that is dropped afterwards)
 //! and talks to it over HTTP, as a client would.
 
-use api::app::{App, CommandMeta};
+use api::app::accounts::NewAccount;
+use api::app::{App, Caller};
 use api::config::StoreArgs;
 use serde_json::{json, Value};
 use std::net::SocketAddr;
@@ -141,17 +142,15 @@ impl TestApp {
         let server = tokio::spawn(async move {
             let _ = axum_serve(listener, router).await;
         });
-        let created = app
-            .create_account(
-                &CommandMeta::system("test"),
-                domain::values::Text::parse("name", "root").unwrap(),
-                domain::values::Role::Admin,
-                None,
-                None,
-                None,
-            )
-            .await
-            .expect("admin account");
+        let root = NewAccount {
+            account_id: None,
+            name: "root".into(),
+            role: domain::values::Role::Admin,
+            organization_id: None,
+            lawyer_id: None,
+            expires_at: None,
+        };
+        let created = app.create_account(&Caller::system("test"), root).await.expect("admin account");
         TestApp { addr, app, admin: created.token, db, client: reqwest::Client::new(), server, projector }
     }
 

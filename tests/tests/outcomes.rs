@@ -184,7 +184,7 @@ async fn statistics_answer_the_auditors_questions(backend: Backend) {
     for f in &filters {
         for dims in dim_sets {
             let sql = projections::stats::outcome_stats(&t.app.db, f, dims).await.unwrap();
-            let indexed = t.app.outcome_stats(f, dims).await.unwrap();
+            let indexed = t.app.outcome_stats(&api::app::Caller::system("test"), f, dims).await.unwrap();
             assert!(t.app.projector.cache().stats.is_loaded(), "the projecting instance answers from its index");
             assert_eq!(sql, indexed, "index and SQL differ for {dims:?} with {f:?}");
         }

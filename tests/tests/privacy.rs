@@ -101,7 +101,7 @@ async fn erasure_leaves_no_trace(backend: Backend) {
     assert!(dump.contains(&case));
     assert_no_identity("the database before erasure", &dump);
     let events_before = projections::log::count(&t.app.db).await.unwrap();
-    let wrapped = api::ledger::get_data_key(&t.app.db, &case).await.unwrap().expect("a data key before erasure");
+    let wrapped = api::privacy::keys::get_data_key(&t.app.db, &case).await.unwrap().expect("a data key before erasure");
 
     // Erasure: only an ADMIN, with a reason.
     assert_eq!(
@@ -154,7 +154,7 @@ async fn erasure_leaves_no_trace(backend: Backend) {
     assert_eq!(d["outcomeStats"]["totals"]["casesOpened"], 1);
     assert_eq!(d["outcomeStats"]["totals"]["policeReportsFiled"], 1);
     // The key is gone: nothing anywhere can open the ciphertext again.
-    assert!(api::ledger::get_data_key(&t.app.db, &case).await.unwrap().is_none());
+    assert!(api::privacy::keys::get_data_key(&t.app.db, &case).await.unwrap().is_none());
     if backend == Backend::Sqlite {
         // Not even in the files: deleted rows are zeroed and the write-ahead log emptied.
         for f in ["probono.db", "probono.db-wal"] {
@@ -205,19 +205,19 @@ async fn the_master_key_rotates_without_losing_identity(backend: Backend) {
     assert!(out.stderr.contains("re-wrapped"), "{}", out.stderr);
 
     // The old key opens nothing; the new one opens everything.
-    let old = api::crypto::MasterKey::load(&old_key).unwrap();
-    let new = api::crypto::MasterKey::load(&new_key).unwrap();
-    let wrapped = api::ledger::get_data_key(&t.app.db, &case).await.unwrap().unwrap();
+    let old = api::privacy::crypto::MasterKey::load(&old_key).unwrap();
+    let new = api::privacy::crypto::MasterKey::load(&new_key).unwrap();
+    let wrapped = api::privacy::keys::get_data_key(&t.app.db, &case).await.unwrap().unwrap();
     assert!(old.unwrap(&case, &wrapped).is_err());
     assert!(new.unwrap(&case, &wrapped).is_ok());
     let mut store = t.db.store_args();
     store.master_key_file = Some(new_key.clone());
     let app = api::App::open(&store).await.unwrap();
     app.projector.catch_up().await.unwrap();
-    let dk = app.data_key(&case).await.unwrap().expect("a data key");
+    let dk = api::privacy::keys::data_key(&app.db, &app.master_key, &case).await.unwrap().expect("a data key");
     let view = app.case_view(&case).await.unwrap().unwrap();
-    let plain = api::crypto::open(&dk, &case, "identity", view.identity.as_ref().unwrap()).unwrap();
-    assert!(String::from_utf8(plain).unwrap().contains(tests::fixtures::CLIENT_NAME));
+    let plain = api::privacy::identity::open_identity(&dk, &case, view.identity.as_ref().unwrap()).unwrap();
+    assert_eq!(plain.full_name, tests::fixtures::CLIENT_NAME);
     // Rotating with a key that is not the current one changes nothing.
     let out = tests::run_probono(&[
         "keys",
@@ -231,7 +231,7 @@ async fn the_master_key_rotates_without_losing_identity(backend: Backend) {
     ])
     .await;
     assert_ne!(out.code, Some(0));
-    assert!(new.unwrap(&case, &api::ledger::get_data_key(&t.app.db, &case).await.unwrap().unwrap()).is_ok());
+    assert!(new.unwrap(&case, &api::privacy::keys::get_data_key(&t.app.db, &case).await.unwrap().unwrap()).is_ok());
 }
 
 on_both_backends!(the_master_key_rotates_without_losing_identity);

@@ -1,24 +1,12 @@
-//! The audit trail and chain verification (`auditTrail`, `verifyAuditTrail`,
-//! `Case.timeline`). Entries are read from the event store itself, not from a read model,
-//! so an auditor sees exactly the rows the hash chain covers.
+//! The audit trail and chain verification (`auditTrail`, `verifyAuditTrail`, and the
+//! entries of `Case.timeline`). Entries are read from the event store itself, not from a
+//! read model, so an auditor sees exactly the rows the hash chain covers.
 
 use super::enums::Role;
 use super::scalars::DateTime;
-use super::{allow, app, parse_id};
-use crate::audit::{self, Scope};
-use crate::authz::Op;
-use crate::error::ApiError;
+use super::{app, caller, opt_id, parse_id, Res};
+use crate::app::audit as app_audit;
 use async_graphql::{Context, Object, SimpleObject, ID};
-use projections::log::{meta, ChainRow};
-use projections::model::timeline::{self, LawyerNames};
-use projections::{store, Db};
-use serde_json::Value;
-use std::collections::HashMap;
-
-type Res<T> = Result<T, ApiError>;
-
-/// The stream type of cases (`cqrs_es::Aggregate::TYPE` of `domain::case::Case`).
-const CASE: &str = <domain::case::Case as cqrs_es::Aggregate>::TYPE;
 
 /// Who recorded an event: the account, as the accounts read model names it, and the role
 /// the event's metadata recorded.
@@ -74,85 +62,24 @@ pub struct AuditVerification {
     pub reason: Option<String>,
 }
 
-/// The account names of the actors of `rows`, looked up once each.
-async fn actor_names(db: &Db, ids: impl Iterator<Item = String>) -> Res<HashMap<String, String>> {
-    let mut names = HashMap::new();
-    for id in ids {
-        if names.contains_key(&id) {
-            continue;
-        }
-        let name = if id == uuid::Uuid::nil().to_string() {
-            "system".to_string()
-        } else {
-            match store::account_by_id(db, &id).await? {
-                Some(a) => a.name,
-                None => "unknown account".to_string(),
-            }
-        };
-        names.insert(id, name);
-    }
-    Ok(names)
-}
-
-/// Presents stored rows as audit entries.
-pub(crate) async fn entries(db: &Db, rows: &[ChainRow]) -> Res<Vec<AuditEntry>> {
-    // A row altered by hand may hold anything: unreadable JSON is shown as empty, so the
-    // entry still appears (its hash will not verify).
-    let parsed: Vec<(Value, Value)> = rows
-        .iter()
-        .map(|r| {
-            (
-                serde_json::from_str(&r.payload).unwrap_or(Value::Null),
-                serde_json::from_str(&r.metadata).unwrap_or(Value::Null),
-            )
-        })
-        .collect();
-    let mut lawyers = LawyerNames::new();
-    for (row, (payload, _)) in rows.iter().zip(&parsed) {
-        for id in timeline::lawyers_mentioned(&row.aggregate_type, payload) {
-            if lawyers.contains_key(&id) {
-                continue;
-            }
-            if let Some(l) = store::lawyer_by_id(db, &id.to_string()).await? {
-                lawyers.insert(id, l.full_name);
-            }
+impl From<app_audit::Entry> for AuditEntry {
+    fn from(e: app_audit::Entry) -> Self {
+        let row = e.row;
+        AuditEntry {
+            position: row.position,
+            aggregate_type: row.aggregate_type,
+            aggregate_id: row.aggregate_id,
+            sequence: row.sequence,
+            event_type: row.event_type,
+            event_version: row.event_version,
+            recorded_at: DateTime(e.recorded_at),
+            actor: e.actor.map(|a| AuditActor { id: ID(a.account_id), name: a.name, role: a.role.map(Into::into) }),
+            correlation_id: e.correlation_id,
+            summary: e.summary,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
         }
     }
-    let actor_id = |m: &Value| m.get(meta::ACTOR_ID).and_then(Value::as_str).map(str::to_string);
-    let names = actor_names(db, parsed.iter().filter_map(|(_, m)| actor_id(m))).await?;
-    Ok(rows
-        .iter()
-        .zip(&parsed)
-        .map(|(row, (payload, metadata))| {
-            let text = |key: &str| metadata.get(key).and_then(Value::as_str).map(str::to_string);
-            let actor = actor_id(metadata).map(|id| AuditActor {
-                name: names.get(&id).cloned().unwrap_or_default(),
-                role: text(meta::ACTOR_ROLE).and_then(|r| r.parse::<domain::values::Role>().ok()).map(Into::into),
-                id: ID(id),
-            });
-            AuditEntry {
-                position: row.position,
-                aggregate_type: row.aggregate_type.clone(),
-                aggregate_id: row.aggregate_id.clone(),
-                sequence: row.sequence,
-                event_type: row.event_type.clone(),
-                event_version: row.event_version.clone(),
-                // The metadata's time is covered by the hash; the column is not.
-                recorded_at: DateTime(text(meta::RECORDED_AT).unwrap_or_else(|| row.recorded_at.clone())),
-                actor,
-                correlation_id: text(meta::CORRELATION_ID),
-                summary: timeline::summarize(&row.aggregate_type, &row.event_type, payload, &lawyers),
-                prev_hash: row.prev_hash.clone(),
-                hash: row.hash.clone(),
-            }
-        })
-        .collect())
-}
-
-/// Every event of a case as audit entries, oldest first.
-pub(crate) async fn case_entries(db: &Db, case_id: &str) -> Res<Vec<AuditEntry>> {
-    let rows = audit::stream_rows(db, CASE, case_id).await?;
-    entries(db, &rows).await
 }
 
 /// Audit queries.
@@ -164,13 +91,8 @@ impl AuditQuery {
     /// Every event of a case, oldest first, with who recorded it, when, and its hash-chain
     /// links. AUDITOR, COORDINATOR and ADMIN, for any case.
     async fn audit_trail(&self, ctx: &Context<'_>, case_id: ID) -> Res<Vec<AuditEntry>> {
-        allow(ctx, Op::ReadAuditTrail)?;
-        let id = parse_id("caseId", &case_id)?.to_string();
-        let entries = case_entries(&app(ctx)?.db, &id).await?;
-        if entries.is_empty() {
-            return Err(ApiError::NotFound(format!("no case {id}")));
-        }
-        Ok(entries)
+        let id = parse_id("caseId", &case_id)?;
+        Ok(app(ctx)?.audit_trail(caller(ctx)?, id).await?.into_iter().map(AuditEntry::from).collect())
     }
 
     /// Recomputes the hash chain of one case, or of every stream of the ledger when
@@ -178,48 +100,15 @@ impl AuditQuery {
     /// from the end of a stream, or a stream rewritten with recomputed hashes, needs a
     /// signed checkpoint to be seen: `probono audit verify --checkpoint`.
     async fn verify_audit_trail(&self, ctx: &Context<'_>, case_id: Option<ID>) -> Res<AuditVerification> {
-        allow(ctx, Op::VerifyAuditTrail)?;
-        let db = &app(ctx)?.db;
-        let scope = match &case_id {
-            Some(id) => {
-                Scope::Stream { aggregate_type: CASE.into(), aggregate_id: parse_id("caseId", id)?.to_string() }
-            }
-            None => Scope::All,
-        };
-        let outcome = audit::verify(db, &scope, None, false).await?;
-        let mut reason = outcome.first_broken.as_ref().map(|b| b.problem.to_string());
-        let mut ok = outcome.chains_hold();
-        if let (Scope::Stream { aggregate_id, .. }, 0) = (&scope, outcome.events) {
-            // No events: either no such case, or its whole stream was deleted, which the
-            // read models still remember.
-            if store::case_by_id(db, aggregate_id).await?.is_none() {
-                return Err(ApiError::NotFound(format!("no case {aggregate_id}")));
-            }
-            ok = false;
-            reason = Some("the case has no stored events: its whole stream was deleted".into());
-        }
-        let first_broken_at = match &outcome.first_broken {
-            Some(b) => {
-                tracing::warn!(
-                    aggregate_type = %b.row.aggregate_type, aggregate_id = %b.row.aggregate_id,
-                    sequence = b.row.sequence, position = b.row.position, problem = %b.problem,
-                    "audit trail verification found a broken link"
-                );
-                entries(db, std::slice::from_ref(&b.row)).await?.pop()
-            }
-            None if !ok => {
-                tracing::warn!(case_id = ?case_id.as_ref().map(|i| i.as_str()), "audit trail verification: stream missing");
-                None
-            }
-            None => None,
-        };
+        let id = opt_id("caseId", &case_id)?;
+        let v = app(ctx)?.verify_audit_trail(caller(ctx)?, id).await?;
         Ok(AuditVerification {
-            ok,
-            checked_events: outcome.events as i64,
-            checked_streams: outcome.streams as i64,
-            broken_links: outcome.broken_links as i64,
-            first_broken_at,
-            reason,
+            ok: v.ok,
+            checked_events: v.checked_events as i64,
+            checked_streams: v.checked_streams as i64,
+            broken_links: v.broken_links as i64,
+            first_broken_at: v.first_broken_at.map(AuditEntry::from),
+            reason: v.reason,
         })
     }
 }

@@ -1,36 +1,58 @@
-//! The GraphQL schema. Names follow `API.md` exactly; resolvers check access through
-//! [`crate::authz`] and go through [`crate::App`] for everything else.
+//! The GraphQL edge. Names follow `API.md` exactly; every resolver translates its
+//! arguments into an application use case (`crate::app`) and the result back, nothing more.
+//! The schema is laid out by area: [`case`], [`lawyer`], [`account`], [`organization`],
+//! [`catalogue`], [`stats`], [`audit`], [`privacy`].
 
+pub mod account;
 pub mod audit;
+pub mod case;
+pub mod catalogue;
 pub mod enums;
-pub mod mutation;
-pub mod objects;
+pub mod lawyer;
+pub mod organization;
 pub mod privacy;
-pub mod query;
 pub mod scalars;
 pub mod stats;
 
-use crate::app::App;
-use crate::auth::Principal;
-use crate::authz::{self, CaseScope, Op};
+use crate::app::{App, Caller};
 use crate::error::ApiError;
-use async_graphql::{Context, EmptySubscription, Schema};
-use projections::model::CaseView;
+use async_graphql::{Context, EmptySubscription, ErrorExtensions as _, MergedObject, Schema};
 use std::sync::Arc;
 use uuid::Uuid;
 
-pub type LedgerSchema = Schema<query::QueryRoot, mutation::MutationRoot, EmptySubscription>;
+// The query root: each part lives with its area. The order of the parts is the order of
+// the fields in the committed schema.
+#[derive(MergedObject, Default)]
+pub struct QueryRoot(
+    account::AccountQuery,
+    case::query::CaseQuery,
+    lawyer::LawyerQuery,
+    organization::OrganizationQuery,
+    catalogue::CatalogueQuery,
+    stats::StatsQuery,
+    audit::AuditQuery,
+    privacy::PrivacyQuery,
+);
 
-/// The request's correlation id, also written into event metadata and logs.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
+// The mutation root, likewise.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(
+    organization::OrganizationMutation,
+    account::AccountMutation,
+    catalogue::CatalogueMutation,
+    case::mutation::ErasureMutation,
+    lawyer::LawyerMutation,
+    case::mutation::CaseMutation,
+);
+
+pub type LedgerSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Limits that keep one request from exhausting the server.
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 pub fn build_schema(app: Option<Arc<App>>, introspection: bool) -> LedgerSchema {
-    let mut b = Schema::build(query::QueryRoot::default(), mutation::MutationRoot::default(), EmptySubscription)
+    let mut b = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
@@ -49,55 +71,32 @@ pub fn sdl() -> String {
     build_schema(None, true).sdl()
 }
 
-pub(crate) fn app<'a>(ctx: &Context<'a>) -> Result<&'a Arc<App>, ApiError> {
+pub(crate) type Res<T> = Result<T, ApiError>;
+
+pub(crate) fn app<'a>(ctx: &Context<'a>) -> Res<&'a Arc<App>> {
     ctx.data::<Arc<App>>().map_err(|_| ApiError::Internal("application state missing".into()))
 }
 
-pub(crate) fn principal<'a>(ctx: &Context<'a>) -> Result<&'a Principal, ApiError> {
-    ctx.data::<Principal>().map_err(|_| ApiError::Unauthenticated)
+/// The authenticated caller of this request (the HTTP edge puts it there).
+pub(crate) fn caller<'a>(ctx: &Context<'a>) -> Res<&'a Caller> {
+    ctx.data::<Caller>().map_err(|_| ApiError::Unauthenticated)
 }
 
-pub(crate) fn request_id(ctx: &Context<'_>) -> String {
-    ctx.data::<RequestId>().map(|r| r.0.clone()).unwrap_or_else(|_| Uuid::new_v4().to_string())
-}
-
-/// Checks an operation that concerns no particular case.
-pub(crate) fn allow(ctx: &Context<'_>, op: Op) -> Result<(), ApiError> {
-    authz::check(principal(ctx)?, op, None)
-}
-
-pub(crate) fn scope_of(view: &CaseView) -> Result<CaseScope, ApiError> {
-    Ok(CaseScope {
-        organization_id: Uuid::parse_str(&view.organization_id).map_err(ApiError::internal)?,
-        lawyer_id: view.assignment.as_ref().and_then(|a| Uuid::parse_str(&a.lawyer_id).ok()),
-        data_sharing: view.consent.data_sharing,
-    })
-}
-
-pub(crate) fn parse_id(field: &'static str, id: &async_graphql::ID) -> Result<Uuid, ApiError> {
+pub(crate) fn parse_id(field: &'static str, id: &async_graphql::ID) -> Res<Uuid> {
     Uuid::parse_str(id.as_str()).map_err(|_| ApiError::BadInput(format!("{field} is not a valid ID (a UUID)")))
 }
 
-/// Loads a case and checks `op` on it: `NOT_FOUND` when it does not exist, `FORBIDDEN` when
-/// the caller's role or scope does not reach it.
-pub(crate) async fn case_for(ctx: &Context<'_>, id: Uuid, op: Op) -> Result<Arc<CaseView>, ApiError> {
-    let app = app(ctx)?;
-    let view = app.case_view(&id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
-    authz::check(principal(ctx)?, op, Some(&scope_of(&view)?))?;
-    lawyer_in_service(ctx).await?;
-    Ok(view)
+pub(crate) fn opt_id(field: &'static str, id: &Option<async_graphql::ID>) -> Res<Option<Uuid>> {
+    id.as_ref().map(|i| parse_id(field, i)).transpose()
 }
 
-/// A LAWYER whose membership of the network was deactivated no longer reaches the cases
-/// (and client identities) still assigned to them; the coordinator reassigns them.
-pub(crate) async fn lawyer_in_service(ctx: &Context<'_>) -> Result<(), ApiError> {
-    let p = principal(ctx)?;
-    if p.role != domain::values::Role::Lawyer {
-        return Ok(());
-    }
-    let id = p.lawyer_id.ok_or_else(ApiError::forbidden)?;
-    match app(ctx)?.lawyer_view(&id.to_string()).await? {
-        Some(l) if l.active => Ok(()),
-        _ => Err(ApiError::Forbidden("your membership of the lawyer network is deactivated".into())),
+/// Every error a client sees carries `extensions.code`; internal details go to the log.
+impl From<ApiError> for async_graphql::Error {
+    fn from(e: ApiError) -> Self {
+        if let ApiError::Internal(detail) = &e {
+            tracing::error!(detail = %detail, "internal error");
+        }
+        let code = e.code();
+        async_graphql::Error::new(e.message()).extend_with(|_, ext| ext.set("code", code))
     }
 }

@@ -2,8 +2,7 @@
 //! fields and why. It never contains the identity itself.
 
 use super::scalars::DateTime;
-use super::{allow, app, parse_id};
-use crate::authz::Op;
+use super::{app, caller, opt_id};
 use crate::error::ApiError;
 use async_graphql::{Context, Object, SimpleObject, ID};
 
@@ -36,31 +35,25 @@ impl PrivacyQuery {
         account_id: Option<ID>,
         first: Option<i32>,
     ) -> Result<Vec<IdentityRead>, ApiError> {
-        allow(ctx, Op::ReadIdentityLog)?;
-        let first = first.unwrap_or(100);
-        if !(1..=1000).contains(&first) {
-            return Err(ApiError::BadInput("first must be between 1 and 1000".into()));
-        }
-        let case_id = case_id.as_ref().map(|i| parse_id("caseId", i)).transpose()?.map(|u| u.to_string());
-        let account_id = account_id.as_ref().map(|i| parse_id("accountId", i)).transpose()?.map(|u| u.to_string());
-        let app = app(ctx)?;
-        let rows =
-            projections::store::identity_reads(&app.db, case_id.as_deref(), account_id.as_deref(), i64::from(first))
-                .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for r in rows {
-            let name = projections::store::account_by_id(&app.db, &r.account_id).await?.map(|a| a.name);
-            out.push(IdentityRead {
-                read_at: DateTime(r.read_at),
-                case_id: ID(r.case_id),
-                account_id: ID(r.account_id),
-                account_name: name,
-                role: r.role,
-                fields: r.fields.split(',').filter(|f| !f.is_empty()).map(str::to_string).collect(),
-                purpose: r.purpose,
-                correlation_id: r.correlation_id,
-            });
-        }
+        let case_id = opt_id("caseId", &case_id)?;
+        let account_id = opt_id("accountId", &account_id)?;
+        let rows = app(ctx)?.identity_reads(caller(ctx)?, case_id, account_id, first.unwrap_or(100).into()).await?;
+        let out = rows
+            .into_iter()
+            .map(|e| {
+                let r = e.read;
+                IdentityRead {
+                    read_at: DateTime(r.read_at),
+                    case_id: ID(r.case_id),
+                    account_id: ID(r.account_id),
+                    account_name: e.account_name,
+                    role: r.role,
+                    fields: r.fields.split(',').filter(|f| !f.is_empty()).map(str::to_string).collect(),
+                    purpose: r.purpose,
+                    correlation_id: r.correlation_id,
+                }
+            })
+            .collect();
         Ok(out)
     }
 }

@@ -2,14 +2,10 @@
 
 use super::enums::{OffenseCategory, Region};
 use super::scalars::Date;
-use super::{allow, app, parse_id};
-use crate::authz::Op;
-use crate::error::ApiError;
+use super::{app, caller, opt_id, Res};
 use async_graphql::{Context, Enum, InputObject, Object, SimpleObject, ID};
 use projections::model::facts::FactKind;
 use projections::stats::{self as ps, Counts};
-
-type Res<T> = Result<T, ApiError>;
 
 /// A dimension of `outcomeStats`. AUTHORITY is the authority that decided a
 /// reclassification (NONE for every other count).
@@ -133,50 +129,39 @@ pub struct NetworkStats {
     pub groups: Vec<NetworkGroup>,
 }
 
-/// Converts the GraphQL filter for the store.
-pub fn store_filter(f: Option<StatsFilter>) -> Res<ps::StatsFilter> {
+/// Converts the GraphQL filter for the application.
+fn app_filter(f: Option<StatsFilter>) -> Res<ps::StatsFilter> {
     let f = f.unwrap_or_default();
-    if let (Some(a), Some(b)) = (f.from, f.to) {
-        if a.0 > b.0 {
-            return Err(ApiError::BadInput("from is after to".into()));
-        }
-    }
     Ok(ps::StatsFilter {
         from: f.from.map(|d| d.0.to_string()),
         to: f.to.map(|d| d.0.to_string()),
-        organization_id: f
-            .organization_id
-            .as_ref()
-            .map(|i| parse_id("organizationId", i))
-            .transpose()?
-            .map(|u| u.to_string()),
+        organization_id: opt_id("organizationId", &f.organization_id)?.map(|u| u.to_string()),
         region: f.region.map(|r| domain::values::Region::from(r).as_str().to_string()),
-        lawyer_id: f.lawyer_id.as_ref().map(|i| parse_id("lawyerId", i)).transpose()?.map(|u| u.to_string()),
+        lawyer_id: opt_id("lawyerId", &f.lawyer_id)?.map(|u| u.to_string()),
         offense_category: f.offense_category.map(|c| domain::values::OffenseCategory::from(c).as_str().to_string()),
     })
 }
 
-/// Runs `outcomeStats` (shared by GraphQL and the CSV export).
-pub async fn outcome_stats(
-    app: &crate::App,
-    filter: &ps::StatsFilter,
-    group_by: &[StatsDimension],
-) -> Res<OutcomeStats> {
-    let dims: Vec<ps::Dimension> = group_by.iter().map(|d| (*d).into()).collect();
-    let s = app.outcome_stats(filter, &dims).await?;
-    let mut seen = std::collections::HashSet::new();
-    let dims: Vec<StatsDimension> = group_by.iter().copied().filter(|d| seen.insert(*d)).collect();
-    Ok(OutcomeStats {
-        totals: (&s.totals).into(),
-        groups: s
-            .groups
-            .iter()
-            .map(|(key, counts)| OutcomeGroup {
-                key: dims.iter().zip(key).map(|(d, v)| DimensionValue { dimension: *d, value: v.clone() }).collect(),
-                counts: counts.into(),
-            })
-            .collect(),
-    })
+impl OutcomeStats {
+    /// The application's answer, keyed by the dimensions it was grouped by.
+    fn from_app(s: &ps::OutcomeStats, dims: &[ps::Dimension]) -> OutcomeStats {
+        let dims = crate::app::stats::distinct(dims);
+        OutcomeStats {
+            totals: (&s.totals).into(),
+            groups: s
+                .groups
+                .iter()
+                .map(|(key, counts)| OutcomeGroup {
+                    key: dims
+                        .iter()
+                        .zip(key)
+                        .map(|(d, v)| DimensionValue { dimension: (*d).into(), value: v.clone() })
+                        .collect(),
+                    counts: counts.into(),
+                })
+                .collect(),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -191,12 +176,9 @@ impl StatsQuery {
         filter: Option<StatsFilter>,
         group_by: Option<Vec<StatsDimension>>,
     ) -> Res<OutcomeStats> {
-        allow(ctx, Op::ReadStatistics)?;
-        let group_by = group_by.unwrap_or_default();
-        if group_by.len() > 11 {
-            return Err(ApiError::BadInput("at most 11 dimensions".into()));
-        }
-        outcome_stats(app(ctx)?, &store_filter(filter)?, &group_by).await
+        let dims: Vec<ps::Dimension> = group_by.unwrap_or_default().into_iter().map(Into::into).collect();
+        let s = app(ctx)?.outcome_stats(caller(ctx)?, &app_filter(filter)?, &dims).await?;
+        Ok(OutcomeStats::from_app(&s, &dims))
     }
 
     /// The pro bono network: active members (all with `includeInactive`), grouped.
@@ -206,12 +188,9 @@ impl StatsQuery {
         group_by: Option<Vec<NetworkDimension>>,
         include_inactive: Option<bool>,
     ) -> Res<NetworkStats> {
-        allow(ctx, Op::ReadStatistics)?;
-        let group_by = group_by.unwrap_or_default();
-        let mut seen = std::collections::HashSet::new();
-        let dims: Vec<NetworkDimension> = group_by.into_iter().filter(|d| seen.insert(*d)).collect();
+        let dims: Vec<NetworkDimension> = crate::app::stats::distinct(&group_by.unwrap_or_default());
         let store_dims: Vec<ps::NetworkDimension> = dims.iter().map(|d| (*d).into()).collect();
-        let s = ps::network_stats(&app(ctx)?.db, &store_dims, include_inactive.unwrap_or(false)).await?;
+        let s = app(ctx)?.network_stats(caller(ctx)?, &store_dims, include_inactive.unwrap_or(false)).await?;
         Ok(NetworkStats {
             total: s.total as i32,
             groups: s

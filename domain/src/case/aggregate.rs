@@ -270,9 +270,6 @@ impl Case {
                 vec![E::ReferredToService { service: r.service, referred_on: r.referred_on, provider: r.provider }]
             }
             C::AssignLawyer { lawyer_id } => {
-                if !matches!(actor.role, Role::Coordinator | Role::Admin) {
-                    return Err(CaseError::NotCoordinator);
-                }
                 if !self.consent.contains(&ConsentScope::LegalAid) {
                     return Err(CaseError::NoConsent("legal aid"));
                 }

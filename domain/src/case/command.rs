@@ -1,7 +1,6 @@
 //! What users ask of a case. Each command carries the acting [`Actor`]; values inside are
 //! already parsed (see `values`), so a command that exists is well-formed.
 
-use crate::actor::Actor;
 use crate::offense::OffenseRef;
 use crate::sealed::Sealed;
 use crate::values::*;
@@ -164,15 +163,5 @@ pub enum CaseCommand {
     },
 }
 
-/// A command with the actor who issued it: the aggregate's `Command` type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Acting {
-    pub actor: Actor,
-    pub command: CaseCommand,
-}
-
-impl Acting {
-    pub fn new(actor: Actor, command: CaseCommand) -> Self {
-        Acting { actor, command }
-    }
-}
+/// A case command with the actor who issued it: the aggregate's `Command` type.
+pub type Acting = crate::actor::Acting<CaseCommand>;

@@ -27,8 +27,6 @@ pub enum CaseError {
     AlreadyAccepted,
     #[error("this lawyer is already assigned to the case")]
     AlreadyAssigned,
-    #[error("only a coordinator assigns lawyers")]
-    NotCoordinator,
     #[error("only the lawyer assigned to the case may do this")]
     NotAssignedLawyer,
     #[error("police report {0} is not part of this case")]

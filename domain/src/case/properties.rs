@@ -419,8 +419,8 @@ impl Model {
             }
             Spec::Refer { date } => live && self.in_scope(a) && self.date_ok(d(date), None),
             Spec::Assign { lawyer } => {
-                live && matches!(a.role, Role::Coordinator | Role::Admin)
-                    && self.consent.contains(&ConsentScope::LegalAid)
+                // Who may assign is the access policy's (api::access::policy), not the case's.
+                live && self.consent.contains(&ConsentScope::LegalAid)
                     && self.lawyer.is_none_or(|(l, _)| l != LAWYERS[lawyer])
             }
             Spec::Accept | Spec::Decline => {

@@ -1649,12 +1649,3 @@ fn an_erased_case_accepts_no_sealed_note_about_the_client() {
         .when(by(lawyer_a(), legal_action(today(), Some(sealed("note")))))
         .then_expect_error(CaseError::Erased);
 }
-
-/// §2: "only the assigned lawyer acts for the client", and assignment is a coordinator's
-/// job: a LAWYER cannot assign a case, to themselves or anyone.
-#[test]
-fn a_lawyer_not_assigned_cannot_take_the_case_over_by_assigning_it_to_themselves() {
-    given(accepted())
-        .when(by(lawyer_b(), C::AssignLawyer { lawyer_id: LAWYER_B }))
-        .then_expect_error(CaseError::NotCoordinator);
-}

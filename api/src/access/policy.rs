@@ -1,8 +1,9 @@
-//! Authorisation, in one place: every query, mutation and guarded field names its
-//! [`Op`], and [`check`] decides from the caller's role and the case's scope.
+//! Authorisation, in one place: every use case names its [`Op`], and [`check`] decides from
+//! the caller's role and the case's scope. The domain decides nothing about roles; it keeps
+//! the case's own invariants (the assigned lawyer, once they accepted, acts for the client).
 //! DESIGN.md §1 is the source of this table.
 
-use crate::auth::Principal;
+use super::Principal;
 use crate::error::ApiError;
 use domain::values::Role;
 use uuid::Uuid;
@@ -175,6 +176,37 @@ mod tests {
             organization_id,
             lawyer_id,
             token_id: Uuid::new_v4(),
+        }
+    }
+
+    /// A LAWYER can assign no case, to themselves or anyone; only the coordinator runs the
+    /// network. (The domain once refused this itself; the policy is now the only place.)
+    #[test]
+    fn only_the_coordinator_assigns_and_manages_lawyers() {
+        let (org, lawyer) = (Uuid::new_v4(), Uuid::new_v4());
+        let scope = CaseScope { organization_id: org, lawyer_id: Some(lawyer), data_sharing: true };
+        for role in Role::ALL {
+            let p = principal(*role, Some(org), Some(lawyer));
+            for op in [Op::AssignLawyer, Op::RegisterLawyer, Op::ManageLawyer] {
+                assert_eq!(allowed(&p, op, Some(&scope)), *role == Role::Coordinator, "{role:?} {op:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn administration_is_for_admins_only() {
+        for role in Role::ALL {
+            let p = principal(*role, None, None);
+            for op in [
+                Op::RegisterOrganization,
+                Op::CreateAccessToken,
+                Op::RevokeAccessToken,
+                Op::AddOffense,
+                Op::RetireOffense,
+                Op::EraseClientData,
+            ] {
+                assert_eq!(allowed(&p, op, None), *role == Role::Admin, "{role:?} {op:?}");
+            }
         }
     }
 

@@ -1,216 +1,24 @@
-//! Output types. Each wraps a read-model document; fields that need more (another
-//! document, a decryption) resolve through the context.
+//! Cases: the output types, and the queries ([`query`]) and mutations ([`mutation`]).
 
+pub mod mutation;
+pub mod query;
+
+use super::audit::AuditEntry;
+use super::catalogue::{offense_of, Offense};
 use super::enums::*;
-use super::scalars::{Date, DateTime};
-use super::{app, principal, scope_of};
-use crate::authz::{self, Op};
-use crate::crypto;
+use super::lawyer::Lawyer;
+use super::organization::Organization;
+use super::scalars::Date;
+use super::{app, caller, Res};
+use crate::app::privacy::IdentityRead;
 use crate::error::ApiError;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use domain::offense::OffenseRef;
-use projections::model::{AccountView, CaseView, LawyerView, ReportView};
-use projections::store::{self, OffenseRow, OrganizationRow};
-use serde::{Deserialize, Serialize};
-
-type Res<T> = Result<T, ApiError>;
+use projections::model::{CaseView, ReportView};
 
 fn date(s: &str) -> Res<Date> {
     Date::from_stored(s).ok_or_else(|| ApiError::Internal(format!("stored date {s:?} is malformed")))
 }
-
-#[allow(dead_code)]
-fn opt_date(s: &Option<String>) -> Option<Date> {
-    s.as_deref().and_then(Date::from_stored)
-}
-
-// ---------------------------------------------------------------- organisations, accounts
-
-#[derive(SimpleObject, Clone)]
-pub struct Organization {
-    pub id: ID,
-    pub name: String,
-    pub kind: OrganizationKind,
-}
-
-impl Organization {
-    pub fn from_row(r: OrganizationRow) -> Res<Organization> {
-        let kind: domain::values::OrganizationKind = r.kind.parse().map_err(ApiError::internal)?;
-        Ok(Organization { id: ID(r.id), name: r.name, kind: kind.into() })
-    }
-}
-
-pub(crate) async fn organization(ctx: &Context<'_>, id: &str) -> Res<Option<Organization>> {
-    app(ctx)?.organization(id).await?.map(Organization::from_row).transpose()
-}
-
-pub(crate) async fn lawyer(ctx: &Context<'_>, id: &str) -> Res<Option<Lawyer>> {
-    Ok(app(ctx)?.lawyer_view(id).await?.map(Lawyer))
-}
-
-pub struct Account(pub AccountView);
-
-#[Object]
-impl Account {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn name(&self) -> &str {
-        &self.0.name
-    }
-    async fn role(&self) -> Res<Role> {
-        let r: domain::values::Role = self.0.role.parse().map_err(ApiError::internal)?;
-        Ok(r.into())
-    }
-    /// The organisation an intake worker's scope is limited to.
-    async fn organization(&self, ctx: &Context<'_>) -> Res<Option<Organization>> {
-        match &self.0.organization_id {
-            Some(id) => organization(ctx, id).await,
-            None => Ok(None),
-        }
-    }
-    /// The lawyer a LAWYER account acts as.
-    async fn lawyer(&self, ctx: &Context<'_>) -> Res<Option<Lawyer>> {
-        match &self.0.lawyer_id {
-            Some(id) => lawyer(ctx, id).await,
-            None => Ok(None),
-        }
-    }
-    async fn disabled(&self) -> bool {
-        self.0.disabled
-    }
-    async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at.clone())
-    }
-}
-
-/// A new token: shown once, never again.
-#[derive(SimpleObject)]
-pub struct AccessTokenPayload {
-    pub token: String,
-    pub token_id: ID,
-    pub expires_at: Option<DateTime>,
-    pub account: Account,
-}
-
-// ---------------------------------------------------------------- lawyers
-
-#[derive(SimpleObject, Clone)]
-pub struct Training {
-    pub course: String,
-    pub completed_on: Date,
-}
-
-pub struct Lawyer(pub LawyerView);
-
-#[Object]
-impl Lawyer {
-    async fn id(&self) -> ID {
-        ID(self.0.id.clone())
-    }
-    async fn full_name(&self) -> &str {
-        &self.0.full_name
-    }
-    async fn gender(&self) -> Gender {
-        self.0.gender.into()
-    }
-    async fn status(&self) -> LawyerStatus {
-        self.0.status.into()
-    }
-    async fn region(&self) -> Region {
-        self.0.region.into()
-    }
-    async fn languages(&self) -> &[String] {
-        &self.0.languages
-    }
-    async fn license_number(&self) -> Option<&str> {
-        self.0.license_number.as_deref()
-    }
-    async fn registered_on(&self) -> Option<Date> {
-        Date::from_stored(&self.0.registered_on)
-    }
-    async fn trained(&self) -> bool {
-        !self.0.trainings.is_empty()
-    }
-    async fn trainings(&self) -> Vec<Training> {
-        self.0
-            .trainings
-            .iter()
-            .filter_map(|t| {
-                Date::from_stored(&t.completed_on).map(|d| Training { course: t.course.clone(), completed_on: d })
-            })
-            .collect()
-    }
-    async fn max_active_cases(&self) -> Option<i32> {
-        self.0.max_active_cases.map(i32::from)
-    }
-    async fn active(&self) -> bool {
-        self.0.active
-    }
-    /// Open cases assigned to this lawyer.
-    async fn active_caseload(&self, ctx: &Context<'_>) -> Res<i32> {
-        Ok(store::active_caseload(&app(ctx)?.db, &self.0.id).await? as i32)
-    }
-}
-
-// ---------------------------------------------------------------- offences
-
-#[derive(SimpleObject, Clone)]
-pub struct Offense {
-    /// `<edition>-<article>`, e.g. `2021-166`.
-    pub code: String,
-    pub edition: String,
-    pub article: String,
-    /// English title.
-    pub title: String,
-    pub title_ru: Option<String>,
-    pub title_ky: Option<String>,
-    pub category: OffenseCategory,
-    pub retired: bool,
-    pub source: Option<String>,
-}
-
-impl Offense {
-    pub fn from_row(r: OffenseRow) -> Res<Offense> {
-        let category: domain::values::OffenseCategory = r.category.parse().map_err(ApiError::internal)?;
-        Ok(Offense {
-            code: r.code,
-            edition: r.edition,
-            article: r.article,
-            title: r.title_en,
-            title_ru: r.title_ru,
-            title_ky: r.title_ky,
-            category: category.into(),
-            retired: r.retired != 0,
-            source: r.source,
-        })
-    }
-}
-
-/// The catalogue entry behind a recorded offence; the category is the one recorded with
-/// the event (the catalogue may have changed since).
-async fn offense_of(ctx: &Context<'_>, r: &OffenseRef) -> Res<Offense> {
-    let row = app(ctx)?.offense(&r.code).await?;
-    Ok(match row {
-        Some(row) => Offense { category: r.category.into(), ..Offense::from_row(row)? },
-        None => {
-            let (edition, article) = r.code.split_once('-').unwrap_or(("", r.code.as_str()));
-            Offense {
-                code: r.code.clone(),
-                edition: edition.into(),
-                article: article.into(),
-                title: r.code.clone(),
-                title_ru: None,
-                title_ky: None,
-                category: r.category.into(),
-                retired: true,
-                source: None,
-            }
-        }
-    })
-}
-
-// ---------------------------------------------------------------- cases
 
 #[derive(SimpleObject)]
 pub struct ClientProfile {
@@ -220,16 +28,6 @@ pub struct ClientProfile {
     pub region: Option<Region>,
     /// ISO 3166-1 alpha-2.
     pub citizenship: Option<String>,
-}
-
-/// The sealed part of a client's record, as stored encrypted.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-pub struct IdentityPlain {
-    pub full_name: String,
-    pub date_of_birth: Option<String>,
-    pub contact: Option<String>,
-    pub document_number: Option<String>,
-    pub narrative: Option<String>,
 }
 
 /// Who the client is. Only for roles with identity access; every read is logged.
@@ -277,7 +75,7 @@ impl Case {
         self.0.status()
     }
     async fn organization(&self, ctx: &Context<'_>) -> Res<Organization> {
-        organization(ctx, &self.0.organization_id)
+        Organization::by_id(ctx, &self.0.organization_id)
             .await?
             .ok_or_else(|| ApiError::Internal(format!("organisation {} missing", self.0.organization_id)))
     }
@@ -308,49 +106,18 @@ impl Case {
     /// Every read is recorded (who, when, which fields, `purpose`); a COORDINATOR must
     /// state the purpose.
     async fn identity(&self, ctx: &Context<'_>, purpose: Option<String>) -> Res<Option<ClientIdentity>> {
-        let p = principal(ctx)?;
-        authz::check(p, Op::ReadIdentity, Some(&scope_of(&self.0)?))?;
-        super::lawyer_in_service(ctx).await?;
-        let purpose = match purpose.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => Some(domain::values::Text::parse("purpose", s)?.to_string()),
-            None if p.role == domain::values::Role::Coordinator => {
-                return Err(ApiError::BadInput(
-                    "a coordinator must state the purpose of reading a client's identity".into(),
-                ))
-            }
-            None => None,
-        };
-        let app = app(ctx)?;
-        let Some(sealed) = self.0.identity.as_ref().filter(|_| !self.0.erased) else {
-            return Ok(Some(ClientIdentity { erased: true, ..Default::default() }));
-        };
-        let Some(dk) = app.data_key(&self.0.id).await? else {
-            return Ok(Some(ClientIdentity { erased: true, ..Default::default() }));
-        };
-        let plain = crypto::open(&dk, &self.0.id, "identity", sealed).map_err(ApiError::internal)?;
-        let id: IdentityPlain = serde_json::from_slice(&plain).map_err(ApiError::internal)?;
         let fields: Vec<String> = ctx.field().selection_set().map(|f| f.name().to_string()).collect();
-        // The read is on record before the identity leaves the server.
-        let read = projections::store::IdentityRead {
-            id: uuid::Uuid::new_v4().to_string(),
-            read_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            case_id: self.0.id.clone(),
-            account_id: p.account_id.to_string(),
-            role: p.role.as_str().to_string(),
-            fields: fields.join(","),
-            purpose,
-            correlation_id: Some(super::request_id(ctx)),
-        };
-        projections::store::record_identity_read(&app.db, &read).await?;
-        tracing::info!(case_id = %self.0.id, account_id = %p.account_id, role = %p.role, "identity read");
-        app.metrics.inc("probono_identity_reads_total", &[("role", p.role.as_str())]);
-        Ok(Some(ClientIdentity {
-            full_name: Some(id.full_name),
-            date_of_birth: id.date_of_birth.as_deref().and_then(Date::from_stored),
-            contact: id.contact,
-            document_number: id.document_number,
-            narrative: id.narrative,
-            erased: false,
+        let read = app(ctx)?.read_identity(caller(ctx)?, &self.0, &fields, purpose.as_deref()).await?;
+        Ok(Some(match read {
+            IdentityRead::Erased => ClientIdentity { erased: true, ..Default::default() },
+            IdentityRead::Identity(id) => ClientIdentity {
+                full_name: Some(id.full_name),
+                date_of_birth: id.date_of_birth.as_deref().and_then(Date::from_stored),
+                contact: id.contact,
+                document_number: id.document_number,
+                narrative: id.narrative,
+                erased: false,
+            },
         }))
     }
     async fn erased(&self) -> bool {
@@ -373,7 +140,7 @@ impl Case {
     }
     async fn assigned_lawyer(&self, ctx: &Context<'_>) -> Res<Option<Lawyer>> {
         match &self.0.assignment {
-            Some(a) => lawyer(ctx, &a.lawyer_id).await,
+            Some(a) => Lawyer::by_id(ctx, &a.lawyer_id).await,
             None => Ok(None),
         }
     }
@@ -407,9 +174,9 @@ impl Case {
     }
     /// What happened to the case, oldest first: every event with who recorded it, when,
     /// and a one-line summary (never client identity). For everyone who may read the case.
-    async fn timeline(&self, ctx: &Context<'_>) -> Res<Vec<super::audit::AuditEntry>> {
-        authz::check(principal(ctx)?, Op::ReadCase, Some(&scope_of(&self.0)?))?;
-        super::audit::case_entries(&app(ctx)?.db, &self.0.id).await
+    async fn timeline(&self, ctx: &Context<'_>) -> Res<Vec<AuditEntry>> {
+        let entries = app(ctx)?.timeline(caller(ctx)?, &self.0).await?;
+        Ok(entries.into_iter().map(AuditEntry::from).collect())
     }
 }
 

@@ -485,7 +485,7 @@ pub fn read_checkpoint(path: &Path) -> Result<SignedCheckpoint, CheckpointError>
 
 /// Writes `content` to a new file (never over an existing one) readable only by its owner.
 pub fn write_new_private(path: &Path, content: &str) -> Result<(), CheckpointError> {
-    crate::crypto::write_private(path, content).map_err(|e| match e.kind() {
+    crate::privacy::crypto::write_private(path, content).map_err(|e| match e.kind() {
         std::io::ErrorKind::AlreadyExists => CheckpointError::file(path, "already exists, and is never overwritten"),
         _ => CheckpointError::file(path, e),
     })

@@ -12,7 +12,8 @@
 //! (many statistical offices suppress cells under 5); raise it for small regions.
 
 use crate::error::ApiError;
-use crate::graphql::stats::{OutcomeCounts, OutcomeStats};
+use projections::model::facts::FactKind;
+use projections::stats::{Counts, OutcomeStats};
 use std::collections::{BTreeMap, BTreeSet};
 
 pub const COLUMNS: &[&str] = &[
@@ -33,25 +34,27 @@ pub const COLUMNS: &[&str] = &[
     "dismissals",
 ];
 
-fn values(c: &OutcomeCounts) -> [i64; 15] {
-    [
-        c.cases_opened,
-        c.lawyers_assigned,
-        c.police_reports_filed,
-        c.registered_as_tip,
-        c.registered_as_tip_related,
-        c.registered_as_fraud,
-        c.registered_as_other,
-        c.registration_refused,
-        c.reclassified_to_tip,
-        c.reclassified_from_tip,
-        c.returned_for_investigation,
-        c.sent_to_court,
-        c.convictions,
-        c.acquittals,
-        c.dismissals,
-    ]
-    .map(i64::from)
+/// The fact behind each column of [`COLUMNS`], in order.
+const KINDS: [FactKind; 15] = [
+    FactKind::CasesOpened,
+    FactKind::LawyersAssigned,
+    FactKind::PoliceReportsFiled,
+    FactKind::RegisteredAsTip,
+    FactKind::RegisteredAsTipRelated,
+    FactKind::RegisteredAsFraud,
+    FactKind::RegisteredAsOther,
+    FactKind::RegistrationRefused,
+    FactKind::ReclassifiedToTip,
+    FactKind::ReclassifiedFromTip,
+    FactKind::ReturnedForInvestigation,
+    FactKind::SentToCourt,
+    FactKind::Convictions,
+    FactKind::Acquittals,
+    FactKind::Dismissals,
+];
+
+fn values(c: &Counts) -> [i64; 15] {
+    KINDS.map(|k| c.get(&k).copied().unwrap_or(0))
 }
 
 /// Which cells of one count column to suppress. `cells` maps group keys to counts; the
@@ -105,10 +108,9 @@ fn csv_field(s: &str) -> String {
 /// Renders the statistics as CSV: one row per group, then a `TOTAL` row.
 pub fn to_csv(stats: &OutcomeStats, dimensions: &[String], k: i64) -> Result<String, ApiError> {
     let mut per_column: Vec<BTreeSet<Vec<String>>> = Vec::with_capacity(COLUMNS.len());
-    let keys: Vec<Vec<String>> = stats.groups.iter().map(|g| g.key.iter().map(|v| v.value.clone()).collect()).collect();
     for col in 0..COLUMNS.len() {
         let cells: BTreeMap<Vec<String>, i64> =
-            stats.groups.iter().zip(&keys).map(|(g, key)| (key.clone(), values(&g.counts)[col])).collect();
+            stats.groups.iter().map(|(key, counts)| (key.clone(), values(counts)[col])).collect();
         per_column.push(if k > 1 { suppressed_cells(&cells, k) } else { BTreeSet::new() });
     }
     let mut out = String::new();
@@ -116,9 +118,9 @@ pub fn to_csv(stats: &OutcomeStats, dimensions: &[String], k: i64) -> Result<Str
     header.extend(COLUMNS.iter().map(|c| c.to_string()));
     out.push_str(&header.join(","));
     out.push('\n');
-    for (g, key) in stats.groups.iter().zip(&keys) {
+    for (key, counts) in &stats.groups {
         let mut row: Vec<String> = key.iter().map(|v| csv_field(v)).collect();
-        for (col, v) in values(&g.counts).iter().enumerate() {
+        for (col, v) in values(counts).iter().enumerate() {
             row.push(if per_column[col].contains(key) { format!("<{k}") } else { v.to_string() });
         }
         out.push_str(&row.join(","));

@@ -1,4 +1,6 @@
 //! The event store: cqrs-es's `PersistedEventStore` over our `LedgerRepository`.
+//! Appends made under [`super::guard::guarded`] also apply their guarded rows in the same
+//! transaction.
 //!
 //! Reads are delegated to postgres-es / sqlite-es unchanged. Writes are ours, because every
 //! event must carry its hash-chain link (`prev_hash`, `hash`), computed in the same
@@ -6,10 +8,11 @@
 //! wrote (for read-your-writes). Optimistic concurrency is the stream's primary key, as in
 //! those crates: two writers of the same next sequence → one insert fails → `CONFLICT`.
 
+use super::guard::{self, SlotChange};
 use cqrs_es::persist::{
     PersistedEventRepository, PersistedEventStore, PersistenceError, ReplayStream, SerializedEvent, SerializedSnapshot,
 };
-use cqrs_es::{Aggregate, CqrsFramework};
+use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventStore};
 use domain::chain::{event_hash, ChainedEvent, GENESIS};
 use postgres_es::PostgresEventRepository;
 use projections::{Db, Position};
@@ -192,30 +195,37 @@ fn links(prev: String, events: &[SerializedEvent]) -> Vec<Link> {
 const PREV_HASH: &str = "SELECT hash FROM events WHERE aggregate_type = $1 AND aggregate_id = $2 AND sequence = $3";
 
 impl LedgerRepository {
-    async fn insert_chained(&self, events: &[SerializedEvent]) -> Result<Option<Position>, PersistenceError> {
+    async fn insert_chained(
+        &self,
+        events: &[SerializedEvent],
+        guards: &[SlotChange],
+    ) -> Result<Option<Position>, PersistenceError> {
         let Some(first) = events.first() else { return Ok(None) };
         let prev_seq = first.sequence as i64 - 1;
         let stream = format!("{}/{}", first.aggregate_type, first.aggregate_id);
-        if let (1, Some(prev)) = (events.len(), self.head_hint(&stream, prev_seq)) {
+        let hint = if guards.is_empty() { self.head_hint(&stream, prev_seq) } else { None };
+        if let (1, Some(prev)) = (events.len(), hint) {
             if let Some(pos) = self.append_one(first, &prev).await? {
                 return Ok(Some(pos));
             }
             // The hint was stale: take the careful path.
             self.forget(&stream);
         }
-        let written = self.insert_in_transaction(events, prev_seq).await?;
+        let written = self.insert_in_transaction(events, prev_seq, guards).await?;
         if let (Some(e), Some((_, hash))) = (events.last(), &written) {
             self.remember(stream, e.sequence as i64, hash.clone());
         }
         Ok(written.map(|(p, _)| p))
     }
 
-    /// Reads the previous hash and appends `events`, in one transaction. Returns the last
-    /// event's position and hash.
+    /// Reads the previous hash, appends `events` and applies `guards`, in one transaction.
+    /// Returns the last event's position and hash.
+    #[tracing::instrument(skip_all, fields(events = events.len(), guards = guards.len()))]
     async fn insert_in_transaction(
         &self,
         events: &[SerializedEvent],
         prev_seq: i64,
+        guards: &[SlotChange],
     ) -> Result<Option<(Position, String)>, PersistenceError> {
         let Some(first) = events.first() else { return Ok(None) };
         match &self.store {
@@ -260,6 +270,7 @@ impl LedgerRepository {
                         pos: row.try_get("position").map_err(persistence_error)?,
                     });
                 }
+                guard::apply_postgres(&mut tx, guards, persistence_error).await?;
                 tx.commit().await.map_err(persistence_error)?;
                 Ok(last.map(|p| (p, last_hash)))
             }
@@ -300,6 +311,7 @@ impl LedgerRepository {
                     .map_err(persistence_error)?;
                     last = Some(Position { tx: 0, pos: row.try_get("position").map_err(persistence_error)? });
                 }
+                guard::apply_sqlite(&mut tx, guards, persistence_error).await?;
                 tx.commit().await.map_err(persistence_error)?;
                 Ok(last.map(|p| (p, last_hash)))
             }
@@ -342,7 +354,7 @@ impl PersistedEventRepository for LedgerRepository {
         if snapshot_update.is_some() {
             return Err(PersistenceError::UnknownError("snapshots are not configured for this store".into()));
         }
-        let pos = self.insert_chained(events).await?;
+        let pos = self.insert_chained(events, &guard::take_pending()).await?;
         let _ = LAST_WRITE.try_with(|c| c.set(pos));
         Ok(())
     }
@@ -371,6 +383,13 @@ pub struct Frameworks {
     pub organizations: Framework<domain::organization::Organization>,
     pub accounts: Framework<domain::account::Account>,
     pub catalogue: Framework<domain::offense::OffenseCatalogue>,
+    db: Db,
+}
+
+/// An aggregate as its own stream leaves it, and the stream's length.
+pub struct Loaded<A> {
+    pub aggregate: A,
+    pub version: usize,
 }
 
 impl Frameworks {
@@ -384,74 +403,19 @@ impl Frameworks {
             organizations: fw(db, ()),
             accounts: fw(db, ()),
             catalogue: fw(db, ()),
+            db: db.clone(),
         }
     }
-}
 
-// ---------------------------------------------------------------- data keys
-
-/// Stores a case's wrapped data key.
-pub async fn put_data_key(db: &Db, case_id: &str, wrapped: &str, master_key_id: &str) -> Result<(), sqlx::Error> {
-    projections::on_db!(db, p => sqlx::query("INSERT INTO data_keys (case_id, wrapped_key, master_key_id) VALUES ($1, $2, $3)")
-        .bind(case_id).bind(wrapped).bind(master_key_id).execute(p).await.map(|_| ()))
-}
-
-/// A case's wrapped data key, or `None` once destroyed.
-pub async fn get_data_key(db: &Db, case_id: &str) -> Result<Option<String>, sqlx::Error> {
-    projections::on_db!(db, p => sqlx::query_scalar("SELECT wrapped_key FROM data_keys WHERE case_id = $1")
-        .bind(case_id).fetch_optional(p).await)
-}
-
-/// After data keys were deleted or rewritten: on SQLite, copies every page of the
-/// write-ahead log into the database and empties the log, so no old image of a key page
-/// survives in the files (`secure_delete` zeroes the page itself). On PostgreSQL a deleted
-/// row lives until vacuum and in WAL and backups, where the wrapped key is useless without
-/// the master key; rotating the master key and destroying the old one shreds those copies.
-pub async fn scrub_deleted_keys(db: &Db) {
-    let Db::Sqlite(pool) = db else { return };
-    for _ in 0..3 {
-        match sqlx::query_as::<_, (i64, i64, i64)>("PRAGMA wal_checkpoint(TRUNCATE)").fetch_one(pool).await {
-            Ok((0, _, _)) => return,
-            Ok(_) => tokio::time::sleep(std::time::Duration::from_millis(50)).await,
-            Err(e) => {
-                tracing::warn!(error = %e, "write-ahead log checkpoint after a key change failed");
-                return;
-            }
-        }
+    /// Replays one stream from the event store itself, never from a read model: for rules
+    /// that need another aggregate's current state (is the lawyer active, what is their
+    /// capacity, does the organisation exist).
+    #[tracing::instrument(skip(self), fields(aggregate = A::TYPE))]
+    pub async fn load<A: Aggregate>(&self, aggregate_id: &str) -> Result<Loaded<A>, AggregateError<A::Error>> {
+        let store = PersistedEventStore::<LedgerRepository, A>::new_event_store(LedgerRepository::new(&self.db));
+        let ctx = store.load_aggregate(aggregate_id).await?;
+        Ok(Loaded { aggregate: ctx.aggregate, version: ctx.current_sequence })
     }
-    tracing::warn!("write-ahead log still busy after a key change; it is truncated at the next checkpoint");
-}
-
-/// Destroys a case's data key (crypto-shredding). Returns whether one existed.
-pub async fn destroy_data_key(db: &Db, case_id: &str) -> Result<bool, sqlx::Error> {
-    projections::on_db!(db, p => sqlx::query("DELETE FROM data_keys WHERE case_id = $1")
-        .bind(case_id).execute(p).await.map(|r| r.rows_affected() > 0))
-}
-
-/// Re-wraps every data key from `old` to `new` in one transaction; returns how many. Fails,
-/// changing nothing, if any key does not open with `old`.
-pub async fn rotate_master_key(
-    db: &Db,
-    old: &crate::crypto::MasterKey,
-    new: &crate::crypto::MasterKey,
-) -> Result<usize, String> {
-    let rows: Vec<(String, String)> = projections::on_db!(db, p => sqlx::query_as("SELECT case_id, wrapped_key FROM data_keys")
-        .fetch_all(p).await.map_err(|e| e.to_string())?);
-    let mut rewrapped = Vec::with_capacity(rows.len());
-    for (case_id, wrapped) in &rows {
-        let dk = old
-            .unwrap(case_id, wrapped)
-            .map_err(|_| format!("the data key of case {case_id} does not open with the current master key"))?;
-        rewrapped.push((case_id.clone(), new.wrap(case_id, &dk)));
-    }
-    let mut tx = db.begin_write().await.map_err(|e| e.to_string())?;
-    for (case_id, wrapped) in &rewrapped {
-        projections::on_tx!(&mut tx, c => sqlx::query("UPDATE data_keys SET wrapped_key = $1, master_key_id = $2 WHERE case_id = $3")
-            .bind(wrapped).bind(new.id()).bind(case_id).execute(&mut **c).await.map_err(|e| e.to_string())?.rows_affected());
-    }
-    tx.commit().await.map_err(|e| e.to_string())?;
-    scrub_deleted_keys(db).await;
-    Ok(rewrapped.len())
 }
 
 #[cfg(test)]

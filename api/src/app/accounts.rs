@@ -1,0 +1,128 @@
+//! Use cases on accounts and their bearer tokens: authentication, `me`, creating an account
+//! with its first token, revoking a token.
+
+use super::{App, Caller};
+use crate::access::{tokens, Op, Principal};
+use crate::error::ApiError;
+use chrono::{DateTime, Utc};
+use domain::account::{AccountCommand, CreateAccount};
+use domain::lawyer::Lawyer;
+use domain::organization::Organization;
+use domain::values::{Role, Text};
+use projections::model::AccountView;
+use uuid::Uuid;
+
+type Res<T> = Result<T, ApiError>;
+
+#[derive(Debug, Clone)]
+pub struct NewAccount {
+    /// The account's id; a new one when `None` (the demo seed gives its own).
+    pub account_id: Option<Uuid>,
+    pub name: String,
+    pub role: Role,
+    pub organization_id: Option<Uuid>,
+    pub lawyer_id: Option<Uuid>,
+    /// When the first token stops working; never when `None`.
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+/// An account just created with its first token.
+#[derive(Debug, Clone)]
+pub struct CreatedAccount {
+    pub account: AccountView,
+    pub token_id: Uuid,
+    /// The bearer secret: shown once, stored only as a hash.
+    pub token: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+fn parse_uuid(s: &Option<String>) -> Option<Uuid> {
+    s.as_deref().and_then(|s| Uuid::parse_str(s).ok())
+}
+
+impl App {
+    /// Resolves an `Authorization` header value to the caller, or `UNAUTHENTICATED`.
+    #[tracing::instrument(skip_all)]
+    pub async fn authenticate(&self, header: Option<&str>) -> Res<Principal> {
+        let token = tokens::bearer(header).ok_or(ApiError::Unauthenticated)?;
+        let rows = self.principal_rows(&tokens::hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?;
+        let (t, a) = (&rows.0, &rows.1);
+        if t.revoked || a.disabled {
+            return Err(ApiError::Unauthenticated);
+        }
+        if let Some(exp) = t.expires_at.as_deref() {
+            let expired = DateTime::parse_from_rfc3339(exp).map(|e| e <= Utc::now()).unwrap_or(true);
+            if expired {
+                return Err(ApiError::Unauthenticated);
+            }
+        }
+        Ok(Principal {
+            account_id: Uuid::parse_str(&a.id).map_err(ApiError::internal)?,
+            name: a.name.clone(),
+            role: a.role.parse().map_err(ApiError::internal)?,
+            organization_id: parse_uuid(&a.organization_id),
+            lawyer_id: parse_uuid(&a.lawyer_id),
+            token_id: Uuid::parse_str(&t.token_id).map_err(ApiError::internal)?,
+        })
+    }
+
+    /// The caller's account, with its role and scope.
+    pub async fn me(&self, caller: &Caller) -> Res<AccountView> {
+        caller.allow(Op::Me)?;
+        self.account(&caller.principal.account_id.to_string()).await?.ok_or(ApiError::Unauthenticated)
+    }
+
+    pub(crate) async fn account(&self, id: &str) -> Res<Option<AccountView>> {
+        Ok(projections::store::account_by_id(&self.db, id).await?)
+    }
+
+    /// Creates an account and issues its first token. The organisation or lawyer it is
+    /// scoped to must exist (as their own streams say, not a read model).
+    #[tracing::instrument(skip_all, fields(role = %input.role))]
+    pub async fn create_account(&self, caller: &Caller, input: NewAccount) -> Res<CreatedAccount> {
+        caller.allow(Op::CreateAccessToken)?;
+        let name = Text::parse_with_max("name", &input.name, 200)?;
+        if let Some(o) = input.organization_id {
+            if !self.cqrs.load::<Organization>(&o.to_string()).await?.aggregate.registered {
+                return Err(ApiError::NotFound(format!("no organisation {o}")));
+            }
+        }
+        if let Some(l) = input.lawyer_id {
+            if !self.cqrs.load::<Lawyer>(&l.to_string()).await?.aggregate.registered {
+                return Err(ApiError::NotFound(format!("no lawyer {l}")));
+            }
+        }
+        if let Some(e) = input.expires_at {
+            if e <= Utc::now() {
+                return Err(ApiError::BadInput("expiresAt is in the past".into()));
+            }
+        }
+        let account_id = input.account_id.unwrap_or_else(Uuid::new_v4);
+        let id = account_id.to_string();
+        let create = AccountCommand::Create(CreateAccount {
+            account_id,
+            name,
+            role: input.role,
+            organization_id: input.organization_id,
+            lawyer_id: input.lawyer_id,
+        });
+        self.execute(&self.cqrs.accounts, caller, &id, create).await?;
+        let (token, token_hash) = tokens::new_token();
+        let token_id = Uuid::new_v4();
+        let issue = AccountCommand::IssueToken { token_id, token_hash, expires_at: input.expires_at };
+        self.execute(&self.cqrs.accounts, caller, &id, issue).await?;
+        let account = self.account(&id).await?.ok_or_else(|| ApiError::Internal("account not projected".into()))?;
+        Ok(CreatedAccount { account, token_id, token, expires_at: input.expires_at })
+    }
+
+    /// Revokes a token at once; requests bearing it are refused from then on. Returns the
+    /// account it belonged to.
+    pub async fn revoke_access_token(&self, caller: &Caller, token_id: Uuid) -> Res<AccountView> {
+        caller.allow(Op::RevokeAccessToken)?;
+        let account_id = projections::store::token_account(&self.db, &token_id.to_string())
+            .await?
+            .ok_or_else(|| ApiError::NotFound(format!("no token {token_id}")))?;
+        self.execute(&self.cqrs.accounts, caller, &account_id, AccountCommand::RevokeToken { token_id }).await?;
+        self.account(&account_id).await?.ok_or_else(|| ApiError::NotFound("no such account".into()))
+    }
+}

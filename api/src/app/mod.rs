@@ -1,0 +1,346 @@
+//! The application layer: one function per use case. Each takes the [`Caller`] and typed,
+//! already-parsed input, and does the whole use case — authorises it (the one policy,
+//! `access::policy`), loads what it needs, seals or opens identity, executes the command,
+//! compensates on failure, waits until the read models show its own events, and returns
+//! the view. GraphQL, the CLI and the demo seed only translate to and from it.
+//!
+//! The use cases live by area: [`cases`], [`lawyers`], [`accounts`], [`organizations`],
+//! [`catalogue`], [`stats`], [`audit`], [`privacy`]; [`export`] formats statistics for
+//! publication.
+
+pub mod accounts;
+pub mod audit;
+pub mod cases;
+pub mod catalogue;
+pub mod export;
+pub mod lawyers;
+pub mod organizations;
+pub mod privacy;
+pub mod stats;
+
+use crate::access::{policy, CaseScope, Op, Principal};
+use crate::config::StoreArgs;
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::privacy::crypto::{CryptoError, Key, MasterKey};
+use crate::privacy::keys;
+use crate::store::guard::{self, SlotChange};
+use crate::store::{capture_position, Framework, Frameworks};
+use cqrs_es::{Aggregate, AggregateError};
+use domain::actor::Acting;
+use domain::offense::{CatalogueCommand, CatalogueFile, CATALOGUE_ID};
+use domain::{Clock, SystemClock};
+use projections::cache::ReadCache;
+use projections::db::DbOptions;
+use projections::model::CaseView;
+use projections::{Db, Position, Projector};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why the application could not start. Each message says what to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot open the database: {0}")]
+    Database(#[from] projections::Error),
+    #[error("{0}")]
+    Key(#[from] CryptoError),
+    #[error("PROBONO_MASTER_KEY_FILE (or --master-key-file) is required with PostgreSQL: the master key must live outside the database")]
+    MissingKey,
+    #[error("the shipped offence catalogue is invalid: {0}")]
+    Catalogue(String),
+}
+
+/// Who calls a use case, and the request it belongs to (the correlation id written into
+/// event metadata, the identity-read log and the logs).
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub principal: Principal,
+    pub correlation_id: String,
+}
+
+impl Caller {
+    pub fn new(principal: Principal, correlation_id: impl Into<String>) -> Caller {
+        Caller { principal, correlation_id: correlation_id.into() }
+    }
+
+    /// The command-line operator and start-up tasks.
+    pub fn system(correlation_id: &str) -> Caller {
+        Caller::new(Principal::system(), correlation_id)
+    }
+
+    /// The metadata every event of this caller's commands carries (and the hash covers).
+    fn metadata(&self) -> HashMap<String, String> {
+        use projections::log::meta;
+        let p = &self.principal;
+        let mut m = HashMap::new();
+        m.insert(meta::ACTOR_ID.into(), p.account_id.to_string());
+        m.insert(meta::ACTOR_ROLE.into(), p.role.as_str().into());
+        if let Some(o) = p.organization_id {
+            m.insert(meta::ACTOR_ORGANIZATION.into(), o.to_string());
+        }
+        m.insert(meta::CORRELATION_ID.into(), self.correlation_id.clone());
+        m.insert(meta::RECORDED_AT.into(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+        m
+    }
+
+    /// Allows or refuses an operation that concerns no particular case.
+    pub fn allow(&self, op: Op) -> Result<(), ApiError> {
+        policy::check(&self.principal, op, None)
+    }
+}
+
+pub struct App {
+    pub db: Db,
+    pub cqrs: Frameworks,
+    pub projector: Arc<Projector>,
+    pub master_key: MasterKey,
+    pub metrics: Metrics,
+    pub clock: Arc<dyn Clock>,
+    /// How long a mutation waits for its own events to be projected.
+    pub read_your_writes_timeout: Duration,
+}
+
+impl App {
+    /// Connects, migrates, loads the master key and imports the shipped offence catalogue.
+    pub async fn open(store: &StoreArgs) -> Result<Arc<App>, StartupError> {
+        Self::open_with_clock(store, Arc::new(SystemClock)).await
+    }
+
+    pub async fn open_with_clock(store: &StoreArgs, clock: Arc<dyn Clock>) -> Result<Arc<App>, StartupError> {
+        let (path, create) = store.master_key_path().ok_or(StartupError::MissingKey)?;
+        let (master_key, created) = MasterKey::load_or_create(&path, create)?;
+        if created {
+            tracing::warn!(
+                path = %path.display(),
+                "generated a new master key; back it up apart from the database: without it no client identity can be read"
+            );
+        }
+        let opts = DbOptions { max_connections: store.db_max_connections, ..DbOptions::default() };
+        let db = Db::connect(&store.database_url, &opts).await?;
+        db.migrate().await?;
+        let app = Arc::new(App {
+            cqrs: Frameworks::new(&db, clock.clone()),
+            projector: Projector::new(db.clone()),
+            db,
+            master_key,
+            metrics: Metrics::default(),
+            clock,
+            read_your_writes_timeout: Duration::from_secs(5),
+        });
+        app.import_catalogue().await?;
+        Ok(app)
+    }
+
+    async fn import_catalogue(&self) -> Result<(), StartupError> {
+        let file = CatalogueFile::shipped().map_err(|e| StartupError::Catalogue(e.to_string()))?;
+        let caller = Caller::system("startup");
+        match self.execute(&self.cqrs.catalogue, &caller, CATALOGUE_ID, CatalogueCommand::Import { file }).await {
+            // Another instance imported it at the same moment.
+            Ok(()) | Err(ApiError::Conflict) => Ok(()),
+            Err(e) => Err(StartupError::Catalogue(e.message())),
+        }
+    }
+
+    /// Runs one command as `caller` and waits until the read models show its events. The
+    /// actor is given here, once: into the command and into the event metadata.
+    pub(crate) async fn execute<A, C>(
+        &self,
+        framework: &Framework<A>,
+        caller: &Caller,
+        aggregate_id: &str,
+        command: C,
+    ) -> Result<(), ApiError>
+    where
+        A: Aggregate<Command = Acting<C>>,
+        ApiError: From<A::Error>,
+    {
+        self.execute_guarded(framework, caller, aggregate_id, command, vec![]).await
+    }
+
+    /// [`App::execute`], with rows that must commit in the same transaction as the events
+    /// (see `store::guard`).
+    #[tracing::instrument(skip_all, fields(aggregate = A::TYPE, aggregate_id, correlation_id = %caller.correlation_id))]
+    pub(crate) async fn execute_guarded<A, C>(
+        &self,
+        framework: &Framework<A>,
+        caller: &Caller,
+        aggregate_id: &str,
+        command: C,
+        guards: Vec<SlotChange>,
+    ) -> Result<(), ApiError>
+    where
+        A: Aggregate<Command = Acting<C>>,
+        ApiError: From<A::Error>,
+    {
+        let started = Instant::now();
+        let acting = Acting::new(caller.principal.actor(), command);
+        let run = framework.execute_with_metadata(aggregate_id, acting, caller.metadata());
+        let (result, position) = guard::guarded(guards, capture_position(run)).await;
+        let outcome = match &result {
+            Ok(()) => "ok",
+            Err(AggregateError::UserError(_)) => "rejected",
+            Err(AggregateError::AggregateConflict) => "conflict",
+            Err(AggregateError::UnexpectedError(e)) if guard::refusal(e.as_ref()).is_some() => "rejected",
+            Err(_) => "error",
+        };
+        self.metrics.inc("probono_commands_total", &[("aggregate", A::TYPE), ("outcome", outcome)]);
+        self.metrics.observe(
+            "probono_command_duration_seconds",
+            &[("aggregate", A::TYPE)],
+            started.elapsed().as_secs_f64(),
+        );
+        if let Err(AggregateError::UnexpectedError(e)) = &result {
+            if let Some(refused) = guard::refusal(e.as_ref()) {
+                return Err(ApiError::Rule(refused.to_string()));
+            }
+        }
+        result?;
+        if let Some(p) = position {
+            self.settle(p).await;
+        }
+        Ok(())
+    }
+
+    /// Waits (bounded) until the projector has applied `position`.
+    pub async fn settle(&self, position: Position) {
+        if !self.projector.is_running() {
+            // No projector loop (a CLI command): project inline. On PostgreSQL the event may
+            // not be readable yet (an older transaction anywhere holds the log's visible head
+            // back), or another instance may be projecting it: try again until it shows.
+            let deadline = Instant::now() + self.read_your_writes_timeout;
+            loop {
+                if let Err(e) = self.projector.catch_up().await {
+                    tracing::warn!(error = %e, "projection failed");
+                    return;
+                }
+                if self.projector.checkpoint() >= position {
+                    return;
+                }
+                if Instant::now() >= deadline {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            tracing::warn!(%position, "read models did not catch up within the read-your-writes bound");
+            return;
+        }
+        if !self.projector.wait_for(position, self.read_your_writes_timeout).await {
+            tracing::warn!(%position, "read models did not catch up within the read-your-writes bound");
+        }
+    }
+
+    /// A case's data key, or `None` when it was destroyed (erased client).
+    pub(crate) async fn data_key(&self, case_id: &str) -> Result<Option<Key>, ApiError> {
+        keys::data_key(&self.db, &self.master_key, case_id).await.map_err(|e| match e {
+            keys::KeyError::Database(e) => e.into(),
+            other => ApiError::internal(other),
+        })
+    }
+
+    /// Loads a case and checks `op` on it: `NOT_FOUND` when it does not exist, `FORBIDDEN`
+    /// when the caller's role or scope does not reach it.
+    pub(crate) async fn case_in_scope(
+        &self,
+        caller: &Caller,
+        id: uuid::Uuid,
+        op: Op,
+    ) -> Result<Arc<CaseView>, ApiError> {
+        let view = self.case_view(&id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
+        self.check_case(caller, &view, op).await?;
+        Ok(view)
+    }
+
+    /// Checks `op` on a case already loaded.
+    pub(crate) async fn check_case(&self, caller: &Caller, view: &CaseView, op: Op) -> Result<(), ApiError> {
+        policy::check(&caller.principal, op, Some(&scope_of(view)?))?;
+        self.lawyer_in_service(caller).await
+    }
+
+    /// A LAWYER whose membership of the network was deactivated no longer reaches the cases
+    /// (and client identities) still assigned to them; the coordinator reassigns them.
+    pub(crate) async fn lawyer_in_service(&self, caller: &Caller) -> Result<(), ApiError> {
+        let p = &caller.principal;
+        if p.role != domain::values::Role::Lawyer {
+            return Ok(());
+        }
+        let id = p.lawyer_id.ok_or_else(ApiError::forbidden)?;
+        match self.lawyer_view(&id.to_string()).await? {
+            Some(l) if l.active => Ok(()),
+            _ => Err(ApiError::Forbidden("your membership of the lawyer network is deactivated".into())),
+        }
+    }
+}
+
+/// What the policy needs to know about a case.
+pub(crate) fn scope_of(view: &CaseView) -> Result<CaseScope, ApiError> {
+    Ok(CaseScope {
+        organization_id: uuid::Uuid::parse_str(&view.organization_id).map_err(ApiError::internal)?,
+        lawyer_id: view.assignment.as_ref().and_then(|a| uuid::Uuid::parse_str(&a.lawyer_id).ok()),
+        data_sharing: view.consent.data_sharing,
+    })
+}
+
+/// Reads through the projector's cache (see `projections::cache`): documents are read far
+/// more often than written, and the projector invalidates what its batches change.
+impl App {
+    /// The one read-through pattern: the cached value, or `load` (from the read store) put
+    /// into the cache unless a batch was applied meanwhile.
+    async fn read_through<V: Clone>(
+        &self,
+        get: impl FnOnce(&ReadCache) -> Option<V>,
+        put: impl FnOnce(&ReadCache, u64, V),
+        load: impl std::future::Future<Output = projections::Result<Option<V>>>,
+    ) -> Result<Option<V>, ApiError> {
+        let c = self.projector.cache();
+        if let Some(v) = get(c) {
+            return Ok(Some(v));
+        }
+        let seen = c.generation();
+        let v = load.await?;
+        if let Some(v) = &v {
+            put(c, seen, v.clone());
+        }
+        Ok(v)
+    }
+
+    /// A case document, shared.
+    pub async fn case_view(&self, id: &str) -> Result<Option<Arc<CaseView>>, ApiError> {
+        let load = async { Ok(projections::store::case_by_id(&self.db, id).await?.map(Arc::new)) };
+        self.read_through(|c| c.case(id), |c, seen, v| c.put_case(seen, v), load).await
+    }
+
+    pub async fn lawyer_view(&self, id: &str) -> Result<Option<Arc<projections::model::LawyerView>>, ApiError> {
+        let load = async { Ok(projections::store::lawyer_by_id(&self.db, id).await?.map(Arc::new)) };
+        self.read_through(|c| c.lawyer(id), |c, seen, v| c.put_lawyer(seen, v), load).await
+    }
+
+    pub async fn organization(&self, id: &str) -> Result<Option<Arc<projections::store::OrganizationRow>>, ApiError> {
+        let load = async { Ok(projections::store::organization_by_id(&self.db, id).await?.map(Arc::new)) };
+        self.read_through(|c| c.organization(id), |c, seen, v| c.put_organization(seen, v), load).await
+    }
+
+    /// The whole catalogue, retired entries included.
+    pub async fn offenses(&self) -> Result<Arc<Vec<projections::store::OffenseRow>>, ApiError> {
+        let load = async { Ok(Some(Arc::new(projections::store::offenses(&self.db).await?))) };
+        let v = self.read_through(|c| c.offenses(), |c, seen, v| c.put_offenses(seen, v), load).await?;
+        Ok(v.unwrap_or_default())
+    }
+
+    pub async fn offense(&self, code: &str) -> Result<Option<projections::store::OffenseRow>, ApiError> {
+        Ok(self.offenses().await?.iter().find(|o| o.code == code).cloned())
+    }
+
+    /// The token and account behind a token hash.
+    pub(crate) async fn principal_rows(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<Arc<(projections::model::TokenView, projections::model::AccountView)>>, ApiError> {
+        let load = async {
+            let Some(t) = projections::store::token_by_hash(&self.db, token_hash).await? else { return Ok(None) };
+            let a = projections::store::account_by_id(&self.db, &t.account_id).await?;
+            Ok(a.map(|a| Arc::new((t, a))))
+        };
+        self.read_through(|c| c.principal(token_hash), |c, seen, v| c.put_principal(seen, token_hash, v), load).await
+    }
+}

@@ -1,0 +1,95 @@
+//! Reading a client's identity, and the log of who read it.
+
+use super::{App, Caller};
+use crate::access::Op;
+use crate::error::ApiError;
+use crate::privacy::identity::{open_identity, IdentityPlain};
+use domain::values::{Role, Text};
+use projections::model::CaseView;
+use uuid::Uuid;
+
+type Res<T> = Result<T, ApiError>;
+
+/// What a permitted identity read finds.
+#[derive(Debug, Clone)]
+pub enum IdentityRead {
+    /// The client's data was erased: identity is gone for good.
+    Erased,
+    Identity(IdentityPlain),
+}
+
+/// One entry of the identity-read log (it never contains the identity itself).
+#[derive(Debug, Clone)]
+pub struct IdentityReadEntry {
+    pub read: projections::store::IdentityRead,
+    /// The reader's account name, when the account is known.
+    pub account_name: Option<String>,
+}
+
+impl App {
+    /// Decrypts a case's identity for a role that may see it (FORBIDDEN otherwise). The
+    /// read — who, when, which `fields`, `purpose` — is on record before the identity is
+    /// returned; a COORDINATOR must state the purpose.
+    #[tracing::instrument(skip_all, fields(case_id = %view.id))]
+    pub async fn read_identity(
+        &self,
+        caller: &Caller,
+        view: &CaseView,
+        fields: &[String],
+        purpose: Option<&str>,
+    ) -> Res<IdentityRead> {
+        let p = &caller.principal;
+        self.check_case(caller, view, Op::ReadIdentity).await?;
+        let purpose = match purpose.map(str::trim).filter(|s| !s.is_empty()) {
+            Some(s) => Some(Text::parse("purpose", s)?.to_string()),
+            None if p.role == Role::Coordinator => {
+                return Err(ApiError::BadInput(
+                    "a coordinator must state the purpose of reading a client's identity".into(),
+                ))
+            }
+            None => None,
+        };
+        let Some(sealed) = view.identity.as_ref().filter(|_| !view.erased) else { return Ok(IdentityRead::Erased) };
+        let Some(dk) = self.data_key(&view.id).await? else { return Ok(IdentityRead::Erased) };
+        let identity = open_identity(&dk, &view.id, sealed).map_err(ApiError::internal)?;
+        let read = projections::store::IdentityRead {
+            id: Uuid::new_v4().to_string(),
+            read_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            case_id: view.id.clone(),
+            account_id: p.account_id.to_string(),
+            role: p.role.as_str().to_string(),
+            fields: fields.join(","),
+            purpose,
+            correlation_id: Some(caller.correlation_id.clone()),
+        };
+        projections::store::record_identity_read(&self.db, &read).await?;
+        tracing::info!(case_id = %view.id, account_id = %p.account_id, role = %p.role, "identity read");
+        self.metrics.inc("probono_identity_reads_total", &[("role", p.role.as_str())]);
+        Ok(IdentityRead::Identity(identity))
+    }
+
+    /// Identity reads, newest first (at most `first`, 1–1000), for one case and/or one
+    /// account. AUDITOR and ADMIN.
+    pub async fn identity_reads(
+        &self,
+        caller: &Caller,
+        case_id: Option<Uuid>,
+        account_id: Option<Uuid>,
+        first: i64,
+    ) -> Res<Vec<IdentityReadEntry>> {
+        caller.allow(Op::ReadIdentityLog)?;
+        if !(1..=1000).contains(&first) {
+            return Err(ApiError::BadInput("first must be between 1 and 1000".into()));
+        }
+        let case_id = case_id.map(|u| u.to_string());
+        let account_id = account_id.map(|u| u.to_string());
+        let rows =
+            projections::store::identity_reads(&self.db, case_id.as_deref(), account_id.as_deref(), first).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in rows {
+            let account_name = self.account(&r.account_id).await?.map(|a| a.name);
+            out.push(IdentityReadEntry { read: r, account_name });
+        }
+        Ok(out)
+    }
+}

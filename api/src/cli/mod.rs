@@ -1,0 +1,394 @@
+//! The `probono` command line: the server and the administration commands. Each command
+//! parses its arguments and calls the application layer (`crate::app`) or, for the audit
+//! commands that only read, `crate::audit`; failures are typed ([`CliError`]) and say what
+//! to fix.
+
+use crate::app::accounts::NewAccount;
+use crate::app::{App, Caller, StartupError};
+use crate::audit::{self, Scope};
+use crate::config::{
+    AuditCommand, AuditStoreArgs, Cli, Command, DemoCommand, ExportCommand, KeysCommand, LogFormat, ProjectionsCommand,
+    TokenCommand,
+};
+use crate::error::ApiError;
+use crate::privacy::crypto::{CryptoError, MasterKey};
+use crate::privacy::keys::{self, KeyError};
+use clap::Parser;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+/// Why a command failed, each with what to do about it.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Startup(#[from] StartupError),
+    #[error("{}: {}", .0.code(), .0.message())]
+    Api(ApiError),
+    #[error("{0}")]
+    Key(#[from] KeyError),
+    #[error("{0}")]
+    Crypto(#[from] CryptoError),
+    #[error("{0}")]
+    Database(#[from] projections::Error),
+    #[error("{0}")]
+    Checkpoint(#[from] audit::CheckpointError),
+    #[error("{0}")]
+    Server(#[from] crate::http::ServeError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{path}: {error}")]
+    File { path: String, error: std::io::Error },
+}
+
+impl From<ApiError> for CliError {
+    fn from(e: ApiError) -> Self {
+        CliError::Api(e)
+    }
+}
+
+impl From<domain::values::InvalidInput> for CliError {
+    fn from(e: domain::values::InvalidInput) -> Self {
+        CliError::Usage(e.to_string())
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("PROBONO_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let b = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    match format {
+        LogFormat::Human => b.init(),
+        LogFormat::Json => b.json().init(),
+    }
+}
+
+/// The `probono` binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("probono: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("probono: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn uuid_arg(name: &str, s: Option<String>) -> Result<Option<uuid::Uuid>, CliError> {
+    s.map(|s| uuid::Uuid::parse_str(s.trim()).map_err(|_| CliError::Usage(format!("--{name} is not a UUID: {s:?}"))))
+        .transpose()
+}
+
+fn date_arg(name: &str, s: &Option<String>) -> Result<Option<String>, CliError> {
+    s.as_deref()
+        .map(|d| {
+            chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
+                .map(|d| d.to_string())
+                .map_err(|_| CliError::Usage(format!("--{name} is a date as YYYY-MM-DD, not {d:?}")))
+        })
+        .transpose()
+}
+
+async fn run(command: Command) -> Result<ExitCode, CliError> {
+    match command {
+        Command::Serve(args) => crate::http::serve(args).await?,
+        Command::Migrate(store) => {
+            App::open(&store).await?;
+            eprintln!("migrations applied");
+        }
+        Command::Schema => println!("{}", crate::graphql::sdl()),
+        Command::Token(TokenCommand::Create { role, name, organization, lawyer, store }) => {
+            let role: domain::values::Role = role.trim().to_ascii_uppercase().parse().map_err(|_| {
+                let roles: Vec<&str> = domain::values::Role::ALL.iter().map(|r| r.as_str()).collect();
+                CliError::Usage(format!("--role {role:?} is not a role; use one of {}", roles.join(", ")))
+            })?;
+            let input = NewAccount {
+                account_id: None,
+                name,
+                role,
+                organization_id: uuid_arg("organization", organization)?,
+                lawyer_id: uuid_arg("lawyer", lawyer)?,
+                expires_at: None,
+            };
+            let app = App::open(&store).await?;
+            // The CLI is the operator: it projects what it needs itself, server or not.
+            app.projector.catch_up().await?;
+            let created = app.create_account(&Caller::system("cli"), input).await?;
+            println!("{}", created.token);
+        }
+        Command::Audit(cmd) => return Ok(run_audit(cmd).await),
+        Command::Projections(ProjectionsCommand::Rebuild(store)) => {
+            let app = App::open(&store).await?;
+            let started = std::time::Instant::now();
+            let n = projections::projector::rebuild(&app.db).await?;
+            eprintln!("rebuilt read models from {n} events in {:.2?}", started.elapsed());
+        }
+        Command::Demo(DemoCommand::Seed(store)) => {
+            let clock = std::sync::Arc::new(domain::ManualClock::new(chrono::Utc::now().date_naive()));
+            let app = App::open_with_clock(&store, clock.clone()).await?;
+            app.projector.catch_up().await?;
+            let started = std::time::Instant::now();
+            let s = crate::demo::seed(&app, &clock).await?;
+            if s.already_present {
+                eprintln!("demo data already present; nothing to do");
+            } else {
+                eprintln!(
+                    "seeded {} organisations, {} lawyers, {} cases, {} police reports in {:.1?}",
+                    s.organizations,
+                    s.lawyers,
+                    s.cases,
+                    s.police_reports,
+                    started.elapsed()
+                );
+            }
+        }
+        Command::Keys(KeysCommand::Generate { out }) => {
+            let k = MasterKey::generate(&out)?;
+            eprintln!(
+                "wrote a new master key to {} (id {}); back it up apart from the database",
+                out.display(),
+                k.id()
+            );
+        }
+        Command::Keys(KeysCommand::Rotate { store, new_master_key_file }) => {
+            let app = App::open(&store).await?;
+            let new = MasterKey::load(&new_master_key_file)?;
+            if new.id() == app.master_key.id() {
+                return Err(CliError::Usage(
+                    "--new-master-key-file holds the current key; make a new one with `probono keys generate`".into(),
+                ));
+            }
+            let n = keys::rotate_master_key(&app.db, &app.master_key, &new).await?;
+            eprintln!(
+                "re-wrapped {n} data keys from master key {} to {}; now set PROBONO_MASTER_KEY_FILE={} and restart",
+                app.master_key.id(),
+                new.id(),
+                new_master_key_file.display()
+            );
+        }
+        Command::Export(ExportCommand::Stats(args)) => {
+            let mut dims = vec![];
+            for name in &args.group_by {
+                let d = projections::stats::Dimension::parse(name).ok_or_else(|| {
+                    let all: Vec<&str> = projections::stats::Dimension::ALL.iter().map(|d| d.name()).collect();
+                    CliError::Usage(format!("--group-by {name:?} is not a dimension; use one of {}", all.join(", ")))
+                })?;
+                dims.push(d);
+            }
+            let filter = projections::stats::StatsFilter {
+                from: date_arg("from", &args.from)?,
+                to: date_arg("to", &args.to)?,
+                ..Default::default()
+            };
+            let app = App::open(&args.store).await?;
+            app.projector.catch_up().await?;
+            let dims = crate::app::stats::distinct(&dims);
+            let stats = app.outcome_stats(&Caller::system("cli"), &filter, &dims).await?;
+            let names: Vec<String> = dims.iter().map(|d| d.name().to_string()).collect();
+            let csv = crate::app::export::to_csv(&stats, &names, args.suppress_below)?;
+            match &args.out {
+                Some(path) => std::fs::write(path, csv)
+                    .map_err(|error| CliError::File { path: path.display().to_string(), error })?,
+                None => print!("{csv}"),
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- audit
+
+/// Exit status of `audit verify` and `audit checkpoint` when a link or the checkpoint does
+/// not hold (0: all holds; 2: the check could not run), so scripts can tell tampering
+/// from an unreachable database.
+const TAMPERED: u8 = 1;
+const COULD_NOT_RUN: u8 = 2;
+
+async fn run_audit(cmd: AuditCommand) -> ExitCode {
+    let result = match cmd {
+        AuditCommand::Verify { store, checkpoint, public_key } => {
+            audit_verify(&store, checkpoint.as_deref(), public_key.as_deref()).await
+        }
+        AuditCommand::Checkpoint { store, signing_key, out } => {
+            audit_checkpoint(&store, &signing_key, out.as_deref()).await
+        }
+        AuditCommand::Keygen { out } => audit_keygen(&out),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(TAMPERED),
+        Err(e) => {
+            eprintln!("probono: {e}");
+            ExitCode::from(COULD_NOT_RUN)
+        }
+    }
+}
+
+type AuditResult = Result<bool, CliError>;
+
+/// Connects without migrating or creating anything: verifying a mistyped SQLite path must
+/// not report an empty, intact ledger.
+async fn open_ledger(store: &AuditStoreArgs) -> Result<projections::Db, CliError> {
+    let url = &store.database_url;
+    if url.starts_with("sqlite:") {
+        let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+        let path = path.split('?').next().unwrap_or(path);
+        if !std::path::Path::new(path).is_file() {
+            return Err(CliError::Usage(format!("no ledger at {path}: check --database-url / DATABASE_URL")));
+        }
+    }
+    let opts = projections::db::DbOptions { max_connections: 2, ..Default::default() };
+    Ok(projections::Db::connect(url, &opts).await?)
+}
+
+fn print_broken(outcome: &audit::Outcome) {
+    if let Some(b) = &outcome.first_broken {
+        println!("BROKEN LINK: {b}");
+        if outcome.broken_links > 1 {
+            println!("{} links do not hold in total", outcome.broken_links);
+        }
+    }
+}
+
+async fn audit_verify(
+    store: &AuditStoreArgs,
+    checkpoint: Option<&std::path::Path>,
+    public_key: Option<&str>,
+) -> AuditResult {
+    let trusted = public_key.map(audit::parse_public_key).transpose()?;
+    let cp = checkpoint.map(audit::read_checkpoint).transpose()?;
+    let db = open_ledger(store).await?;
+    // A checkpoint whose signature fails is not used: its heads may be forged. The chains
+    // are still checked, so the report says everything that can be said.
+    let mut signature_ok = true;
+    let heads = match (&cp, checkpoint) {
+        (Some(cp), Some(path)) => match audit::check_signature(cp, trusted.as_ref()) {
+            Ok(()) => {
+                match &trusted {
+                    Some(_) => println!(
+                        "checkpoint {}: signature valid, signed by the key given with --public-key ({})",
+                        path.display(),
+                        cp.public_key
+                    ),
+                    None => println!(
+                        "checkpoint {}: signature valid for the key written in the file ({}); this shows the file is intact, not who signed it: pass --public-key to check the signer",
+                        path.display(),
+                        cp.public_key
+                    ),
+                }
+                Some(cp.statement.streams.as_slice())
+            }
+            Err(e) => {
+                println!("CHECKPOINT REJECTED: {}: {e}", path.display());
+                signature_ok = false;
+                None
+            }
+        },
+        _ => None,
+    };
+    let outcome = audit::verify(&db, &Scope::All, heads, false).await?;
+    db.close().await;
+    println!("checked {} events in {} streams", outcome.events, outcome.streams);
+    if outcome.chains_hold() {
+        println!("every chain holds");
+    } else {
+        print_broken(&outcome);
+    }
+    if let (Some(c), Some(cp)) = (&outcome.checkpoint, &cp) {
+        let s = &cp.statement;
+        if c.problem_count == 0 {
+            println!(
+                "the ledger contains the checkpoint of {} ({} events in {} streams)",
+                s.created_at, s.event_count, c.streams
+            );
+        } else {
+            for p in &c.problems {
+                println!("CHECKPOINT MISMATCH: {p}");
+            }
+            if c.problem_count as usize > c.problems.len() {
+                println!("{} checkpoint mismatches in total", c.problem_count);
+            }
+        }
+    }
+    let ok = outcome.ok() && signature_ok;
+    println!("{}", if ok { "OK" } else { "FAILED" });
+    Ok(ok)
+}
+
+async fn audit_checkpoint(
+    store: &AuditStoreArgs,
+    key_file: &std::path::Path,
+    out: Option<&std::path::Path>,
+) -> AuditResult {
+    let key = audit::read_signing_key(key_file)?;
+    warn_if_shared(key_file);
+    let db = open_ledger(store).await?;
+    let outcome = audit::verify(&db, &Scope::All, None, true).await?;
+    db.close().await;
+    if !outcome.chains_hold() {
+        // Signing now would vouch for the tampering.
+        print_broken(&outcome);
+        eprintln!("probono: refusing to sign a checkpoint of a ledger whose chains do not hold");
+        return Ok(false);
+    }
+    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let signed = audit::sign(audit::statement(&outcome, created_at), &key);
+    let json = serde_json::to_string_pretty(&signed).map_err(|e| CliError::Usage(e.to_string()))? + "\n";
+    match out {
+        Some(path) => {
+            use std::io::Write;
+            let file_error = |error: std::io::Error| CliError::File { path: path.display().to_string(), error };
+            // Never over an older checkpoint: each one is evidence.
+            let mut f =
+                std::fs::OpenOptions::new().write(true).create_new(true).open(path).map_err(|e| match e.kind() {
+                    std::io::ErrorKind::AlreadyExists => CliError::Usage(format!(
+                        "{}: already exists; an older checkpoint is never overwritten, choose a new --out",
+                        path.display()
+                    )),
+                    _ => file_error(e),
+                })?;
+            f.write_all(json.as_bytes()).map_err(file_error)?;
+            f.sync_all().map_err(file_error)?;
+            eprintln!(
+                "checkpoint of {} events in {} streams written to {}, signed by {}",
+                outcome.events,
+                outcome.heads.len(),
+                path.display(),
+                signed.public_key
+            );
+        }
+        None => print!("{json}"),
+    }
+    Ok(true)
+}
+
+fn audit_keygen(out: &std::path::Path) -> AuditResult {
+    let key = audit::generate_key();
+    audit::write_new_private(out, &(hex::encode(key.to_bytes()) + "\n"))?;
+    println!("{}", hex::encode(key.verifying_key().as_bytes()));
+    eprintln!(
+        "signing key written to {} (mode 0600); keep it off the database server; give the public key above to the auditors",
+        out.display()
+    );
+    Ok(true)
+}
+
+/// Warns when a signing key file can be read by other users.
+fn warn_if_shared(path: &std::path::Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(m) = std::fs::metadata(path) {
+            if m.permissions().mode() & 0o077 != 0 {
+                eprintln!("probono: warning: {} is readable by other users; chmod 600 it", path.display());
+            }
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! `probono demo seed`: a deterministic, realistic data set shaped like the situation the
+//! UNODC project report describes — an NGO, crisis centres, a legal clinic and the Bar
+//! Association; a network of 33 pro bono lawyers (14 professional, 19 students; 24 women,
+//! 9 men); cases identified from 2016 to 2021, mostly labour exploitation in Russia,
+//! Kazakhstan, Turkey, the UAE and South Korea; most police reports registered as fraud or
+//! refused; a prosecutor's review in 2020–2021 that returns terminated cases, some of which
+//! are re-registered as trafficking and reach court.
+//!
+//! Every step is an application use case run as the demo user who would take it (the
+//! intake worker opens, the coordinator assigns, the lawyer files), so the access policy,
+//! every invariant, the sealing of identities (all fictitious) and the audit metadata are
+//! exactly those of real use. Ids are derived from a counter, so a second run finds the
+//! data present and does nothing.
+//!
+//! Fraud articles: only the 2021 Code's art. 209 is verified in the catalogue, so the demo
+//! registers fraud under it whatever the year.
+
+use crate::access::Principal;
+use crate::app::accounts::NewAccount;
+use crate::app::cases::{
+    ClientInput, IdentityInput, InvestigationOutcomeInput, LegalActionInput, OpenIntakeInput, PoliceReportInput,
+    ReclassificationInput, RefusalInput, RegistrationInput, VerdictInput,
+};
+use crate::app::lawyers::RegisterLawyerInput;
+use crate::app::{App, Caller};
+use crate::error::ApiError;
+use chrono::{Datelike, Duration, NaiveDate};
+use domain::case as dc;
+use domain::values::*;
+use domain::{Clock, ManualClock};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// What the seed wrote.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct SeedSummary {
+    pub organizations: usize,
+    pub lawyers: usize,
+    pub cases: usize,
+    pub police_reports: usize,
+    pub already_present: bool,
+}
+
+/// SplitMix64: a tiny generator whose sequence never changes between builds.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    /// True with probability `p` percent.
+    fn pct(&mut self, p: u64) -> bool {
+        self.below(100) < p
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+    fn days(&mut self, lo: i64, hi: i64) -> Duration {
+        Duration::days(lo + self.below((hi - lo + 1) as u64) as i64)
+    }
+}
+
+const BASE: u128 = 0xDE30_0000_0000_4000_8000_0000_0000_0000;
+
+fn id(kind: u128, n: u128) -> Uuid {
+    Uuid::from_u128(BASE | (kind << 32) | n)
+}
+
+/// A demo user, acting as themselves.
+fn as_user(account_id: Uuid, name: &str, role: Role, org: Option<Uuid>, lawyer: Option<Uuid>) -> Caller {
+    let principal = Principal {
+        account_id,
+        name: name.to_string(),
+        role,
+        organization_id: org,
+        lawyer_id: lawyer,
+        token_id: Uuid::nil(),
+    };
+    Caller::new(principal, "demo-seed")
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap_or(NaiveDate::MIN)
+}
+
+const FIRST: &[&str] = &[
+    "Aigul", "Bakyt", "Cholpon", "Dinara", "Elmira", "Gulnara", "Jyldyz", "Kanat", "Meerim", "Nurlan", "Saltanat",
+    "Talant", "Aizada", "Baktygul", "Asel", "Erlan",
+];
+const LAST: &[&str] = &[
+    "Abdyraeva",
+    "Bekova",
+    "Chynybaeva",
+    "Duishenova",
+    "Esenalieva",
+    "Jumabaeva",
+    "Kasymova",
+    "Mamatova",
+    "Osmonova",
+    "Sadykova",
+    "Toktosunova",
+    "Usenova",
+];
+
+/// Seeds the database behind `app` (opened with `clock`). Returns what it wrote.
+pub async fn seed(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, ApiError> {
+    let first_org = id(1, 0);
+    if app.organization(&first_org.to_string()).await?.is_some() {
+        return Ok(SeedSummary { already_present: true, ..Default::default() });
+    }
+    seed_all(app, clock).await
+}
+
+/// The demo's people, as callers.
+struct Cast {
+    intake: Vec<Caller>,
+    coordinator: Caller,
+    lawyers: Vec<Caller>,
+}
+
+async fn create_account(
+    app: &App,
+    system: &Caller,
+    account_id: Uuid,
+    name: &str,
+    role: Role,
+    org: Option<Uuid>,
+    lawyer: Option<Uuid>,
+) -> Result<Caller, ApiError> {
+    let input = NewAccount {
+        account_id: Some(account_id),
+        name: name.to_string(),
+        role,
+        organization_id: org,
+        lawyer_id: lawyer,
+        expires_at: None,
+    };
+    app.create_account(system, input).await?;
+    Ok(as_user(account_id, name, role, org, lawyer))
+}
+
+async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, ApiError> {
+    let mut rng = Rng(20_161_201);
+    let mut summary = SeedSummary::default();
+    let system = Caller::system("demo-seed");
+    clock.set(d(2016, 1, 11));
+
+    // Organisations.
+    let orgs: [(&str, OrganizationKind); 5] = [
+        ("Oasis Public Foundation (demo)", OrganizationKind::Ngo),
+        ("Bishkek Crisis Centre (demo)", OrganizationKind::CrisisCenter),
+        ("Osh Crisis Centre (demo)", OrganizationKind::CrisisCenter),
+        ("University Legal Clinic (demo)", OrganizationKind::LegalClinic),
+        ("Bar Association (demo)", OrganizationKind::BarAssociation),
+    ];
+    for (i, (name, kind)) in orgs.iter().enumerate() {
+        app.register_organization(&system, Some(id(1, i as u128)), name, *kind).await?;
+        summary.organizations += 1;
+    }
+
+    // Accounts: an intake worker for each NGO / crisis centre, a coordinator, an auditor.
+    let mut intake = vec![];
+    for i in 0..3u128 {
+        let name = format!("Intake worker {} (demo)", i + 1);
+        intake.push(create_account(app, &system, id(2, i), &name, Role::IntakeWorker, Some(id(1, i)), None).await?);
+    }
+    let coordinator =
+        create_account(app, &system, id(2, 10), "Pro bono coordinator (demo)", Role::Coordinator, Some(id(1, 4)), None)
+            .await?;
+    create_account(app, &system, id(2, 11), "Bar Association auditor (demo)", Role::Auditor, None, None).await?;
+
+    // The network: 14 professionals and 19 students; 24 women and 9 men.
+    let regions = [
+        Region::Bishkek,
+        Region::Bishkek,
+        Region::OshCity,
+        Region::Chui,
+        Region::Osh,
+        Region::JalalAbad,
+        Region::Batken,
+        Region::IssykKul,
+        Region::Naryn,
+        Region::Talas,
+    ];
+    let mut lawyers = vec![];
+    for i in 0..33u128 {
+        let lawyer_id = id(3, i);
+        let status = if i < 14 { LawyerStatus::Professional } else { LawyerStatus::Student };
+        let gender = if i % 11 < 8 { Gender::Female } else { Gender::Male };
+        let region = regions[i as usize % regions.len()];
+        let input = RegisterLawyerInput {
+            lawyer_id: Some(lawyer_id),
+            full_name: format!("{} {} (demo)", rng.pick(FIRST), rng.pick(LAST)),
+            gender,
+            status,
+            region,
+            languages: vec!["ky".into(), "ru".into()],
+            license_number: (status == LawyerStatus::Professional).then(|| format!("DEMO-{:04}", 100 + i)),
+        };
+        app.register_lawyer(&coordinator, input).await?;
+        if rng.pct(70) {
+            let course = "Trafficking in persons: identification and legal aid";
+            app.record_lawyer_training(&coordinator, lawyer_id, course, d(2016, 1, 10)).await?;
+        }
+        let name = format!("Lawyer account {} (demo)", i + 1);
+        lawyers.push(create_account(app, &system, id(4, i), &name, Role::Lawyer, None, Some(lawyer_id)).await?);
+        summary.lawyers += 1;
+    }
+
+    // Cases, 2016 to 2021, in date order of identification.
+    let cast = Cast { intake, coordinator, lawyers };
+    let mut plans: Vec<NaiveDate> = (0..180).map(|_| d(2016 + rng.below(6) as i32, 1, 1) + rng.days(0, 364)).collect();
+    plans.sort();
+    for (n, identified_on) in plans.into_iter().enumerate() {
+        summary.police_reports += seed_case(app, clock, &mut rng, n as u128, identified_on, &cast).await?;
+        summary.cases += 1;
+    }
+    Ok(summary)
+}
+
+/// Which code of which edition applied on a date.
+fn tip_code(on: NaiveDate, labour: bool) -> &'static str {
+    match on.year() {
+        ..=2018 => "1997-124",
+        2019..=2021 if labour => "2017-173",
+        2019..=2021 => "2017-171",
+        _ => "2021-166",
+    }
+}
+
+fn tip_related_code(on: NaiveDate) -> &'static str {
+    if on.year() <= 2018 {
+        "1997-125"
+    } else {
+        "2021-159"
+    }
+}
+
+async fn seed_case(
+    app: &App,
+    clock: &ManualClock,
+    rng: &mut Rng,
+    n: u128,
+    identified_on: NaiveDate,
+    cast: &Cast,
+) -> Result<usize, ApiError> {
+    let case_id = id(5, n);
+    let intake = rng.pick(&cast.intake).clone();
+    let organization_id = intake.principal.organization_id.unwrap_or(case_id);
+    let exploitation = match rng.below(100) {
+        0..=69 => vec![ExploitationType::ForcedLabor],
+        70..=84 => vec![ExploitationType::Sexual],
+        85..=89 => vec![ExploitationType::ForcedLabor, ExploitationType::Sexual],
+        90..=94 => vec![ExploitationType::ForcedMarriage],
+        _ => vec![ExploitationType::ForcedBegging],
+    };
+    let labour = exploitation.contains(&ExploitationType::ForcedLabor);
+    let country = if exploitation == [ExploitationType::ForcedMarriage] {
+        "KG"
+    } else if labour {
+        *rng.pick(&["RU", "RU", "RU", "KZ", "KZ", "TR", "KR"])
+    } else {
+        *rng.pick(&["AE", "AE", "TR", "RU", "KZ"])
+    };
+    let age = if rng.pct(12) { 14 + rng.below(4) as i64 } else { 18 + rng.below(35) as i64 };
+    let gender =
+        if exploitation.contains(&ExploitationType::Sexual) || exploitation == [ExploitationType::ForcedMarriage] {
+            Gender::Female
+        } else if rng.pct(60) {
+            Gender::Male
+        } else {
+            Gender::Female
+        };
+    let region = *rng.pick(Region::ALL);
+    let consent = dc::ConsentGrant { legal_aid: rng.pct(85), report_to_police: rng.pct(65), data_sharing: rng.pct(50) };
+
+    clock.set(identified_on + rng.days(0, 5));
+    let referral_source = *rng.pick(&[
+        ReferralSource::Hotline,
+        ReferralSource::NgoOutreach,
+        ReferralSource::NgoOutreach,
+        ReferralSource::Iom,
+        ReferralSource::Police,
+        ReferralSource::SelfReferral,
+    ]);
+    let open = OpenIntakeInput {
+        case_id: Some(case_id),
+        organization_id: Some(organization_id),
+        identified_on,
+        referral_source,
+        exploitation_types: exploitation,
+        country_of_exploitation: Some(country.into()),
+        client: ClientInput {
+            gender,
+            age_at_identification: Some(age),
+            citizenship: Some("KG".into()),
+            region: Some(region),
+        },
+        identity: IdentityInput {
+            full_name: format!("Demo Client {:04}", n + 1),
+            narrative: Some("Fictitious record of the demonstration data set.".into()),
+            ..Default::default()
+        },
+        consent,
+    };
+    app.open_intake(&intake, open).await?;
+    if rng.pct(30) {
+        clock.set(identified_on + rng.days(3, 20));
+        let service = *rng.pick(&[
+            ProtectionService::Shelter,
+            ProtectionService::Medical,
+            ProtectionService::Psychological,
+            ProtectionService::Reintegration,
+        ]);
+        app.refer_to_service(&intake, case_id, service, clock.today(), None).await?;
+    }
+    if !consent.legal_aid || !rng.pct(92) {
+        return Ok(0);
+    }
+
+    // Assignment, sometimes declined and reassigned.
+    let coordinator = &cast.coordinator;
+    let lawyer_id = |c: &Caller| c.principal.lawyer_id.unwrap_or(case_id);
+    let mut day = identified_on + rng.days(5, 30);
+    clock.set(day);
+    let mut lawyer = rng.pick(&cast.lawyers).clone();
+    app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer)).await?;
+    if rng.pct(10) {
+        app.decline_assignment(&lawyer, case_id, "workload").await?;
+        let other = rng.pick(&cast.lawyers).clone();
+        lawyer = if other.principal.lawyer_id == lawyer.principal.lawyer_id {
+            cast.lawyers[(n as usize + 1) % cast.lawyers.len()].clone()
+        } else {
+            other
+        };
+        app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer)).await?;
+    }
+    day += rng.days(1, 7);
+    clock.set(day);
+    app.accept_assignment(&lawyer, case_id).await?;
+    day += rng.days(1, 20);
+    clock.set(day);
+    let consultation = LegalActionInput { kind: LegalActionKind::Consultation, taken_on: day, note: None };
+    app.record_legal_action(&lawyer, case_id, consultation).await?;
+    if !consent.report_to_police {
+        return Ok(0);
+    }
+
+    // The police report and what the police made of it.
+    let report_id = id(6, n);
+    let filed_on = day + rng.days(3, 40);
+    clock.set(filed_on);
+    let police_unit = format!("{} police department (demo)", region.as_str().replace('_', " ").to_lowercase());
+    let report = PoliceReportInput { report_id: Some(report_id), filed_on, police_unit, reference_number: None };
+    app.file_police_report(&lawyer, case_id, report).await?;
+    let decided = filed_on + rng.days(3, 30);
+    clock.set(decided);
+    let roll = rng.below(100);
+    let registered = match roll {
+        0..=21 => {
+            let reason = "no elements of a crime found by the police".to_string();
+            let refusal = RefusalInput { report_id, decided_on: decided, reason };
+            app.record_registration_refused(&lawyer, case_id, refusal).await?;
+            None
+        }
+        22..=66 => Some(("2021-209", OffenseCategory::Fraud)),
+        67..=79 => Some((tip_related_code(decided), OffenseCategory::TipRelated)),
+        _ => Some((tip_code(decided, labour), OffenseCategory::Tip)),
+    };
+    let Some((code, category)) = registered else { return Ok(1) };
+    let registration =
+        RegistrationInput { report_id, offense_code: code.into(), registered_on: decided, registry_number: None };
+    app.record_offense_registration(&lawyer, case_id, registration).await?;
+
+    // Investigation: fraud cases are mostly terminated; the prosecutor's review of 2020-21
+    // returns some, and some of those are re-registered as trafficking.
+    let mut day = decided + rng.days(30, 200);
+    let first = match category {
+        OffenseCategory::Tip if rng.pct(55) => InvestigationOutcome::SentToCourt,
+        OffenseCategory::TipRelated if rng.pct(40) => InvestigationOutcome::SentToCourt,
+        _ if rng.pct(20) => InvestigationOutcome::SentToCourt,
+        _ => InvestigationOutcome::Terminated,
+    };
+    clock.set(day);
+    let step = |outcome, decided_on, note: Option<&str>| InvestigationOutcomeInput {
+        report_id,
+        outcome,
+        decided_on,
+        note: note.map(str::to_string),
+    };
+    app.record_investigation_outcome(&lawyer, case_id, step(first, day, None)).await?;
+    let mut in_court = first == InvestigationOutcome::SentToCourt;
+    if !in_court && category != OffenseCategory::Tip && rng.pct(30) {
+        let review = d(2020, 6, 1).max(day) + rng.days(10, 300);
+        clock.set(review);
+        let note = Some("returned after the Prosecutor General's review");
+        app.record_investigation_outcome(
+            &lawyer,
+            case_id,
+            step(InvestigationOutcome::ReturnedForInvestigation, review, note),
+        )
+        .await?;
+        day = review;
+        if rng.pct(60) {
+            day += rng.days(10, 90);
+            clock.set(day);
+            let change = ReclassificationInput {
+                report_id,
+                offense_code: tip_code(day, labour).into(),
+                decided_on: day,
+                decided_by: Authority::Prosecutor,
+                reason: "recruitment, transfer and exploitation established on review".into(),
+            };
+            app.reclassify_offense(&lawyer, case_id, change).await?;
+            if rng.pct(60) {
+                day += rng.days(20, 120);
+                clock.set(day);
+                app.record_investigation_outcome(&lawyer, case_id, step(InvestigationOutcome::SentToCourt, day, None))
+                    .await?;
+                in_court = true;
+            }
+        }
+    }
+    if in_court && rng.pct(85) {
+        day += rng.days(30, 250);
+        clock.set(day);
+        let outcome = match rng.below(100) {
+            0..=59 => VerdictOutcome::Convicted,
+            60..=79 => VerdictOutcome::Acquitted,
+            _ => VerdictOutcome::Dismissed,
+        };
+        let sentence_months = (outcome == VerdictOutcome::Convicted).then(|| 36 + rng.below(96) as i64);
+        let verdict = VerdictInput {
+            report_id,
+            outcome,
+            offense_code: None,
+            decided_on: day,
+            sentence_months,
+            compensation_awarded: Some(rng.pct(20)),
+        };
+        app.record_verdict(&lawyer, case_id, verdict).await?;
+    }
+    if rng.pct(50) {
+        clock.set(day + rng.days(10, 60));
+        let reason = if in_court { "proceedings completed" } else { "no further legal avenue" };
+        app.close_case(&lawyer, case_id, reason).await?;
+    }
+    Ok(1)
+}

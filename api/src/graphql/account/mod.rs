@@ -1,0 +1,114 @@
+//! Accounts and their tokens: the types, `me`, and the administration mutations.
+
+use super::enums::Role;
+use super::lawyer::Lawyer;
+use super::organization::Organization;
+use super::scalars::DateTime;
+use super::{app, caller, opt_id, parse_id, Res};
+use crate::app::accounts::NewAccount;
+use crate::error::ApiError;
+use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
+use projections::model::AccountView;
+
+pub struct Account(pub AccountView);
+
+#[Object]
+impl Account {
+    async fn id(&self) -> ID {
+        ID(self.0.id.clone())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn role(&self) -> Res<Role> {
+        let r: domain::values::Role = self.0.role.parse().map_err(ApiError::internal)?;
+        Ok(r.into())
+    }
+    /// The organisation an intake worker's scope is limited to.
+    async fn organization(&self, ctx: &Context<'_>) -> Res<Option<Organization>> {
+        match &self.0.organization_id {
+            Some(id) => Organization::by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    /// The lawyer a LAWYER account acts as.
+    async fn lawyer(&self, ctx: &Context<'_>) -> Res<Option<Lawyer>> {
+        match &self.0.lawyer_id {
+            Some(id) => Lawyer::by_id(ctx, id).await,
+            None => Ok(None),
+        }
+    }
+    async fn disabled(&self) -> bool {
+        self.0.disabled
+    }
+    async fn created_at(&self) -> DateTime {
+        DateTime(self.0.created_at.clone())
+    }
+}
+
+/// A new token: shown once, never again.
+#[derive(SimpleObject)]
+pub struct AccessTokenPayload {
+    pub token: String,
+    pub token_id: ID,
+    pub expires_at: Option<DateTime>,
+    pub account: Account,
+}
+
+#[derive(InputObject)]
+pub struct CreateAccessTokenInput {
+    pub name: String,
+    pub role: Role,
+    pub organization_id: Option<ID>,
+    pub lawyer_id: Option<ID>,
+    /// When the token stops working; never when omitted.
+    pub expires_at: Option<DateTime>,
+}
+
+#[derive(Default)]
+pub struct AccountQuery;
+
+#[Object]
+impl AccountQuery {
+    /// The caller's account, with its role and scope.
+    async fn me(&self, ctx: &Context<'_>) -> Res<Account> {
+        Ok(Account(app(ctx)?.me(caller(ctx)?).await?))
+    }
+}
+
+#[derive(Default)]
+pub struct AccountMutation;
+
+#[Object]
+impl AccountMutation {
+    /// Creates an account with one role and scope, and its first token (shown once).
+    async fn create_access_token(&self, ctx: &Context<'_>, input: CreateAccessTokenInput) -> Res<AccessTokenPayload> {
+        let expires_at = input
+            .expires_at
+            .as_ref()
+            .map(|d| chrono::DateTime::parse_from_rfc3339(&d.0).map(|d| d.with_timezone(&chrono::Utc)))
+            .transpose()
+            .map_err(|_| ApiError::BadInput("expiresAt is not an RFC 3339 date-time".into()))?;
+        let input = NewAccount {
+            account_id: None,
+            name: input.name,
+            role: input.role.into(),
+            organization_id: opt_id("organizationId", &input.organization_id)?,
+            lawyer_id: opt_id("lawyerId", &input.lawyer_id)?,
+            expires_at,
+        };
+        let created = app(ctx)?.create_account(caller(ctx)?, input).await?;
+        Ok(AccessTokenPayload {
+            token: created.token,
+            token_id: ID(created.token_id.to_string()),
+            expires_at: created.expires_at.map(|e| DateTime(e.to_rfc3339())),
+            account: Account(created.account),
+        })
+    }
+
+    /// Revokes a token at once; requests bearing it are refused from then on.
+    async fn revoke_access_token(&self, ctx: &Context<'_>, token_id: ID) -> Res<Account> {
+        let token_id = parse_id("tokenId", &token_id)?;
+        Ok(Account(app(ctx)?.revoke_access_token(caller(ctx)?, token_id).await?))
+    }
+}

@@ -1,0 +1,338 @@
+//! Case mutations: each translates its input into the application's use case.
+
+use super::Case;
+use crate::app::cases as uc;
+use crate::graphql::enums::*;
+use crate::graphql::scalars::Date;
+use crate::graphql::{app, caller, opt_id, parse_id, Res};
+use async_graphql::{Context, InputObject, Object, ID};
+
+#[derive(InputObject)]
+pub struct ClientInput {
+    pub full_name: String,
+    pub gender: Gender,
+    pub age_at_identification: Option<i32>,
+    pub date_of_birth: Option<Date>,
+    /// ISO 3166-1 alpha-2.
+    pub citizenship: Option<String>,
+    pub region: Option<Region>,
+    pub contact: Option<String>,
+    pub document_number: Option<String>,
+    pub narrative: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct ConsentInput {
+    pub legal_aid: bool,
+    pub report_to_police: bool,
+    pub data_sharing: bool,
+}
+
+#[derive(InputObject)]
+pub struct OpenIntakeInput {
+    /// Defaults to the intake worker's organisation (the only one allowed).
+    pub organization_id: Option<ID>,
+    pub identified_on: Date,
+    pub referral_source: ReferralSource,
+    pub exploitation_types: Vec<ExploitationType>,
+    /// ISO 3166-1 alpha-2.
+    pub country_of_exploitation: Option<String>,
+    pub client: ClientInput,
+    pub consent: ConsentInput,
+}
+
+#[derive(InputObject)]
+pub struct IdentityInput {
+    pub full_name: String,
+    pub date_of_birth: Option<Date>,
+    pub contact: Option<String>,
+    pub document_number: Option<String>,
+    pub narrative: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct UpdateClientIdentityInput {
+    pub case_id: ID,
+    pub identity: IdentityInput,
+}
+
+#[derive(InputObject)]
+pub struct ConsentChangeInput {
+    pub case_id: ID,
+    pub scopes: Vec<ConsentScope>,
+    pub on: Date,
+}
+
+#[derive(InputObject)]
+pub struct ReferToServiceInput {
+    pub case_id: ID,
+    pub service: ProtectionService,
+    pub referred_on: Date,
+    pub provider: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct CaseIdInput {
+    pub case_id: ID,
+}
+
+#[derive(InputObject)]
+pub struct CaseReasonInput {
+    pub case_id: ID,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct RecordLegalActionInput {
+    pub case_id: ID,
+    pub kind: LegalActionKind,
+    pub taken_on: Date,
+    /// Sealed like identity: only roles with identity access can read it back.
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct FilePoliceReportInput {
+    pub case_id: ID,
+    pub filed_on: Date,
+    pub police_unit: String,
+    pub reference_number: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordOffenseRegistrationInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    pub offense_code: String,
+    pub registered_on: Date,
+    pub registry_number: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordRegistrationRefusedInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    pub decided_on: Date,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct ReclassifyOffenseInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    pub offense_code: String,
+    pub decided_on: Date,
+    pub decided_by: Authority,
+    pub reason: String,
+}
+
+#[derive(InputObject)]
+pub struct RecordInvestigationOutcomeInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    pub outcome: InvestigationOutcome,
+    pub decided_on: Date,
+    pub note: Option<String>,
+}
+
+#[derive(InputObject)]
+pub struct RecordVerdictInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    pub outcome: VerdictOutcome,
+    pub offense_code: Option<String>,
+    pub decided_on: Date,
+    pub sentence_months: Option<i32>,
+    pub compensation_awarded: Option<bool>,
+}
+
+impl IdentityInput {
+    fn into_app(self) -> uc::IdentityInput {
+        uc::IdentityInput {
+            full_name: self.full_name,
+            date_of_birth: self.date_of_birth.map(|d| d.0),
+            contact: self.contact,
+            document_number: self.document_number,
+            narrative: self.narrative,
+        }
+    }
+}
+
+/// `eraseClientData`, on its own so that the mutation root keeps the committed order.
+#[derive(Default)]
+pub struct ErasureMutation;
+
+#[Object]
+impl ErasureMutation {
+    /// Crypto-shredding: destroys the case's data key, so its identity can never be read
+    /// again; the events and statistics stay.
+    async fn erase_client_data(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        Ok(Case(app(ctx)?.erase_client_data(caller(ctx)?, id, &input.reason).await?))
+    }
+}
+
+/// Mutations on cases.
+#[derive(Default)]
+pub struct CaseMutation;
+
+#[Object]
+impl CaseMutation {
+    async fn open_intake(&self, ctx: &Context<'_>, input: OpenIntakeInput) -> Res<Case> {
+        let c = input.client;
+        let input = uc::OpenIntakeInput {
+            case_id: None,
+            organization_id: opt_id("organizationId", &input.organization_id)?,
+            identified_on: input.identified_on.0,
+            referral_source: input.referral_source.into(),
+            exploitation_types: input.exploitation_types.into_iter().map(Into::into).collect(),
+            country_of_exploitation: input.country_of_exploitation,
+            client: uc::ClientInput {
+                gender: c.gender.into(),
+                age_at_identification: c.age_at_identification.map(i64::from),
+                citizenship: c.citizenship,
+                region: c.region.map(Into::into),
+            },
+            identity: uc::IdentityInput {
+                full_name: c.full_name,
+                date_of_birth: c.date_of_birth.map(|d| d.0),
+                contact: c.contact,
+                document_number: c.document_number,
+                narrative: c.narrative,
+            },
+            consent: domain::case::ConsentGrant {
+                legal_aid: input.consent.legal_aid,
+                report_to_police: input.consent.report_to_police,
+                data_sharing: input.consent.data_sharing,
+            },
+        };
+        Ok(Case(app(ctx)?.open_intake(caller(ctx)?, input).await?))
+    }
+
+    /// Corrects the client's identity (sealed like at intake).
+    async fn update_client_identity(&self, ctx: &Context<'_>, input: UpdateClientIdentityInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        Ok(Case(app(ctx)?.update_client_identity(caller(ctx)?, id, input.identity.into_app()).await?))
+    }
+
+    async fn give_consent(&self, ctx: &Context<'_>, input: ConsentChangeInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let scopes = input.scopes.into_iter().map(Into::into).collect();
+        Ok(Case(app(ctx)?.give_consent(caller(ctx)?, id, scopes, input.on.0).await?))
+    }
+
+    /// Withdrawing REPORT_TO_POLICE blocks new police reports; DATA_SHARING limits identity
+    /// to the client's organisation and lawyer.
+    async fn withdraw_consent(&self, ctx: &Context<'_>, input: ConsentChangeInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let scopes = input.scopes.into_iter().map(Into::into).collect();
+        Ok(Case(app(ctx)?.withdraw_consent(caller(ctx)?, id, scopes, input.on.0).await?))
+    }
+
+    /// A referral to a protection service of the National Referral Mechanism.
+    async fn refer_to_service(&self, ctx: &Context<'_>, input: ReferToServiceInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let app = app(ctx)?;
+        let case =
+            app.refer_to_service(caller(ctx)?, id, input.service.into(), input.referred_on.0, input.provider).await?;
+        Ok(Case(case))
+    }
+
+    async fn accept_assignment(&self, ctx: &Context<'_>, input: CaseIdInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        Ok(Case(app(ctx)?.accept_assignment(caller(ctx)?, id).await?))
+    }
+
+    async fn decline_assignment(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        Ok(Case(app(ctx)?.decline_assignment(caller(ctx)?, id, &input.reason).await?))
+    }
+
+    async fn record_legal_action(&self, ctx: &Context<'_>, input: RecordLegalActionInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let action = uc::LegalActionInput { kind: input.kind.into(), taken_on: input.taken_on.0, note: input.note };
+        Ok(Case(app(ctx)?.record_legal_action(caller(ctx)?, id, action).await?))
+    }
+
+    async fn file_police_report(&self, ctx: &Context<'_>, input: FilePoliceReportInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let report = uc::PoliceReportInput {
+            report_id: None,
+            filed_on: input.filed_on.0,
+            police_unit: input.police_unit,
+            reference_number: input.reference_number,
+        };
+        Ok(Case(app(ctx)?.file_police_report(caller(ctx)?, id, report).await?))
+    }
+
+    async fn record_offense_registration(&self, ctx: &Context<'_>, input: RecordOffenseRegistrationInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let registration = uc::RegistrationInput {
+            report_id: parse_id("reportId", &input.report_id)?,
+            offense_code: input.offense_code,
+            registered_on: input.registered_on.0,
+            registry_number: input.registry_number,
+        };
+        Ok(Case(app(ctx)?.record_offense_registration(caller(ctx)?, id, registration).await?))
+    }
+
+    async fn record_registration_refused(&self, ctx: &Context<'_>, input: RecordRegistrationRefusedInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let refusal = uc::RefusalInput {
+            report_id: parse_id("reportId", &input.report_id)?,
+            decided_on: input.decided_on.0,
+            reason: input.reason,
+        };
+        Ok(Case(app(ctx)?.record_registration_refused(caller(ctx)?, id, refusal).await?))
+    }
+
+    async fn reclassify_offense(&self, ctx: &Context<'_>, input: ReclassifyOffenseInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let change = uc::ReclassificationInput {
+            report_id: parse_id("reportId", &input.report_id)?,
+            offense_code: input.offense_code,
+            decided_on: input.decided_on.0,
+            decided_by: input.decided_by.into(),
+            reason: input.reason,
+        };
+        Ok(Case(app(ctx)?.reclassify_offense(caller(ctx)?, id, change).await?))
+    }
+
+    async fn record_investigation_outcome(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordInvestigationOutcomeInput,
+    ) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let outcome = uc::InvestigationOutcomeInput {
+            report_id: parse_id("reportId", &input.report_id)?,
+            outcome: input.outcome.into(),
+            decided_on: input.decided_on.0,
+            note: input.note,
+        };
+        Ok(Case(app(ctx)?.record_investigation_outcome(caller(ctx)?, id, outcome).await?))
+    }
+
+    async fn record_verdict(&self, ctx: &Context<'_>, input: RecordVerdictInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let verdict = uc::VerdictInput {
+            report_id: parse_id("reportId", &input.report_id)?,
+            outcome: input.outcome.into(),
+            offense_code: input.offense_code,
+            decided_on: input.decided_on.0,
+            sentence_months: input.sentence_months.map(i64::from),
+            compensation_awarded: input.compensation_awarded,
+        };
+        Ok(Case(app(ctx)?.record_verdict(caller(ctx)?, id, verdict).await?))
+    }
+
+    async fn close_case(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        Ok(Case(app(ctx)?.close_case(caller(ctx)?, id, &input.reason).await?))
+    }
+
+    async fn reopen_case(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        Ok(Case(app(ctx)?.reopen_case(caller(ctx)?, id, &input.reason).await?))
+    }
+}

@@ -1,0 +1,174 @@
+//! The HTTP edge: `POST /graphql` (bearer token required; [`graphql`]), GraphiQL at
+//! `GET /graphql` when introspection is on, and `/healthz`, `/readyz`, `/metrics`
+//! ([`ops`]). Every request gets a correlation id (the client's `x-request-id` when
+//! well-formed) carried in a tracing span, event metadata and the response header.
+//! [`limits`] turns bare limit answers into typed errors and holds the rate limiter.
+
+mod graphql;
+pub mod limits;
+mod ops;
+
+use crate::app::App;
+use crate::config::ServeArgs;
+use crate::graphql::{build_schema, LedgerSchema};
+use async_graphql::http::GraphiQLSource;
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{Html, Response};
+use axum::routing::get;
+use axum::Router;
+use limits::RateLimiter;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// Largest accepted request body.
+pub const BODY_LIMIT: usize = 256 * 1024;
+/// Longest a request may run before the server answers 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// Longest `/readyz` waits for the database to answer.
+pub const READY_PING_TIMEOUT: Duration = Duration::from_secs(2);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub app: Arc<App>,
+    pub schema: LedgerSchema,
+    pub limiter: Option<Arc<RateLimiter>>,
+}
+
+/// The request's correlation id, also written into event metadata and logs.
+#[derive(Debug, Clone)]
+pub(crate) struct RequestId(pub String);
+
+/// What the edge enforces beyond the fixed limits.
+#[derive(Debug, Clone, Copy)]
+pub struct EdgeOptions {
+    pub introspection: bool,
+    /// Mutations per second per token (sustained), and the burst allowed above it.
+    pub mutation_rate: Option<(f64, f64)>,
+}
+
+/// The router with introspection as given and no mutation rate limit (tests, benchmarks).
+pub fn router(app: Arc<App>, introspection: bool) -> Router {
+    router_with(app, EdgeOptions { introspection, mutation_rate: None })
+}
+
+pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
+    let schema = build_schema(Some(app.clone()), opts.introspection);
+    let limiter = opts.mutation_rate.map(|(rate, burst)| Arc::new(RateLimiter::new(rate, burst)));
+    let state = AppState { app, schema, limiter };
+    // Without introspection there is no explorer either: it could show nothing.
+    let graphql_route =
+        if opts.introspection { get(graphiql).post(graphql::graphql) } else { axum::routing::post(graphql::graphql) };
+    Router::new()
+        .route("/graphql", graphql_route)
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // The GraphQL extractor streams the body past `DefaultBodyLimit`: this limit holds
+        // for every route and body, with or without a Content-Length.
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
+        .layer(middleware::map_response(limits::typed_edge_errors))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .with_state(state)
+}
+
+fn request_id(headers: &HeaderMap) -> String {
+    headers
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_string)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let id = request_id(req.headers());
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let path: &'static str = match req.uri().path() {
+        "/graphql" => "/graphql",
+        "/healthz" => "/healthz",
+        "/readyz" => "/readyz",
+        "/metrics" => "/metrics",
+        _ => "other",
+    };
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path);
+    let started = Instant::now();
+    let mut resp = next.run(req).instrument(span.clone()).await;
+    let status = resp.status();
+    span.in_scope(|| {
+        tracing::debug!(status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request done")
+    });
+    let m = &state.app.metrics;
+    m.inc("probono_http_requests_total", &[("path", path), ("status", status.as_str())]);
+    m.observe("probono_http_request_duration_seconds", &[("path", path)], started.elapsed().as_secs_f64());
+    if let Ok(v) = HeaderValue::from_str(&id) {
+        resp.headers_mut().insert("x-request-id", v);
+    }
+    resp
+}
+
+async fn graphiql() -> Html<String> {
+    Html(GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+/// Why the server stopped or could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Startup(#[from] crate::app::StartupError),
+    #[error("catching up the read models failed: {0}")]
+    Projection(#[from] projections::Error),
+    #[error("cannot listen on {address}: {error}{hint}")]
+    Bind { address: String, error: std::io::Error, hint: &'static str },
+    #[error("the server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let app = App::open(&args.store).await?;
+    let caught = app.projector.catch_up().await?;
+    tracing::info!(events = caught, "read models caught up");
+    let projector = tokio::spawn(app.projector.clone().run());
+    let listener = tokio::net::TcpListener::bind(&args.bind).await.map_err(|error| ServeError::Bind {
+        address: args.bind.clone(),
+        hint: if error.kind() == std::io::ErrorKind::AddrInUse {
+            " (another program, perhaps another probono, uses it: stop it or choose --bind / PROBONO_BIND)"
+        } else {
+            ""
+        },
+        error,
+    })?;
+    tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
+    let opts = EdgeOptions {
+        introspection: args.introspection,
+        mutation_rate: (args.mutation_rate > 0.0).then_some((args.mutation_rate, args.mutation_burst)),
+    };
+    axum::serve(listener, router_with(app.clone(), opts)).with_graceful_shutdown(shutdown_signal()).await?;
+    app.projector.stop();
+    let _ = tokio::time::timeout(Duration::from_secs(5), projector).await;
+    app.db.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
