@@ -36,6 +36,8 @@ pub enum Op {
     AddOffense,
     RetireOffense,
     EraseClientData,
+    /// `probono keys rotate`: re-wrapping every data key under a new master key.
+    RotateMasterKey,
     // mutations: the lawyer network
     RegisterLawyer,
     ManageLawyer,
@@ -71,6 +73,7 @@ impl Op {
         Op::AddOffense,
         Op::RetireOffense,
         Op::EraseClientData,
+        Op::RotateMasterKey,
         Op::RegisterLawyer,
         Op::ManageLawyer,
         Op::AssignLawyer,
@@ -154,7 +157,7 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         | Op::RevokeAccessToken
         | Op::AddOffense
         | Op::RetireOffense => p.role == Admin,
-        Op::EraseClientData => p.role == Admin,
+        Op::EraseClientData | Op::RotateMasterKey => p.role == Admin,
         Op::ReadIdentityLog => matches!(p.role, Admin | Auditor),
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,

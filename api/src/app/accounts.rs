@@ -67,6 +67,7 @@ impl App {
     }
 
     /// The caller's account, with its role and scope.
+    #[tracing::instrument(skip_all)]
     pub async fn me(&self, caller: &Caller) -> Res<AccountView> {
         caller.allow(Op::Me)?;
         self.account(&caller.principal.account_id.to_string()).await?.ok_or(ApiError::Unauthenticated)
@@ -117,6 +118,7 @@ impl App {
 
     /// Revokes a token at once; requests bearing it are refused from then on. Returns the
     /// account it belonged to.
+    #[tracing::instrument(skip_all, fields(%token_id))]
     pub async fn revoke_access_token(&self, caller: &Caller, token_id: Uuid) -> Res<AccountView> {
         caller.allow(Op::RevokeAccessToken)?;
         let account_id = projections::store::token_account(&self.db, &token_id.to_string())

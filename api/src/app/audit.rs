@@ -129,12 +129,14 @@ async fn case_entries(db: &Db, case_id: &str) -> Res<Vec<Entry>> {
 
 impl App {
     /// What happened to a case, oldest first, for everyone who may read the case.
+    #[tracing::instrument(skip_all)]
     pub async fn timeline(&self, caller: &Caller, view: &CaseView) -> Res<Vec<Entry>> {
         self.check_case(caller, view, Op::ReadCase).await?;
         case_entries(&self.db, &view.id).await
     }
 
     /// Every event of a case with its hash-chain links: oversight roles, for any case.
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn audit_trail(&self, caller: &Caller, case_id: Uuid) -> Res<Vec<Entry>> {
         caller.allow(Op::ReadAuditTrail)?;
         let id = case_id.to_string();
@@ -191,4 +193,52 @@ impl App {
             reason,
         })
     }
+}
+
+/// What `probono audit verify` found: every chain, and the checkpoint when one was given.
+#[derive(Debug)]
+pub struct LedgerVerification {
+    /// The checkpoint's signature: `None` without a checkpoint.
+    pub signature: Option<Result<(), audit::CheckpointError>>,
+    pub outcome: audit::Outcome,
+}
+
+impl LedgerVerification {
+    /// Every chain holds, the checkpoint (if any) is intact, signed and contained.
+    pub fn ok(&self) -> bool {
+        self.outcome.ok() && !matches!(self.signature, Some(Err(_)))
+    }
+}
+
+/// Verifies every hash chain of the ledger in `db`, and the checkpoint when given. A
+/// checkpoint whose signature fails is not used (its heads may be forged); the chains are
+/// still checked, so the report says everything that can be said. Runs without the master
+/// key and writes nothing, so auditors can run it with read-only credentials.
+pub async fn verify_ledger(
+    db: &Db,
+    checkpoint: Option<&audit::SignedCheckpoint>,
+    trusted: Option<&ed25519_dalek::VerifyingKey>,
+) -> Res<LedgerVerification> {
+    let signature = checkpoint.map(|cp| audit::check_signature(cp, trusted));
+    let heads = match (checkpoint, &signature) {
+        (Some(cp), Some(Ok(()))) => Some(cp.statement.streams.as_slice()),
+        _ => None,
+    };
+    let outcome = audit::verify(db, &Scope::All, heads, false).await?;
+    Ok(LedgerVerification { signature, outcome })
+}
+
+/// Signs a statement of every stream's head with the auditors' key — only when every chain
+/// holds: signing a broken ledger would vouch for the tampering (`Err` with what broke).
+pub async fn checkpoint_ledger(
+    db: &Db,
+    key: &ed25519_dalek::SigningKey,
+) -> Res<Result<(audit::SignedCheckpoint, audit::Outcome), audit::Outcome>> {
+    let outcome = audit::verify(db, &Scope::All, None, true).await?;
+    if !outcome.chains_hold() {
+        return Ok(Err(outcome));
+    }
+    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let signed = audit::sign(audit::statement(&outcome, created_at), key);
+    Ok(Ok((signed, outcome)))
 }

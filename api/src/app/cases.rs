@@ -186,6 +186,7 @@ fn erased() -> ApiError {
 
 impl App {
     /// One case, or `None` when there is none with this id.
+    #[tracing::instrument(skip_all)]
     pub async fn case(&self, caller: &Caller, id: Uuid) -> Res<Option<Arc<CaseView>>> {
         match self.case_in_scope(caller, id, Op::ReadCase).await {
             Ok(v) => Ok(Some(v)),
@@ -351,6 +352,7 @@ impl App {
         self.run_case(caller, &view, cmd, vec![]).await
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn give_consent(
         &self,
         caller: &Caller,
@@ -364,6 +366,7 @@ impl App {
 
     /// Withdrawing REPORT_TO_POLICE blocks new police reports; DATA_SHARING limits identity
     /// to the client's organisation and lawyer.
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn withdraw_consent(
         &self,
         caller: &Caller,
@@ -378,6 +381,7 @@ impl App {
     }
 
     /// A referral to a protection service of the National Referral Mechanism.
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn refer_to_service(
         &self,
         caller: &Caller,
@@ -425,11 +429,13 @@ impl App {
         }
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn accept_assignment(&self, caller: &Caller, case_id: Uuid) -> Res<Arc<CaseView>> {
         self.on_case(caller, case_id, Op::AnswerAssignment, |_| Ok(CaseCommand::AcceptAssignment)).await
     }
 
     /// Declining frees the lawyer's slot.
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn decline_assignment(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
         let reason = text("reason", reason)?;
         let view = self.case_in_scope(caller, case_id, Op::AnswerAssignment).await?;
@@ -437,6 +443,7 @@ impl App {
         self.run_case(caller, &view, cmd, vec![SlotChange::Release { case_id }]).await
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn record_legal_action(
         &self,
         caller: &Caller,
@@ -458,6 +465,7 @@ impl App {
         self.run_case(caller, &view, cmd, vec![]).await
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn file_police_report(
         &self,
         caller: &Caller,
@@ -477,6 +485,7 @@ impl App {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn record_offense_registration(
         &self,
         caller: &Caller,
@@ -496,6 +505,7 @@ impl App {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn record_registration_refused(
         &self,
         caller: &Caller,
@@ -513,6 +523,7 @@ impl App {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn reclassify_offense(
         &self,
         caller: &Caller,
@@ -533,6 +544,7 @@ impl App {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn record_investigation_outcome(
         &self,
         caller: &Caller,
@@ -551,6 +563,7 @@ impl App {
         .await
     }
 
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn record_verdict(&self, caller: &Caller, case_id: Uuid, input: VerdictInput) -> Res<Arc<CaseView>> {
         let offense = match &input.offense_code {
             Some(code) => Some(self.offense_ref(code).await?),
@@ -575,6 +588,7 @@ impl App {
     }
 
     /// Closing frees the lawyer's slot.
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn close_case(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
         let reason = text("reason", reason)?;
         let view = self.case_in_scope(caller, case_id, Op::CloseCase).await?;
@@ -583,6 +597,7 @@ impl App {
 
     /// Reopening gives the assigned lawyer the case back, over their capacity if need be:
     /// the case was theirs.
+    #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn reopen_case(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
         let reason = text("reason", reason)?;
         let view = self.case_in_scope(caller, case_id, Op::ReopenCase).await?;

@@ -24,11 +24,13 @@ pub struct NewOffense {
 
 impl App {
     /// The offence catalogue, retired entries included (old reports refer to them).
+    #[tracing::instrument(skip_all)]
     pub async fn catalogue(&self, caller: &Caller) -> Res<Arc<Vec<OffenseRow>>> {
         caller.allow(Op::ListOffenses)?;
         self.offenses().await
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn add_offense(&self, caller: &Caller, input: NewOffense) -> Res<OffenseRow> {
         use super::cases::{opt_text, text};
         caller.allow(Op::AddOffense)?;
@@ -51,6 +53,7 @@ impl App {
         self.offense(&code).await?.ok_or_else(|| ApiError::Internal("offence not projected".into()))
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn retire_offense(&self, caller: &Caller, code: &str, reason: &str) -> Res<OffenseRow> {
         caller.allow(Op::RetireOffense)?;
         let code = code.trim().to_string();

@@ -27,12 +27,14 @@ pub struct RegisterLawyerInput {
 
 impl App {
     /// One lawyer (every role may look a lawyer up by id).
+    #[tracing::instrument(skip_all)]
     pub async fn lawyer(&self, caller: &Caller, id: Uuid) -> Res<Option<Arc<LawyerView>>> {
         caller.allow(Op::ReadLawyer)?;
         self.lawyer_view(&id.to_string()).await
     }
 
     /// The whole pro bono network, in registration order.
+    #[tracing::instrument(skip_all)]
     pub async fn lawyers(&self, caller: &Caller) -> Res<Vec<LawyerView>> {
         caller.allow(Op::ListLawyers)?;
         Ok(projections::store::list_lawyers(&self.db).await?)
@@ -73,6 +75,7 @@ impl App {
         self.lawyer_view(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no lawyer {id}")))
     }
 
+    #[tracing::instrument(skip_all, fields(%lawyer_id))]
     pub async fn record_lawyer_training(
         &self,
         caller: &Caller,
@@ -84,17 +87,20 @@ impl App {
         self.manage_lawyer(caller, lawyer_id, LawyerCommand::RecordTraining { course, completed_on }).await
     }
 
+    #[tracing::instrument(skip_all, fields(%lawyer_id))]
     pub async fn set_lawyer_capacity(&self, caller: &Caller, lawyer_id: Uuid, max: i64) -> Res<Arc<LawyerView>> {
         let n =
             u16::try_from(max).map_err(|_| ApiError::BadInput("maxActiveCases must be between 1 and 200".into()))?;
         self.manage_lawyer(caller, lawyer_id, LawyerCommand::SetCapacity { max_active_cases: n }).await
     }
 
+    #[tracing::instrument(skip_all, fields(%lawyer_id))]
     pub async fn deactivate_lawyer(&self, caller: &Caller, lawyer_id: Uuid, reason: &str) -> Res<Arc<LawyerView>> {
         let reason = super::cases::text("reason", reason)?;
         self.manage_lawyer(caller, lawyer_id, LawyerCommand::Deactivate { reason }).await
     }
 
+    #[tracing::instrument(skip_all, fields(%lawyer_id))]
     pub async fn reactivate_lawyer(&self, caller: &Caller, lawyer_id: Uuid) -> Res<Arc<LawyerView>> {
         self.manage_lawyer(caller, lawyer_id, LawyerCommand::Reactivate).await
     }

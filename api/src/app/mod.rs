@@ -272,6 +272,35 @@ impl App {
     }
 }
 
+/// Operating the ledger: read models and keys.
+impl App {
+    /// Replays the whole event log into fresh read models (one transaction); returns how
+    /// many events it applied.
+    #[tracing::instrument(skip_all)]
+    pub async fn rebuild_read_models(&self) -> Result<u64, ApiError> {
+        let n = projections::projector::rebuild(&self.db).await?;
+        self.projector.cache().clear();
+        Ok(n)
+    }
+
+    /// Re-wraps every case's data key under `new` in one transaction; afterwards the old
+    /// master key opens nothing. Refuses the current key, and changes nothing if any data
+    /// key does not open with the current one.
+    #[tracing::instrument(skip_all)]
+    pub async fn rotate_master_key(&self, caller: &Caller, new: &MasterKey) -> Result<usize, ApiError> {
+        caller.allow(Op::RotateMasterKey)?;
+        if new.id() == self.master_key.id() {
+            return Err(ApiError::BadInput(
+                "the new master key is the current one; make a new one with `probono keys generate`".into(),
+            ));
+        }
+        keys::rotate_master_key(&self.db, &self.master_key, new).await.map_err(|e| match e {
+            keys::KeyError::Database(e) => e.into(),
+            other => ApiError::Rule(other.to_string()),
+        })
+    }
+}
+
 /// What the policy needs to know about a case.
 pub(crate) fn scope_of(view: &CaseView) -> Result<CaseScope, ApiError> {
     Ok(CaseScope {

@@ -13,6 +13,7 @@ type Res<T> = Result<T, ApiError>;
 
 impl App {
     /// Registers an organisation; `organization_id` is a new one when `None`.
+    #[tracing::instrument(skip_all)]
     pub async fn register_organization(
         &self,
         caller: &Caller,
@@ -28,6 +29,7 @@ impl App {
         self.organization(&id.to_string()).await?.ok_or_else(|| ApiError::Internal("organisation not projected".into()))
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn organizations(&self, caller: &Caller) -> Res<Vec<OrganizationRow>> {
         caller.allow(Op::ListOrganizations)?;
         Ok(projections::store::list_organizations(&self.db).await?)

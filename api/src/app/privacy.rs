@@ -70,6 +70,7 @@ impl App {
 
     /// Identity reads, newest first (at most `first`, 1–1000), for one case and/or one
     /// account. AUDITOR and ADMIN.
+    #[tracing::instrument(skip_all, fields(?case_id, ?account_id))]
     pub async fn identity_reads(
         &self,
         caller: &Caller,

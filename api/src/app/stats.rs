@@ -53,6 +53,7 @@ impl App {
     }
 
     /// The pro bono network: active members (all with `include_inactive`), grouped.
+    #[tracing::instrument(skip_all)]
     pub async fn network_stats(
         &self,
         caller: &Caller,

@@ -4,15 +4,15 @@
 //! to fix.
 
 use crate::app::accounts::NewAccount;
+use crate::app::audit as app_audit;
 use crate::app::{App, Caller, StartupError};
-use crate::audit::{self, Scope};
+use crate::audit;
 use crate::config::{
     AuditCommand, AuditStoreArgs, Cli, Command, DemoCommand, ExportCommand, KeysCommand, LogFormat, ProjectionsCommand,
     TokenCommand,
 };
 use crate::error::ApiError;
 use crate::privacy::crypto::{CryptoError, MasterKey};
-use crate::privacy::keys::{self, KeyError};
 use clap::Parser;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -24,8 +24,6 @@ pub enum CliError {
     Startup(#[from] StartupError),
     #[error("{}: {}", .0.code(), .0.message())]
     Api(ApiError),
-    #[error("{0}")]
-    Key(#[from] KeyError),
     #[error("{0}")]
     Crypto(#[from] CryptoError),
     #[error("{0}")]
@@ -127,7 +125,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Projections(ProjectionsCommand::Rebuild(store)) => {
             let app = App::open(&store).await?;
             let started = std::time::Instant::now();
-            let n = projections::projector::rebuild(&app.db).await?;
+            let n = app.rebuild_read_models().await?;
             eprintln!("rebuilt read models from {n} events in {:.2?}", started.elapsed());
         }
         Command::Demo(DemoCommand::Seed(store)) => {
@@ -160,12 +158,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Keys(KeysCommand::Rotate { store, new_master_key_file }) => {
             let app = App::open(&store).await?;
             let new = MasterKey::load(&new_master_key_file)?;
-            if new.id() == app.master_key.id() {
-                return Err(CliError::Usage(
-                    "--new-master-key-file holds the current key; make a new one with `probono keys generate`".into(),
-                ));
-            }
-            let n = keys::rotate_master_key(&app.db, &app.master_key, &new).await?;
+            let n = app.rotate_master_key(&Caller::system("cli"), &new).await?;
             eprintln!(
                 "re-wrapped {n} data keys from master key {} to {}; now set PROBONO_MASTER_KEY_FILE={} and restart",
                 app.master_key.id(),
@@ -265,41 +258,30 @@ async fn audit_verify(
     let trusted = public_key.map(audit::parse_public_key).transpose()?;
     let cp = checkpoint.map(audit::read_checkpoint).transpose()?;
     let db = open_ledger(store).await?;
-    // A checkpoint whose signature fails is not used: its heads may be forged. The chains
-    // are still checked, so the report says everything that can be said.
-    let mut signature_ok = true;
-    let heads = match (&cp, checkpoint) {
-        (Some(cp), Some(path)) => match audit::check_signature(cp, trusted.as_ref()) {
-            Ok(()) => {
-                match &trusted {
-                    Some(_) => println!(
-                        "checkpoint {}: signature valid, signed by the key given with --public-key ({})",
-                        path.display(),
-                        cp.public_key
-                    ),
-                    None => println!(
-                        "checkpoint {}: signature valid for the key written in the file ({}); this shows the file is intact, not who signed it: pass --public-key to check the signer",
-                        path.display(),
-                        cp.public_key
-                    ),
-                }
-                Some(cp.statement.streams.as_slice())
-            }
-            Err(e) => {
-                println!("CHECKPOINT REJECTED: {}: {e}", path.display());
-                signature_ok = false;
-                None
-            }
-        },
-        _ => None,
-    };
-    let outcome = audit::verify(&db, &Scope::All, heads, false).await?;
+    let report = app_audit::verify_ledger(&db, cp.as_ref(), trusted.as_ref()).await;
     db.close().await;
+    let report = report?;
+    if let (Some(cp), Some(path), Some(signature)) = (&cp, checkpoint, &report.signature) {
+        match (signature, &trusted) {
+            (Ok(()), Some(_)) => println!(
+                "checkpoint {}: signature valid, signed by the key given with --public-key ({})",
+                path.display(),
+                cp.public_key
+            ),
+            (Ok(()), None) => println!(
+                "checkpoint {}: signature valid for the key written in the file ({}); this shows the file is intact, not who signed it: pass --public-key to check the signer",
+                path.display(),
+                cp.public_key
+            ),
+            (Err(e), _) => println!("CHECKPOINT REJECTED: {}: {e}", path.display()),
+        }
+    }
+    let outcome = &report.outcome;
     println!("checked {} events in {} streams", outcome.events, outcome.streams);
     if outcome.chains_hold() {
         println!("every chain holds");
     } else {
-        print_broken(&outcome);
+        print_broken(outcome);
     }
     if let (Some(c), Some(cp)) = (&outcome.checkpoint, &cp) {
         let s = &cp.statement;
@@ -317,7 +299,7 @@ async fn audit_verify(
             }
         }
     }
-    let ok = outcome.ok() && signature_ok;
+    let ok = report.ok();
     println!("{}", if ok { "OK" } else { "FAILED" });
     Ok(ok)
 }
@@ -330,16 +312,16 @@ async fn audit_checkpoint(
     let key = audit::read_signing_key(key_file)?;
     warn_if_shared(key_file);
     let db = open_ledger(store).await?;
-    let outcome = audit::verify(&db, &Scope::All, None, true).await?;
+    let signed = app_audit::checkpoint_ledger(&db, &key).await;
     db.close().await;
-    if !outcome.chains_hold() {
-        // Signing now would vouch for the tampering.
-        print_broken(&outcome);
-        eprintln!("probono: refusing to sign a checkpoint of a ledger whose chains do not hold");
-        return Ok(false);
-    }
-    let created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let signed = audit::sign(audit::statement(&outcome, created_at), &key);
+    let (signed, outcome) = match signed? {
+        Ok(done) => done,
+        Err(broken) => {
+            print_broken(&broken);
+            eprintln!("probono: refusing to sign a checkpoint of a ledger whose chains do not hold");
+            return Ok(false);
+        }
+    };
     let json = serde_json::to_string_pretty(&signed).map_err(|e| CliError::Usage(e.to_string()))? + "\n";
     match out {
         Some(path) => {
