@@ -34,6 +34,11 @@ pub(super) async fn graphql(
             )
         }
     };
+    // Before the engine parses or validates anything: bounded nesting and expansion.
+    let _shape = match super::precheck::check(&req.query) {
+        Ok(shape) => shape,
+        Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
+    };
     if let Some(limiter) = &state.limiter {
         let is_mutation = async_graphql::parser::parse_query(&req.query).is_ok_and(|doc| {
             doc.operations.iter().any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)

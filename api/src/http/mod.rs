@@ -7,6 +7,7 @@
 mod graphql;
 pub mod limits;
 mod ops;
+pub mod precheck;
 
 use crate::app::App;
 use crate::config::ServeArgs;

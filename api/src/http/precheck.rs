@@ -1,0 +1,255 @@
+//! Cheap checks on a GraphQL document before the engine parses and validates it, so that no
+//! request can exhaust the server:
+//!
+//! - **nesting**: the parser and the validator recurse once per level of `{`, `[` and `(`;
+//!   a few kilobytes of `[[[[…` overflow a worker's stack. The raw text is scanned (strings
+//!   and comments skipped) and refused beyond [`MAX_NESTING`] levels, before any parsing.
+//! - **fragments**: a chain of fragments that each spread the previous one twice expands
+//!   exponentially, and validation walks every expansion. The document is parsed (linear,
+//!   now that nesting is bounded) and the selections it expands to are counted once per
+//!   fragment (memoised); beyond [`MAX_EXPANDED_SELECTIONS`], or more than [`MAX_FRAGMENTS`]
+//!   fragments, or fragments that spread each other in a cycle, it is refused.
+//!
+//! The same pass counts the root fields of a mutation (each alias is a separate change),
+//! which the rate limit charges.
+
+use crate::error::ApiError;
+use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
+use std::collections::HashMap;
+
+/// Deepest nesting of braces, brackets and parentheses accepted. The schema's own depth
+/// limit (12) and the standard introspection query stay far below it.
+pub const MAX_NESTING: usize = 64;
+/// Most fragments one document may define.
+pub const MAX_FRAGMENTS: usize = 100;
+/// Most selections a document may expand to once every fragment spread is replaced by its
+/// fragment. The standard introspection query expands to a few hundred.
+pub const MAX_EXPANDED_SELECTIONS: u64 = 20_000;
+
+/// What the pre-check learned about an acceptable document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Shape {
+    /// Root fields of mutation operations (aliases counted one by one).
+    pub mutation_fields: usize,
+    /// Selections after expanding fragments.
+    pub expanded_selections: u64,
+}
+
+/// Checks `query`. `Ok(None)` when it does not parse: the engine then reports the syntax
+/// error as usual (parsing is safe once the nesting is bounded).
+pub fn check(query: &str) -> Result<Option<Shape>, ApiError> {
+    let depth = nesting(query);
+    if depth > MAX_NESTING {
+        return Err(ApiError::BadInput(format!(
+            "the request nests {depth} levels deep; at most {MAX_NESTING} are accepted"
+        )));
+    }
+    let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(None) };
+    shape(&doc).map(Some)
+}
+
+/// The deepest nesting of `{`, `[` and `(` outside strings and comments.
+fn nesting(query: &str) -> usize {
+    let bytes = query.as_bytes();
+    let (mut depth, mut deepest, mut i) = (0usize, 0usize, 0usize);
+    while i < bytes.len() {
+        match bytes[i] {
+            b'#' => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'"' if bytes[i..].starts_with(b"\"\"\"") => {
+                i += 3;
+                while i < bytes.len() && !bytes[i..].starts_with(b"\"\"\"") {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+                i += 2;
+            }
+            b'"' => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != b'"' && bytes[i] != b'\n' {
+                    i += if bytes[i] == b'\\' { 2 } else { 1 };
+                }
+            }
+            b'{' | b'[' | b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b'}' | b']' | b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        i += 1;
+    }
+    deepest
+}
+
+fn shape(doc: &ExecutableDocument) -> Result<Shape, ApiError> {
+    if doc.fragments.len() > MAX_FRAGMENTS {
+        return Err(ApiError::BadInput(format!(
+            "the request defines {} fragments; at most {MAX_FRAGMENTS} are accepted",
+            doc.fragments.len()
+        )));
+    }
+    let mut memo: HashMap<&str, u64> = HashMap::new();
+    let mut visiting: Vec<&str> = Vec::new();
+    let mut out = Shape::default();
+    for (_, op) in doc.operations.iter() {
+        let n = expand(doc, &op.node.selection_set.node, &mut memo, &mut visiting)?;
+        out.expanded_selections = out.expanded_selections.saturating_add(n);
+        if op.node.ty == OperationType::Mutation {
+            out.mutation_fields += root_fields(doc, &op.node.selection_set.node, 0);
+        }
+    }
+    if out.expanded_selections > MAX_EXPANDED_SELECTIONS {
+        return Err(ApiError::BadInput(format!(
+            "the request expands to {} selections once its fragments are spread; at most {MAX_EXPANDED_SELECTIONS} are accepted",
+            out.expanded_selections
+        )));
+    }
+    Ok(out)
+}
+
+/// How many selections `set` stands for with every fragment spread expanded.
+fn expand<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    memo: &mut HashMap<&'a str, u64>,
+    visiting: &mut Vec<&'a str>,
+) -> Result<u64, ApiError> {
+    let mut total = 0u64;
+    for item in &set.items {
+        let n = match &item.node {
+            Selection::Field(f) => 1u64.saturating_add(expand(doc, &f.node.selection_set.node, memo, visiting)?),
+            Selection::InlineFragment(f) => expand(doc, &f.node.selection_set.node, memo, visiting)?,
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                if let Some(n) = memo.get(name) {
+                    *n
+                } else if visiting.contains(&name) {
+                    return Err(ApiError::BadInput(format!("fragment {name} spreads itself, directly or not")));
+                } else if let Some(def) = doc.fragments.get(name) {
+                    visiting.push(name);
+                    let n = expand(doc, &def.node.selection_set.node, memo, visiting)?;
+                    visiting.pop();
+                    memo.insert(name, n);
+                    n
+                } else {
+                    // An unknown fragment: validation names it.
+                    0
+                }
+            }
+        };
+        total = total.saturating_add(n);
+        if total > MAX_EXPANDED_SELECTIONS {
+            // Stop counting: the answer is already "too many".
+            return Ok(total);
+        }
+    }
+    Ok(total)
+}
+
+/// The fields at the root of a mutation, through fragments (bounded: fragments are acyclic
+/// and at most [`MAX_FRAGMENTS`] deep by now).
+fn root_fields(doc: &ExecutableDocument, set: &SelectionSet, level: usize) -> usize {
+    if level > MAX_FRAGMENTS {
+        return 0;
+    }
+    set.items
+        .iter()
+        .map(|item| match &item.node {
+            Selection::Field(_) => 1,
+            Selection::InlineFragment(f) => root_fields(doc, &f.node.selection_set.node, level + 1),
+            Selection::FragmentSpread(s) => doc
+                .fragments
+                .get(s.node.fragment_name.node.as_str())
+                .map_or(0, |d| root_fields(doc, &d.node.selection_set.node, level + 1)),
+        })
+        .sum()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_counts_brackets_outside_strings_and_comments() {
+        assert_eq!(nesting("{ me { id } }"), 2);
+        assert_eq!(nesting("{ a(x: [[1]]) { b } } # {{{{{{"), 4);
+        assert_eq!(nesting(r#"{ a(x: "[[[[[[\"[[[") }"#), 2);
+        assert_eq!(nesting("{ a(x: \"\"\"[[[[[[[[\n[[[[\"\"\") }"), 2);
+    }
+
+    #[test]
+    fn a_deep_list_literal_is_refused_before_parsing() {
+        let q = format!("{{ me(x: {}1{}) {{ id }} }}", "[".repeat(2_500), "]".repeat(2_500));
+        let e = check(&q).unwrap_err();
+        assert_eq!(e.code(), "BAD_USER_INPUT");
+        assert!(e.message().contains("nests"), "{}", e.message());
+        // Deep input objects likewise.
+        let q = format!("{{ me(x: {}) {{ id }} }}", "{a: ".repeat(2_000) + "1" + &"}".repeat(2_000));
+        assert_eq!(check(&q).unwrap_err().code(), "BAD_USER_INPUT");
+    }
+
+    #[test]
+    fn doubling_fragments_are_refused_without_expanding_them() {
+        let mut q = String::from("query { ...F26 }\nfragment F0 on QueryRoot { me { id } }\n");
+        for i in 1..27 {
+            q.push_str(&format!("fragment F{i} on QueryRoot {{ ...F{p} ...F{p} }}\n", p = i - 1));
+        }
+        let started = std::time::Instant::now();
+        let e = check(&q).unwrap_err();
+        assert!(e.message().contains("expands"), "{}", e.message());
+        assert!(started.elapsed() < std::time::Duration::from_millis(200), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn cycles_and_fragment_floods_are_refused() {
+        let q = "query { ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }";
+        assert!(check(q).unwrap_err().message().contains("spreads itself"));
+        let mut q = String::from("query { me { id } }\n");
+        for i in 0..=MAX_FRAGMENTS {
+            q.push_str(&format!("fragment F{i} on QueryRoot {{ me {{ id }} }}\n"));
+        }
+        assert!(check(&q).unwrap_err().message().contains("fragments"));
+    }
+
+    #[test]
+    fn ordinary_requests_pass_and_aliased_mutations_are_counted() {
+        let s = check("{ me { id name } cases(first: 5) { edges { node { id } } } }").unwrap().unwrap();
+        assert_eq!(s.mutation_fields, 0);
+        assert_eq!(s.expanded_selections, 7);
+        let q = "mutation { a: closeCase(input: {caseId: \"x\", reason: \"r\"}) { id } b: closeCase(input: {caseId: \"y\", reason: \"r\"}) { id } ...M } fragment M on MutationRoot { c: reopenCase(input: {caseId: \"x\", reason: \"r\"}) { id } }";
+        assert_eq!(check(q).unwrap().unwrap().mutation_fields, 3);
+        // A syntax error is left to the engine, which names it.
+        assert_eq!(check("{ me { id ").unwrap(), None);
+    }
+
+    #[test]
+    fn the_standard_introspection_query_passes() {
+        // The query GraphiQL and client libraries send (graphql-js getIntrospectionQuery).
+        let s = check(INTROSPECTION).unwrap().unwrap();
+        assert!(s.expanded_selections < 1_000, "{s:?}");
+    }
+
+    const INTROSPECTION: &str = r#"query IntrospectionQuery {
+      __schema {
+        queryType { name } mutationType { name } subscriptionType { name }
+        types { ...FullType }
+        directives { name description locations args { ...InputValue } }
+      }
+    }
+    fragment FullType on __Type {
+      kind name description
+      fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+      inputFields { ...InputValue }
+      interfaces { ...TypeRef }
+      enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+      possibleTypes { ...TypeRef }
+    }
+    fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+    fragment TypeRef on __Type {
+      kind name
+      ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+    }"#;
+}
