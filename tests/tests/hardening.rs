@@ -41,4 +41,46 @@ async fn exponential_fragments_are_refused_at_once(backend: Backend) {
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
-on_both_backends!(deeply_nested_input_is_refused_and_the_server_stays_up, exponential_fragments_are_refused_at_once);
+/// Deleting `master.key` beside a seeded SQLite ledger made the server generate a new key
+/// and start; every identity read then failed and new intakes were sealed under the new key.
+/// Now it refuses to start, names the file, and writes no key.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_master_key_is_noticed_and_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("probono.db").display());
+    let out = tests::run_probono(&["demo", "seed", "--database-url", &url]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    let key = dir.path().join("master.key");
+    assert!(key.exists(), "the first run generated the key beside the database");
+    std::fs::remove_file(&key).unwrap();
+    let err = api::App::open(&api::config::StoreArgs::with_url(&url)).await.err().expect("refused to start");
+    let msg = err.to_string();
+    assert!(msg.contains("master.key") && msg.contains("missing") && msg.contains("restore"), "{msg}");
+    assert!(!key.exists(), "no new key was generated");
+    // The CLI says the same and exits non-zero.
+    let out = tests::run_probono(&["migrate", "--database-url", &url]).await;
+    assert_ne!(out.code, Some(0));
+    assert!(out.stderr.contains("master key file"), "{}", out.stderr);
+    assert!(!key.exists());
+}
+
+/// A key that does not open the stored data keys is refused at start-up, on both stores.
+async fn a_wrong_master_key_is_refused_at_start_up(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = tests::fixtures::world(&t).await;
+    tests::fixtures::open_case(&t, &w, true).await;
+    let other = t.db.key_file.with_file_name("other.key");
+    api::privacy::crypto::MasterKey::generate(&other).unwrap();
+    let mut store = t.db.store_args();
+    store.master_key_file = Some(other.clone());
+    let err = api::App::open(&store).await.err().expect("refused to start");
+    assert!(err.to_string().contains("does not open the data keys"), "{err}");
+    // The right key still opens.
+    assert!(api::App::open(&t.db.store_args()).await.is_ok());
+}
+
+on_both_backends!(
+    deeply_nested_input_is_refused_and_the_server_stays_up,
+    exponential_fragments_are_refused_at_once,
+    a_wrong_master_key_is_refused_at_start_up
+);

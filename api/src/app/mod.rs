@@ -49,6 +49,10 @@ pub enum StartupError {
     MissingKey,
     #[error("the shipped offence catalogue is invalid: {0}")]
     Catalogue(String),
+    #[error("the master key file {path} is missing, but the database holds {count} data keys that only the original key opens: restore {path} from its backup (a new key would make every client identity unreadable, so none was made)")]
+    LostKey { path: String, count: i64 },
+    #[error("the master key in {path} does not open the data keys stored in the database: point PROBONO_MASTER_KEY_FILE (or --master-key-file) at the key this database was written with")]
+    WrongKey { path: String },
 }
 
 /// Who calls a use case, and the request it belongs to (the correlation id written into
@@ -109,16 +113,28 @@ impl App {
 
     pub async fn open_with_clock(store: &StoreArgs, clock: Arc<dyn Clock>) -> Result<Arc<App>, StartupError> {
         let (path, create) = store.master_key_path().ok_or(StartupError::MissingKey)?;
-        let (master_key, created) = MasterKey::load_or_create(&path, create)?;
+        let opts = DbOptions { max_connections: store.db_max_connections, ..DbOptions::default() };
+        let db = Db::connect(&store.database_url, &opts).await?;
+        db.migrate().await?;
+        // A key is generated only for a ledger that has no data keys yet, and a key that does
+        // not open the stored ones is refused: either would seal new intakes under the wrong
+        // key and make every identity read fail.
+        let (stored, sample) = keys::stored_keys(&db).await.map_err(projections::Error::from)?;
+        if stored > 0 && !path.exists() {
+            return Err(StartupError::LostKey { path: path.display().to_string(), count: stored });
+        }
+        let (master_key, created) = MasterKey::load_or_create(&path, create && stored == 0)?;
+        if let Some((case_id, wrapped)) = sample {
+            if master_key.unwrap(&case_id, &wrapped).is_err() {
+                return Err(StartupError::WrongKey { path: path.display().to_string() });
+            }
+        }
         if created {
             tracing::warn!(
                 path = %path.display(),
                 "generated a new master key; back it up apart from the database: without it no client identity can be read"
             );
         }
-        let opts = DbOptions { max_connections: store.db_max_connections, ..DbOptions::default() };
-        let db = Db::connect(&store.database_url, &opts).await?;
-        db.migrate().await?;
         let app = Arc::new(App {
             cqrs: Frameworks::new(&db, clock.clone()),
             projector: Projector::new(db.clone()),

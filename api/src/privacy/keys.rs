@@ -19,6 +19,14 @@ impl From<sqlx::Error> for KeyError {
     }
 }
 
+/// How many data keys are stored, and one of them (to check a master key against).
+pub async fn stored_keys(db: &Db) -> Result<(i64, Option<(String, String)>), sqlx::Error> {
+    let n: i64 = projections::on_db!(db, p => sqlx::query_scalar("SELECT count(*) FROM data_keys").fetch_one(p).await?);
+    let sample: Option<(String, String)> = projections::on_db!(db, p => sqlx::query_as(
+        "SELECT case_id, wrapped_key FROM data_keys ORDER BY created_at DESC LIMIT 1").fetch_optional(p).await?);
+    Ok((n, sample))
+}
+
 /// Stores a case's wrapped data key.
 #[tracing::instrument(skip_all, fields(case_id))]
 pub async fn put_data_key(db: &Db, case_id: &str, wrapped: &str, master_key_id: &str) -> Result<(), sqlx::Error> {
