@@ -106,6 +106,8 @@ pub enum InvalidInput {
     TooLong { field: &'static str, max: usize },
     #[error("{field} contains control characters")]
     ControlCharacters { field: &'static str },
+    #[error("{field} contains invisible formatting characters (such as right-to-left overrides or zero-width spaces); remove them")]
+    FormatCharacters { field: &'static str },
     #[error("{field} must be {expected}")]
     Malformed { field: &'static str, expected: &'static str },
     #[error(transparent)]
@@ -126,7 +128,19 @@ impl Text {
         Self::parse_with_max(field, raw, Self::MAX)
     }
 
+    /// Parses new input: also refuses invisible formatting characters, which can make an
+    /// audit display read other than what is stored.
     pub fn parse_with_max(field: &'static str, raw: &str, max: usize) -> Result<Self, InvalidInput> {
+        let t = Self::stored(field, raw, max)?;
+        if t.0.chars().any(is_format_character) {
+            return Err(InvalidInput::FormatCharacters { field });
+        }
+        Ok(t)
+    }
+
+    /// The rules every stored text already met when it was written (events written before
+    /// format characters were refused must still replay).
+    fn stored(field: &'static str, raw: &str, max: usize) -> Result<Self, InvalidInput> {
         let t = raw.trim();
         if t.is_empty() {
             return Err(InvalidInput::Empty { field });
@@ -148,8 +162,23 @@ impl Text {
 impl TryFrom<String> for Text {
     type Error = InvalidInput;
     fn try_from(s: String) -> Result<Self, InvalidInput> {
-        Text::parse("text", &s)
+        Text::stored("text", &s, Text::MAX)
     }
+}
+
+/// Unicode format characters (category Cf) that can hide or reorder text: bidirectional
+/// embeddings, overrides, isolates and marks; zero-width spaces, joiners and the word joiner
+/// family; the byte-order mark; the soft hyphen; interlinear annotation and tag characters.
+pub fn is_format_character(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{061C}' | '\u{180E}'
+        | '\u{200B}'..='\u{200F}'
+        | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}'
+        | '\u{2066}'..='\u{206F}'
+        | '\u{FEFF}'
+        | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
 }
 
 impl From<Text> for String {
@@ -208,6 +237,9 @@ pub fn parse_long_text(field: &'static str, raw: &str, max: usize) -> Result<Str
     if t.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
         return Err(InvalidInput::ControlCharacters { field });
     }
+    if t.chars().any(is_format_character) {
+        return Err(InvalidInput::FormatCharacters { field });
+    }
     Ok(t.to_string())
 }
 
@@ -239,6 +271,17 @@ mod tests {
         assert!(matches!(Text::parse("x", "   "), Err(InvalidInput::Empty { .. })));
         assert!(matches!(Text::parse("x", "a\u{0}b"), Err(InvalidInput::ControlCharacters { .. })));
         assert!(matches!(Text::parse("x", &"a".repeat(501)), Err(InvalidInput::TooLong { .. })));
+    }
+
+    #[test]
+    fn new_text_refuses_invisible_formatting_but_stored_text_still_replays() {
+        for spoof in ["Asel\u{202E}txt.exe", "\u{200B}", "a\u{2066}b", "x\u{FEFF}", "a\u{E0041}"] {
+            assert!(matches!(Text::parse("name", spoof), Err(InvalidInput::FormatCharacters { .. })), "{spoof:?}");
+            assert!(matches!(parse_long_text("note", spoof, 100), Err(InvalidInput::FormatCharacters { .. })));
+        }
+        assert_eq!(Text::parse("name", "Айгүл Асанова").unwrap().as_str(), "Айгүл Асанова");
+        let stored: Text = serde_json::from_str(r#""Asel\u202Etxt""#).unwrap();
+        assert_eq!(stored.as_str(), "Asel\u{202E}txt");
     }
 
     #[test]

@@ -84,3 +84,35 @@ on_both_backends!(
     exponential_fragments_are_refused_at_once,
     a_wrong_master_key_is_refused_at_start_up
 );
+
+/// A coordinator's purpose of "x" or a zero-width space used to read identity, and
+/// right-to-left overrides were accepted in names, reasons and purposes.
+async fn free_text_is_checked_for_meaning_and_invisible_characters(backend: Backend) {
+    use tests::fixtures::{case_mutation_err, open_case, world};
+    let t = TestApp::spawn(backend).await;
+    let w = world(&t).await;
+    let case = open_case(&t, &w, true).await;
+    let read =
+        |p: &str| format!("query($id: ID!) {{ case(id: $id) {{ identity(purpose: {}) {{ fullName }} }} }}", json!(p));
+    for bad in ["x", "\u{200B}", "ok\u{202E}", "1234567890", "see file"] {
+        let code = t.err(&w.coordinator, &read(bad), json!({ "id": case })).await;
+        assert_eq!(code, "BAD_USER_INPUT", "purpose {bad:?}");
+    }
+    for good in ["contact_client", "LEGAL_REPRESENTATION", "preparing the complaint to the prosecutor"] {
+        let d = t.ok(&w.coordinator, &read(good), json!({ "id": case })).await;
+        assert_eq!(d["case"]["identity"]["fullName"], tests::fixtures::CLIENT_NAME, "purpose {good:?}");
+    }
+    let log = t.ok(&t.admin, "query($id: ID!) { identityReads(caseId: $id) { purpose } }", json!({ "id": case })).await;
+    let purposes: Vec<&str> =
+        log["identityReads"].as_array().unwrap().iter().filter_map(|r| r["purpose"].as_str()).collect();
+    assert!(purposes.contains(&"CONTACT_CLIENT"), "{purposes:?}");
+    // Names, reasons and units with a right-to-left override are refused.
+    let q = "mutation($i: RegisterLawyerInput!) { registerLawyer(input: $i) { id } }";
+    let i =
+        json!({ "i": { "fullName": "Aida\u{202E}avorab", "gender": "FEMALE", "status": "STUDENT", "region": "OSH" } });
+    assert_eq!(t.err(&w.coordinator, q, i).await, "BAD_USER_INPUT");
+    let close = json!({ "caseId": case, "reason": "duplicate\u{2066} record" });
+    assert_eq!(case_mutation_err(&t, &w.coordinator, "closeCase", "CaseReasonInput", close).await, "BAD_USER_INPUT");
+}
+
+on_both_backends!(free_text_is_checked_for_meaning_and_invisible_characters);

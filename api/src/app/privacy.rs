@@ -10,6 +10,38 @@ use uuid::Uuid;
 
 type Res<T> = Result<T, ApiError>;
 
+/// Purposes a reader may name by code; any other purpose must be a sentence of at least
+/// [`MIN_PURPOSE_CHARS`] characters. The log shows either as given.
+pub const PURPOSES: &[&str] = &[
+    "LEGAL_REPRESENTATION",
+    "CONTACT_CLIENT",
+    "POLICE_REPORT",
+    "COURT_FILING",
+    "REFERRAL",
+    "SAFETY_CHECK",
+    "DATA_CORRECTION",
+    "CLIENT_REQUEST",
+];
+pub const MIN_PURPOSE_CHARS: usize = 10;
+
+/// A stated purpose, checked: a code of [`PURPOSES`] (any case) or a sentence.
+pub fn parse_purpose(raw: &str) -> Res<String> {
+    let t = raw.trim();
+    let code = t.to_ascii_uppercase().replace([' ', '-'], "_");
+    if let Some(p) = PURPOSES.iter().find(|p| **p == code) {
+        return Ok(p.to_string());
+    }
+    let text = Text::parse("purpose", t)?;
+    let letters = text.as_str().chars().filter(|c| c.is_alphabetic()).count();
+    if text.as_str().chars().count() < MIN_PURPOSE_CHARS || letters < MIN_PURPOSE_CHARS / 2 {
+        return Err(ApiError::BadInput(format!(
+            "purpose must be one of {} or a sentence of at least {MIN_PURPOSE_CHARS} characters saying why",
+            PURPOSES.join(", ")
+        )));
+    }
+    Ok(text.to_string())
+}
+
 /// What a permitted identity read finds.
 #[derive(Debug, Clone)]
 pub enum IdentityRead {
@@ -40,8 +72,9 @@ impl App {
     ) -> Res<IdentityRead> {
         let p = &caller.principal;
         self.check_case(caller, view, Op::ReadIdentity).await?;
+        // Invisible characters alone are no purpose either.
         let purpose = match purpose.map(str::trim).filter(|s| !s.is_empty()) {
-            Some(s) => Some(Text::parse("purpose", s)?.to_string()),
+            Some(s) => Some(parse_purpose(s)?),
             None if p.role == Role::Coordinator => {
                 return Err(ApiError::BadInput(
                     "a coordinator must state the purpose of reading a client's identity".into(),
