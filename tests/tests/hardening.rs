@@ -116,3 +116,42 @@ async fn free_text_is_checked_for_meaning_and_invisible_characters(backend: Back
 }
 
 on_both_backends!(free_text_is_checked_for_meaning_and_invisible_characters);
+
+/// The identity-read log is evidence: the database refuses to change or delete its rows.
+async fn the_identity_read_log_is_append_only(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = tests::fixtures::world(&t).await;
+    let case = tests::fixtures::open_case(&t, &w, true).await;
+    let q = "query($id: ID!) { case(id: $id) { identity { fullName } } }";
+    t.ok(&w.intake, q, json!({ "id": case })).await;
+    let db = &t.app.db;
+    let n = |db: &projections::Db| {
+        let db = db.clone();
+        async move {
+            projections::on_db!(&db, p => sqlx::query_scalar::<_, i64>("SELECT count(*) FROM identity_reads").fetch_one(p).await.unwrap())
+        }
+    };
+    assert_eq!(n(db).await, 1);
+    for sql in ["UPDATE identity_reads SET purpose = 'forged'", "DELETE FROM identity_reads"] {
+        let r = projections::on_db!(db, p => sqlx::query(sql).execute(p).await.map(|_| ()));
+        let e = r.expect_err(sql).to_string();
+        assert!(e.contains("append-only"), "{sql}: {e}");
+    }
+    assert_eq!(n(db).await, 1, "the read is still on record");
+}
+
+/// With introspection off, a misspelt field gets no "Did you mean …?" that would reveal the
+/// schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_suggestions_reveal_the_schema_when_introspection_is_off() {
+    let on = api::graphql::build_schema(None, true);
+    let off = api::graphql::build_schema(None, false);
+    let q = "{ caes(id: \"x\") { id } }";
+    let with = on.execute(q).await;
+    assert!(with.errors[0].message.contains("Did you mean"), "{:?}", with.errors);
+    let without = off.execute(q).await;
+    assert!(!without.errors.is_empty());
+    assert!(!without.errors[0].message.contains("Did you mean"), "{:?}", without.errors);
+}
+
+on_both_backends!(the_identity_read_log_is_append_only);

@@ -58,7 +58,8 @@ pub fn build_schema(app: Option<Arc<App>>, introspection: bool) -> LedgerSchema 
         .limit_recursive_depth(32)
         .limit_directives(16);
     if !introspection {
-        b = b.disable_introspection();
+        // "Did you mean …?" would describe the schema that introspection now hides.
+        b = b.disable_introspection().disable_suggestions();
     }
     if let Some(app) = app {
         b = b.data(app);

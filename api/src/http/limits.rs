@@ -69,6 +69,13 @@ pub(super) async fn typed_edge_errors(resp: Response) -> Response {
     (resp.status(), Json(body)).into_response()
 }
 
+/// A handler that panicked: the client gets a GraphQL-shaped `INTERNAL` error (no detail),
+/// the log says it happened, and the server goes on.
+pub(super) fn panic_response(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    error_response(StatusCode::INTERNAL_SERVER_ERROR, ApiError::Internal("panic".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,6 +91,22 @@ mod tests {
         let status = resp.status();
         let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_in_graphql_shape() {
+        use tower::ServiceExt;
+        let router = axum::Router::new()
+            .route("/p", axum::routing::get(|| async { panic!("secret detail") as &'static str }))
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_response));
+        let req = axum::http::Request::builder().uri("/p").body(axum::body::Body::empty()).unwrap();
+        let resp = router.oneshot(req).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "INTERNAL");
+        assert_eq!(body["errors"][0]["message"], "internal error");
+        assert!(!String::from_utf8_lossy(&bytes).contains("secret"));
     }
 
     #[tokio::test]

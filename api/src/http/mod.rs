@@ -73,6 +73,7 @@ pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
         .layer(tower_http::limit::RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::map_response(limits::typed_edge_errors))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(limits::panic_response))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .with_state(state)
 }
