@@ -64,6 +64,18 @@ impl Default for DbOptions {
     }
 }
 
+/// Sets a file's permission bits (Unix; elsewhere the platform's defaults stand).
+fn restrict(path: &std::path::Path, mode: u32) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
+}
+
 impl Db {
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite file and its
     /// folder when missing.
@@ -86,10 +98,18 @@ impl Db {
                 // space: erasing a client deletes its data key, which must not stay
                 // readable in the file (see `api::ledger::destroy_data_key`).
                 .pragma("secure_delete", "ON");
-            if let Some(parent) = o.get_filename().parent() {
-                if !parent.as_os_str().is_empty() {
+            let file = o.get_filename().to_path_buf();
+            if let Some(parent) = file.parent() {
+                if !parent.as_os_str().is_empty() && !parent.exists() {
                     std::fs::create_dir_all(parent)?;
+                    restrict(parent, 0o700)?;
                 }
+            }
+            // The ledger is readable by its owner only, like the master key: SQLite gives
+            // its -wal and -shm files the mode of the database file.
+            if file.as_os_str() != ":memory:" && !file.exists() {
+                std::fs::OpenOptions::new().write(true).create_new(true).open(&file)?;
+                restrict(&file, 0o600)?;
             }
             let pool = SqlitePoolOptions::new()
                 .max_connections(opts.max_connections.clamp(2, 8))

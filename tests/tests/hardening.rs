@@ -155,3 +155,28 @@ async fn no_suggestions_reveal_the_schema_when_introspection_is_off() {
 }
 
 on_both_backends!(the_identity_read_log_is_append_only);
+
+/// SQLite ledgers were created 0644, readable by every user of the machine; now 0600 like
+/// the master key (and their folder 0700 when the server creates it).
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_sqlite_ledger_is_readable_by_its_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let url = format!("sqlite://{}", data.join("probono.db").display());
+    let app = api::App::open(&api::config::StoreArgs::with_url(&url)).await.unwrap();
+    app.projector.catch_up().await.unwrap();
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "the folder");
+    let mut seen = 0;
+    for name in ["probono.db", "probono.db-wal", "probono.db-shm", "master.key"] {
+        let p = data.join(name);
+        if p.exists() {
+            assert_eq!(mode(&p), 0o600, "{name}");
+            seen += 1;
+        }
+    }
+    assert!(seen >= 3, "the database, its write-ahead log and the key exist");
+    app.db.close().await;
+}
