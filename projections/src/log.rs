@@ -17,6 +17,8 @@ pub mod meta {
     pub const ACTOR_ROLE: &str = "actor_role";
     pub const ACTOR_ORGANIZATION: &str = "actor_organization_id";
     pub const CORRELATION_ID: &str = "correlation_id";
+    /// The `x-request-id` the client sent, kept apart from the server's own correlation id.
+    pub const CLIENT_REQUEST_ID: &str = "client_request_id";
     pub const RECORDED_AT: &str = "recorded_at";
 }
 

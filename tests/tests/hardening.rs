@@ -180,3 +180,55 @@ async fn a_new_sqlite_ledger_is_readable_by_its_owner_only() {
     assert!(seen >= 3, "the database, its write-ahead log and the key exist");
     app.db.close().await;
 }
+
+/// A client's `x-request-id` used to become the event's correlation id and the identity
+/// read's request id, so a client could file its actions under any id it liked. Now the
+/// server names the request; the client's id is kept apart, labelled as the client's.
+async fn a_client_cannot_choose_the_correlation_id(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = tests::fixtures::world(&t).await;
+    let case = tests::fixtures::open_case(&t, &w, true).await;
+    let forged = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+    let client = reqwest::Client::new();
+    let send = |token: &str, query: &str, variables: serde_json::Value| {
+        client
+            .post(t.url("/graphql"))
+            .bearer_auth(token)
+            .header("x-request-id", forged)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let close = "mutation($i: CaseReasonInput!) { closeCase(input: $i) { id } }";
+    let resp =
+        send(&w.coordinator, close, json!({ "i": { "caseId": case, "reason": "client moved abroad" } })).await.unwrap();
+    let server_id = resp.headers()["x-request-id"].to_str().unwrap().to_string();
+    assert_ne!(server_id, forged);
+    assert_eq!(resp.headers()["x-client-request-id"], forged);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(body.get("errors").is_none(), "{body}");
+    let resp = send(&w.intake, "query($id: ID!) { case(id: $id) { identity { fullName } } }", json!({ "id": case }))
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    let trail = t
+        .ok(
+            &w.coordinator,
+            "query($id: ID!) { auditTrail(caseId: $id) { eventType correlationId } }",
+            json!({ "id": case }),
+        )
+        .await;
+    let closed = trail["auditTrail"].as_array().unwrap().iter().find(|e| e["eventType"] == "CaseClosed").unwrap();
+    assert_eq!(closed["correlationId"], server_id.as_str(), "the event carries the server's id");
+    let reads =
+        t.ok(&t.admin, "query($id: ID!) { identityReads(caseId: $id) { correlationId } }", json!({ "id": case })).await;
+    for r in reads["identityReads"].as_array().unwrap() {
+        assert_ne!(r["correlationId"], forged, "{r}");
+    }
+    // The client's id is kept, apart, in the hashed metadata of the event.
+    let rows = api::audit::stream_rows(&t.app.db, "Case", &case).await.unwrap();
+    let meta: serde_json::Value = serde_json::from_str(&rows.last().unwrap().metadata).unwrap();
+    assert_eq!(meta["client_request_id"], forged);
+    assert_eq!(meta["correlation_id"], server_id.as_str());
+}
+
+on_both_backends!(a_client_cannot_choose_the_correlation_id);

@@ -60,12 +60,21 @@ pub enum StartupError {
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub principal: Principal,
+    /// The server's id of the request.
     pub correlation_id: String,
+    /// The id the client gave its request (`x-request-id`), kept apart: a client can choose
+    /// it, so it never stands for the server's.
+    pub client_request_id: Option<String>,
 }
 
 impl Caller {
     pub fn new(principal: Principal, correlation_id: impl Into<String>) -> Caller {
-        Caller { principal, correlation_id: correlation_id.into() }
+        Caller { principal, correlation_id: correlation_id.into(), client_request_id: None }
+    }
+
+    pub fn with_client_request_id(mut self, id: Option<String>) -> Caller {
+        self.client_request_id = id;
+        self
     }
 
     /// The command-line operator and start-up tasks.
@@ -84,6 +93,9 @@ impl Caller {
             m.insert(meta::ACTOR_ORGANIZATION.into(), o.to_string());
         }
         m.insert(meta::CORRELATION_ID.into(), self.correlation_id.clone());
+        if let Some(c) = &self.client_request_id {
+            m.insert(meta::CLIENT_REQUEST_ID.into(), c.clone());
+        }
         m.insert(meta::RECORDED_AT.into(), chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
         m
     }

@@ -63,7 +63,7 @@ pub(super) async fn graphql(
         }
     }
     let span = tracing::info_span!("graphql", account_id = %principal.account_id, role = %principal.role);
-    let caller = Caller::new(principal, rid.0);
+    let caller = Caller::new(principal, rid.id).with_client_request_id(rid.client);
     let mut resp = state.schema.execute(req.data(caller)).instrument(span).await;
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code
     // of ours; they are all the client's input.

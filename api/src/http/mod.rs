@@ -38,9 +38,13 @@ pub struct AppState {
     pub limiter: Option<Arc<RateLimiter>>,
 }
 
-/// The request's correlation id, also written into event metadata and logs.
+/// The request's correlation id (the server's), also written into event metadata and logs,
+/// and the id the client sent, if any.
 #[derive(Debug, Clone)]
-pub(crate) struct RequestId(pub String);
+pub(crate) struct RequestId {
+    pub id: String,
+    pub client: Option<String>,
+}
 
 /// What the edge enforces beyond the fixed limits.
 #[derive(Debug, Clone, Copy)]
@@ -78,7 +82,9 @@ pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
         .with_state(state)
 }
 
-fn request_id(headers: &HeaderMap) -> String {
+/// The client's `x-request-id`, when it is a plain token (letters, digits, `-`, `_`, at
+/// most 64): kept and logged as the client's, never as the server's correlation id.
+fn client_request_id(headers: &HeaderMap) -> Option<String> {
     headers
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
@@ -86,12 +92,14 @@ fn request_id(headers: &HeaderMap) -> String {
             !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         })
         .map(str::to_string)
-        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
 }
 
 async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let id = request_id(req.headers());
-    req.extensions_mut().insert(RequestId(id.clone()));
+    // The server names every request itself: a client cannot choose the id that event
+    // metadata, the identity-read log and the logs file its request under.
+    let id = uuid::Uuid::new_v4().to_string();
+    let client_id = client_request_id(req.headers());
+    req.extensions_mut().insert(RequestId { id: id.clone(), client: client_id.clone() });
     let path: &'static str = match req.uri().path() {
         "/graphql" => "/graphql",
         "/healthz" => "/healthz",
@@ -99,7 +107,8 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         "/metrics" => "/metrics",
         _ => "other",
     };
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path);
+    let span =
+        tracing::info_span!("request", request_id = %id, client_request_id = ?client_id, method = %req.method(), path);
     let started = Instant::now();
     let mut resp = next.run(req).instrument(span.clone()).await;
     let status = resp.status();
@@ -111,6 +120,9 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     m.observe("probono_http_request_duration_seconds", &[("path", path)], started.elapsed().as_secs_f64());
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
+    }
+    if let Some(v) = client_id.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        resp.headers_mut().insert("x-client-request-id", v);
     }
     resp
 }
