@@ -232,3 +232,49 @@ async fn a_client_cannot_choose_the_correlation_id(backend: Backend) {
 }
 
 on_both_backends!(a_client_cannot_choose_the_correlation_id);
+
+/// The introspection query GraphiQL and client libraries send (graphql-js
+/// `getIntrospectionQuery`, Python gql's `fetch_schema_from_transport`) was refused as
+/// "nested too deep"; it works now, while the depth limit still holds for data.
+async fn the_standard_introspection_query_works_and_data_stays_depth_limited(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let body = t.gql(&t.admin, STANDARD_INTROSPECTION, json!({})).await;
+    assert!(body.get("errors").is_none(), "{body}");
+    let types = body["data"]["__schema"]["types"].as_array().unwrap();
+    assert!(types.iter().any(|ty| ty["name"] == "Case"), "the schema is described");
+    // Data keeps the depth limit (12), also inside a request that asks for the schema too.
+    let deep_type = format!(
+        "__type(name: \"Case\") {{ fields {{ type {{ {}name{} }} }} }}",
+        "ofType { ".repeat(10),
+        " }".repeat(10)
+    );
+    let alone = t.gql(&t.admin, &format!("{{ {deep_type} }}"), json!({})).await;
+    assert!(alone.get("errors").is_none(), "{alone}");
+    let mixed = t.gql(&t.admin, &format!("{{ me {{ id }} {deep_type} }}"), json!({})).await;
+    assert_eq!(mixed["errors"][0]["message"], "Query is nested too deep.", "{mixed}");
+    let data = "{ cases { edges { node { policeReports { reclassifications { from { title } } } } } } }";
+    assert!(t.gql(&t.admin, data, json!({})).await.get("errors").is_none());
+}
+
+const STANDARD_INTROSPECTION: &str = r#"query IntrospectionQuery {
+  __schema {
+    queryType { name } mutationType { name } subscriptionType { name }
+    types { ...FullType }
+    directives { name description locations args { ...InputValue } }
+  }
+}
+fragment FullType on __Type {
+  kind name description
+  fields(includeDeprecated: true) { name description args { ...InputValue } type { ...TypeRef } isDeprecated deprecationReason }
+  inputFields { ...InputValue }
+  interfaces { ...TypeRef }
+  enumValues(includeDeprecated: true) { name description isDeprecated deprecationReason }
+  possibleTypes { ...TypeRef }
+}
+fragment InputValue on __InputValue { name description type { ...TypeRef } defaultValue }
+fragment TypeRef on __Type {
+  kind name
+  ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }
+}"#;
+
+on_both_backends!(the_standard_introspection_query_works_and_data_stays_depth_limited);

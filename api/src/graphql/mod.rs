@@ -50,10 +50,24 @@ pub type LedgerSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// Limits that keep one request from exhausting the server.
 pub const MAX_DEPTH: usize = 12;
 pub const MAX_COMPLEXITY: usize = 5_000;
+/// The depth the standard introspection query of GraphiQL and client libraries needs (its
+/// `TypeRef` fragment nests `ofType` seven times); used only for requests that ask about the
+/// schema alone.
+pub const MAX_INTROSPECTION_DEPTH: usize = 24;
 
 pub fn build_schema(app: Option<Arc<App>>, introspection: bool) -> LedgerSchema {
+    build_schema_with_depth(app, introspection, MAX_DEPTH)
+}
+
+/// The schema for requests that only introspect (see `http::precheck`): data depth does not
+/// apply there, since such a request reads no data.
+pub fn build_introspection_schema(app: Option<Arc<App>>) -> LedgerSchema {
+    build_schema_with_depth(app, true, MAX_INTROSPECTION_DEPTH)
+}
+
+fn build_schema_with_depth(app: Option<Arc<App>>, introspection: bool, depth: usize) -> LedgerSchema {
     let mut b = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
+        .limit_depth(depth)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)
         .limit_directives(16);

@@ -35,7 +35,7 @@ pub(super) async fn graphql(
         }
     };
     // Before the engine parses or validates anything: bounded nesting and expansion.
-    let _shape = match super::precheck::check(&req.query) {
+    let shape = match super::precheck::check(&req.query) {
         Ok(shape) => shape,
         Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
     };
@@ -64,7 +64,11 @@ pub(super) async fn graphql(
     }
     let span = tracing::info_span!("graphql", account_id = %principal.account_id, role = %principal.role);
     let caller = Caller::new(principal, rid.id).with_client_request_id(rid.client);
-    let mut resp = state.schema.execute(req.data(caller)).instrument(span).await;
+    let schema = match (&state.introspection_schema, shape) {
+        (Some(introspection), Some(s)) if s.introspection_only => introspection,
+        _ => &state.schema,
+    };
+    let mut resp = schema.execute(req.data(caller)).instrument(span).await;
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code
     // of ours; they are all the client's input.
     for e in &mut resp.errors {

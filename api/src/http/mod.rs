@@ -11,7 +11,7 @@ pub mod precheck;
 
 use crate::app::App;
 use crate::config::ServeArgs;
-use crate::graphql::{build_schema, LedgerSchema};
+use crate::graphql::{build_introspection_schema, build_schema, LedgerSchema};
 use async_graphql::http::GraphiQLSource;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -35,6 +35,8 @@ pub const READY_PING_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: LedgerSchema,
+    /// For requests that only ask about the schema, when introspection is on.
+    pub introspection_schema: Option<LedgerSchema>,
     pub limiter: Option<Arc<RateLimiter>>,
 }
 
@@ -62,7 +64,8 @@ pub fn router(app: Arc<App>, introspection: bool) -> Router {
 pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
     let schema = build_schema(Some(app.clone()), opts.introspection);
     let limiter = opts.mutation_rate.map(|(rate, burst)| Arc::new(RateLimiter::new(rate, burst)));
-    let state = AppState { app, schema, limiter };
+    let introspection_schema = opts.introspection.then(|| build_introspection_schema(Some(app.clone())));
+    let state = AppState { app, schema, introspection_schema, limiter };
     // Without introspection there is no explorer either: it could show nothing.
     let graphql_route =
         if opts.introspection { get(graphiql).post(graphql::graphql) } else { axum::routing::post(graphql::graphql) };

@@ -33,6 +33,9 @@ pub struct Shape {
     pub mutation_fields: usize,
     /// Selections after expanding fragments.
     pub expanded_selections: u64,
+    /// Every root field of every operation is `__schema`, `__type` or `__typename`: the
+    /// request only asks about the schema.
+    pub introspection_only: bool,
 }
 
 /// Checks `query`. `Ok(None)` when it does not parse: the engine then reports the syntax
@@ -93,8 +96,13 @@ fn shape(doc: &ExecutableDocument) -> Result<Shape, ApiError> {
     }
     let mut memo: HashMap<&str, u64> = HashMap::new();
     let mut visiting: Vec<&str> = Vec::new();
-    let mut out = Shape::default();
+    let mut out = Shape { introspection_only: true, ..Shape::default() };
     for (_, op) in doc.operations.iter() {
+        out.introspection_only &= op.node.ty == OperationType::Query
+            && op.node.selection_set.node.items.iter().all(|i| match &i.node {
+                Selection::Field(f) => f.node.name.node.starts_with("__"),
+                _ => false,
+            });
         let n = expand(doc, &op.node.selection_set.node, &mut memo, &mut visiting)?;
         out.expanded_selections = out.expanded_selections.saturating_add(n);
         if op.node.ty == OperationType::Mutation {
@@ -230,6 +238,14 @@ mod tests {
         // The query GraphiQL and client libraries send (graphql-js getIntrospectionQuery).
         let s = check(INTROSPECTION).unwrap().unwrap();
         assert!(s.expanded_selections < 1_000, "{s:?}");
+        assert!(s.introspection_only);
+        assert!(!check("{ __typename me { id } }").unwrap().unwrap().introspection_only);
+        assert!(
+            !check("query { __schema { types { name } } } mutation { closeCase(input: {}) { id } }")
+                .unwrap()
+                .unwrap()
+                .introspection_only
+        );
     }
 
     const INTROSPECTION: &str = r#"query IntrospectionQuery {
