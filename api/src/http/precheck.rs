@@ -241,7 +241,7 @@ mod tests {
         assert!(s.introspection_only);
         assert!(!check("{ __typename me { id } }").unwrap().unwrap().introspection_only);
         assert!(
-            !check("query { __schema { types { name } } } mutation { closeCase(input: {}) { id } }")
+            !check("query A { __schema { types { name } } } mutation B { closeCase(input: {}) { id } }")
                 .unwrap()
                 .unwrap()
                 .introspection_only
