@@ -113,7 +113,8 @@ fn stored(events: &[CaseEvent]) -> Value {
 #[test]
 fn version_1_events_replay_and_keep_their_stored_form() {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/case-events-v1.json");
-    if std::env::var("UPDATE_FIXTURES").is_ok() {
+    // Only `UPDATE_FIXTURES=1` rewrites the fixture; `0`, empty or anything else does not.
+    if std::env::var("UPDATE_FIXTURES").is_ok_and(|v| v == "1") {
         std::fs::write(path, serde_json::to_string_pretty(&stored(&history())).unwrap()).unwrap();
     }
     let fixture: Value =

@@ -49,8 +49,17 @@ pub enum Arg {
 
 // ---------------------------------------------------------------- projector writes
 
+/// The checkpoint a batch starts from. On PostgreSQL the row stays locked until the batch
+/// commits: a second instance projecting at the same time (a CLI command settling its own
+/// write while a server leads) waits, then reads the moved checkpoint, instead of applying
+/// the same events and failing on a duplicate row. SQLite's `BEGIN IMMEDIATE` already
+/// serialises batches.
 pub async fn checkpoint(tx: &mut Tx, name: &str) -> Result<Option<Position>> {
-    let row = on_tx!(tx, c => sqlx::query("SELECT tx, position FROM rm_checkpoint WHERE name = $1")
+    let sql = match tx {
+        Tx::Postgres(_) => "SELECT tx, position FROM rm_checkpoint WHERE name = $1 FOR UPDATE",
+        Tx::Sqlite(_) => "SELECT tx, position FROM rm_checkpoint WHERE name = $1",
+    };
+    let row = on_tx!(tx, c => sqlx::query(sql)
         .bind(name)
         .fetch_optional(&mut **c)
         .await?

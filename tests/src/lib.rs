@@ -439,17 +439,26 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the server on `db` and waits (up to 30 s) until `/readyz` answers 200.
     pub async fn start(db: &TestDb) -> ServerProcess {
+        Self::start_with(db, &[], &[]).await
+    }
+
+    /// [`ServerProcess::start`] with more arguments after `serve` and environment variables
+    /// set after the defaults (so `PROBONO_LOG` may be raised from `warn`).
+    pub async fn start_with(db: &TestDb, args: &[&str], env: &[(&str, &str)]) -> ServerProcess {
         let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("loopback address");
         let log = db.path().join(format!("serve-{}.log", addr.port()));
         let stderr = std::fs::File::create(&log).expect("server log file");
+        let stdout = stderr.try_clone().expect("server log file");
         let child = std::process::Command::new(probono_binary())
             .arg("serve")
+            .args(args)
             .env("DATABASE_URL", &db.url)
             .env("PROBONO_MASTER_KEY_FILE", &db.key_file)
             .env("PROBONO_BIND", addr.to_string())
             .env("PROBONO_LOG", "warn")
+            .envs(env.iter().copied())
             .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
+            .stdout(stdout)
             .stderr(stderr)
             .spawn()
             .expect("start probono serve");
@@ -462,7 +471,7 @@ impl ServerProcess {
         format!("http://{}{}", self.addr, path)
     }
 
-    /// What the server wrote to its standard error.
+    /// What the server wrote to its standard error and standard output.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }

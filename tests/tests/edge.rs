@@ -66,12 +66,44 @@ async fn limits_and_introspection_policy() {
         Err(e) => assert!(e.is_request(), "{e}"),
     }
     t.ok(&t.admin, "{ me { id } }", json!({})).await;
-    // Production: no introspection.
+    // Production: no introspection, by `__schema` or `__type`: a JSON answer with a typed
+    // error (never a 500 or a page), and nothing of the schema in it.
     let url = serve_with(&t, api::http::EdgeOptions { introspection: false, mutation_rate: None }).await;
-    let (_, body) = post(&url, &t.admin, "{ __schema { types { name } } }").await;
-    assert!(body["data"].is_null() || body["data"]["__schema"].is_null(), "the schema is not revealed: {body}");
-    let (_, open) = post(&t.url("/graphql"), &t.admin, "{ __schema { types { name } } }").await;
-    assert!(open["data"]["__schema"]["types"].is_array(), "with introspection on it is: {open}");
+    let introspection = [
+        ("__schema", "{ __schema { types { name } } }"),
+        ("__type", "{ __type(name: \"Case\") { name fields { name } } }"),
+        (
+            "__type",
+            "{ ...T } fragment T on QueryRoot { ... on QueryRoot { __type(name: \"Case\") { fields { name } } } }",
+        ),
+    ];
+    for (field, q) in introspection {
+        let (status, body) = post(&url, &t.admin, q).await;
+        assert!(matches!(status, 200 | 400), "{field}: status {status}: {body}");
+        assert!(body.is_object(), "{field}: the answer is a JSON object: {body}");
+        let code = body["errors"][0]["extensions"]["code"].as_str();
+        assert_eq!(code, Some("BAD_USER_INPUT"), "{field}: a typed error: {body}");
+        assert!(body["data"].is_null() || body["data"][field].is_null(), "{field}: the schema is not revealed: {body}");
+        assert!(!body.to_string().contains("policeReports"), "{field}: no field of Case in the answer: {body}");
+    }
+    for (field, q) in introspection {
+        let (status, open) = post(&t.url("/graphql"), &t.admin, q).await;
+        assert_eq!(status, 200, "{open}");
+        assert!(open.get("errors").is_none(), "with introspection on, {field} answers: {open}");
+    }
+    let (_, open) = post(&t.url("/graphql"), &t.admin, "{ __type(name: \"Case\") { fields { name } } }").await;
+    assert!(open["data"]["__type"]["fields"].as_array().unwrap().iter().any(|f| f["name"] == "policeReports"));
+    // GraphiQL: no explorer without introspection, the explorer with it.
+    let graphiql = |u: String| async move {
+        let r = reqwest::Client::new().get(u).header("accept", "text/html").send().await.unwrap();
+        (r.status().as_u16(), r.text().await.unwrap())
+    };
+    let (status, page) = graphiql(url.clone()).await;
+    assert!(matches!(status, 404 | 405), "GET /graphql without introspection: {status}");
+    assert!(!page.to_lowercase().contains("graphiql"), "no GraphiQL page without introspection: {page}");
+    let (status, page) = graphiql(t.url("/graphql")).await;
+    assert_eq!(status, 200);
+    assert!(page.to_lowercase().contains("graphiql"), "GraphiQL is served with introspection on");
     let (_, body) = post(&url, &t.admin, "{ me { id } }").await;
     assert!(body.get("errors").is_none(), "{body}");
     t.stop().await;

@@ -387,6 +387,7 @@ fn lifecycle_client() -> &'static str {
 }
 
 async fn concurrent_writers_conflict_and_lose_nothing(backend: Backend) {
+    use sqlx::Connection as _;
     let mut t = TestApp::spawn(backend).await;
     let w = world(&t).await;
     let case = represented_case(&t, &w).await;
@@ -395,46 +396,113 @@ async fn concurrent_writers_conflict_and_lose_nothing(backend: Backend) {
         .as_i64()
         .unwrap();
 
+    // Writes to the event log wait behind a lock this test holds, reads do not: every writer
+    // below loads the case at the same version, and all but one must then lose the race.
+    let (mut pg, mut lite) = (None, None);
+    match backend {
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(&t.db.url).await.unwrap();
+            sqlx::query("BEGIN").execute(&mut c).await.unwrap();
+            sqlx::query("LOCK TABLE events IN EXCLUSIVE MODE").execute(&mut c).await.unwrap();
+            pg = Some(c);
+        }
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(&t.db.url).await.unwrap();
+            sqlx::query("BEGIN IMMEDIATE").execute(&mut c).await.unwrap();
+            lite = Some(c);
+        }
+    }
+
     let q = "mutation($i: FilePoliceReportInput!) { filePoliceReport(input: $i) { id } }";
+    let unit = |i: usize| format!("unit {i}");
     let mut tasks = vec![];
     for i in 0..8 {
-        let body = json!({"i": {"caseId": case, "filedOn": "2020-04-01", "policeUnit": format!("unit {i}")}});
+        let body = json!({"i": {"caseId": case, "filedOn": "2020-04-01", "policeUnit": unit(i)}});
         let tok = w.lawyer_a.clone();
         let url = t.url("/graphql");
         tasks.push(tokio::spawn(async move {
-            let v: Value = reqwest::Client::new()
+            let r = reqwest::Client::new()
                 .post(url)
                 .bearer_auth(tok)
                 .json(&json!({"query": q, "variables": body}))
                 .send()
                 .await
-                .unwrap()
-                .json()
-                .await
                 .unwrap();
-            v
+            assert_eq!(r.status().as_u16(), 200);
+            r.json::<Value>().await.unwrap()
         }));
     }
-    let (mut ok, mut conflicts) = (0, 0);
-    for task in tasks {
+    // Release the lock once at least two writers wait on it (they loaded the same version).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(4);
+    let mut held_long_enough = 0;
+    loop {
+        let waiting = if let Some(c) = pg.as_mut() {
+            sqlx::query_scalar::<_, i64>(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'events'::regclass \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+            )
+            .fetch_one(c)
+            .await
+            .unwrap()
+        } else {
+            // SQLite shows no lock waits: a connection of the server's pool that stays busy
+            // is a writer waiting (or the projector's batch, hence the one subtracted).
+            let projections::Db::Sqlite(p) = &t.app.db else { unreachable!() };
+            p.size() as i64 - p.num_idle() as i64 - 1
+        };
+        held_long_enough = if waiting >= 2 { held_long_enough + 1 } else { 0 };
+        if (pg.is_some() && held_long_enough >= 1) || held_long_enough >= 10 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the writers never queued behind the lock ({waiting})");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    if let Some(mut c) = pg.take() {
+        sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+    }
+    if let Some(mut c) = lite.take() {
+        sqlx::query("ROLLBACK").execute(&mut c).await.unwrap();
+    }
+
+    let (mut acked, mut conflicted) = (vec![], vec![]);
+    for (i, task) in tasks.into_iter().enumerate() {
         let v = task.await.unwrap();
         match v["errors"][0]["extensions"]["code"].as_str() {
-            None => ok += 1,
-            Some("CONFLICT") => conflicts += 1,
+            None => acked.push(unit(i)),
+            Some("CONFLICT") => conflicted.push(i),
             Some(other) => panic!("a concurrent writer got {other}: {v}"),
         }
     }
-    assert_eq!(ok + conflicts, 8);
-    assert!(ok >= 1);
-    let after = t
-        .ok(&w.auditor, "query($id: ID!) { case(id: $id) { version policeReports { id } } }", json!({"id": case}))
-        .await;
+    assert_eq!(acked.len() + conflicted.len(), 8);
+    assert!(!acked.is_empty(), "one writer wins");
+    assert!(!conflicted.is_empty(), "writers that loaded the same version conflict ({} acknowledged)", acked.len());
+
+    // Nothing acknowledged is lost, and nothing refused was written.
+    let rq = "query($id: ID!) { case(id: $id) { version policeReports { policeUnit } } }";
+    let after = t.ok(&w.auditor, rq, json!({"id": case})).await;
     assert_eq!(
         after["case"]["version"].as_i64().unwrap(),
-        before + ok as i64,
-        "exactly the acknowledged events are in the log"
+        before + acked.len() as i64,
+        "exactly the acknowledged events"
     );
-    assert_eq!(after["case"]["policeReports"].as_array().unwrap().len(), ok);
+    let mut units: Vec<String> = after["case"]["policeReports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["policeUnit"].as_str().unwrap().to_string())
+        .collect();
+    units.sort();
+    acked.sort();
+    assert_eq!(units, acked, "the reports are exactly the acknowledged ones");
+
+    // A refused writer reloads and retries, as the error tells it to, and then succeeds.
+    for i in conflicted {
+        let body = json!({"i": {"caseId": case, "filedOn": "2020-04-01", "policeUnit": unit(i)}});
+        t.ok(&w.lawyer_a, q, body).await;
+    }
+    let after = t.ok(&w.auditor, rq, json!({"id": case})).await;
+    assert_eq!(after["case"]["version"].as_i64().unwrap(), before + 8);
+    assert_eq!(after["case"]["policeReports"].as_array().unwrap().len(), 8);
     t.stop().await;
 }
 

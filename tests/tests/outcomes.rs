@@ -210,7 +210,79 @@ async fn statistics_answer_the_auditors_questions(backend: Backend) {
 async fn a_rebuild_equals_the_live_read_models(backend: Backend) {
     let mut t = TestApp::spawn(backend).await;
     seed_demo(&t).await;
-    // Live changes after the seed too: erasure, a revoked token, a renamed nothing.
+    // Live changes after the seed, of kinds the seed never makes: an erasure, a revoked
+    // token, a deactivated lawyer, one deactivated and reactivated, a retired offence.
+    let auditor = auditor(&t).await;
+    let coordinator = t
+        .ok(
+            &t.admin,
+            "mutation { createAccessToken(input: {name: \"coordinator\", role: COORDINATOR}) { token } }",
+            json!({}),
+        )
+        .await["createAccessToken"]["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let case = t.ok(&auditor, "{ cases(first: 1) { edges { node { id } } } }", json!({})).await["cases"]["edges"][0]
+        ["node"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let erased = t
+        .ok(
+            &t.admin,
+            "mutation($c: ID!) { eraseClientData(input: {caseId: $c, reason: \"client request\"}) { erased } }",
+            json!({"c": case}),
+        )
+        .await;
+    assert_eq!(erased["eraseClientData"]["erased"], true);
+    let temp = t
+        .ok(
+            &t.admin,
+            "mutation { createAccessToken(input: {name: \"temp\", role: AUDITOR}) { token tokenId } }",
+            json!({}),
+        )
+        .await;
+    let (temp_token, temp_id) = (
+        temp["createAccessToken"]["token"].as_str().unwrap().to_string(),
+        temp["createAccessToken"]["tokenId"].as_str().unwrap().to_string(),
+    );
+    t.ok(&t.admin, "mutation($id: ID!) { revokeAccessToken(tokenId: $id) { id } }", json!({"id": temp_id})).await;
+    assert_eq!(t.err(&temp_token, "{ me { id } }", json!({})).await, "UNAUTHENTICATED");
+    let lawyers = t.ok(&auditor, "{ lawyers { id active } }", json!({})).await["lawyers"].clone();
+    let lawyers: Vec<String> =
+        lawyers.as_array().unwrap().iter().map(|l| l["id"].as_str().unwrap().to_string()).collect();
+    let deactivate =
+        "mutation($l: ID!) { deactivateLawyer(input: {lawyerId: $l, reason: \"left the network\"}) { active } }";
+    for l in &lawyers[..2] {
+        let d = t.ok(&coordinator, deactivate, json!({"l": l})).await;
+        assert_eq!(d["deactivateLawyer"]["active"], false);
+    }
+    let d = t
+        .ok(&coordinator, "mutation($l: ID!) { reactivateLawyer(lawyerId: $l) { active } }", json!({"l": lawyers[1]}))
+        .await;
+    assert_eq!(d["reactivateLawyer"]["active"], true);
+    let d = t
+        .ok(
+            &t.admin,
+            "mutation { retireOffense(input: {code: \"2021-209\", reason: \"superseded\"}) { retired } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(d["retireOffense"]["retired"], true);
+    tests::wait_projected(&t.app).await;
+    // The read models show every change before they are compared with a rebuild.
+    let d = t
+        .ok(
+            &auditor,
+            "query($c: ID!) { case(id: $c) { erased } lawyers { id active } offenses { code retired } }",
+            json!({"c": case}),
+        )
+        .await;
+    assert_eq!(d["case"]["erased"], true);
+    let active = |id: &str| d["lawyers"].as_array().unwrap().iter().find(|l| l["id"] == id).unwrap()["active"].clone();
+    assert_eq!((active(&lawyers[0]), active(&lawyers[1])), (json!(false), json!(true)));
+    assert!(d["offenses"].as_array().unwrap().iter().any(|o| o["code"] == "2021-209" && o["retired"] == true));
     t.stop().await;
     let live = tests::read_model_rows(&t.app.db).await;
     // The replay must see every committed event (see `wait_projected`).
@@ -222,6 +294,7 @@ async fn a_rebuild_equals_the_live_read_models(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(live["rm_case"].len() >= 100 && live["rm_fact"].len() > 500, "the comparison must cover real data");
+    assert!(live["rm_token"].iter().any(|r| r.contains(&temp_id)), "the revoked token is in the comparison");
     let n = projections::projector::rebuild(&t.app.db).await.unwrap();
     assert_eq!(n as i64, projections::log::count(&t.app.db).await.unwrap());
     let rebuilt = tests::read_model_rows(&t.app.db).await;

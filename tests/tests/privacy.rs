@@ -102,6 +102,14 @@ async fn erasure_leaves_no_trace(backend: Backend) {
     assert_no_identity("the database before erasure", &dump);
     let events_before = projections::log::count(&t.app.db).await.unwrap();
     let wrapped = api::privacy::keys::get_data_key(&t.app.db, &case).await.unwrap().expect("a data key before erasure");
+    if backend == Backend::Sqlite {
+        // The file scan below can see the key: before erasure it is in the files.
+        let files: Vec<u8> = ["probono.db", "probono.db-wal"]
+            .iter()
+            .flat_map(|f| std::fs::read(t.db.path().join(f)).expect("the database files exist"))
+            .collect();
+        assert!(String::from_utf8_lossy(&files).contains(&wrapped), "the data key is in the files before erasure");
+    }
 
     // Erasure: only an ADMIN, with a reason.
     assert_eq!(
@@ -157,9 +165,16 @@ async fn erasure_leaves_no_trace(backend: Backend) {
     assert!(api::privacy::keys::get_data_key(&t.app.db, &case).await.unwrap().is_none());
     if backend == Backend::Sqlite {
         // Not even in the files: deleted rows are zeroed and the write-ahead log emptied.
+        // A file that is not there proves nothing: both must exist to be scanned (the
+        // write-ahead log is truncated, not removed, while the server runs).
         for f in ["probono.db", "probono.db-wal"] {
-            let bytes = std::fs::read(t.db.path().join(f)).unwrap_or_default();
+            let path = t.db.path().join(f);
+            let bytes =
+                std::fs::read(&path).unwrap_or_else(|e| panic!("{} must exist to be scanned: {e}", path.display()));
             let text = String::from_utf8_lossy(&bytes);
+            if f == "probono.db" {
+                assert!(text.contains(&case), "the scan reads the real database: the case's events are in {f}");
+            }
             assert!(!text.contains(&wrapped), "the destroyed data key is still in {f}");
         }
     }
@@ -235,3 +250,109 @@ async fn the_master_key_rotates_without_losing_identity(backend: Backend) {
 }
 
 on_both_backends!(the_master_key_rotates_without_losing_identity);
+
+/// The real `probono serve`, logging JSON at `trace`: what it writes (standard error and
+/// output) names no client, document, sealed note or bearer token, while it does log the
+/// requests (so a silent logger cannot pass).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_binary_logs_no_identity() {
+    const DOCUMENT: &str = "AN 4815162";
+    let db = tests::TestDb::new(Backend::Sqlite).await;
+    db.ensure_key();
+    let admin = tests::probono(&db, &["token", "create", "--role", "ADMIN", "--name", "root"]).await.trim().to_string();
+    let mut server =
+        tests::ServerProcess::start_with(&db, &["--log-format", "json"], &[("PROBONO_LOG", "trace")]).await;
+    let client = reqwest::Client::new();
+    let url = server.url("/graphql");
+    let request_id = "privacy-log-test-7f3a";
+    let gql = |token: String, query: &'static str, variables: serde_json::Value| {
+        let req = client.post(&url).bearer_auth(token).header("x-request-id", request_id);
+        async move {
+            let body: serde_json::Value =
+                req.json(&json!({"query": query, "variables": variables})).send().await.unwrap().json().await.unwrap();
+            assert!(body.get("errors").is_none(), "unexpected errors: {body}");
+            body["data"].clone()
+        }
+    };
+    let token = |d: serde_json::Value| d["createAccessToken"]["token"].as_str().unwrap().to_string();
+    let new_token = "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { token } }";
+
+    let org =
+        gql(admin.clone(), "mutation { registerOrganization(input: {name: \"Oasis\", kind: NGO}) { id } }", json!({}))
+            .await["registerOrganization"]["id"]
+            .clone();
+    let intake = token(
+        gql(admin.clone(), new_token, json!({"i": {"name": "intake", "role": "INTAKE_WORKER", "organizationId": org}}))
+            .await,
+    );
+    let coordinator =
+        token(gql(admin.clone(), new_token, json!({"i": {"name": "coordinator", "role": "COORDINATOR"}})).await);
+    let lawyer_id = gql(
+        coordinator.clone(),
+        "mutation($i: RegisterLawyerInput!) { registerLawyer(input: $i) { id } }",
+        json!({"i": {"fullName": "Aida Lawyer", "gender": "FEMALE", "status": "PROFESSIONAL", "region": "OSH", "languages": ["ky"]}}),
+    )
+    .await["registerLawyer"]["id"]
+        .clone();
+    let lawyer = token(
+        gql(admin.clone(), new_token, json!({"i": {"name": "lawyer", "role": "LAWYER", "lawyerId": lawyer_id}})).await,
+    );
+
+    // Intake with a known name and document number, a lawyer, a sealed note.
+    let case = gql(
+        intake.clone(),
+        "mutation($i: OpenIntakeInput!) { openIntake(input: $i) { id } }",
+        json!({"i": {
+            "identifiedOn": "2020-03-02", "referralSource": "NGO_OUTREACH", "exploitationTypes": ["FORCED_LABOR"],
+            "client": {"fullName": CLIENT_NAME, "gender": "MALE", "documentNumber": DOCUMENT, "contact": "+996 555 000 111"},
+            "consent": {"legalAid": true, "reportToPolice": true, "dataSharing": true}}}),
+    )
+    .await["openIntake"]["id"]
+        .clone();
+    gql(
+        coordinator.clone(),
+        "mutation($c: ID!, $l: ID!) { assignLawyer(input: {caseId: $c, lawyerId: $l}) { id } }",
+        json!({"c": case, "l": lawyer_id}),
+    )
+    .await;
+    gql(lawyer.clone(), "mutation($c: ID!) { acceptAssignment(input: {caseId: $c}) { id } }", json!({"c": case})).await;
+    let d = gql(
+        lawyer.clone(),
+        "mutation($c: ID!, $n: String) { recordLegalAction(input: {caseId: $c, kind: CONSULTATION, takenOn: \"2020-03-05\", note: $n}) { legalActions { hasNote } } }",
+        json!({"c": case, "n": NOTE}),
+    )
+    .await;
+    assert_eq!(d["recordLegalAction"]["legalActions"][0]["hasNote"], true);
+    // The identity is read back (and that read is logged).
+    let d = gql(
+        intake.clone(),
+        "query($c: ID!) { case(id: $c) { identity { fullName documentNumber } } }",
+        json!({"c": case}),
+    )
+    .await;
+    assert_eq!(d["case"]["identity"], json!({"fullName": CLIENT_NAME, "documentNumber": DOCUMENT}));
+    server.kill();
+
+    let log = server.log();
+    let lines: Vec<&str> = log.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert!(lines.len() > 20, "the server logged at trace: {} lines", lines.len());
+    for line in &lines {
+        let v: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("not a JSON log line ({e}): {line}"));
+        assert!(v.is_object(), "a JSON object per line: {line}");
+    }
+    assert!(lines.iter().any(|l| l.contains("\"level\":\"DEBUG\"")), "the filter let verbose lines through");
+    assert!(
+        lines.iter().any(|l| l.contains(request_id) && l.contains("identity read")),
+        "the identity read is logged with the request id"
+    );
+    for token in [&admin, &intake, &coordinator, &lawyer] {
+        assert!(!log.contains(token.as_str()), "a bearer token is in the server log");
+        let secret = token.trim_start_matches("pbl_");
+        assert!(!log.contains(secret), "a bearer token's secret is in the server log");
+    }
+    for (what, s) in [("client name", CLIENT_NAME), ("document number", DOCUMENT), ("sealed note", NOTE)] {
+        assert!(!log.contains(s), "the {what} {s:?} is in the server log");
+    }
+    assert_no_identity("the server binary's log", &log);
+}

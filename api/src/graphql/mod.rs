@@ -73,12 +73,67 @@ fn build_schema_with_depth(app: Option<Arc<App>>, introspection: bool, depth: us
         .limit_directives(16);
     if !introspection {
         // "Did you mean …?" would describe the schema that introspection now hides.
-        b = b.disable_introspection().disable_suggestions();
+        b = b.disable_introspection().disable_suggestions().extension(RefuseIntrospection);
     }
     if let Some(app) = app {
         b = b.data(app);
     }
     b.finish()
+}
+
+/// With introspection off, a request for `__schema` or `__type` is refused with a typed
+/// error, so a client learns why (async-graphql alone answers it with a bare `null`).
+struct RefuseIntrospection;
+
+impl async_graphql::extensions::ExtensionFactory for RefuseIntrospection {
+    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
+        Arc::new(RefuseIntrospection)
+    }
+}
+
+#[async_trait::async_trait]
+impl async_graphql::extensions::Extension for RefuseIntrospection {
+    async fn parse_query(
+        &self,
+        ctx: &async_graphql::extensions::ExtensionContext<'_>,
+        query: &str,
+        variables: &async_graphql::Variables,
+        next: async_graphql::extensions::NextParseQuery<'_>,
+    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
+        let doc = next.run(ctx, query, variables).await?;
+        if asks_for_introspection(&doc) {
+            let refused = ApiError::BadInput("introspection is disabled on this server".into());
+            let mut e = async_graphql::ServerError::new(refused.message(), None);
+            e.extensions.get_or_insert_with(Default::default).set("code", refused.code());
+            return Err(e);
+        }
+        Ok(doc)
+    }
+}
+
+/// Whether any operation selects `__schema` or `__type` at its root, directly or through
+/// fragments.
+fn asks_for_introspection(doc: &async_graphql::parser::types::ExecutableDocument) -> bool {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn walk<'a>(
+        doc: &'a async_graphql::parser::types::ExecutableDocument,
+        set: &'a SelectionSet,
+        seen: &mut Vec<&'a str>,
+    ) -> bool {
+        set.items.iter().any(|s| match &s.node {
+            Selection::Field(f) => matches!(f.node.name.node.as_str(), "__schema" | "__type"),
+            Selection::InlineFragment(f) => walk(doc, &f.node.selection_set.node, seen),
+            Selection::FragmentSpread(spread) => {
+                let name = &spread.node.fragment_name.node;
+                if seen.contains(&name.as_str()) {
+                    return false;
+                }
+                seen.push(name.as_str());
+                doc.fragments.get(name).is_some_and(|f| walk(doc, &f.node.selection_set.node, seen))
+            }
+        })
+    }
+    doc.operations.iter().any(|(_, op)| walk(doc, &op.node.selection_set.node, &mut Vec::new()))
 }
 
 /// The SDL clients depend on; `api/schema.graphql` is this, committed.

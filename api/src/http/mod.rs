@@ -1,9 +1,10 @@
-//! The HTTP edge: `POST /graphql` (bearer token required; [`graphql`]), GraphiQL at
-//! `GET /graphql` when introspection is on, and `/healthz`, `/readyz`, `/metrics`
+//! The HTTP edge: `POST /graphql` (bearer token required; [`graphql`]), the GraphQL explorer
+//! at `GET /graphql` when introspection is on ([`explorer`], served from the binary), and `/healthz`, `/readyz`, `/metrics`
 //! ([`ops`]). Every request gets a correlation id (the client's `x-request-id` when
 //! well-formed) carried in a tracing span, event metadata and the response header.
 //! [`limits`] turns bare limit answers into typed errors and holds the rate limiter.
 
+mod explorer;
 mod graphql;
 pub mod limits;
 mod ops;
@@ -12,11 +13,10 @@ pub mod precheck;
 use crate::app::App;
 use crate::config::ServeArgs;
 use crate::graphql::{build_introspection_schema, build_schema, LedgerSchema};
-use async_graphql::http::GraphiQLSource;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{Html, Response};
+use axum::response::Response;
 use axum::routing::get;
 use axum::Router;
 use limits::RateLimiter;
@@ -67,10 +67,18 @@ pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
     let introspection_schema = opts.introspection.then(|| build_introspection_schema(Some(app.clone())));
     let state = AppState { app, schema, introspection_schema, limiter };
     // Without introspection there is no explorer either: it could show nothing.
-    let graphql_route =
-        if opts.introspection { get(graphiql).post(graphql::graphql) } else { axum::routing::post(graphql::graphql) };
-    Router::new()
-        .route("/graphql", graphql_route)
+    let graphql_route = if opts.introspection {
+        get(explorer::page).post(graphql::graphql)
+    } else {
+        axum::routing::post(graphql::graphql)
+    };
+    let mut router = Router::new().route("/graphql", graphql_route);
+    if opts.introspection {
+        router = router
+            .route("/graphql/explorer.js", get(explorer::script))
+            .route("/graphql/explorer.css", get(explorer::style));
+    }
+    router
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -128,10 +136,6 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
         resp.headers_mut().insert("x-client-request-id", v);
     }
     resp
-}
-
-async fn graphiql() -> Html<String> {
-    Html(GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
 /// Why the server stopped or could not start.
