@@ -278,3 +278,45 @@ fragment TypeRef on __Type {
 }"#;
 
 on_both_backends!(the_standard_introspection_query_works_and_data_stays_depth_limited);
+
+/// A lawyer read a client's whole identity before accepting the case and after it was
+/// closed. Now: before accepting, the name only (for a conflict-of-interest check); after
+/// closing, nothing; the client's organisation keeps its record.
+async fn a_lawyers_identity_access_follows_their_part_in_the_case(backend: Backend) {
+    use tests::fixtures::{case_mutation, open_case, world};
+    let t = TestApp::spawn(backend).await;
+    let w = world(&t).await;
+    let case = open_case(&t, &w, true).await;
+    case_mutation(
+        &t,
+        &w.coordinator,
+        "assignLawyer",
+        "AssignLawyerInput",
+        json!({"caseId": case, "lawyerId": w.lawyer_a_id}),
+    )
+    .await;
+    let q = "query($id: ID!) { case(id: $id) { identity { fullName contact dateOfBirth narrative } } }";
+    let offered = t.ok(&w.lawyer_a, q, json!({ "id": case })).await;
+    let id = &offered["case"]["identity"];
+    assert_eq!(id["fullName"], tests::fixtures::CLIENT_NAME);
+    assert!(id["contact"].is_null() && id["dateOfBirth"].is_null() && id["narrative"].is_null(), "{id}");
+    let log =
+        t.ok(&t.admin, "query($id: ID!) { identityReads(caseId: $id) { role fields } }", json!({ "id": case })).await;
+    assert_eq!(log["identityReads"][0]["fields"], json!(["fullName"]), "the log says what was shown");
+    case_mutation(&t, &w.lawyer_a, "acceptAssignment", "CaseIdInput", json!({"caseId": case})).await;
+    let represented = t.ok(&w.lawyer_a, q, json!({ "id": case })).await;
+    assert!(represented["case"]["identity"]["contact"].is_string(), "{represented}");
+    case_mutation(
+        &t,
+        &w.lawyer_a,
+        "closeCase",
+        "CaseReasonInput",
+        json!({"caseId": case, "reason": "proceedings completed"}),
+    )
+    .await;
+    assert_eq!(t.err(&w.lawyer_a, q, json!({ "id": case })).await, "FORBIDDEN");
+    let kept = t.ok(&w.intake, q, json!({ "id": case })).await;
+    assert_eq!(kept["case"]["identity"]["fullName"], tests::fixtures::CLIENT_NAME);
+}
+
+on_both_backends!(a_lawyers_identity_access_follows_their_part_in_the_case);

@@ -23,6 +23,9 @@ pub enum Op {
     ReadStatistics,
     /// `Case.identity`: decrypting a client's identity.
     ReadIdentity,
+    /// `Case.identity` for a lawyer offered the case: the client's name only, so the lawyer
+    /// can check for a conflict of interest before accepting.
+    ReadIdentityForConflictCheck,
     /// `identityReads`: the log of who read which identity.
     ReadIdentityLog,
     /// `auditTrail`: any case's events with their hash-chain links.
@@ -64,6 +67,7 @@ impl Op {
         Op::ListOffenses,
         Op::ReadStatistics,
         Op::ReadIdentity,
+        Op::ReadIdentityForConflictCheck,
         Op::ReadIdentityLog,
         Op::ReadAuditTrail,
         Op::VerifyAuditTrail,
@@ -96,6 +100,10 @@ pub struct CaseScope {
     pub lawyer_id: Option<Uuid>,
     /// The client consented to sharing data beyond their organisation and lawyer.
     pub data_sharing: bool,
+    /// The assigned lawyer accepted the case.
+    pub accepted: bool,
+    /// The case is closed.
+    pub closed: bool,
 }
 
 /// How a role relates to a case.
@@ -143,9 +151,12 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
             IntakeWorker | Lawyer => in_scope,
         },
         // Identity: the client's organisation and lawyer; a coordinator only where the
-        // client consented to data sharing. Auditors and admins never.
+        // client consented to data sharing. Auditors and admins never. A lawyer's access ends
+        // when their part ends (the case is closed); before they accept, they see only what a
+        // conflict-of-interest check needs (`ReadIdentityForConflictCheck`).
         Op::ReadIdentity => match p.role {
-            IntakeWorker | Lawyer => in_scope,
+            IntakeWorker => in_scope,
+            Lawyer => in_scope && scope.is_some_and(|s| s.accepted && !s.closed),
             Coordinator => scope.is_some_and(|s| s.data_sharing),
             Admin | Auditor => false,
         },
@@ -158,6 +169,9 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         | Op::AddOffense
         | Op::RetireOffense => p.role == Admin,
         Op::EraseClientData | Op::RotateMasterKey => p.role == Admin,
+        Op::ReadIdentityForConflictCheck => {
+            p.role == Lawyer && rel == Relation::AssignedLawyer && scope.is_some_and(|s| !s.accepted && !s.closed)
+        }
         Op::ReadIdentityLog => matches!(p.role, Admin | Auditor),
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
@@ -187,13 +201,47 @@ mod tests {
     #[test]
     fn only_the_coordinator_assigns_and_manages_lawyers() {
         let (org, lawyer) = (Uuid::new_v4(), Uuid::new_v4());
-        let scope = CaseScope { organization_id: org, lawyer_id: Some(lawyer), data_sharing: true };
+        let scope = CaseScope {
+            organization_id: org,
+            lawyer_id: Some(lawyer),
+            data_sharing: true,
+            accepted: true,
+            closed: false,
+        };
         for role in Role::ALL {
             let p = principal(*role, Some(org), Some(lawyer));
             for op in [Op::AssignLawyer, Op::RegisterLawyer, Op::ManageLawyer] {
                 assert_eq!(allowed(&p, op, Some(&scope)), *role == Role::Coordinator, "{role:?} {op:?}");
             }
         }
+    }
+
+    /// A lawyer offered a case sees only the client's name (to check for a conflict of
+    /// interest) until they accept, and nothing once the case is closed.
+    #[test]
+    fn a_lawyers_access_to_identity_follows_their_part_in_the_case() {
+        let (org, lawyer) = (Uuid::new_v4(), Uuid::new_v4());
+        let p = principal(Role::Lawyer, None, Some(lawyer));
+        let scope = |accepted, closed| CaseScope {
+            organization_id: org,
+            lawyer_id: Some(lawyer),
+            data_sharing: true,
+            accepted,
+            closed,
+        };
+        let (offered, represented, closed) = (scope(false, false), scope(true, false), scope(true, true));
+        assert!(!allowed(&p, Op::ReadIdentity, Some(&offered)));
+        assert!(allowed(&p, Op::ReadIdentityForConflictCheck, Some(&offered)));
+        assert!(allowed(&p, Op::ReadIdentity, Some(&represented)));
+        assert!(!allowed(&p, Op::ReadIdentityForConflictCheck, Some(&represented)));
+        assert!(!allowed(&p, Op::ReadIdentity, Some(&closed)));
+        assert!(!allowed(&p, Op::ReadIdentityForConflictCheck, Some(&closed)));
+        // The client's organisation keeps its record after closing.
+        let intake = principal(Role::IntakeWorker, Some(org), None);
+        assert!(allowed(&intake, Op::ReadIdentity, Some(&closed)));
+        // Another lawyer never.
+        let other = principal(Role::Lawyer, None, Some(Uuid::new_v4()));
+        assert!(!allowed(&other, Op::ReadIdentityForConflictCheck, Some(&offered)));
     }
 
     #[test]
@@ -216,7 +264,13 @@ mod tests {
     #[test]
     fn audit_trails_are_for_oversight_roles_only_even_in_scope() {
         let (org, lawyer) = (Uuid::new_v4(), Uuid::new_v4());
-        let scope = CaseScope { organization_id: org, lawyer_id: Some(lawyer), data_sharing: true };
+        let scope = CaseScope {
+            organization_id: org,
+            lawyer_id: Some(lawyer),
+            data_sharing: true,
+            accepted: true,
+            closed: false,
+        };
         for role in Role::ALL {
             // In scope: the case's own organisation and lawyer.
             let p = principal(*role, Some(org), Some(lawyer));

@@ -335,6 +335,8 @@ pub(crate) fn scope_of(view: &CaseView) -> Result<CaseScope, ApiError> {
         organization_id: uuid::Uuid::parse_str(&view.organization_id).map_err(ApiError::internal)?,
         lawyer_id: view.assignment.as_ref().and_then(|a| uuid::Uuid::parse_str(&a.lawyer_id).ok()),
         data_sharing: view.consent.data_sharing,
+        accepted: view.assignment.as_ref().is_some_and(|a| a.accepted_on.is_some()),
+        closed: view.closed.is_some(),
     })
 }
 

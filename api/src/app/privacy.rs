@@ -71,7 +71,17 @@ impl App {
         purpose: Option<&str>,
     ) -> Res<IdentityRead> {
         let p = &caller.principal;
-        self.check_case(caller, view, Op::ReadIdentity).await?;
+        // A lawyer offered the case (not yet accepted) may read the name only, for a
+        // conflict-of-interest check; everyone else needs the full right.
+        let conflict_check = self.check_case(caller, view, Op::ReadIdentityForConflictCheck).await.is_ok();
+        if !conflict_check {
+            self.check_case(caller, view, Op::ReadIdentity).await?;
+        }
+        let fields: Vec<String> = if conflict_check {
+            fields.iter().filter(|f| f.as_str() == "fullName").cloned().collect()
+        } else {
+            fields.to_vec()
+        };
         // Invisible characters alone are no purpose either.
         let purpose = match purpose.map(str::trim).filter(|s| !s.is_empty()) {
             Some(s) => Some(parse_purpose(s)?),
@@ -84,7 +94,10 @@ impl App {
         };
         let Some(sealed) = view.identity.as_ref().filter(|_| !view.erased) else { return Ok(IdentityRead::Erased) };
         let Some(dk) = self.data_key(&view.id).await? else { return Ok(IdentityRead::Erased) };
-        let identity = open_identity(&dk, &view.id, sealed).map_err(ApiError::internal)?;
+        let mut identity = open_identity(&dk, &view.id, sealed).map_err(ApiError::internal)?;
+        if conflict_check {
+            identity = IdentityPlain { full_name: identity.full_name, ..Default::default() };
+        }
         let read = projections::store::IdentityRead {
             id: Uuid::new_v4().to_string(),
             read_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
