@@ -320,3 +320,56 @@ async fn a_lawyers_identity_access_follows_their_part_in_the_case(backend: Backe
 }
 
 on_both_backends!(a_lawyers_identity_access_follows_their_part_in_the_case);
+
+/// GraphQL over HTTP (the GraphQL Foundation's specification): the media type the client
+/// accepts, 400 for a request that does not parse or validate under
+/// `application/graphql-response+json`, 415 for a body that is not JSON, and a
+/// `WWW-Authenticate` challenge on 401.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphql_over_http_is_spoken_as_the_specification_says() {
+    let t = TestApp::spawn(Backend::Sqlite).await;
+    let client = reqwest::Client::new();
+    let post = |accept: Option<&'static str>, body: serde_json::Value| {
+        let mut r = client.post(t.url("/graphql")).bearer_auth(&t.admin).json(&body);
+        if let Some(a) = accept {
+            r = r.header("accept", a);
+        }
+        r.send()
+    };
+    let media = |r: &reqwest::Response| r.headers()["content-type"].to_str().unwrap().to_string();
+    let gql = "application/graphql-response+json";
+    // Parse and validation errors: 400 and no `data` with the GraphQL media type.
+    for q in ["{ me { id ", "{ noSuchField }"] {
+        let r = post(Some(gql), json!({ "query": q })).await.unwrap();
+        assert_eq!(r.status(), 400, "{q}");
+        assert!(media(&r).starts_with(gql));
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert!(body.get("data").is_none(), "{body}");
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+        // A client that accepts only application/json gets that, with 200.
+        let r = post(Some("application/json"), json!({ "query": q })).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(media(&r).starts_with("application/json"), "{}", media(&r));
+    }
+    let r = post(Some(gql), json!({ "query": "{ me { id } }" })).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(media(&r).starts_with(gql));
+    let r = post(None, json!({ "query": "{ me { id } }" })).await.unwrap();
+    assert!(media(&r).starts_with("application/json"));
+    // A body that is not JSON.
+    let r = client
+        .post(t.url("/graphql"))
+        .bearer_auth(&t.admin)
+        .header("content-type", "text/plain")
+        .body("{ me { id } }")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    // No token: a challenge that names the scheme.
+    let r = client.post(t.url("/graphql")).json(&json!({ "query": "{ me { id } }" })).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+    assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+}

@@ -5,7 +5,7 @@ use super::limits::error_response;
 use super::{AppState, RequestId};
 use crate::app::Caller;
 use crate::error::ApiError;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use async_graphql_axum::GraphQLRequest;
 use axum::extract::State;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,10 +18,22 @@ pub(super) async fn graphql(
     headers: HeaderMap,
     req: Result<GraphQLRequest, async_graphql_axum::rejection::GraphQLRejection>,
 ) -> Response {
+    // GraphQL over HTTP: a POST carries JSON.
+    if !is_json(&headers) {
+        return error_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::BadInput("send the request as JSON (Content-Type: application/json)".into()),
+        );
+    }
+    let graphql_response_json = accepts_graphql_response_json(&headers);
     let authz = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     let principal = match state.app.authenticate(authz).await {
         Ok(p) => p,
-        Err(e @ ApiError::Unauthenticated) => return error_response(StatusCode::UNAUTHORIZED, e),
+        Err(e @ ApiError::Unauthenticated) => {
+            let mut resp = error_response(StatusCode::UNAUTHORIZED, e);
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"probono\""));
+            return resp;
+        }
         Err(e @ ApiError::Unavailable) => return error_response(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
@@ -71,11 +83,58 @@ pub(super) async fn graphql(
     let mut resp = schema.execute(req.data(caller)).instrument(span).await;
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code
     // of ours; they are all the client's input.
+    let mut engine_errors = 0;
     for e in &mut resp.errors {
         let has_code = e.extensions.as_ref().is_some_and(|x| x.get("code").is_some());
         if !has_code {
+            engine_errors += 1;
             e.extensions.get_or_insert_with(Default::default).set("code", "BAD_USER_INPUT");
         }
     }
-    GraphQLResponse::from(resp).into_response()
+    // A request that could not run at all (it did not parse or validate) has no data.
+    let request_error =
+        resp.data == async_graphql::Value::Null && !resp.errors.is_empty() && engine_errors == resp.errors.len();
+    respond(resp, request_error, graphql_response_json)
+}
+
+/// The response in the media type the client accepts (GraphQL over HTTP):
+/// `application/graphql-response+json`, where a request error is a 400 without `data`; or
+/// plain `application/json`, always 200, for clients that accept only that.
+fn respond(resp: async_graphql::Response, request_error: bool, graphql_response_json: bool) -> Response {
+    let mut body = match serde_json::to_value(&resp) {
+        Ok(b) => b,
+        Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, ApiError::internal(e)),
+    };
+    let status = if graphql_response_json && request_error {
+        if let Some(o) = body.as_object_mut() {
+            o.remove("data");
+        }
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let media = if graphql_response_json { "application/graphql-response+json" } else { "application/json" };
+    (status, [(header::CONTENT_TYPE, media)], Json(body)).into_response()
+}
+
+/// The body is JSON (`application/json`, any parameters).
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"))
+}
+
+/// The client accepts `application/graphql-response+json`; otherwise (`application/json`,
+/// `*/*` or no `Accept`) the answer is plain `application/json`.
+fn accepts_graphql_response_json(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+        v.split(',').any(|m| {
+            let mut parts = m.split(';');
+            let media = parts.next().unwrap_or("").trim();
+            let refused = parts.any(|p| p.trim().replace(' ', "") == "q=0");
+            media.eq_ignore_ascii_case("application/graphql-response+json") && !refused
+        })
+    })
 }
