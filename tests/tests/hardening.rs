@@ -373,3 +373,71 @@ async fn graphql_over_http_is_spoken_as_the_specification_says() {
     assert_eq!(r.status(), 401);
     assert!(r.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
 }
+
+/// A mobile client that lost the answer to an intake and sent it again recorded the client
+/// twice. Now a mutation sent with the same `Idempotency-Key` and body is answered with the
+/// first answer and records nothing more; the same key with another body is refused (422);
+/// an answer that held the client's identity is not kept, and its replay says so.
+async fn a_retried_change_with_the_same_idempotency_key_is_recorded_once(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = tests::fixtures::world(&t).await;
+    let client = reqwest::Client::new();
+    let send = |key: &'static str, query: String, variables: serde_json::Value| {
+        client
+            .post(t.url("/graphql"))
+            .bearer_auth(&w.intake)
+            .header("idempotency-key", key)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+    };
+    let intake = |name: &str| {
+        json!({ "i": {
+            "identifiedOn": "2021-05-04", "referralSource": "HOTLINE", "exploitationTypes": ["FORCED_LABOR"],
+            "countryOfExploitation": "ru",
+            "client": { "fullName": name, "gender": "FEMALE", "ageAtIdentification": 29, "citizenship": "KG", "region": "OSH_CITY" },
+            "consent": { "legalAid": true, "reportToPolice": true, "dataSharing": false } } })
+    };
+    let count = || async {
+        t.ok(&t.admin, "{ cases { totalCount } }", json!({})).await["cases"]["totalCount"].as_i64().unwrap()
+    };
+    let open = "mutation($i: OpenIntakeInput!) { openIntake(input: $i) { id status } }".to_string();
+    let first = send("intake-7f3a", open.clone(), intake("Ainura Test")).await.unwrap();
+    assert_eq!(first.status(), 200, "{}", first.text().await.unwrap_or_default());
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first: serde_json::Value = first.json().await.unwrap();
+    let id = first["data"]["openIntake"]["id"].as_str().expect("opened").to_string();
+    assert_eq!(count().await, 1);
+    let first_events = api::audit::stream_rows(&t.app.db, "Case", &id).await.unwrap().len();
+    let again = send("intake-7f3a", open.clone(), intake("Ainura Test")).await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    let again: serde_json::Value = again.json().await.unwrap();
+    assert_eq!(again, first, "the first answer, word for word");
+    assert_eq!(count().await, 1, "nothing recorded twice");
+    let rows = api::audit::stream_rows(&t.app.db, "Case", &id).await.unwrap();
+    assert_eq!(rows.len(), first_events, "no event more");
+    // The same key for another change: refused, nothing recorded.
+    let other = send("intake-7f3a", open.clone(), intake("Another Person")).await.unwrap();
+    assert_eq!(other.status(), 422);
+    let other: serde_json::Value = other.json().await.unwrap();
+    assert_eq!(other["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{other}");
+    assert_eq!(count().await, 1);
+    // An answer holding the client's identity is not stored in the key table.
+    let secret = "mutation($i: OpenIntakeInput!) { openIntake(input: $i) { id identity { fullName } } }".to_string();
+    let r: serde_json::Value =
+        send("intake-9c01", secret.clone(), intake("Secret Person")).await.unwrap().json().await.unwrap();
+    assert_eq!(r["data"]["openIntake"]["identity"]["fullName"], "Secret Person", "{r}");
+    let replay = send("intake-9c01", secret, intake("Secret Person")).await.unwrap();
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay: serde_json::Value = replay.json().await.unwrap();
+    assert_eq!(replay["errors"][0]["extensions"]["code"], "RULE_VIOLATION", "{replay}");
+    assert_eq!(count().await, 2);
+    let dump = tests::dump_database(&t.app.db).await;
+    assert!(!dump.contains("Secret Person"), "no identity in any stored answer");
+    // A key that is not a key.
+    let bad = send("has space", open, intake("X Y")).await.unwrap();
+    assert_eq!(bad.status(), 400);
+    assert_eq!(count().await, 2);
+}
+
+on_both_backends!(a_retried_change_with_the_same_idempotency_key_is_recorded_once);

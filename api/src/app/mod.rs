@@ -13,6 +13,7 @@ pub mod audit;
 pub mod cases;
 pub mod catalogue;
 pub mod export;
+pub mod idempotency;
 pub mod lawyers;
 pub mod organizations;
 pub mod privacy;

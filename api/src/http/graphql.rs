@@ -3,6 +3,7 @@
 
 use super::limits::error_response;
 use super::{AppState, RequestId};
+use crate::app::idempotency::{parse_key, Claim};
 use crate::app::Caller;
 use crate::error::ApiError;
 use async_graphql_axum::GraphQLRequest;
@@ -76,11 +77,50 @@ pub(super) async fn graphql(
     }
     let span = tracing::info_span!("graphql", account_id = %principal.account_id, role = %principal.role);
     let caller = Caller::new(principal, rid.id).with_client_request_id(rid.client);
+    // Idempotency-Key: for changes only (a query changes nothing to repeat).
+    let idempotency = match headers.get("idempotency-key").map(|v| v.to_str().unwrap_or("\u{0}")) {
+        Some(raw) if shape.is_some_and(|s| s.mutation_fields > 0) => match parse_key(raw) {
+            Ok(key) => Some(key),
+            Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
+        },
+        _ => None,
+    };
+    if let Some(key) = &idempotency {
+        match state.app.claim_idempotent(&caller, key, &request_hash(&req)).await {
+            Ok(Claim::New) => {}
+            Ok(Claim::Replay { status, response: Some(body) }) => {
+                let status = StatusCode::from_u16(status).unwrap_or(StatusCode::OK);
+                let media =
+                    if graphql_response_json { "application/graphql-response+json" } else { "application/json" };
+                let mut resp = (status, [(header::CONTENT_TYPE, media)], body).into_response();
+                resp.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
+                return resp;
+            }
+            Ok(Claim::Replay { response: None, .. }) => {
+                let e = ApiError::Rule(
+                    "this change was already made with this Idempotency-Key; its answer held a secret and was not kept: read the record again".into(),
+                );
+                let mut resp = error_response(StatusCode::OK, e);
+                resp.headers_mut().insert(IDEMPOTENT_REPLAY, HeaderValue::from_static("true"));
+                return resp;
+            }
+            Ok(Claim::Mismatch) => {
+                let e = ApiError::BadInput(
+                    "this Idempotency-Key was already used for a different request; send a new key with each new change".into(),
+                );
+                return error_response(StatusCode::UNPROCESSABLE_ENTITY, e);
+            }
+            Ok(Claim::InFlight) => {
+                return error_response(StatusCode::CONFLICT, ApiError::Conflict);
+            }
+            Err(e) => return error_response(StatusCode::SERVICE_UNAVAILABLE, e),
+        }
+    }
     let schema = match (&state.introspection_schema, shape) {
         (Some(introspection), Some(s)) if s.introspection_only => introspection,
         _ => &state.schema,
     };
-    let mut resp = schema.execute(req.data(caller)).instrument(span).await;
+    let mut resp = schema.execute(req.data(caller.clone())).instrument(span).await;
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code
     // of ours; they are all the client's input.
     let mut engine_errors = 0;
@@ -94,16 +134,60 @@ pub(super) async fn graphql(
     // A request that could not run at all (it did not parse or validate) has no data.
     let request_error =
         resp.data == async_graphql::Value::Null && !resp.errors.is_empty() && engine_errors == resp.errors.len();
-    respond(resp, request_error, graphql_response_json)
+    let (status, body) = respond(resp, request_error, graphql_response_json);
+    if let Some(key) = &idempotency {
+        // An answer that holds a secret is never stored; a replay then says the change was made.
+        let keep = (!shape.is_some_and(|s| s.selects_secret)).then(|| body.to_string());
+        let retryable = body["errors"].as_array().is_some_and(|errors| {
+            errors
+                .iter()
+                .any(|e| matches!(e["extensions"]["code"].as_str(), Some("CONFLICT" | "UNAVAILABLE" | "INTERNAL")))
+        });
+        let recorded = if retryable {
+            state.app.release_idempotent(&caller, key).await
+        } else {
+            state.app.finish_idempotent(&caller, key, status.as_u16(), keep.as_deref()).await
+        };
+        if let Err(e) = recorded {
+            tracing::warn!(code = e.code(), "could not record the answer of an idempotent request");
+        }
+    }
+    let media = if graphql_response_json { "application/graphql-response+json" } else { "application/json" };
+    (status, [(header::CONTENT_TYPE, media)], Json(body)).into_response()
 }
 
-/// The response in the media type the client accepts (GraphQL over HTTP):
+/// Set on an answer that repeats the first answer to the same Idempotency-Key.
+const IDEMPOTENT_REPLAY: &str = "idempotent-replayed";
+
+/// What identifies "the same request" for an Idempotency-Key: the document, the operation
+/// and the variables.
+fn request_hash(req: &async_graphql::Request) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(req.query.as_bytes());
+    h.update([0]);
+    h.update(req.operation_name.as_deref().unwrap_or("").as_bytes());
+    h.update([0]);
+    h.update(serde_json::to_vec(&req.variables).unwrap_or_default());
+    hex::encode(h.finalize())
+}
+
+/// The answer in the media type the client accepts (GraphQL over HTTP):
 /// `application/graphql-response+json`, where a request error is a 400 without `data`; or
 /// plain `application/json`, always 200, for clients that accept only that.
-fn respond(resp: async_graphql::Response, request_error: bool, graphql_response_json: bool) -> Response {
+fn respond(
+    resp: async_graphql::Response,
+    request_error: bool,
+    graphql_response_json: bool,
+) -> (StatusCode, serde_json::Value) {
     let mut body = match serde_json::to_value(&resp) {
         Ok(b) => b,
-        Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, ApiError::internal(e)),
+        Err(e) => {
+            tracing::error!(error = %e, "could not serialise a GraphQL response");
+            let e = ApiError::internal(e);
+            let error = serde_json::json!({ "message": e.message(), "extensions": { "code": e.code() } });
+            return (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!({ "data": null, "errors": [error] }));
+        }
     };
     let status = if graphql_response_json && request_error {
         if let Some(o) = body.as_object_mut() {
@@ -113,8 +197,7 @@ fn respond(resp: async_graphql::Response, request_error: bool, graphql_response_
     } else {
         StatusCode::OK
     };
-    let media = if graphql_response_json { "application/graphql-response+json" } else { "application/json" };
-    (status, [(header::CONTENT_TYPE, media)], Json(body)).into_response()
+    (status, body)
 }
 
 /// The body is JSON (`application/json`, any parameters).

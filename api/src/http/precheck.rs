@@ -36,6 +36,26 @@ pub struct Shape {
     /// Every root field of every operation is `__schema`, `__type` or `__typename`: the
     /// request only asks about the schema.
     pub introspection_only: bool,
+    /// The request selects a field whose value is a secret (client identity, a new bearer
+    /// token): its answer must never be stored (see `Idempotency-Key`).
+    pub selects_secret: bool,
+}
+
+/// Fields whose values are secrets.
+const SECRET_FIELDS: &[&str] = &["identity", "token"];
+
+fn selects(doc: &ExecutableDocument, set: &SelectionSet, names: &[&str], level: usize) -> bool {
+    level <= MAX_FRAGMENTS + MAX_NESTING
+        && set.items.iter().any(|item| match &item.node {
+            Selection::Field(f) => {
+                names.contains(&f.node.name.node.as_str()) || selects(doc, &f.node.selection_set.node, names, level + 1)
+            }
+            Selection::InlineFragment(f) => selects(doc, &f.node.selection_set.node, names, level + 1),
+            Selection::FragmentSpread(s) => doc
+                .fragments
+                .get(s.node.fragment_name.node.as_str())
+                .is_some_and(|d| selects(doc, &d.node.selection_set.node, names, level + 1)),
+        })
 }
 
 /// Checks `query`. `Ok(None)` when it does not parse: the engine then reports the syntax
@@ -108,6 +128,7 @@ fn shape(doc: &ExecutableDocument) -> Result<Shape, ApiError> {
         if op.node.ty == OperationType::Mutation {
             out.mutation_fields += root_fields(doc, &op.node.selection_set.node, 0);
         }
+        out.selects_secret |= selects(doc, &op.node.selection_set.node, SECRET_FIELDS, 0);
     }
     if out.expanded_selections > MAX_EXPANDED_SELECTIONS {
         return Err(ApiError::BadInput(format!(
@@ -229,6 +250,10 @@ mod tests {
         assert_eq!(s.expanded_selections, 7);
         let q = "mutation { a: closeCase(input: {caseId: \"x\", reason: \"r\"}) { id } b: closeCase(input: {caseId: \"y\", reason: \"r\"}) { id } ...M } fragment M on MutationRoot { c: reopenCase(input: {caseId: \"x\", reason: \"r\"}) { id } }";
         assert_eq!(check(q).unwrap().unwrap().mutation_fields, 3);
+        assert!(!check(q).unwrap().unwrap().selects_secret);
+        let secret = "mutation { createAccessToken(input: {name: \"n\", role: AUDITOR}) { tokenId ...T } } fragment T on AccessTokenPayload { token }";
+        assert!(check(secret).unwrap().unwrap().selects_secret);
+        assert!(check("{ case(id: \"x\") { x: identity { fullName } } }").unwrap().unwrap().selects_secret);
         // A syntax error is left to the engine, which names it.
         assert_eq!(check("{ me { id ").unwrap(), None);
     }

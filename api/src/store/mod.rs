@@ -1,7 +1,9 @@
 //! The event store: cqrs-es over postgres-es / sqlite-es with our hash-chained appends
-//! ([`ledger`]), and the writes that must commit with a command's events ([`guard`]).
+//! ([`ledger`]), the writes that must commit with a command's events ([`guard`]), and the
+//! Idempotency-Key records of retried mutations ([`idempotency`]).
 
 pub mod guard;
+pub mod idempotency;
 pub mod ledger;
 
 pub use ledger::{capture_position, Framework, Frameworks, LedgerRepository};
