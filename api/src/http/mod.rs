@@ -11,6 +11,7 @@ mod ops;
 use crate::app::App;
 use crate::config::ServeArgs;
 use crate::graphql::{build_schema, LedgerSchema};
+use crate::metrics::Route;
 use async_graphql::http::GraphiQLSource;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -90,13 +91,14 @@ fn request_id(headers: &HeaderMap) -> String {
 async fn observe(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let id = request_id(req.headers());
     req.extensions_mut().insert(RequestId(id.clone()));
-    let path: &'static str = match req.uri().path() {
-        "/graphql" => "/graphql",
-        "/healthz" => "/healthz",
-        "/readyz" => "/readyz",
-        "/metrics" => "/metrics",
-        _ => "other",
+    let route = match req.uri().path() {
+        "/graphql" => Route::Graphql,
+        "/healthz" => Route::Healthz,
+        "/readyz" => Route::Readyz,
+        "/metrics" => Route::Metrics,
+        _ => Route::Other,
     };
+    let path = route.as_str();
     let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path);
     let started = Instant::now();
     let mut resp = next.run(req).instrument(span.clone()).await;
@@ -104,9 +106,7 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     span.in_scope(|| {
         tracing::debug!(status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request done")
     });
-    let m = &state.app.metrics;
-    m.inc("probono_http_requests_total", &[("path", path), ("status", status.as_str())]);
-    m.observe("probono_http_request_duration_seconds", &[("path", path)], started.elapsed().as_secs_f64());
+    state.app.metrics.http_request(route, status.as_u16(), started.elapsed());
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
