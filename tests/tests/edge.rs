@@ -150,3 +150,109 @@ async fn internal_errors_reveal_nothing() {
     }
     t.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_are_valid_prometheus_text() {
+    use prometheus_parse::{LineInfo, SampleType, Scrape, Value as Sample};
+    use std::collections::BTreeMap;
+    let mut t = TestApp::spawn(Backend::Sqlite).await;
+    // A few requests of each kind: a mutation, a query, a refused one, a probe.
+    t.ok(
+        &t.admin,
+        "mutation { registerOrganization(input: {name: \"Zebra, \\\"Quoted\\\" NGO\", kind: NGO}) { id } }",
+        json!({}),
+    )
+    .await;
+    t.ok(&t.admin, "{ me { id } }", json!({})).await;
+    assert_eq!(t.err("", "{ me { id } }", json!({})).await, "UNAUTHENTICATED");
+    reqwest::get(t.url("/healthz")).await.unwrap();
+    let resp = reqwest::get(t.url("/metrics")).await.unwrap();
+    assert_eq!(resp.status().as_u16(), 200);
+    let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
+    assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
+    let body = resp.text().await.unwrap();
+
+    // Line by line: every line is a HELP, a TYPE or a sample, and each family's HELP
+    // comes right before its TYPE.
+    let mut families: BTreeMap<String, SampleType> = BTreeMap::new();
+    let mut help: Option<String> = None;
+    for line in body.lines() {
+        match LineInfo::parse(line) {
+            LineInfo::Doc { metric_name, .. } => help = Some(metric_name.to_string()),
+            LineInfo::Type { metric_name, metric_alias, sample_type } => {
+                let name = metric_alias.unwrap_or(metric_name);
+                assert_eq!(help.take().as_deref(), Some(name.as_str()), "TYPE {name} without its HELP");
+                assert!(families.insert(name.clone(), sample_type).is_none(), "{name} declared twice");
+            }
+            LineInfo::Sample { metric_name, .. } => {
+                let declared = families.iter().any(|(family, ty)| {
+                    metric_name == family
+                        || (*ty == SampleType::Histogram
+                            && ["_bucket", "_sum", "_count"].iter().any(|s| metric_name == format!("{family}{s}")))
+                });
+                assert!(declared, "sample {metric_name} has no family declared before it");
+            }
+            other => panic!("not Prometheus text: {line:?} ({other:?})"),
+        }
+    }
+    for (name, ty) in &families {
+        assert!(matches!(ty, SampleType::Counter | SampleType::Gauge | SampleType::Histogram), "{name}: {ty:?}");
+        assert_eq!(*ty == SampleType::Counter, name.ends_with("_total"), "{name} is a {ty:?}");
+    }
+    for (name, ty) in [
+        ("probono_commands_total", SampleType::Counter),
+        ("probono_command_duration_seconds", SampleType::Histogram),
+        ("probono_http_requests_total", SampleType::Counter),
+        ("probono_http_request_duration_seconds", SampleType::Histogram),
+        ("probono_rate_limited_total", SampleType::Counter),
+        ("probono_projection_batch_seconds", SampleType::Histogram),
+        ("probono_projection_lag_seconds", SampleType::Histogram),
+        ("probono_projection_lag_events", SampleType::Gauge),
+        ("probono_projection_events_applied_total", SampleType::Counter),
+        ("probono_projection_leader", SampleType::Gauge),
+        ("probono_projection_caught_up", SampleType::Gauge),
+        ("probono_build_info", SampleType::Gauge),
+        ("process_cpu_seconds_total", SampleType::Counter),
+        ("process_resident_memory_bytes", SampleType::Gauge),
+        ("process_open_fds", SampleType::Gauge),
+        ("process_start_time_seconds", SampleType::Gauge),
+    ] {
+        assert_eq!(families.get(name), Some(&ty), "{name} in\n{body}");
+    }
+
+    // The whole scrape, as a Prometheus text parser reads it.
+    let scrape = Scrape::parse(body.lines().map(|l| Ok(l.to_string()))).unwrap();
+    for family in families.keys() {
+        assert!(scrape.docs.get(family).is_some_and(|h| !h.is_empty()), "{family} has no HELP text");
+    }
+    let value = |name: &str, labels: &[(&str, &str)]| -> Option<Sample> {
+        scrape
+            .samples
+            .iter()
+            .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(v)))
+            .map(|s| s.value.clone())
+    };
+    let Some(Sample::Counter(n)) = value("probono_commands_total", &[("aggregate", "Organization"), ("outcome", "ok")])
+    else {
+        panic!("no counter of Organization commands in\n{body}")
+    };
+    assert!(n >= 1.0);
+    let Some(Sample::Counter(n)) = value("probono_http_requests_total", &[("path", "/graphql"), ("status", "200")])
+    else {
+        panic!("no counter of GraphQL requests in\n{body}")
+    };
+    assert!(n >= 2.0);
+    let Some(Sample::Histogram(buckets)) = value("probono_http_request_duration_seconds", &[("path", "/graphql")])
+    else {
+        panic!("no histogram of GraphQL request durations in\n{body}")
+    };
+    let inf = buckets.iter().find(|b| b.less_than.is_infinite()).expect("a +Inf bucket");
+    assert!(inf.count >= 3.0 && buckets.windows(2).all(|w| w[0].count <= w[1].count), "{buckets:?}");
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(value("probono_build_info", &[("version", version)]), Some(Sample::Gauge(1.0)), "{body}");
+    let Some(Sample::Gauge(rss)) = value("process_resident_memory_bytes", &[]) else { panic!("no memory in\n{body}") };
+    assert!(rss > 0.0);
+    // What a client sent never becomes a label.
+    assert!(!body.contains("Zebra") && !body.contains("Quoted"), "client data in the metrics:\n{body}");
+    t.stop().await;
+}

@@ -97,15 +97,8 @@ pub fn suppressed_cells(cells: &BTreeMap<Vec<String>, i64>, k: i64) -> BTreeSet<
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-/// Renders the statistics as CSV: one row per group, then a `TOTAL` row.
+/// Renders the statistics as CSV: one row per group, then a `TOTAL` row. Fields are quoted
+/// by the `csv` crate where RFC 4180 needs it (a comma, quote or line break in a value).
 pub fn to_csv(stats: &OutcomeStats, dimensions: &[String], k: i64) -> Result<String, ApiError> {
     let mut per_column: Vec<BTreeSet<Vec<String>>> = Vec::with_capacity(COLUMNS.len());
     for col in 0..COLUMNS.len() {
@@ -113,35 +106,27 @@ pub fn to_csv(stats: &OutcomeStats, dimensions: &[String], k: i64) -> Result<Str
             stats.groups.iter().map(|(key, counts)| (key.clone(), values(counts)[col])).collect();
         per_column.push(if k > 1 { suppressed_cells(&cells, k) } else { BTreeSet::new() });
     }
-    let mut out = String::new();
+    let cell = |suppressed: bool, v: i64| if suppressed { format!("<{k}") } else { v.to_string() };
+    let mut out = csv::Writer::from_writer(Vec::new());
     let mut header: Vec<String> = dimensions.iter().map(|d| d.to_ascii_lowercase()).collect();
-    header.extend(COLUMNS.iter().map(|c| c.to_string()));
-    out.push_str(&header.join(","));
-    out.push('\n');
-    for (key, counts) in &stats.groups {
-        let mut row: Vec<String> = key.iter().map(|v| csv_field(v)).collect();
-        for (col, v) in values(counts).iter().enumerate() {
-            row.push(if per_column[col].contains(key) { format!("<{k}") } else { v.to_string() });
-        }
-        out.push_str(&row.join(","));
-        out.push('\n');
-    }
-    let mut total: Vec<String> = vec!["TOTAL".to_string(); dimensions.len().max(1)];
+    let mut total: Vec<String> = vec!["TOTAL".to_string(); dimensions.len()];
     if dimensions.is_empty() {
-        total.clear();
+        // No groups: an empty first column, so that the total row lines up.
+        header.push(String::new());
         total.push(String::new());
-        header.insert(0, String::new());
     }
-    for v in values(&stats.totals) {
-        total.push(if k > 1 && v >= 1 && v < k { format!("<{k}") } else { v.to_string() });
+    header.extend(COLUMNS.iter().map(|c| c.to_string()));
+    out.write_record(&header).map_err(ApiError::internal)?;
+    if !dimensions.is_empty() {
+        for (key, counts) in &stats.groups {
+            let counts = values(counts).into_iter().enumerate().map(|(col, v)| cell(per_column[col].contains(key), v));
+            out.write_record(key.iter().cloned().chain(counts)).map_err(ApiError::internal)?;
+        }
     }
-    if dimensions.is_empty() {
-        // No groups: the header gains an empty first column so the total row lines up.
-        out = header.join(",") + "\n";
-    }
-    out.push_str(&total.join(","));
-    out.push('\n');
-    Ok(out)
+    total.extend(values(&stats.totals).into_iter().map(|v| cell(k > 1 && v >= 1 && v < k, v)));
+    out.write_record(&total).map_err(ApiError::internal)?;
+    let bytes = out.into_inner().map_err(ApiError::internal)?;
+    String::from_utf8(bytes).map_err(ApiError::internal)
 }
 
 #[cfg(test)]
@@ -176,6 +161,59 @@ mod tests {
                 assert!(n >= 2, "line of {key:?} along {i} has a lone suppressed cell");
             }
         }
+    }
+
+    fn stats(groups: &[(Vec<String>, i64, i64)]) -> OutcomeStats {
+        let mut out = OutcomeStats::default();
+        for (key, opened, fraud) in groups {
+            let counts: Counts = [(FactKind::CasesOpened, *opened), (FactKind::RegisteredAsFraud, *fraud)].into();
+            *out.totals.entry(FactKind::CasesOpened).or_default() += opened;
+            *out.totals.entry(FactKind::RegisteredAsFraud).or_default() += fraud;
+            out.groups.insert(key.clone(), counts);
+        }
+        out
+    }
+
+    #[test]
+    fn the_csv_layout_is_header_groups_and_total() {
+        let s = stats(&[(k("2020", "OSH"), 2, 0), (k("2020", "CHUI"), 10, 7), (k("2021", "OSH"), 12, 30)]);
+        let csv = to_csv(&s, &["YEAR".into(), "REGION".into()], 5).unwrap();
+        // OSH 2 is suppressed; CHUI 10 (its row) and 2021 OSH 12 (its column) become partners.
+        let zeros = ",0".repeat(9);
+        let expected = format!(
+            "year,region,{}\n\
+             2020,CHUI,<5,0,0,0,0,7{zeros}\n\
+             2020,OSH,<5,0,0,0,0,0{zeros}\n\
+             2021,OSH,<5,0,0,0,0,30{zeros}\n\
+             TOTAL,TOTAL,24,0,0,0,0,37{zeros}\n",
+            COLUMNS.join(",")
+        );
+        assert_eq!(csv, expected);
+        // No dimension: the header gains an empty first column so the total row lines up.
+        let s = stats(&[(vec![], 3, 0)]);
+        let csv = to_csv(&s, &[], 5).unwrap();
+        assert_eq!(csv, format!(",{}\n,<5,0,0,0,0,0{zeros}\n", COLUMNS.join(",")));
+        // K = 1 turns suppression off.
+        let s = stats(&[(vec!["2020".into()], 2, 1)]);
+        let csv = to_csv(&s, &["YEAR".into()], 1).unwrap();
+        assert_eq!(csv, format!("year,{}\n2020,2,0,0,0,0,1{zeros}\nTOTAL,2,0,0,0,0,1{zeros}\n", COLUMNS.join(",")));
+    }
+
+    #[test]
+    fn values_with_commas_quotes_and_newlines_are_quoted() {
+        let s = stats(&[
+            (vec!["Bishkek, Chui".into()], 9, 0),
+            (vec!["the \"Osh\" office".into()], 9, 0),
+            (vec!["two\nlines".into()], 9, 0),
+        ]);
+        let csv = to_csv(&s, &["ORGANIZATION".into()], 5).unwrap();
+        let zeros = ",0".repeat(14);
+        let rows: Vec<&str> = csv.split_inclusive('\n').collect();
+        assert_eq!(rows[1], format!("\"Bishkek, Chui\",9{zeros}\n"));
+        assert_eq!(rows[2], format!("\"the \"\"Osh\"\" office\",9{zeros}\n"));
+        assert_eq!(rows[3], "\"two\n");
+        assert_eq!(rows[4], format!("lines\",9{zeros}\n"));
+        assert_eq!(rows[5], format!("TOTAL,27{zeros}\n"));
     }
 
     #[test]

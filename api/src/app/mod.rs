@@ -22,7 +22,7 @@ pub mod stats;
 use crate::access::{policy, CaseScope, Op, Principal};
 use crate::config::StoreArgs;
 use crate::error::ApiError;
-use crate::metrics::Metrics;
+use crate::metrics::{CommandOutcome, Metrics};
 use crate::privacy::crypto::{CryptoError, Key, MasterKey};
 use crate::privacy::keys;
 use crate::store::guard::{self, SlotChange};
@@ -207,18 +207,13 @@ impl App {
         let run = framework.execute_with_metadata(aggregate_id, acting, caller.metadata());
         let (result, position) = guard::guarded(guards, capture_position(run)).await;
         let outcome = match &result {
-            Ok(()) => "ok",
-            Err(AggregateError::UserError(_)) => "rejected",
-            Err(AggregateError::AggregateConflict) => "conflict",
-            Err(AggregateError::UnexpectedError(e)) if guard::refusal(e.as_ref()).is_some() => "rejected",
-            Err(_) => "error",
+            Ok(()) => CommandOutcome::Ok,
+            Err(AggregateError::UserError(_)) => CommandOutcome::Rejected,
+            Err(AggregateError::AggregateConflict) => CommandOutcome::Conflict,
+            Err(AggregateError::UnexpectedError(e)) if guard::refusal(e.as_ref()).is_some() => CommandOutcome::Rejected,
+            Err(_) => CommandOutcome::Error,
         };
-        self.metrics.inc("probono_commands_total", &[("aggregate", A::TYPE), ("outcome", outcome)]);
-        self.metrics.observe(
-            "probono_command_duration_seconds",
-            &[("aggregate", A::TYPE)],
-            started.elapsed().as_secs_f64(),
-        );
+        self.metrics.command(A::TYPE, outcome, started.elapsed());
         if let Err(AggregateError::UnexpectedError(e)) = &result {
             if let Some(refused) = guard::refusal(e.as_ref()) {
                 return Err(ApiError::Rule(refused.to_string()));

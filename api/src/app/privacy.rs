@@ -110,7 +110,7 @@ impl App {
         };
         projections::store::record_identity_read(&self.db, &read).await?;
         tracing::info!(case_id = %view.id, account_id = %p.account_id, role = %p.role, "identity read");
-        self.metrics.inc("probono_identity_reads_total", &[("role", p.role.as_str())]);
+        self.metrics.identity_read(p.role.as_str());
         Ok(IdentityRead::Identity(identity))
     }
 

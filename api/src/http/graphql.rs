@@ -58,8 +58,8 @@ pub(super) async fn graphql(
         });
         if is_mutation {
             if let Err(wait) = limiter.take(principal.token_id) {
-                let secs = wait.ceil().max(1.0) as u64;
-                state.app.metrics.inc("probono_rate_limited_total", &[]);
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                state.app.metrics.rate_limited();
                 let body = serde_json::json!({
                     "data": null,
                     "errors": [{

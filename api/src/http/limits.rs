@@ -6,35 +6,62 @@ use crate::error::ApiError;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use std::time::Instant;
+use governor::clock::Clock;
+use governor::{DefaultKeyedRateLimiter, Quota};
+use std::num::NonZeroU32;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
-/// A token bucket per access token, for mutations only.
+/// How often the limiter forgets the tokens whose allowance has fully come back.
+const SWEEP_EVERY: Duration = Duration::from_secs(60);
+
+/// The per-token mutation limit: `governor`'s keyed GCRA limiter (equivalent to a token
+/// bucket of `burst` refilled at `rate` per second), keyed by the access token's id. Only
+/// authenticated tokens reach it, and once a minute it drops every token whose state is
+/// indistinguishable from a fresh one, so its memory follows the tokens in active use.
 pub struct RateLimiter {
-    rate: f64,
-    burst: f64,
-    buckets: std::sync::Mutex<std::collections::HashMap<uuid::Uuid, (f64, Instant)>>,
+    limiter: DefaultKeyedRateLimiter<uuid::Uuid>,
+    started: Instant,
+    /// Milliseconds after `started` when the next sweep is due.
+    next_sweep: AtomicU64,
 }
 
 impl RateLimiter {
+    /// `rate` mutations per second sustained (at least one per 1000 s), `burst` at once
+    /// (at least 1).
     pub fn new(rate: f64, burst: f64) -> Self {
-        RateLimiter { rate: rate.max(0.001), burst: burst.max(1.0), buckets: Default::default() }
+        let period = Duration::try_from_secs_f64(1.0 / rate.max(0.001)).unwrap_or(Duration::ZERO);
+        let quota = Quota::with_period(period.max(Duration::from_nanos(1))).expect("a non-zero period");
+        let burst = NonZeroU32::new(burst.clamp(1.0, f64::from(u32::MAX)) as u32).unwrap_or(NonZeroU32::MIN);
+        RateLimiter {
+            limiter: DefaultKeyedRateLimiter::keyed(quota.allow_burst(burst)),
+            started: Instant::now(),
+            next_sweep: AtomicU64::new(SWEEP_EVERY.as_millis() as u64),
+        }
     }
 
-    /// Takes one token; `Err(seconds)` to wait when the bucket is empty.
-    pub fn take(&self, token: uuid::Uuid) -> Result<(), f64> {
-        let Ok(mut b) = self.buckets.lock() else { return Ok(()) };
-        let now = Instant::now();
-        if b.len() > 100_000 {
-            b.clear();
+    /// Takes one mutation from `token`'s allowance; `Err(wait)` when it has none left.
+    pub fn take(&self, token: uuid::Uuid) -> Result<(), Duration> {
+        self.sweep_when_due();
+        self.limiter.check_key(&token).map_err(|not_until| not_until.wait_time_from(self.limiter.clock().now()))
+    }
+
+    /// The number of tokens the limiter currently holds state for.
+    pub fn tracked_tokens(&self) -> usize {
+        self.limiter.len()
+    }
+
+    /// Forgets idle tokens, at most once per [`SWEEP_EVERY`] (one caller does it).
+    fn sweep_when_due(&self) {
+        let now = self.started.elapsed().as_millis() as u64;
+        let due = self.next_sweep.load(Ordering::Relaxed);
+        if now < due {
+            return;
         }
-        let (level, at) = b.entry(token).or_insert((self.burst, now));
-        *level = (*level + now.duration_since(*at).as_secs_f64() * self.rate).min(self.burst);
-        *at = now;
-        if *level >= 1.0 {
-            *level -= 1.0;
-            Ok(())
-        } else {
-            Err((1.0 - *level) / self.rate)
+        let next = now + SWEEP_EVERY.as_millis() as u64;
+        if self.next_sweep.compare_exchange(due, next, Ordering::Relaxed, Ordering::Relaxed).is_ok() {
+            self.limiter.retain_recent();
+            self.limiter.shrink_to_fit();
         }
     }
 }
@@ -91,6 +118,43 @@ mod tests {
         let status = resp.status();
         let bytes = axum::body::to_bytes(resp.into_body(), 1 << 16).await.unwrap();
         (status, serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null))
+    }
+
+    #[test]
+    fn a_token_gets_its_burst_then_waits_for_the_rate() {
+        let limiter = RateLimiter::new(0.5, 3.0);
+        let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+        for _ in 0..3 {
+            assert!(limiter.take(a).is_ok());
+        }
+        let wait = limiter.take(a).expect_err("the burst is spent");
+        assert!(wait > Duration::from_millis(1500) && wait <= Duration::from_secs(2), "{wait:?}");
+        // Another token has its own allowance.
+        assert!(limiter.take(b).is_ok());
+        assert_eq!(limiter.tracked_tokens(), 2);
+    }
+
+    #[test]
+    fn idle_tokens_are_forgotten() {
+        // A fast rate: a token's allowance is whole again within a millisecond.
+        let limiter = RateLimiter::new(1_000_000.0, 1.0);
+        for _ in 0..100 {
+            limiter.take(uuid::Uuid::new_v4()).unwrap();
+        }
+        assert_eq!(limiter.tracked_tokens(), 100);
+        std::thread::sleep(Duration::from_millis(5));
+        limiter.next_sweep.store(0, Ordering::Relaxed);
+        let last = uuid::Uuid::new_v4();
+        limiter.take(last).unwrap();
+        assert!(limiter.tracked_tokens() <= 1, "{} tokens kept", limiter.tracked_tokens());
+    }
+
+    #[test]
+    fn odd_settings_still_make_a_limiter() {
+        for (rate, burst) in [(0.0, 0.0), (f64::NAN, f64::NAN), (f64::INFINITY, 1e12), (1e-9, -5.0)] {
+            let limiter = RateLimiter::new(rate, burst);
+            assert!(limiter.take(uuid::Uuid::new_v4()).is_ok(), "rate {rate}, burst {burst}");
+        }
     }
 
     #[tokio::test]

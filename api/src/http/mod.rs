@@ -13,6 +13,7 @@ pub mod precheck;
 use crate::app::App;
 use crate::config::ServeArgs;
 use crate::graphql::{build_introspection_schema, build_schema, LedgerSchema};
+use crate::metrics::Route;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
@@ -111,13 +112,14 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     let id = uuid::Uuid::new_v4().to_string();
     let client_id = client_request_id(req.headers());
     req.extensions_mut().insert(RequestId { id: id.clone(), client: client_id.clone() });
-    let path: &'static str = match req.uri().path() {
-        "/graphql" => "/graphql",
-        "/healthz" => "/healthz",
-        "/readyz" => "/readyz",
-        "/metrics" => "/metrics",
-        _ => "other",
+    let route = match req.uri().path() {
+        "/graphql" => Route::Graphql,
+        "/healthz" => Route::Healthz,
+        "/readyz" => Route::Readyz,
+        "/metrics" => Route::Metrics,
+        _ => Route::Other,
     };
+    let path = route.as_str();
     let span =
         tracing::info_span!("request", request_id = %id, client_request_id = ?client_id, method = %req.method(), path);
     let started = Instant::now();
@@ -126,9 +128,7 @@ async fn observe(State(state): State<AppState>, mut req: Request, next: Next) ->
     span.in_scope(|| {
         tracing::debug!(status = status.as_u16(), elapsed_ms = started.elapsed().as_millis() as u64, "request done")
     });
-    let m = &state.app.metrics;
-    m.inc("probono_http_requests_total", &[("path", path), ("status", status.as_str())]);
-    m.observe("probono_http_request_duration_seconds", &[("path", path)], started.elapsed().as_secs_f64());
+    state.app.metrics.http_request(route, status.as_u16(), started.elapsed());
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }

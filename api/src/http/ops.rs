@@ -1,6 +1,7 @@
 //! Operations endpoints: readiness and Prometheus metrics.
 
 use super::AppState;
+use crate::metrics::{ProjectionState, CONTENT_TYPE};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,18 +26,17 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
 pub(super) async fn metrics(State(state): State<AppState>) -> Response {
     let app = &state.app;
     for s in app.projector.drain_batch_seconds() {
-        app.metrics.observe("probono_projection_batch_seconds", &[], s);
+        app.metrics.projection_batch(s);
     }
     for s in app.projector.drain_event_lag_seconds() {
-        app.metrics.observe("probono_projection_lag_seconds", &[], s);
+        app.metrics.projection_lag(s);
     }
     let status = app.projector.status();
-    let lag = projections::log::count_after(&app.db, status.checkpoint).await.unwrap_or(-1);
-    let gauges = [
-        ("probono_projection_lag_events", lag as f64),
-        ("probono_projection_events_applied", status.events_applied as f64),
-        ("probono_projection_leader", if status.leader { 1.0 } else { 0.0 }),
-        ("probono_projection_caught_up", if status.caught_up { 1.0 } else { 0.0 }),
-    ];
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], app.metrics.render(&gauges)).into_response()
+    let projection = ProjectionState {
+        lag_events: projections::log::count_after(&app.db, status.checkpoint).await.unwrap_or(-1),
+        events_applied: status.events_applied,
+        leader: status.leader,
+        caught_up: status.caught_up,
+    };
+    ([(header::CONTENT_TYPE, CONTENT_TYPE)], app.metrics.render(&projection)).into_response()
 }
