@@ -12,12 +12,12 @@ use crate::log::{self, Position, StoredEvent};
 use crate::model::{AccountView, CaseView, LawyerView, TokenView};
 use crate::store::{self, MAIN};
 use crate::{Error, Result};
-use domain::account::AccountEvent;
-use domain::case::CaseEvent;
-use domain::lawyer::LawyerEvent;
-use domain::offense::CatalogueEvent;
-use domain::organization::OrganizationEvent;
-use serde::de::DeserializeOwned;
+use cqrs_es::Aggregate;
+use domain::account::{Account, AccountEvent};
+use domain::case::{Case, CaseEvent};
+use domain::lawyer::{Lawyer, LawyerEvent};
+use domain::offense::{CatalogueEvent, OffenseCatalogue};
+use domain::organization::{Organization, OrganizationEvent};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -27,8 +27,9 @@ use tokio::sync::{watch, Notify};
 /// Arbitrary constant naming the projector's advisory lock.
 const LEADER_LOCK: i64 = 0x0050_524f_424f_4e4f;
 
-fn decode<E: DeserializeOwned>(ev: &StoredEvent) -> Result<E> {
-    E::deserialize(&ev.payload).map_err(|e| Error::UnreadableEvent {
+/// The event's payload as an event of `A`.
+fn decode<A: Aggregate>(ev: &StoredEvent) -> Result<A::Event> {
+    serde::Deserialize::deserialize(&ev.payload).map_err(|e| Error::UnreadableEvent {
         position: ev.position.pos,
         event_type: ev.event_type.clone(),
         reason: e.to_string(),
@@ -46,6 +47,12 @@ struct Batch {
     dirty_lawyers: BTreeMap<String, ()>,
     changes: Changes,
     cache: Option<Arc<ReadCache>>,
+}
+
+/// What one aggregate type's events do to the read models: one impl per aggregate, chosen
+/// by its stream type (`A::TYPE`) in [`Batch::apply`]. Adding an aggregate is adding one.
+trait Handler: Aggregate {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, event: Self::Event) -> Result<()>;
 }
 
 impl Batch {
@@ -71,97 +78,24 @@ impl Batch {
         Ok(self.lawyers.get_mut(id))
     }
 
+    /// Folds one event into the batch, by its aggregate's [`Handler`].
     async fn apply(&mut self, tx: &mut Tx, ev: &StoredEvent) -> Result<()> {
-        let id = ev.aggregate_id.as_str();
         match ev.aggregate_type.as_str() {
-            "Case" => {
-                let e: CaseEvent = decode(ev)?;
-                // The statistics count by the assigned lawyer's status: look it up once.
-                let lawyer_status = match &e {
-                    CaseEvent::LawyerAssigned { lawyer_id, .. } => {
-                        self.lawyer(tx, &lawyer_id.to_string()).await?.map(|l| l.status)
-                    }
-                    _ => None,
-                };
-                if let Some(v) = CaseView::open(&e, ev.position.pos) {
-                    self.cases.insert(id.to_string(), v);
-                } else if let Some(v) = self.case(tx, id).await? {
-                    v.apply(&e, ev.sequence);
-                    if lawyer_status.is_some() {
-                        v.lawyer_status = lawyer_status;
-                    }
-                } else {
-                    tracing::warn!(position = ev.position.pos, "case event for a case with no intake; skipped");
-                    return Ok(());
-                }
-                self.dirty_cases.insert(id.to_string(), ());
+            Case::TYPE => self.handle::<Case>(tx, ev).await,
+            Lawyer::TYPE => self.handle::<Lawyer>(tx, ev).await,
+            Organization::TYPE => self.handle::<Organization>(tx, ev).await,
+            Account::TYPE => self.handle::<Account>(tx, ev).await,
+            OffenseCatalogue::TYPE => self.handle::<OffenseCatalogue>(tx, ev).await,
+            other => {
+                tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped");
+                Ok(())
             }
-            "Lawyer" => {
-                let e: LawyerEvent = decode(ev)?;
-                if let Some(v) = LawyerView::open(&e, ev.position.pos) {
-                    self.lawyers.insert(id.to_string(), v);
-                } else if let Some(v) = self.lawyer(tx, id).await? {
-                    v.apply(&e);
-                } else {
-                    return Ok(());
-                }
-                self.dirty_lawyers.insert(id.to_string(), ());
-            }
-            "Organization" => {
-                self.changes.organizations = true;
-                match decode::<OrganizationEvent>(ev)? {
-                    OrganizationEvent::OrganizationRegistered { name, kind, .. } => {
-                        store::upsert_organization(tx, id, name.as_str(), Some(kind.as_str()), ev.position.pos).await?
-                    }
-                    OrganizationEvent::OrganizationRenamed { name } => {
-                        store::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await?
-                    }
-                }
-            }
-            "Account" => {
-                self.changes.accounts = true;
-                match decode::<AccountEvent>(ev)? {
-                    AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id } => {
-                        let a = AccountView {
-                            id: account_id.to_string(),
-                            name: name.to_string(),
-                            role: role.as_str().to_string(),
-                            organization_id: organization_id.map(|o| o.to_string()),
-                            lawyer_id: lawyer_id.map(|l| l.to_string()),
-                            disabled: false,
-                            created_at: ev.recorded_at.clone(),
-                        };
-                        store::insert_account(tx, &a).await?
-                    }
-                    AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
-                        let t = TokenView {
-                            token_id: token_id.to_string(),
-                            account_id: id.to_string(),
-                            issued_at: ev.recorded_at.clone(),
-                            expires_at: expires_at.map(|e| e.to_rfc3339()),
-                            revoked: false,
-                        };
-                        store::insert_token(tx, &token_hash, &t).await?
-                    }
-                    AccountEvent::TokenRevoked { token_id } => store::revoke_token(tx, &token_id.to_string()).await?,
-                    AccountEvent::AccountDisabled { .. } => store::disable_account(tx, id).await?,
-                }
-            }
-            "OffenseCatalogue" => {
-                self.changes.offenses = true;
-                match decode::<CatalogueEvent>(ev)? {
-                    CatalogueEvent::CatalogueImported { offenses, .. } => {
-                        for o in &offenses {
-                            store::upsert_offense(tx, o).await?;
-                        }
-                    }
-                    CatalogueEvent::OffenseAdded { entry } => store::upsert_offense(tx, &entry).await?,
-                    CatalogueEvent::OffenseRetired { code, .. } => store::retire_offense(tx, &code).await?,
-                }
-            }
-            other => tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped"),
         }
-        Ok(())
+    }
+
+    async fn handle<A: Handler>(&mut self, tx: &mut Tx, ev: &StoredEvent) -> Result<()> {
+        let event = decode::<A>(ev)?;
+        A::project(self, tx, ev, event).await
     }
 
     /// Writes what the batch changed; returns the changes (for caches) unless rebuilding.
@@ -189,6 +123,111 @@ impl Batch {
         store::save_lawyers(tx, &lawyers).await?;
         changes.lawyers = dirty.into_keys().collect();
         Ok(changes)
+    }
+}
+
+impl Handler for Case {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: CaseEvent) -> Result<()> {
+        let id = ev.aggregate_id.as_str();
+        // The statistics count by the assigned lawyer's status: look it up once.
+        let lawyer_status = match &e {
+            CaseEvent::LawyerAssigned { lawyer_id, .. } => {
+                batch.lawyer(tx, &lawyer_id.to_string()).await?.map(|l| l.status)
+            }
+            _ => None,
+        };
+        if let Some(v) = CaseView::open(&e, ev.position.pos) {
+            batch.cases.insert(id.to_string(), v);
+        } else if let Some(v) = batch.case(tx, id).await? {
+            v.apply(&e, ev.sequence);
+            if lawyer_status.is_some() {
+                v.lawyer_status = lawyer_status;
+            }
+        } else {
+            tracing::warn!(position = ev.position.pos, "case event for a case with no intake; skipped");
+            return Ok(());
+        }
+        batch.dirty_cases.insert(id.to_string(), ());
+        Ok(())
+    }
+}
+
+impl Handler for Lawyer {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: LawyerEvent) -> Result<()> {
+        let id = ev.aggregate_id.as_str();
+        if let Some(v) = LawyerView::open(&e, ev.position.pos) {
+            batch.lawyers.insert(id.to_string(), v);
+        } else if let Some(v) = batch.lawyer(tx, id).await? {
+            v.apply(&e);
+        } else {
+            return Ok(());
+        }
+        batch.dirty_lawyers.insert(id.to_string(), ());
+        Ok(())
+    }
+}
+
+impl Handler for Organization {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: OrganizationEvent) -> Result<()> {
+        let id = ev.aggregate_id.as_str();
+        batch.changes.organizations = true;
+        match e {
+            OrganizationEvent::OrganizationRegistered { name, kind, .. } => {
+                store::upsert_organization(tx, id, name.as_str(), Some(kind.as_str()), ev.position.pos).await
+            }
+            OrganizationEvent::OrganizationRenamed { name } => {
+                store::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await
+            }
+        }
+    }
+}
+
+impl Handler for Account {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: AccountEvent) -> Result<()> {
+        let id = ev.aggregate_id.as_str();
+        batch.changes.accounts = true;
+        match e {
+            AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id } => {
+                let a = AccountView {
+                    id: account_id.to_string(),
+                    name: name.to_string(),
+                    role: role.as_str().to_string(),
+                    organization_id: organization_id.map(|o| o.to_string()),
+                    lawyer_id: lawyer_id.map(|l| l.to_string()),
+                    disabled: false,
+                    created_at: ev.recorded_at.clone(),
+                };
+                store::insert_account(tx, &a).await
+            }
+            AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
+                let t = TokenView {
+                    token_id: token_id.to_string(),
+                    account_id: id.to_string(),
+                    issued_at: ev.recorded_at.clone(),
+                    expires_at: expires_at.map(|e| e.to_rfc3339()),
+                    revoked: false,
+                };
+                store::insert_token(tx, &token_hash, &t).await
+            }
+            AccountEvent::TokenRevoked { token_id } => store::revoke_token(tx, &token_id.to_string()).await,
+            AccountEvent::AccountDisabled { .. } => store::disable_account(tx, id).await,
+        }
+    }
+}
+
+impl Handler for OffenseCatalogue {
+    async fn project(batch: &mut Batch, tx: &mut Tx, _: &StoredEvent, e: CatalogueEvent) -> Result<()> {
+        batch.changes.offenses = true;
+        match e {
+            CatalogueEvent::CatalogueImported { offenses, .. } => {
+                for o in &offenses {
+                    store::upsert_offense(tx, o).await?;
+                }
+                Ok(())
+            }
+            CatalogueEvent::OffenseAdded { entry } => store::upsert_offense(tx, &entry).await,
+            CatalogueEvent::OffenseRetired { code, .. } => store::retire_offense(tx, &code).await,
+        }
     }
 }
 
