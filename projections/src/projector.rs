@@ -10,7 +10,7 @@ use crate::cache::{Changes, ReadCache};
 use crate::db::{Db, Tx};
 use crate::log::{self, Position, StoredEvent};
 use crate::model::{AccountView, CaseView, LawyerView, TokenView};
-use crate::store::{self, MAIN};
+use crate::store::{self, write, MAIN};
 use crate::{Error, Result};
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
@@ -62,7 +62,7 @@ impl Batch {
             // stand in for the read; a batch that loses its checkpoint race is discarded.
             if let Some(v) = self.cache.as_ref().and_then(|c| c.case(id)) {
                 self.cases.insert(id.to_string(), (*v).clone());
-            } else if let Some(v) = store::load_case(tx, id).await? {
+            } else if let Some(v) = write::load_case(tx, id).await? {
                 self.cases.insert(id.to_string(), v);
             }
         }
@@ -71,7 +71,7 @@ impl Batch {
 
     async fn lawyer(&mut self, tx: &mut Tx, id: &str) -> Result<Option<&mut LawyerView>> {
         if !self.lawyers.contains_key(id) && !self.rebuild {
-            if let Some(v) = store::load_lawyer(tx, id).await? {
+            if let Some(v) = write::load_lawyer(tx, id).await? {
                 self.lawyers.insert(id.to_string(), v);
             }
         }
@@ -102,7 +102,7 @@ impl Batch {
     async fn flush(&mut self, tx: &mut Tx) -> Result<Changes> {
         let dirty = std::mem::take(&mut self.dirty_cases);
         let cases: Vec<&CaseView> = dirty.keys().filter_map(|id| self.cases.get(id)).collect();
-        store::save_cases(tx, &cases, self.rebuild).await?;
+        write::save_cases(tx, &cases, self.rebuild).await?;
         let mut changes = std::mem::take(&mut self.changes);
         if !self.rebuild {
             changes.facts = cases
@@ -120,7 +120,7 @@ impl Batch {
         }
         let dirty = std::mem::take(&mut self.dirty_lawyers);
         let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
-        store::save_lawyers(tx, &lawyers).await?;
+        write::save_lawyers(tx, &lawyers).await?;
         changes.lawyers = dirty.into_keys().collect();
         Ok(changes)
     }
@@ -173,10 +173,10 @@ impl Handler for Organization {
         batch.changes.organizations = true;
         match e {
             OrganizationEvent::OrganizationRegistered { name, kind, .. } => {
-                store::upsert_organization(tx, id, name.as_str(), Some(kind.as_str()), ev.position.pos).await
+                write::upsert_organization(tx, id, name.as_str(), Some(kind.as_str()), ev.position.pos).await
             }
             OrganizationEvent::OrganizationRenamed { name } => {
-                store::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await
+                write::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await
             }
         }
     }
@@ -197,7 +197,7 @@ impl Handler for Account {
                     disabled: false,
                     created_at: ev.recorded_at.clone(),
                 };
-                store::insert_account(tx, &a).await
+                write::insert_account(tx, &a).await
             }
             AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
                 let t = TokenView {
@@ -207,10 +207,10 @@ impl Handler for Account {
                     expires_at: expires_at.map(|e| e.to_rfc3339()),
                     revoked: false,
                 };
-                store::insert_token(tx, &token_hash, &t).await
+                write::insert_token(tx, &token_hash, &t).await
             }
-            AccountEvent::TokenRevoked { token_id } => store::revoke_token(tx, &token_id.to_string()).await,
-            AccountEvent::AccountDisabled { .. } => store::disable_account(tx, id).await,
+            AccountEvent::TokenRevoked { token_id } => write::revoke_token(tx, &token_id.to_string()).await,
+            AccountEvent::AccountDisabled { .. } => write::disable_account(tx, id).await,
         }
     }
 }
@@ -221,12 +221,12 @@ impl Handler for OffenseCatalogue {
         match e {
             CatalogueEvent::CatalogueImported { offenses, .. } => {
                 for o in &offenses {
-                    store::upsert_offense(tx, o).await?;
+                    write::upsert_offense(tx, o).await?;
                 }
                 Ok(())
             }
-            CatalogueEvent::OffenseAdded { entry } => store::upsert_offense(tx, &entry).await,
-            CatalogueEvent::OffenseRetired { code, .. } => store::retire_offense(tx, &code).await,
+            CatalogueEvent::OffenseAdded { entry } => write::upsert_offense(tx, &entry).await,
+            CatalogueEvent::OffenseRetired { code, .. } => write::retire_offense(tx, &code).await,
         }
     }
 }
@@ -322,7 +322,7 @@ impl Projector {
     pub async fn step(&self) -> Result<usize> {
         let started = Instant::now();
         let mut tx = self.db.begin_write().await?;
-        let from = store::checkpoint(&mut tx, MAIN).await?;
+        let from = write::checkpoint(&mut tx, MAIN).await?;
         if from.unwrap_or(Position::START) > *self.published.borrow() {
             // Someone else (another process) projected events this instance never saw.
             self.cache.clear();
@@ -339,7 +339,7 @@ impl Projector {
             batch.apply(&mut tx, ev).await?;
         }
         let changes = batch.flush(&mut tx).await?;
-        if !store::advance_checkpoint(&mut tx, MAIN, from, last).await? {
+        if !write::advance_checkpoint(&mut tx, MAIN, from, last).await? {
             // Another projector applied this batch first: ours is discarded whole.
             drop(tx);
             self.cache.clear();
@@ -488,7 +488,7 @@ impl Projector {
 /// readers keep seeing the old read models until it commits, then the new ones.
 pub async fn rebuild(db: &Db) -> Result<u64> {
     let mut tx = db.begin_write().await?;
-    store::truncate(&mut tx).await?;
+    write::truncate(&mut tx).await?;
     let mut batch = Batch { rebuild: true, ..Batch::default() };
     let mut cp = Position::START;
     let mut total = 0u64;
@@ -502,7 +502,7 @@ pub async fn rebuild(db: &Db) -> Result<u64> {
         cp = last;
     }
     let _ = batch.flush(&mut tx).await?;
-    store::advance_checkpoint(&mut tx, MAIN, None, cp).await?;
+    write::advance_checkpoint(&mut tx, MAIN, None, cp).await?;
     tx.commit().await?;
     let head = log::committed_head(db).await?;
     if head > cp {
