@@ -60,7 +60,7 @@ impl Batch {
         if !self.cases.contains_key(id) && !self.rebuild {
             // The cache holds exactly the committed document (see `cache`), so it can
             // stand in for the read; a batch that loses its checkpoint race is discarded.
-            if let Some(v) = self.cache.as_ref().and_then(|c| c.case(id)) {
+            if let Some(v) = self.cache.as_ref().and_then(|c| c.cases.get(id)) {
                 self.cases.insert(id.to_string(), (*v).clone());
             } else if let Some(v) = write::load_case(tx, id).await? {
                 self.cases.insert(id.to_string(), v);

@@ -30,7 +30,6 @@ use cqrs_es::{Aggregate, AggregateError};
 use domain::actor::Acting;
 use domain::offense::{CatalogueCommand, CatalogueFile, CATALOGUE_ID};
 use domain::{Clock, SystemClock};
-use projections::cache::ReadCache;
 use projections::db::DbOptions;
 use projections::model::CaseView;
 use projections::{Db, Position, Projector};
@@ -282,49 +281,30 @@ pub(crate) fn scope_of(view: &CaseView) -> Result<CaseScope, ApiError> {
 }
 
 /// Reads through the projector's cache (see `projections::cache`): documents are read far
-/// more often than written, and the projector invalidates what its batches change.
+/// more often than written, and the projector invalidates what its batches change. Each
+/// kind is one `Cached` map; `read_through` puts what it loads unless a batch was applied
+/// meanwhile.
 impl App {
-    /// The one read-through pattern: the cached value, or `load` (from the read store) put
-    /// into the cache unless a batch was applied meanwhile.
-    async fn read_through<V: Clone>(
-        &self,
-        get: impl FnOnce(&ReadCache) -> Option<V>,
-        put: impl FnOnce(&ReadCache, u64, V),
-        load: impl std::future::Future<Output = projections::Result<Option<V>>>,
-    ) -> Result<Option<V>, ApiError> {
-        let c = self.projector.cache();
-        if let Some(v) = get(c) {
-            return Ok(Some(v));
-        }
-        let seen = c.generation();
-        let v = load.await?;
-        if let Some(v) = &v {
-            put(c, seen, v.clone());
-        }
-        Ok(v)
-    }
-
     /// A case document, shared.
     pub async fn case_view(&self, id: &str) -> Result<Option<Arc<CaseView>>, ApiError> {
-        let load = async { Ok(projections::store::case_by_id(&self.db, id).await?.map(Arc::new)) };
-        self.read_through(|c| c.case(id), |c, seen, v| c.put_case(seen, v), load).await
+        let load = projections::store::case_by_id(&self.db, id);
+        Ok(self.projector.cache().cases.read_through(id, load).await?)
     }
 
     pub async fn lawyer_view(&self, id: &str) -> Result<Option<Arc<projections::model::LawyerView>>, ApiError> {
-        let load = async { Ok(projections::store::lawyer_by_id(&self.db, id).await?.map(Arc::new)) };
-        self.read_through(|c| c.lawyer(id), |c, seen, v| c.put_lawyer(seen, v), load).await
+        let load = projections::store::lawyer_by_id(&self.db, id);
+        Ok(self.projector.cache().lawyers.read_through(id, load).await?)
     }
 
     pub async fn organization(&self, id: &str) -> Result<Option<Arc<projections::store::OrganizationRow>>, ApiError> {
-        let load = async { Ok(projections::store::organization_by_id(&self.db, id).await?.map(Arc::new)) };
-        self.read_through(|c| c.organization(id), |c, seen, v| c.put_organization(seen, v), load).await
+        let load = projections::store::organization_by_id(&self.db, id);
+        Ok(self.projector.cache().organizations.read_through(id, load).await?)
     }
 
     /// The whole catalogue, retired entries included.
     pub async fn offenses(&self) -> Result<Arc<Vec<projections::store::OffenseRow>>, ApiError> {
-        let load = async { Ok(Some(Arc::new(projections::store::offenses(&self.db).await?))) };
-        let v = self.read_through(|c| c.offenses(), |c, seen, v| c.put_offenses(seen, v), load).await?;
-        Ok(v.unwrap_or_default())
+        let load = async { Ok::<_, projections::Error>(Some(projections::store::offenses(&self.db).await?)) };
+        Ok(self.projector.cache().offenses.read_through(&(), load).await?.unwrap_or_default())
     }
 
     pub async fn offense(&self, code: &str) -> Result<Option<projections::store::OffenseRow>, ApiError> {
@@ -339,8 +319,8 @@ impl App {
         let load = async {
             let Some(t) = projections::store::token_by_hash(&self.db, token_hash).await? else { return Ok(None) };
             let a = projections::store::account_by_id(&self.db, &t.account_id).await?;
-            Ok(a.map(|a| Arc::new((t, a))))
+            Ok::<_, projections::Error>(a.map(|a| (t, a)))
         };
-        self.read_through(|c| c.principal(token_hash), |c, seen, v| c.put_principal(seen, token_hash, v), load).await
+        Ok(self.projector.cache().principals.read_through(token_hash, load).await?)
     }
 }
