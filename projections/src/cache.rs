@@ -12,12 +12,14 @@ use crate::model::facts::{Fact, FactKind};
 use crate::model::{AccountView, CaseView, LawyerView, TokenView};
 use crate::stats::{Counts, Dimension, OutcomeStats, StatsFilter};
 use crate::store::{OffenseRow, OrganizationRow};
+use chrono::Datelike;
 use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use uuid::Uuid;
 
 /// Beyond this many entries a map is cleared rather than grown.
 const MAX_ENTRIES: usize = 200_000;
@@ -114,9 +116,9 @@ impl<K: Eq + Hash, V> Cached<K, V> {
 /// [`Cached::read_through`]; only the projector invalidates.
 pub struct ReadCache {
     generation: Arc<Generation>,
-    pub cases: Cached<String, CaseView>,
-    pub lawyers: Cached<String, LawyerView>,
-    pub organizations: Cached<String, OrganizationRow>,
+    pub cases: Cached<Uuid, CaseView>,
+    pub lawyers: Cached<Uuid, LawyerView>,
+    pub organizations: Cached<Uuid, OrganizationRow>,
     /// The whole catalogue, one entry.
     pub offenses: Cached<(), Vec<OffenseRow>>,
     /// Token and account, by the hash of the bearer secret.
@@ -151,7 +153,7 @@ impl ReadCache {
         self.invalidate(changes);
         let seen = self.generation();
         for d in &changes.case_docs {
-            self.cases.put(seen, d.id.clone(), d.clone());
+            self.cases.put(seen, d.id, d.clone());
         }
     }
 
@@ -173,10 +175,10 @@ impl ReadCache {
 
     /// Installs a freshly loaded statistics index, unless anything was invalidated since
     /// `seen` (then the load may have missed a change and is dropped).
-    pub fn install_stats(&self, seen: u64, cases: Vec<(String, Vec<Fact>, Vec<&'static str>)>) -> bool {
+    pub fn install_stats(&self, seen: u64, cases: Vec<(Uuid, Vec<Fact>, Vec<&'static str>)>) -> bool {
         let mut l = Loaded::default();
         for (id, facts, types) in &cases {
-            l.set_case(id, facts, types);
+            l.set_case(*id, facts, types);
         }
         let Ok(mut g) = self.stats.inner.write() else { return false };
         if self.generation() != seen {
@@ -201,13 +203,13 @@ impl ReadCache {
 /// What one batch changed, for invalidation.
 #[derive(Debug, Default, Clone)]
 pub struct Changes {
-    pub cases: Vec<String>,
-    pub lawyers: Vec<String>,
+    pub cases: Vec<Uuid>,
+    pub lawyers: Vec<Uuid>,
     pub organizations: bool,
     pub accounts: bool,
     pub offenses: bool,
     /// The new facts of each changed case, for the statistics index.
-    pub facts: Vec<(String, Vec<Fact>, Vec<&'static str>)>,
+    pub facts: Vec<(Uuid, Vec<Fact>, Vec<&'static str>)>,
     /// The changed case documents as committed: they go straight into the cache.
     pub case_docs: Vec<Arc<CaseView>>,
 }
@@ -250,7 +252,7 @@ struct Packed {
 #[derive(Default)]
 struct Loaded {
     strings: Interner,
-    by_case: HashMap<String, (Vec<Packed>, Vec<u32>)>,
+    by_case: HashMap<Uuid, (Vec<Packed>, Vec<u32>)>,
 }
 
 /// The fact table in memory: `outcomeStats` answered by a scan in microseconds per thousand
@@ -260,8 +262,9 @@ pub struct StatsIndex {
     inner: RwLock<Option<Loaded>>,
 }
 
-fn date_num(s: &str) -> u32 {
-    s.bytes().filter(u8::is_ascii_digit).fold(0u32, |n, b| n.saturating_mul(10).saturating_add((b - b'0') as u32))
+/// `YYYYMMDD`, so that number order is date order.
+fn date_num(d: chrono::NaiveDate) -> u32 {
+    u32::try_from(d.year()).unwrap_or(0) * 10_000 + d.month() * 100 + d.day()
 }
 
 fn dim_index(d: Dimension) -> usize {
@@ -286,7 +289,7 @@ impl Loaded {
         let year = f.year().to_string();
         Packed {
             kind: FactKind::ALL.iter().position(|k| *k == f.kind).unwrap_or(0) as u8,
-            on: date_num(&f.on),
+            on: date_num(f.on),
             dims: [
                 s.id(&year),
                 s.id(f.gender),
@@ -294,20 +297,20 @@ impl Loaded {
                 0,
                 s.id(f.country.as_deref().unwrap_or("UNKNOWN")),
                 s.id(f.region.unwrap_or("UNKNOWN")),
-                s.id(&f.organization_id),
+                s.id(&f.organization_id.to_string()),
                 s.id(f.lawyer_status.unwrap_or("NONE")),
                 s.id(f.offense_category.unwrap_or("NONE")),
                 s.id(f.offense_code.as_deref().unwrap_or("NONE")),
                 s.id(f.authority.unwrap_or("NONE")),
             ],
-            lawyer: f.lawyer_id.as_deref().map(|l| s.id(l)).unwrap_or(u32::MAX),
+            lawyer: f.lawyer_id.map(|l| s.id(&l.to_string())).unwrap_or(u32::MAX),
         }
     }
 
-    fn set_case(&mut self, case_id: &str, facts: &[Fact], types: &[&str]) {
+    fn set_case(&mut self, case_id: Uuid, facts: &[Fact], types: &[&str]) {
         let packed: Vec<Packed> = facts.iter().map(|f| self.pack(f)).collect();
         let types: Vec<u32> = types.iter().map(|t| self.strings.id(t)).collect();
-        self.by_case.insert(case_id.to_string(), (packed, types));
+        self.by_case.insert(case_id, (packed, types));
     }
 }
 
@@ -327,7 +330,7 @@ impl StatsIndex {
         if let Ok(mut g) = self.inner.write() {
             if let Some(l) = g.as_mut() {
                 for (id, facts, types) in &changes.facts {
-                    l.set_case(id, facts, types);
+                    l.set_case(*id, facts, types);
                 }
             }
         }
@@ -339,15 +342,10 @@ impl StatsIndex {
         let l = g.as_ref()?;
         let s = &l.strings;
         // A filter value never seen matches nothing.
-        let want = |v: &Option<String>| v.as_deref().map(|x| s.find(x).unwrap_or(u32::MAX - 1));
-        let (org, region, lawyer, category) = (
-            want(&filter.organization_id),
-            want(&filter.region),
-            want(&filter.lawyer_id),
-            want(&filter.offense_category),
-        );
-        let from = filter.from.as_deref().map(date_num).unwrap_or(0);
-        let to = filter.to.as_deref().map(date_num).unwrap_or(u32::MAX);
+        let want = |v: Option<String>| v.map(|x| s.find(&x).unwrap_or(u32::MAX - 1));
+        let [_, _, org, region, lawyer, category] = filter.as_text().map(want);
+        let from = filter.from.map(date_num).unwrap_or(0);
+        let to = filter.to.map(date_num).unwrap_or(u32::MAX);
         let idx: Vec<usize> = dims.iter().map(|d| dim_index(*d)).collect();
         let with_types = dims.contains(&Dimension::ExploitationType);
         let mut totals = [0i64; 16];

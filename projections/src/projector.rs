@@ -23,17 +23,30 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
+use uuid::Uuid;
 
 /// Arbitrary constant naming the projector's advisory lock.
 const LEADER_LOCK: i64 = 0x0050_524f_424f_4e4f;
 
+fn unreadable(ev: &StoredEvent, reason: String) -> Error {
+    Error::UnreadableEvent { position: ev.position.pos, event_type: ev.event_type.clone(), reason }
+}
+
 /// The event's payload as an event of `A`.
 fn decode<A: Aggregate>(ev: &StoredEvent) -> Result<A::Event> {
-    serde::Deserialize::deserialize(&ev.payload).map_err(|e| Error::UnreadableEvent {
-        position: ev.position.pos,
-        event_type: ev.event_type.clone(),
-        reason: e.to_string(),
-    })
+    serde::Deserialize::deserialize(&ev.payload).map_err(|e| unreadable(ev, e.to_string()))
+}
+
+/// The stream's id, for the aggregates whose ids are UUIDs.
+fn stream_uuid(ev: &StoredEvent) -> Result<Uuid> {
+    Uuid::parse_str(&ev.aggregate_id).map_err(|_| unreadable(ev, "the aggregate id is not a UUID".into()))
+}
+
+/// When the event was recorded (the event store's column).
+fn recorded_at(ev: &StoredEvent) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(&ev.recorded_at)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| unreadable(ev, "recorded_at is not an RFC 3339 date-time".into()))
 }
 
 /// Documents touched by a batch, written back once at the end of it.
@@ -41,10 +54,10 @@ fn decode<A: Aggregate>(ev: &StoredEvent) -> Result<A::Event> {
 struct Batch {
     /// In a rebuild the tables start empty and everything is in memory: no loads.
     rebuild: bool,
-    cases: HashMap<String, CaseView>,
-    lawyers: HashMap<String, LawyerView>,
-    dirty_cases: BTreeMap<String, ()>,
-    dirty_lawyers: BTreeMap<String, ()>,
+    cases: HashMap<Uuid, CaseView>,
+    lawyers: HashMap<Uuid, LawyerView>,
+    dirty_cases: BTreeMap<Uuid, ()>,
+    dirty_lawyers: BTreeMap<Uuid, ()>,
     changes: Changes,
     cache: Option<Arc<ReadCache>>,
 }
@@ -56,26 +69,26 @@ trait Handler: Aggregate {
 }
 
 impl Batch {
-    async fn case(&mut self, tx: &mut Tx, id: &str) -> Result<Option<&mut CaseView>> {
-        if !self.cases.contains_key(id) && !self.rebuild {
+    async fn case(&mut self, tx: &mut Tx, id: Uuid) -> Result<Option<&mut CaseView>> {
+        if !self.cases.contains_key(&id) && !self.rebuild {
             // The cache holds exactly the committed document (see `cache`), so it can
             // stand in for the read; a batch that loses its checkpoint race is discarded.
-            if let Some(v) = self.cache.as_ref().and_then(|c| c.cases.get(id)) {
-                self.cases.insert(id.to_string(), (*v).clone());
+            if let Some(v) = self.cache.as_ref().and_then(|c| c.cases.get(&id)) {
+                self.cases.insert(id, (*v).clone());
             } else if let Some(v) = write::load_case(tx, id).await? {
-                self.cases.insert(id.to_string(), v);
+                self.cases.insert(id, v);
             }
         }
-        Ok(self.cases.get_mut(id))
+        Ok(self.cases.get_mut(&id))
     }
 
-    async fn lawyer(&mut self, tx: &mut Tx, id: &str) -> Result<Option<&mut LawyerView>> {
-        if !self.lawyers.contains_key(id) && !self.rebuild {
+    async fn lawyer(&mut self, tx: &mut Tx, id: Uuid) -> Result<Option<&mut LawyerView>> {
+        if !self.lawyers.contains_key(&id) && !self.rebuild {
             if let Some(v) = write::load_lawyer(tx, id).await? {
-                self.lawyers.insert(id.to_string(), v);
+                self.lawyers.insert(id, v);
             }
         }
-        Ok(self.lawyers.get_mut(id))
+        Ok(self.lawyers.get_mut(&id))
     }
 
     /// Folds one event into the batch, by its aggregate's [`Handler`].
@@ -97,7 +110,6 @@ impl Batch {
         let event = decode::<A>(ev)?;
         A::project(self, tx, ev, event).await
     }
-
     /// Writes what the batch changed; returns the changes (for caches) unless rebuilding.
     async fn flush(&mut self, tx: &mut Tx) -> Result<Changes> {
         let dirty = std::mem::take(&mut self.dirty_cases);
@@ -108,11 +120,7 @@ impl Batch {
             changes.facts = cases
                 .iter()
                 .map(|c| {
-                    (
-                        c.id.clone(),
-                        crate::model::facts::facts(c),
-                        c.exploitation_types.iter().map(|t| t.as_str()).collect(),
-                    )
+                    (c.id, crate::model::facts::facts(c), c.exploitation_types.iter().map(|t| t.as_str()).collect())
                 })
                 .collect();
             changes.cases = dirty.into_keys().collect();
@@ -128,16 +136,14 @@ impl Batch {
 
 impl Handler for Case {
     async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: CaseEvent) -> Result<()> {
-        let id = ev.aggregate_id.as_str();
+        let id = stream_uuid(ev)?;
         // The statistics count by the assigned lawyer's status: look it up once.
         let lawyer_status = match &e {
-            CaseEvent::LawyerAssigned { lawyer_id, .. } => {
-                batch.lawyer(tx, &lawyer_id.to_string()).await?.map(|l| l.status)
-            }
+            CaseEvent::LawyerAssigned { lawyer_id, .. } => batch.lawyer(tx, *lawyer_id).await?.map(|l| l.status),
             _ => None,
         };
         if let Some(v) = CaseView::open(&e, ev.position.pos) {
-            batch.cases.insert(id.to_string(), v);
+            batch.cases.insert(id, v);
         } else if let Some(v) = batch.case(tx, id).await? {
             v.apply(&e, ev.sequence);
             if lawyer_status.is_some() {
@@ -147,33 +153,33 @@ impl Handler for Case {
             tracing::warn!(position = ev.position.pos, "case event for a case with no intake; skipped");
             return Ok(());
         }
-        batch.dirty_cases.insert(id.to_string(), ());
+        batch.dirty_cases.insert(id, ());
         Ok(())
     }
 }
 
 impl Handler for Lawyer {
     async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: LawyerEvent) -> Result<()> {
-        let id = ev.aggregate_id.as_str();
+        let id = stream_uuid(ev)?;
         if let Some(v) = LawyerView::open(&e, ev.position.pos) {
-            batch.lawyers.insert(id.to_string(), v);
+            batch.lawyers.insert(id, v);
         } else if let Some(v) = batch.lawyer(tx, id).await? {
             v.apply(&e);
         } else {
             return Ok(());
         }
-        batch.dirty_lawyers.insert(id.to_string(), ());
+        batch.dirty_lawyers.insert(id, ());
         Ok(())
     }
 }
 
 impl Handler for Organization {
     async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: OrganizationEvent) -> Result<()> {
-        let id = ev.aggregate_id.as_str();
+        let id = stream_uuid(ev)?;
         batch.changes.organizations = true;
         match e {
             OrganizationEvent::OrganizationRegistered { name, kind, .. } => {
-                write::upsert_organization(tx, id, name.as_str(), Some(kind.as_str()), ev.position.pos).await
+                write::upsert_organization(tx, id, name.as_str(), Some(kind), ev.position.pos).await
             }
             OrganizationEvent::OrganizationRenamed { name } => {
                 write::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await
@@ -184,32 +190,26 @@ impl Handler for Organization {
 
 impl Handler for Account {
     async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: AccountEvent) -> Result<()> {
-        let id = ev.aggregate_id.as_str();
+        let id = stream_uuid(ev)?;
         batch.changes.accounts = true;
         match e {
             AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id } => {
                 let a = AccountView {
-                    id: account_id.to_string(),
+                    id: account_id,
                     name: name.to_string(),
-                    role: role.as_str().to_string(),
-                    organization_id: organization_id.map(|o| o.to_string()),
-                    lawyer_id: lawyer_id.map(|l| l.to_string()),
+                    role,
+                    organization_id,
+                    lawyer_id,
                     disabled: false,
-                    created_at: ev.recorded_at.clone(),
+                    created_at: recorded_at(ev)?,
                 };
                 write::insert_account(tx, &a).await
             }
             AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
-                let t = TokenView {
-                    token_id: token_id.to_string(),
-                    account_id: id.to_string(),
-                    issued_at: ev.recorded_at.clone(),
-                    expires_at: expires_at.map(|e| e.to_rfc3339()),
-                    revoked: false,
-                };
+                let t = TokenView { token_id, account_id: id, issued_at: recorded_at(ev)?, expires_at, revoked: false };
                 write::insert_token(tx, &token_hash, &t).await
             }
-            AccountEvent::TokenRevoked { token_id } => write::revoke_token(tx, &token_id.to_string()).await,
+            AccountEvent::TokenRevoked { token_id } => write::revoke_token(tx, token_id).await,
             AccountEvent::AccountDisabled { .. } => write::disable_account(tx, id).await,
         }
     }

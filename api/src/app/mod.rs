@@ -36,6 +36,7 @@ use projections::{Db, Position, Projector};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 /// Why the application could not start. Each message says what to fix.
 #[derive(Debug, thiserror::Error)]
@@ -245,14 +246,14 @@ impl App {
         id: uuid::Uuid,
         op: Op,
     ) -> Result<Arc<CaseView>, ApiError> {
-        let view = self.case_view(&id.to_string()).await?.ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
+        let view = self.case_view(id).await?.ok_or_else(|| ApiError::NotFound(format!("no case {id}")))?;
         self.check_case(caller, &view, op).await?;
         Ok(view)
     }
 
     /// Checks `op` on a case already loaded.
     pub(crate) async fn check_case(&self, caller: &Caller, view: &CaseView, op: Op) -> Result<(), ApiError> {
-        policy::check(&caller.principal, op, Some(&scope_of(view)?))?;
+        policy::check(&caller.principal, op, Some(&scope_of(view)))?;
         self.lawyer_in_service(caller).await
     }
 
@@ -264,7 +265,7 @@ impl App {
             return Ok(());
         }
         let id = p.lawyer_id.ok_or_else(ApiError::forbidden)?;
-        match self.lawyer_view(&id.to_string()).await? {
+        match self.lawyer_view(id).await? {
             Some(l) if l.active => Ok(()),
             _ => Err(ApiError::Forbidden("your membership of the lawyer network is deactivated".into())),
         }
@@ -272,12 +273,12 @@ impl App {
 }
 
 /// What the policy needs to know about a case.
-pub(crate) fn scope_of(view: &CaseView) -> Result<CaseScope, ApiError> {
-    Ok(CaseScope {
-        organization_id: uuid::Uuid::parse_str(&view.organization_id).map_err(ApiError::internal)?,
-        lawyer_id: view.assignment.as_ref().and_then(|a| uuid::Uuid::parse_str(&a.lawyer_id).ok()),
+pub(crate) fn scope_of(view: &CaseView) -> CaseScope {
+    CaseScope {
+        organization_id: view.organization_id,
+        lawyer_id: view.assignment.as_ref().map(|a| a.lawyer_id),
         data_sharing: view.consent.data_sharing,
-    })
+    }
 }
 
 /// Reads through the projector's cache (see `projections::cache`): documents are read far
@@ -286,19 +287,19 @@ pub(crate) fn scope_of(view: &CaseView) -> Result<CaseScope, ApiError> {
 /// meanwhile.
 impl App {
     /// A case document, shared.
-    pub async fn case_view(&self, id: &str) -> Result<Option<Arc<CaseView>>, ApiError> {
+    pub async fn case_view(&self, id: Uuid) -> Result<Option<Arc<CaseView>>, ApiError> {
         let load = projections::store::case_by_id(&self.db, id);
-        Ok(self.projector.cache().cases.read_through(id, load).await?)
+        Ok(self.projector.cache().cases.read_through(&id, load).await?)
     }
 
-    pub async fn lawyer_view(&self, id: &str) -> Result<Option<Arc<projections::model::LawyerView>>, ApiError> {
+    pub async fn lawyer_view(&self, id: Uuid) -> Result<Option<Arc<projections::model::LawyerView>>, ApiError> {
         let load = projections::store::lawyer_by_id(&self.db, id);
-        Ok(self.projector.cache().lawyers.read_through(id, load).await?)
+        Ok(self.projector.cache().lawyers.read_through(&id, load).await?)
     }
 
-    pub async fn organization(&self, id: &str) -> Result<Option<Arc<projections::store::OrganizationRow>>, ApiError> {
+    pub async fn organization(&self, id: Uuid) -> Result<Option<Arc<projections::store::OrganizationRow>>, ApiError> {
         let load = projections::store::organization_by_id(&self.db, id);
-        Ok(self.projector.cache().organizations.read_through(id, load).await?)
+        Ok(self.projector.cache().organizations.read_through(&id, load).await?)
     }
 
     /// The whole catalogue, retired entries included.
@@ -318,7 +319,7 @@ impl App {
     ) -> Result<Option<Arc<(projections::model::TokenView, projections::model::AccountView)>>, ApiError> {
         let load = async {
             let Some(t) = projections::store::token_by_hash(&self.db, token_hash).await? else { return Ok(None) };
-            let a = projections::store::account_by_id(&self.db, &t.account_id).await?;
+            let a = projections::store::account_by_id(&self.db, t.account_id).await?;
             Ok::<_, projections::Error>(a.map(|a| (t, a)))
         };
         Ok(self.projector.cache().principals.read_through(token_hash, load).await?)

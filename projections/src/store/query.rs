@@ -1,12 +1,15 @@
-//! What the API reads from the read models.
+//! What the API reads from the read models, decoded once into typed values.
 
-use super::{bind_all, decode_doc, Arg, MAIN};
+use super::{bind_all, decode_doc, Arg, Row, MAIN};
 use crate::db::Db;
 use crate::log::Position;
-use crate::model::{AccountView, CaseView, LawyerView, TokenView};
+use crate::model::facts::Fact;
+use crate::model::{AccountView, CaseStatus, CaseView, LawyerView, TokenView};
 use crate::{on_db, Result};
-use serde::{Deserialize, Serialize};
-use sqlx::Row;
+use chrono::NaiveDate;
+use domain::values::{ExploitationType, OffenseCategory, OrganizationKind, Region};
+use sqlx::Row as _;
+use uuid::Uuid;
 
 /// The checkpoint as any reader sees it (followers publish this).
 pub async fn read_checkpoint(db: &Db) -> Result<Position> {
@@ -17,23 +20,27 @@ pub async fn read_checkpoint(db: &Db) -> Result<Position> {
     Ok(row.unwrap_or(Position::START))
 }
 
-pub async fn case_by_id(db: &Db, id: &str) -> Result<Option<CaseView>> {
+// ---------------------------------------------------------------- cases
+
+pub async fn case_by_id(db: &Db, id: Uuid) -> Result<Option<CaseView>> {
+    let id = id.to_string();
     let doc: Option<String> =
-        on_db!(db, p => sqlx::query_scalar("SELECT doc FROM rm_case WHERE id = $1").bind(id).fetch_optional(p).await?);
-    doc.map(|d| decode_doc("rm_case", id, &d)).transpose()
+        on_db!(db, p => sqlx::query_scalar("SELECT doc FROM rm_case WHERE id = $1").bind(&id).fetch_optional(p).await?);
+    doc.map(|d| decode_doc("rm_case", &id, &d)).transpose()
 }
 
 /// Filters of the case list. Every field narrows; `None` means any.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct CaseFilter {
-    pub status: Option<String>,
-    pub organization_id: Option<String>,
-    pub lawyer_id: Option<String>,
-    pub region: Option<String>,
-    pub exploitation_type: Option<String>,
-    pub offense_category: Option<String>,
-    pub identified_from: Option<String>,
-    pub identified_to: Option<String>,
+    pub status: Option<CaseStatus>,
+    pub organization_id: Option<Uuid>,
+    pub lawyer_id: Option<Uuid>,
+    pub region: Option<Region>,
+    pub exploitation_type: Option<ExploitationType>,
+    /// Cases with a police report currently classed in this category.
+    pub offense_category: Option<OffenseCategory>,
+    pub identified_from: Option<NaiveDate>,
+    pub identified_to: Option<NaiveDate>,
 }
 
 /// A page of cases in opening order, after the cursor `after` (an `opened_seq`).
@@ -44,34 +51,28 @@ pub struct CasePage {
 }
 
 fn case_where(f: &CaseFilter, args: &mut Vec<Arg>) -> String {
+    let conditions: [(&str, Option<String>); 8] = [
+        ("status = ?", f.status.map(|v| v.as_str().to_string())),
+        ("organization_id = ?", f.organization_id.map(|v| v.to_string())),
+        ("lawyer_id = ?", f.lawyer_id.map(|v| v.to_string())),
+        ("region = ?", f.region.map(|v| v.as_str().to_string())),
+        (
+            "id IN (SELECT case_id FROM rm_case_exploitation WHERE exploitation_type = ?)",
+            f.exploitation_type.map(|v| v.as_str().to_string()),
+        ),
+        (
+            "id IN (SELECT case_id FROM rm_report WHERE current_category = ?)",
+            f.offense_category.map(|v| v.as_str().to_string()),
+        ),
+        ("identified_on >= ?", f.identified_from.map(|v| v.to_string())),
+        ("identified_on <= ?", f.identified_to.map(|v| v.to_string())),
+    ];
     let mut clauses: Vec<String> = vec!["1 = 1".into()];
-    let mut push = |clause: &str, v: &str, args: &mut Vec<Arg>| {
-        args.push(Arg::Text(v.to_string()));
-        clauses.push(clause.replace('?', &format!("${}", args.len())));
-    };
-    if let Some(v) = &f.status {
-        push("status = ?", v, args);
-    }
-    if let Some(v) = &f.organization_id {
-        push("organization_id = ?", v, args);
-    }
-    if let Some(v) = &f.lawyer_id {
-        push("lawyer_id = ?", v, args);
-    }
-    if let Some(v) = &f.region {
-        push("region = ?", v, args);
-    }
-    if let Some(v) = &f.exploitation_type {
-        push("id IN (SELECT case_id FROM rm_case_exploitation WHERE exploitation_type = ?)", v, args);
-    }
-    if let Some(v) = &f.offense_category {
-        push("id IN (SELECT case_id FROM rm_report WHERE current_category = ?)", v, args);
-    }
-    if let Some(v) = &f.identified_from {
-        push("identified_on >= ?", v, args);
-    }
-    if let Some(v) = &f.identified_to {
-        push("identified_on <= ?", v, args);
+    for (clause, v) in conditions {
+        if let Some(v) = v {
+            args.push(Arg::Text(v));
+            clauses.push(clause.replace('?', &format!("${}", args.len())));
+        }
     }
     clauses.join(" AND ")
 }
@@ -97,9 +98,24 @@ pub async fn list_cases(db: &Db, filter: &CaseFilter, first: i64, after: Option<
     Ok(CasePage { cases, has_next, total })
 }
 
-pub async fn lawyer_by_id(db: &Db, id: &str) -> Result<Option<LawyerView>> {
-    let doc: Option<String> = on_db!(db, p => sqlx::query_scalar("SELECT doc FROM rm_lawyer WHERE id = $1").bind(id).fetch_optional(p).await?);
-    doc.map(|d| decode_doc("rm_lawyer", id, &d)).transpose()
+/// Every case's statistical facts and exploitation types, for loading the stats index.
+pub async fn all_case_facts(db: &Db) -> Result<Vec<(Uuid, Vec<Fact>, Vec<&'static str>)>> {
+    let rows: Vec<(String, String)> =
+        on_db!(db, p => sqlx::query_as("SELECT id, doc FROM rm_case").fetch_all(p).await?);
+    rows.iter()
+        .map(|(id, doc)| {
+            let v: CaseView = decode_doc("rm_case", id, doc)?;
+            Ok((v.id, crate::model::facts::facts(&v), v.exploitation_types.iter().map(|t| t.as_str()).collect()))
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------- lawyers
+
+pub async fn lawyer_by_id(db: &Db, id: Uuid) -> Result<Option<LawyerView>> {
+    let id = id.to_string();
+    let doc: Option<String> = on_db!(db, p => sqlx::query_scalar("SELECT doc FROM rm_lawyer WHERE id = $1").bind(&id).fetch_optional(p).await?);
+    doc.map(|d| decode_doc("rm_lawyer", &id, &d)).transpose()
 }
 
 pub async fn list_lawyers(db: &Db) -> Result<Vec<LawyerView>> {
@@ -109,45 +125,56 @@ pub async fn list_lawyers(db: &Db) -> Result<Vec<LawyerView>> {
 }
 
 /// Open cases a lawyer is assigned to.
-pub async fn active_caseload(db: &Db, lawyer_id: &str) -> Result<i64> {
+pub async fn active_caseload(db: &Db, lawyer_id: Uuid) -> Result<i64> {
     let n: i64 = on_db!(db, p => sqlx::query_scalar("SELECT count(*) FROM rm_case WHERE lawyer_id = $1 AND status <> 'CLOSED'")
-        .bind(lawyer_id).fetch_one(p).await?);
+        .bind(lawyer_id.to_string()).fetch_one(p).await?);
     Ok(n)
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+// ---------------------------------------------------------------- organisations
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrganizationRow {
-    pub id: String,
+    pub id: Uuid,
     pub name: String,
-    pub kind: String,
+    pub kind: OrganizationKind,
 }
 
-pub async fn organization_by_id(db: &Db, id: &str) -> Result<Option<OrganizationRow>> {
-    Ok(
-        on_db!(db, p => sqlx::query_as("SELECT id, name, kind FROM rm_organization WHERE id = $1").bind(id).fetch_optional(p).await?),
-    )
+fn organization((id, name, kind): (String, String, String)) -> Result<OrganizationRow> {
+    let row = Row { table: "rm_organization", id: &id };
+    Ok(OrganizationRow { id: row.uuid("id", &id)?, kind: row.label("kind", &kind)?, name })
+}
+
+pub async fn organization_by_id(db: &Db, id: Uuid) -> Result<Option<OrganizationRow>> {
+    let row: Option<(String, String, String)> = on_db!(db, p => sqlx::query_as("SELECT id, name, kind FROM rm_organization WHERE id = $1")
+        .bind(id.to_string()).fetch_optional(p).await?);
+    row.map(organization).transpose()
 }
 
 pub async fn list_organizations(db: &Db) -> Result<Vec<OrganizationRow>> {
-    Ok(
-        on_db!(db, p => sqlx::query_as("SELECT id, name, kind FROM rm_organization ORDER BY registered_seq").fetch_all(p).await?),
-    )
+    let rows: Vec<(String, String, String)> = on_db!(db, p => sqlx::query_as("SELECT id, name, kind FROM rm_organization ORDER BY registered_seq")
+        .fetch_all(p).await?);
+    rows.into_iter().map(organization).collect()
 }
 
-type AccountRow = (String, String, String, Option<String>, Option<String>, i32, String);
+// ---------------------------------------------------------------- accounts and tokens
 
-pub async fn account_by_id(db: &Db, id: &str) -> Result<Option<AccountView>> {
-    let row: Option<AccountRow> = on_db!(db, p => sqlx::query_as(
+type AccountColumns = (String, String, String, Option<String>, Option<String>, i32, String);
+
+pub async fn account_by_id(db: &Db, id: Uuid) -> Result<Option<AccountView>> {
+    let row: Option<AccountColumns> = on_db!(db, p => sqlx::query_as(
         "SELECT id, name, role, organization_id, lawyer_id, disabled, created_at FROM rm_account WHERE id = $1")
-        .bind(id).fetch_optional(p).await?);
-    Ok(row.map(|(id, name, role, organization_id, lawyer_id, disabled, created_at)| AccountView {
-        id,
+        .bind(id.to_string()).fetch_optional(p).await?);
+    let Some((id, name, role, organization_id, lawyer_id, disabled, created_at)) = row else { return Ok(None) };
+    let row = Row { table: "rm_account", id: &id };
+    Ok(Some(AccountView {
+        id: row.uuid("id", &id)?,
         name,
-        role,
-        organization_id,
-        lawyer_id,
-        disabled: disabled != 0,
-        created_at,
+        role: row.label("role", &role)?,
+        organization_id: row.opt_uuid("organization_id", organization_id.as_deref())?,
+        lawyer_id: row.opt_uuid("lawyer_id", lawyer_id.as_deref())?,
+        disabled: row.flag("disabled", disabled)?,
+        created_at: row.instant("created_at", &created_at)?,
     }))
 }
 
@@ -155,16 +182,29 @@ pub async fn token_by_hash(db: &Db, hash: &str) -> Result<Option<TokenView>> {
     let row: Option<(String, String, String, Option<String>, i32)> = on_db!(db, p => sqlx::query_as(
         "SELECT token_id, account_id, issued_at, expires_at, revoked FROM rm_token WHERE token_hash = $1")
         .bind(hash).fetch_optional(p).await?);
-    Ok(row.map(|(token_id, account_id, issued_at, expires_at, revoked)| TokenView {
-        token_id,
-        account_id,
-        issued_at,
-        expires_at,
-        revoked: revoked != 0,
+    let Some((token_id, account_id, issued_at, expires_at, revoked)) = row else { return Ok(None) };
+    // Named by its token id: the hash stands in for the bearer secret.
+    let row = Row { table: "rm_token", id: &token_id };
+    Ok(Some(TokenView {
+        token_id: row.uuid("token_id", &token_id)?,
+        account_id: row.uuid("account_id", &account_id)?,
+        issued_at: row.instant("issued_at", &issued_at)?,
+        expires_at: expires_at.map(|e| row.instant("expires_at", &e)).transpose()?,
+        revoked: row.flag("revoked", revoked)?,
     }))
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]
+/// The account a token belongs to.
+pub async fn token_account(db: &Db, token_id: Uuid) -> Result<Option<Uuid>> {
+    let token_id = token_id.to_string();
+    let account: Option<String> = on_db!(db, p => sqlx::query_scalar("SELECT account_id FROM rm_token WHERE token_id = $1")
+        .bind(&token_id).fetch_optional(p).await?);
+    account.map(|a| Row { table: "rm_token", id: &token_id }.uuid("account_id", &a)).transpose()
+}
+
+// ---------------------------------------------------------------- the offence catalogue
+
+#[derive(Debug, Clone, PartialEq)]
 pub struct OffenseRow {
     pub code: String,
     pub edition: String,
@@ -172,41 +212,39 @@ pub struct OffenseRow {
     pub title_en: String,
     pub title_ru: Option<String>,
     pub title_ky: Option<String>,
-    pub category: String,
+    pub category: OffenseCategory,
     pub source: Option<String>,
-    pub retired: i32,
+    pub retired: bool,
 }
 
 const OFFENSE_COLUMNS: &str = "code, edition, article, title_en, title_ru, title_ky, category, source, retired";
 
+type OffenseColumns = (String, String, String, String, Option<String>, Option<String>, String, Option<String>, i32);
+
+fn offense(columns: OffenseColumns) -> Result<OffenseRow> {
+    let (code, edition, article, title_en, title_ru, title_ky, category, source, retired) = columns;
+    let row = Row { table: "rm_offense", id: &code };
+    Ok(OffenseRow {
+        category: row.label("category", &category)?,
+        retired: row.flag("retired", retired)?,
+        code,
+        edition,
+        article,
+        title_en,
+        title_ru,
+        title_ky,
+        source,
+    })
+}
+
 pub async fn offenses(db: &Db) -> Result<Vec<OffenseRow>> {
     let sql = format!("SELECT {OFFENSE_COLUMNS} FROM rm_offense ORDER BY edition, code");
-    Ok(on_db!(db, p => sqlx::query_as(&sql).fetch_all(p).await?))
+    let rows: Vec<OffenseColumns> = on_db!(db, p => sqlx::query_as(&sql).fetch_all(p).await?);
+    rows.into_iter().map(offense).collect()
 }
 
 pub async fn offense_by_code(db: &Db, code: &str) -> Result<Option<OffenseRow>> {
     let sql = format!("SELECT {OFFENSE_COLUMNS} FROM rm_offense WHERE code = $1");
-    Ok(on_db!(db, p => sqlx::query_as(&sql).bind(code).fetch_optional(p).await?))
-}
-
-/// The account a token belongs to.
-pub async fn token_account(db: &Db, token_id: &str) -> Result<Option<String>> {
-    Ok(on_db!(db, p => sqlx::query_scalar("SELECT account_id FROM rm_token WHERE token_id = $1")
-        .bind(token_id).fetch_optional(p).await?))
-}
-
-/// Every case's statistical facts and exploitation types, for loading the stats index.
-pub async fn all_case_facts(db: &Db) -> Result<Vec<(String, Vec<crate::model::facts::Fact>, Vec<&'static str>)>> {
-    let rows: Vec<(String, String)> =
-        on_db!(db, p => sqlx::query_as("SELECT id, doc FROM rm_case").fetch_all(p).await?);
-    rows.iter()
-        .map(|(id, doc)| {
-            let v: CaseView = decode_doc("rm_case", id, doc)?;
-            Ok((
-                v.id.clone(),
-                crate::model::facts::facts(&v),
-                v.exploitation_types.iter().map(|t| t.as_str()).collect(),
-            ))
-        })
-        .collect()
+    let row: Option<OffenseColumns> = on_db!(db, p => sqlx::query_as(&sql).bind(code).fetch_optional(p).await?);
+    row.map(offense).transpose()
 }

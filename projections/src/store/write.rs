@@ -1,16 +1,19 @@
 //! The projector's writes, inside its transaction: documents, derived rows, the checkpoint.
 //! Crate-private: the projector is the only writer of the read models.
 
-use super::{decode_doc, encode_doc, TABLES};
+use super::{decode_doc, encode_doc, instant_text, TABLES};
 use crate::db::Tx;
 use crate::log::Position;
-use crate::model::{AccountView, CaseView, LawyerView, TokenView};
+use crate::model::facts::Fact;
+use crate::model::{AccountView, CaseView, LawyerView, ReportView, TokenView};
 use crate::{on_tx, Result};
 use domain::offense::OffenseEntry;
+use domain::values::OrganizationKind;
 use sqlx::Row;
+use uuid::Uuid;
 
 fn now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+    instant_text(&chrono::Utc::now())
 }
 
 pub async fn checkpoint(tx: &mut Tx, name: &str) -> Result<Option<Position>> {
@@ -47,12 +50,6 @@ pub async fn truncate(tx: &mut Tx) -> Result<()> {
     Ok(())
 }
 
-pub async fn load_case(tx: &mut Tx, id: &str) -> Result<Option<CaseView>> {
-    let doc: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM rm_case WHERE id = $1")
-        .bind(id).fetch_optional(&mut **c).await?);
-    doc.map(|d| decode_doc("rm_case", id, &d)).transpose()
-}
-
 /// Runs one multi-row `INSERT` per chunk of `rows` on either backend. `$push` binds one
 /// row's values in column order (`$b.push_bind(..)`).
 macro_rules! bulk {
@@ -83,19 +80,26 @@ macro_rules! bulk {
 }
 
 /// Deletes the rows of `table` that belong to `ids` (column `col`).
-async fn delete_for(tx: &mut Tx, table: &str, col: &str, ids: &[&str]) -> Result<()> {
+async fn delete_for(tx: &mut Tx, table: &str, col: &str, ids: &[String]) -> Result<()> {
     for part in ids.chunks(500) {
         let marks: Vec<String> = (1..=part.len()).map(|i| format!("${i}")).collect();
         let sql = format!("DELETE FROM {table} WHERE {col} IN ({})", marks.join(", "));
         on_tx!(tx, c => {
             let mut q = sqlx::query(&sql);
             for id in part {
-                q = q.bind(*id);
+                q = q.bind(id);
             }
             q.execute(&mut **c).await?;
         });
     }
     Ok(())
+}
+
+pub async fn load_case(tx: &mut Tx, id: Uuid) -> Result<Option<CaseView>> {
+    let id = id.to_string();
+    let doc: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM rm_case WHERE id = $1")
+        .bind(&id).fetch_optional(&mut **c).await?);
+    doc.map(|d| decode_doc("rm_case", &id, &d)).transpose()
 }
 
 /// Writes case documents and everything derived from them (exploitation types, reports,
@@ -104,40 +108,42 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
     if cases.is_empty() {
         return Ok(());
     }
+    let ids: Vec<String> = cases.iter().map(|c| c.id.to_string()).collect();
     if !fresh {
-        let ids: Vec<&str> = cases.iter().map(|c| c.id.as_str()).collect();
         for t in ["rm_case_exploitation", "rm_report", "rm_fact"] {
             delete_for(tx, t, "case_id", &ids).await?;
         }
     }
-    let rows: Vec<(&CaseView, String)> = cases.iter().map(|c| (*c, encode_doc(*c))).collect();
+    let rows: Vec<(&CaseView, &String, String)> =
+        cases.iter().zip(&ids).map(|(c, id)| (*c, id, encode_doc(*c))).collect();
     bulk!(tx,
         "INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc) ",
         " ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, erased = excluded.erased, doc = excluded.doc",
         rows, 10, |b, r| {
-            let (v, doc) = r;
-            b.push_bind(&v.id).push_bind(&v.organization_id).push_bind(v.assignment.as_ref().map(|a| a.lawyer_id.clone()))
-                .push_bind(v.status()).push_bind(v.client.region.map(|r| r.as_str())).push_bind(v.client.gender.as_str())
-                .push_bind(&v.identified_on).push_bind(v.opened_seq).push_bind(v.erased as i32).push_bind(doc)
+            let (v, id, doc) = r;
+            b.push_bind(*id).push_bind(v.organization_id.to_string())
+                .push_bind(v.assignment.as_ref().map(|a| a.lawyer_id.to_string()))
+                .push_bind(v.status().as_str()).push_bind(v.client.region.map(|r| r.as_str())).push_bind(v.client.gender.as_str())
+                .push_bind(v.identified_on.to_string()).push_bind(v.opened_seq).push_bind(v.erased as i32).push_bind(doc)
         });
-    let types: Vec<(&str, &'static str)> =
-        cases.iter().flat_map(|c| c.exploitation_types.iter().map(move |t| (c.id.as_str(), t.as_str()))).collect();
+    let types: Vec<(&String, &'static str)> =
+        cases.iter().zip(&ids).flat_map(|(c, id)| c.exploitation_types.iter().map(move |t| (id, t.as_str()))).collect();
     bulk!(tx, "INSERT INTO rm_case_exploitation (case_id, exploitation_type) ", "", types, 2, |b, r| {
         b.push_bind(r.0).push_bind(r.1)
     });
-    let reports: Vec<(&str, &crate::model::ReportView)> =
-        cases.iter().flat_map(|c| c.reports.iter().map(move |r| (c.id.as_str(), r))).collect();
+    let reports: Vec<(&String, &ReportView)> =
+        cases.iter().zip(&ids).flat_map(|(c, id)| c.reports.iter().map(move |r| (id, r))).collect();
     bulk!(tx,
         "INSERT INTO rm_report (report_id, case_id, filed_on, initial_code, initial_category, current_code, current_category, refused) ",
         "", reports, 8, |b, x| {
             let (case_id, r) = x;
             let initial = r.registration.as_ref().map(|x| &x.offense);
-            b.push_bind(&r.id).push_bind(*case_id).push_bind(&r.filed_on)
+            b.push_bind(r.id.to_string()).push_bind(*case_id).push_bind(r.filed_on.to_string())
                 .push_bind(initial.map(|o| o.code.clone())).push_bind(initial.map(|o| o.category.as_str()))
                 .push_bind(r.current.as_ref().map(|o| o.code.clone())).push_bind(r.current.as_ref().map(|o| o.category.as_str()))
                 .push_bind(r.refused.is_some() as i32)
         });
-    let facts: Vec<crate::model::facts::Fact> = cases.iter().flat_map(|c| crate::model::facts::facts(c)).collect();
+    let facts: Vec<Fact> = cases.iter().flat_map(|c| crate::model::facts::facts(c)).collect();
     bulk!(
         tx,
         "INSERT INTO rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
@@ -146,17 +152,17 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
         facts,
         15,
         |b, f| {
-            b.push_bind(&f.case_id)
-                .push_bind(&f.report_id)
+            b.push_bind(f.case_id.to_string())
+                .push_bind(f.report_id.map(|r| r.to_string()))
                 .push_bind(f.kind.as_str())
-                .push_bind(&f.on)
+                .push_bind(f.on.to_string())
                 .push_bind(f.year())
                 .push_bind(f.gender)
                 .push_bind(f.age_group)
                 .push_bind(f.region)
                 .push_bind(&f.country)
-                .push_bind(&f.organization_id)
-                .push_bind(&f.lawyer_id)
+                .push_bind(f.organization_id.to_string())
+                .push_bind(f.lawyer_id.map(|l| l.to_string()))
                 .push_bind(f.lawyer_status)
                 .push_bind(f.offense_category)
                 .push_bind(&f.offense_code)
@@ -166,10 +172,11 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
     Ok(())
 }
 
-pub async fn load_lawyer(tx: &mut Tx, id: &str) -> Result<Option<LawyerView>> {
+pub async fn load_lawyer(tx: &mut Tx, id: Uuid) -> Result<Option<LawyerView>> {
+    let id = id.to_string();
     let doc: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM rm_lawyer WHERE id = $1")
-        .bind(id).fetch_optional(&mut **c).await?);
-    doc.map(|d| decode_doc("rm_lawyer", id, &d)).transpose()
+        .bind(&id).fetch_optional(&mut **c).await?);
+    doc.map(|d| decode_doc("rm_lawyer", &id, &d)).transpose()
 }
 
 pub async fn save_lawyers(tx: &mut Tx, lawyers: &[&LawyerView]) -> Result<()> {
@@ -182,7 +189,7 @@ pub async fn save_lawyers(tx: &mut Tx, lawyers: &[&LawyerView]) -> Result<()> {
         9,
         |b, r| {
             let (v, doc) = r;
-            b.push_bind(&v.id)
+            b.push_bind(v.id.to_string())
                 .push_bind(&v.full_name)
                 .push_bind(v.gender.as_str())
                 .push_bind(v.status.as_str())
@@ -196,14 +203,22 @@ pub async fn save_lawyers(tx: &mut Tx, lawyers: &[&LawyerView]) -> Result<()> {
     Ok(())
 }
 
-pub async fn upsert_organization(tx: &mut Tx, id: &str, name: &str, kind: Option<&str>, seq: i64) -> Result<()> {
+/// Registers an organisation (with its kind) or renames it (`kind` is `None`).
+pub async fn upsert_organization(
+    tx: &mut Tx,
+    id: Uuid,
+    name: &str,
+    kind: Option<OrganizationKind>,
+    seq: i64,
+) -> Result<()> {
+    let id = id.to_string();
     match kind {
         Some(kind) => on_tx!(tx, c => sqlx::query(
             "INSERT INTO rm_organization (id, name, kind, registered_seq) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind")
-            .bind(id).bind(name).bind(kind).bind(seq).execute(&mut **c).await?.rows_affected()),
+            .bind(&id).bind(name).bind(kind.as_str()).bind(seq).execute(&mut **c).await?.rows_affected()),
         None => on_tx!(tx, c => sqlx::query("UPDATE rm_organization SET name = $2 WHERE id = $1")
-            .bind(id).bind(name).execute(&mut **c).await?.rows_affected()),
+            .bind(&id).bind(name).execute(&mut **c).await?.rows_affected()),
     };
     Ok(())
 }
@@ -212,27 +227,31 @@ pub async fn insert_account(tx: &mut Tx, a: &AccountView) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO rm_account (id, name, role, organization_id, lawyer_id, disabled, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
-        .bind(&a.id).bind(&a.name).bind(&a.role).bind(&a.organization_id).bind(&a.lawyer_id)
-        .bind(a.disabled as i32).bind(&a.created_at).execute(&mut **c).await?.rows_affected());
+        .bind(a.id.to_string()).bind(&a.name).bind(a.role.as_str())
+        .bind(a.organization_id.map(|o| o.to_string())).bind(a.lawyer_id.map(|l| l.to_string()))
+        .bind(a.disabled as i32).bind(instant_text(&a.created_at)).execute(&mut **c).await?.rows_affected());
     Ok(())
 }
 
-pub async fn disable_account(tx: &mut Tx, id: &str) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("UPDATE rm_account SET disabled = 1 WHERE id = $1").bind(id).execute(&mut **c).await?.rows_affected());
+pub async fn disable_account(tx: &mut Tx, id: Uuid) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_account SET disabled = 1 WHERE id = $1")
+        .bind(id.to_string()).execute(&mut **c).await?.rows_affected());
     Ok(())
 }
 
 pub async fn insert_token(tx: &mut Tx, token_hash: &str, t: &TokenView) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
         "INSERT INTO rm_token (token_hash, token_id, account_id, issued_at, expires_at, revoked) \
-         VALUES ($1, $2, $3, $4, $5, 0) ON CONFLICT (token_hash) DO NOTHING")
-        .bind(token_hash).bind(&t.token_id).bind(&t.account_id).bind(&t.issued_at).bind(&t.expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (token_hash) DO NOTHING")
+        .bind(token_hash).bind(t.token_id.to_string()).bind(t.account_id.to_string())
+        .bind(instant_text(&t.issued_at)).bind(t.expires_at.as_ref().map(instant_text)).bind(t.revoked as i32)
         .execute(&mut **c).await?.rows_affected());
     Ok(())
 }
 
-pub async fn revoke_token(tx: &mut Tx, token_id: &str) -> Result<()> {
-    on_tx!(tx, c => sqlx::query("UPDATE rm_token SET revoked = 1 WHERE token_id = $1").bind(token_id).execute(&mut **c).await?.rows_affected());
+pub async fn revoke_token(tx: &mut Tx, token_id: Uuid) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_token SET revoked = 1 WHERE token_id = $1")
+        .bind(token_id.to_string()).execute(&mut **c).await?.rows_affected());
     Ok(())
 }
 
