@@ -210,12 +210,17 @@ impl App {
             // back), or another instance may be projecting it: try again until it shows.
             let deadline = Instant::now() + self.read_your_writes_timeout;
             loop {
-                if let Err(e) = self.projector.catch_up().await {
-                    tracing::warn!(error = %e, "projection failed");
-                    return;
-                }
-                if self.projector.checkpoint() >= position {
-                    return;
+                match self.projector.catch_up().await {
+                    Ok(_) if self.projector.checkpoint() >= position => return,
+                    Ok(_) => {}
+                    Err(e) if e.is_connection() => {
+                        tracing::warn!(error = %e, "projection failed");
+                        return;
+                    }
+                    // Another instance projecting the same batch at the same moment makes
+                    // ours fail on its rows (e.g. a duplicate key); the next step finds the
+                    // checkpoint moved. Giving up here would read a stale document.
+                    Err(e) => tracing::debug!(error = %e, "inline projection failed; retrying"),
                 }
                 if Instant::now() >= deadline {
                     break;
