@@ -5,92 +5,147 @@
 //! server projects) cannot know what changed and clears everything whenever the published
 //! checkpoint moves. A reader only fills the cache when no invalidation happened while it
 //! read from the database (the generation check), so a slow reader never caches a stale row.
+//!
+//! Every kind of document is one [`Cached`] map; they share one generation counter.
 
 use crate::model::facts::{Fact, FactKind};
 use crate::model::{AccountView, CaseView, LawyerView, TokenView};
 use crate::stats::{Counts, Dimension, OutcomeStats, StatsFilter};
 use crate::store::{OffenseRow, OrganizationRow};
+use chrono::Datelike;
+use std::borrow::Borrow;
 use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
+use uuid::Uuid;
 
 /// Beyond this many entries a map is cleared rather than grown.
 const MAX_ENTRIES: usize = 200_000;
 
-#[derive(Default)]
-pub struct ReadCache {
-    generation: AtomicU64,
-    cases: Mutex<HashMap<String, Arc<CaseView>>>,
-    lawyers: Mutex<HashMap<String, Arc<LawyerView>>>,
-    organizations: Mutex<HashMap<String, Arc<OrganizationRow>>>,
-    offenses: Mutex<Option<Arc<Vec<OffenseRow>>>>,
-    principals: Mutex<HashMap<String, Arc<(TokenView, AccountView)>>>,
-    pub stats: StatsIndex,
+/// Counts invalidations. Bumped before anything is removed, and checked under a map's lock
+/// before anything is put, so a put that raced an invalidation is dropped.
+#[derive(Debug, Default)]
+struct Generation(AtomicU64);
+
+impl Generation {
+    fn get(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+    fn bump(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
 }
 
-fn get<T>(m: &Mutex<HashMap<String, Arc<T>>>, k: &str) -> Option<Arc<T>> {
-    m.lock().ok().and_then(|m| m.get(k).cloned())
+/// One kind of cached document, by key: the generation-checked map behind every
+/// read-through.
+pub struct Cached<K, V> {
+    generation: Arc<Generation>,
+    map: Mutex<HashMap<K, Arc<V>>>,
 }
 
-impl ReadCache {
-    /// The generation to pass back to the `put_*` methods after a database read.
-    pub fn generation(&self) -> u64 {
-        self.generation.load(Ordering::Acquire)
+impl<K: Eq + Hash, V> Cached<K, V> {
+    fn new(generation: Arc<Generation>) -> Self {
+        Cached { generation, map: Mutex::new(HashMap::new()) }
     }
 
-    fn put<T>(&self, m: &Mutex<HashMap<String, Arc<T>>>, seen: u64, k: &str, v: Arc<T>) {
-        if let Ok(mut m) = m.lock() {
-            // Checked under the lock: invalidation bumps the generation before clearing.
-            if self.generation() != seen {
+    pub fn get<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        self.map.lock().ok().and_then(|m| m.get(key).cloned())
+    }
+
+    /// Puts `value` unless anything was invalidated since the generation `seen` (read
+    /// before the value was loaded).
+    pub fn put(&self, seen: u64, key: K, value: Arc<V>) {
+        if let Ok(mut m) = self.map.lock() {
+            // Checked under the lock: invalidation bumps the generation before removing.
+            if self.generation.get() != seen {
                 return;
             }
             if m.len() >= MAX_ENTRIES {
                 m.clear();
             }
-            m.insert(k.to_string(), v);
+            m.insert(key, value);
         }
     }
 
-    pub fn case(&self, id: &str) -> Option<Arc<CaseView>> {
-        get(&self.cases, id)
+    /// The cached value, or `load` (a read of the read store) cached unless a batch was
+    /// applied while it ran.
+    pub async fn read_through<Q, E>(
+        &self,
+        key: &Q,
+        load: impl Future<Output = Result<Option<V>, E>>,
+    ) -> Result<Option<Arc<V>>, E>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ToOwned<Owned = K> + ?Sized,
+    {
+        if let Some(v) = self.get(key) {
+            return Ok(Some(v));
+        }
+        let seen = self.generation.get();
+        let Some(v) = load.await? else { return Ok(None) };
+        let v = Arc::new(v);
+        self.put(seen, key.to_owned(), v.clone());
+        Ok(Some(v))
     }
-    pub fn put_case(&self, seen: u64, v: Arc<CaseView>) {
-        let id = v.id.clone();
-        self.put(&self.cases, seen, &id, v)
-    }
-    pub fn lawyer(&self, id: &str) -> Option<Arc<LawyerView>> {
-        get(&self.lawyers, id)
-    }
-    pub fn put_lawyer(&self, seen: u64, v: Arc<LawyerView>) {
-        let id = v.id.clone();
-        self.put(&self.lawyers, seen, &id, v)
-    }
-    pub fn organization(&self, id: &str) -> Option<Arc<OrganizationRow>> {
-        get(&self.organizations, id)
-    }
-    pub fn put_organization(&self, seen: u64, v: Arc<OrganizationRow>) {
-        let id = v.id.clone();
-        self.put(&self.organizations, seen, &id, v)
-    }
-    pub fn principal(&self, token_hash: &str) -> Option<Arc<(TokenView, AccountView)>> {
-        get(&self.principals, token_hash)
-    }
-    pub fn put_principal(&self, seen: u64, token_hash: &str, v: Arc<(TokenView, AccountView)>) {
-        self.put(&self.principals, seen, token_hash, v)
-    }
-    pub fn offenses(&self) -> Option<Arc<Vec<OffenseRow>>> {
-        self.offenses.lock().ok().and_then(|o| o.clone())
-    }
-    pub fn put_offenses(&self, seen: u64, v: Arc<Vec<OffenseRow>>) {
-        if let Ok(mut o) = self.offenses.lock() {
-            if self.generation() == seen {
-                *o = Some(v);
+
+    fn remove_all<'a>(&self, keys: impl IntoIterator<Item = &'a K>)
+    where
+        K: 'a,
+    {
+        if let Ok(mut m) = self.map.lock() {
+            for k in keys {
+                m.remove(k);
             }
         }
     }
 
-    fn bump(&self) {
-        self.generation.fetch_add(1, Ordering::AcqRel);
+    fn clear(&self) {
+        if let Ok(mut m) = self.map.lock() {
+            m.clear();
+        }
+    }
+}
+
+/// The read cache of one instance. Its maps are public so that readers go through
+/// [`Cached::read_through`]; only the projector invalidates.
+pub struct ReadCache {
+    generation: Arc<Generation>,
+    pub cases: Cached<Uuid, CaseView>,
+    pub lawyers: Cached<Uuid, LawyerView>,
+    pub organizations: Cached<Uuid, OrganizationRow>,
+    /// The whole catalogue, one entry.
+    pub offenses: Cached<(), Vec<OffenseRow>>,
+    /// Token and account, by the hash of the bearer secret.
+    pub principals: Cached<String, (TokenView, AccountView)>,
+    pub stats: StatsIndex,
+}
+
+impl Default for ReadCache {
+    fn default() -> Self {
+        let generation = Arc::new(Generation::default());
+        ReadCache {
+            cases: Cached::new(generation.clone()),
+            lawyers: Cached::new(generation.clone()),
+            organizations: Cached::new(generation.clone()),
+            offenses: Cached::new(generation.clone()),
+            principals: Cached::new(generation.clone()),
+            generation,
+            stats: StatsIndex::default(),
+        }
+    }
+}
+
+impl ReadCache {
+    /// The generation to pass back to [`Cached::put`] or [`ReadCache::install_stats`]
+    /// after a database read.
+    pub fn generation(&self) -> u64 {
+        self.generation.get()
     }
 
     /// What a committed batch changed: dropped, and the new case documents put in place.
@@ -98,46 +153,32 @@ impl ReadCache {
         self.invalidate(changes);
         let seen = self.generation();
         for d in &changes.case_docs {
-            self.put_case(seen, d.clone());
+            self.cases.put(seen, d.id, d.clone());
         }
     }
 
     /// What a committed batch changed.
     pub fn invalidate(&self, changes: &Changes) {
-        self.bump();
-        if let Ok(mut m) = self.cases.lock() {
-            for id in &changes.cases {
-                m.remove(id);
-            }
-        }
-        if let Ok(mut m) = self.lawyers.lock() {
-            for id in &changes.lawyers {
-                m.remove(id);
-            }
-        }
+        self.generation.bump();
+        self.cases.remove_all(&changes.cases);
+        self.lawyers.remove_all(&changes.lawyers);
         if changes.organizations {
-            if let Ok(mut m) = self.organizations.lock() {
-                m.clear();
-            }
+            self.organizations.clear();
         }
         if changes.accounts {
-            if let Ok(mut m) = self.principals.lock() {
-                m.clear();
-            }
+            self.principals.clear();
         }
         if changes.offenses {
-            if let Ok(mut o) = self.offenses.lock() {
-                *o = None;
-            }
+            self.offenses.clear();
         }
     }
 
     /// Installs a freshly loaded statistics index, unless anything was invalidated since
     /// `seen` (then the load may have missed a change and is dropped).
-    pub fn install_stats(&self, seen: u64, cases: Vec<(String, Vec<Fact>, Vec<&'static str>)>) -> bool {
+    pub fn install_stats(&self, seen: u64, cases: Vec<(Uuid, Vec<Fact>, Vec<&'static str>)>) -> bool {
         let mut l = Loaded::default();
         for (id, facts, types) in &cases {
-            l.set_case(id, facts, types);
+            l.set_case(*id, facts, types);
         }
         let Ok(mut g) = self.stats.inner.write() else { return false };
         if self.generation() != seen {
@@ -149,22 +190,12 @@ impl ReadCache {
 
     /// Everything (a follower saw the checkpoint move; a rebuild).
     pub fn clear(&self) {
-        self.bump();
-        if let Ok(mut m) = self.cases.lock() {
-            m.clear();
-        }
-        if let Ok(mut m) = self.lawyers.lock() {
-            m.clear();
-        }
-        if let Ok(mut m) = self.organizations.lock() {
-            m.clear();
-        }
-        if let Ok(mut m) = self.principals.lock() {
-            m.clear();
-        }
-        if let Ok(mut o) = self.offenses.lock() {
-            *o = None;
-        }
+        self.generation.bump();
+        self.cases.clear();
+        self.lawyers.clear();
+        self.organizations.clear();
+        self.principals.clear();
+        self.offenses.clear();
         self.stats.unload();
     }
 }
@@ -172,13 +203,13 @@ impl ReadCache {
 /// What one batch changed, for invalidation.
 #[derive(Debug, Default, Clone)]
 pub struct Changes {
-    pub cases: Vec<String>,
-    pub lawyers: Vec<String>,
+    pub cases: Vec<Uuid>,
+    pub lawyers: Vec<Uuid>,
     pub organizations: bool,
     pub accounts: bool,
     pub offenses: bool,
     /// The new facts of each changed case, for the statistics index.
-    pub facts: Vec<(String, Vec<Fact>, Vec<&'static str>)>,
+    pub facts: Vec<(Uuid, Vec<Fact>, Vec<&'static str>)>,
     /// The changed case documents as committed: they go straight into the cache.
     pub case_docs: Vec<Arc<CaseView>>,
 }
@@ -221,7 +252,7 @@ struct Packed {
 #[derive(Default)]
 struct Loaded {
     strings: Interner,
-    by_case: HashMap<String, (Vec<Packed>, Vec<u32>)>,
+    by_case: HashMap<Uuid, (Vec<Packed>, Vec<u32>)>,
 }
 
 /// The fact table in memory: `outcomeStats` answered by a scan in microseconds per thousand
@@ -231,8 +262,9 @@ pub struct StatsIndex {
     inner: RwLock<Option<Loaded>>,
 }
 
-fn date_num(s: &str) -> u32 {
-    s.bytes().filter(u8::is_ascii_digit).fold(0u32, |n, b| n.saturating_mul(10).saturating_add((b - b'0') as u32))
+/// `YYYYMMDD`, so that number order is date order.
+fn date_num(d: chrono::NaiveDate) -> u32 {
+    u32::try_from(d.year()).unwrap_or(0) * 10_000 + d.month() * 100 + d.day()
 }
 
 fn dim_index(d: Dimension) -> usize {
@@ -257,7 +289,7 @@ impl Loaded {
         let year = f.year().to_string();
         Packed {
             kind: FactKind::ALL.iter().position(|k| *k == f.kind).unwrap_or(0) as u8,
-            on: date_num(&f.on),
+            on: date_num(f.on),
             dims: [
                 s.id(&year),
                 s.id(f.gender),
@@ -265,20 +297,20 @@ impl Loaded {
                 0,
                 s.id(f.country.as_deref().unwrap_or("UNKNOWN")),
                 s.id(f.region.unwrap_or("UNKNOWN")),
-                s.id(&f.organization_id),
+                s.id(&f.organization_id.to_string()),
                 s.id(f.lawyer_status.unwrap_or("NONE")),
                 s.id(f.offense_category.unwrap_or("NONE")),
                 s.id(f.offense_code.as_deref().unwrap_or("NONE")),
                 s.id(f.authority.unwrap_or("NONE")),
             ],
-            lawyer: f.lawyer_id.as_deref().map(|l| s.id(l)).unwrap_or(u32::MAX),
+            lawyer: f.lawyer_id.map(|l| s.id(&l.to_string())).unwrap_or(u32::MAX),
         }
     }
 
-    fn set_case(&mut self, case_id: &str, facts: &[Fact], types: &[&str]) {
+    fn set_case(&mut self, case_id: Uuid, facts: &[Fact], types: &[&str]) {
         let packed: Vec<Packed> = facts.iter().map(|f| self.pack(f)).collect();
         let types: Vec<u32> = types.iter().map(|t| self.strings.id(t)).collect();
-        self.by_case.insert(case_id.to_string(), (packed, types));
+        self.by_case.insert(case_id, (packed, types));
     }
 }
 
@@ -298,7 +330,7 @@ impl StatsIndex {
         if let Ok(mut g) = self.inner.write() {
             if let Some(l) = g.as_mut() {
                 for (id, facts, types) in &changes.facts {
-                    l.set_case(id, facts, types);
+                    l.set_case(*id, facts, types);
                 }
             }
         }
@@ -310,15 +342,10 @@ impl StatsIndex {
         let l = g.as_ref()?;
         let s = &l.strings;
         // A filter value never seen matches nothing.
-        let want = |v: &Option<String>| v.as_deref().map(|x| s.find(x).unwrap_or(u32::MAX - 1));
-        let (org, region, lawyer, category) = (
-            want(&filter.organization_id),
-            want(&filter.region),
-            want(&filter.lawyer_id),
-            want(&filter.offense_category),
-        );
-        let from = filter.from.as_deref().map(date_num).unwrap_or(0);
-        let to = filter.to.as_deref().map(date_num).unwrap_or(u32::MAX);
+        let want = |v: Option<String>| v.map(|x| s.find(&x).unwrap_or(u32::MAX - 1));
+        let [_, _, org, region, lawyer, category] = filter.as_text().map(want);
+        let from = filter.from.map(date_num).unwrap_or(0);
+        let to = filter.to.map(date_num).unwrap_or(u32::MAX);
         let idx: Vec<usize> = dims.iter().map(|d| dim_index(*d)).collect();
         let with_types = dims.contains(&Dimension::ExploitationType);
         let mut totals = [0i64; 16];
@@ -406,3 +433,37 @@ impl std::hash::Hasher for Fast {
 }
 
 type FastHash = std::hash::BuildHasherDefault<Fast>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_put_that_raced_an_invalidation_is_dropped() {
+        let generation = Arc::new(Generation::default());
+        let m: Cached<String, u32> = Cached::new(generation.clone());
+        let seen = generation.get();
+        generation.bump();
+        m.put(seen, "a".into(), Arc::new(1));
+        assert_eq!(m.get("a"), None, "loaded before the invalidation: may be stale");
+        m.put(generation.get(), "a".into(), Arc::new(2));
+        assert_eq!(m.get("a").as_deref(), Some(&2));
+    }
+
+    #[tokio::test]
+    async fn read_through_caches_only_what_no_batch_changed_while_it_loaded() {
+        let c = ReadCache::default();
+        let racing = async {
+            c.invalidate(&Changes { offenses: true, ..Changes::default() });
+            Ok::<_, &str>(Some(vec![]))
+        };
+        assert!(c.offenses.read_through(&(), racing).await.unwrap().is_some(), "the caller still gets its read");
+        assert!(c.offenses.get(&()).is_none());
+        c.offenses.read_through(&(), async { Ok::<_, &str>(Some(vec![])) }).await.unwrap();
+        assert!(c.offenses.get(&()).is_some());
+        let hit = c.offenses.read_through(&(), async { Err("the cache answers without loading") }).await;
+        assert!(hit.is_ok_and(|v| v.is_some()));
+        c.invalidate(&Changes { offenses: true, ..Changes::default() });
+        assert!(c.offenses.get(&()).is_none(), "a batch that changed the catalogue drops it");
+    }
+}

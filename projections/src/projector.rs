@@ -10,29 +10,43 @@ use crate::cache::{Changes, ReadCache};
 use crate::db::{Db, Tx};
 use crate::log::{self, Position, StoredEvent};
 use crate::model::{AccountView, CaseView, LawyerView, TokenView};
-use crate::store::{self, MAIN};
+use crate::store::{self, write, MAIN};
 use crate::{Error, Result};
-use domain::account::AccountEvent;
-use domain::case::CaseEvent;
-use domain::lawyer::LawyerEvent;
-use domain::offense::CatalogueEvent;
-use domain::organization::OrganizationEvent;
-use serde::de::DeserializeOwned;
+use cqrs_es::Aggregate;
+use domain::account::{Account, AccountEvent};
+use domain::case::{Case, CaseEvent};
+use domain::lawyer::{Lawyer, LawyerEvent};
+use domain::offense::{CatalogueEvent, OffenseCatalogue};
+use domain::organization::{Organization, OrganizationEvent};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
+use uuid::Uuid;
 
 /// Arbitrary constant naming the projector's advisory lock.
 const LEADER_LOCK: i64 = 0x0050_524f_424f_4e4f;
 
-fn decode<E: DeserializeOwned>(ev: &StoredEvent) -> Result<E> {
-    E::deserialize(&ev.payload).map_err(|e| Error::UnreadableEvent {
-        position: ev.position.pos,
-        event_type: ev.event_type.clone(),
-        reason: e.to_string(),
-    })
+fn unreadable(ev: &StoredEvent, reason: String) -> Error {
+    Error::UnreadableEvent { position: ev.position.pos, event_type: ev.event_type.clone(), reason }
+}
+
+/// The event's payload as an event of `A`.
+fn decode<A: Aggregate>(ev: &StoredEvent) -> Result<A::Event> {
+    serde::Deserialize::deserialize(&ev.payload).map_err(|e| unreadable(ev, e.to_string()))
+}
+
+/// The stream's id, for the aggregates whose ids are UUIDs.
+fn stream_uuid(ev: &StoredEvent) -> Result<Uuid> {
+    Uuid::parse_str(&ev.aggregate_id).map_err(|_| unreadable(ev, "the aggregate id is not a UUID".into()))
+}
+
+/// When the event was recorded (the event store's column).
+fn recorded_at(ev: &StoredEvent) -> Result<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(&ev.recorded_at)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|_| unreadable(ev, "recorded_at is not an RFC 3339 date-time".into()))
 }
 
 /// Documents touched by a batch, written back once at the end of it.
@@ -40,145 +54,73 @@ fn decode<E: DeserializeOwned>(ev: &StoredEvent) -> Result<E> {
 struct Batch {
     /// In a rebuild the tables start empty and everything is in memory: no loads.
     rebuild: bool,
-    cases: HashMap<String, CaseView>,
-    lawyers: HashMap<String, LawyerView>,
-    dirty_cases: BTreeMap<String, ()>,
-    dirty_lawyers: BTreeMap<String, ()>,
+    cases: HashMap<Uuid, CaseView>,
+    lawyers: HashMap<Uuid, LawyerView>,
+    dirty_cases: BTreeMap<Uuid, ()>,
+    dirty_lawyers: BTreeMap<Uuid, ()>,
     changes: Changes,
     cache: Option<Arc<ReadCache>>,
 }
 
+/// What one aggregate type's events do to the read models: one impl per aggregate, chosen
+/// by its stream type (`A::TYPE`) in [`Batch::apply`]. Adding an aggregate is adding one.
+trait Handler: Aggregate {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, event: Self::Event) -> Result<()>;
+}
+
 impl Batch {
-    async fn case(&mut self, tx: &mut Tx, id: &str) -> Result<Option<&mut CaseView>> {
-        if !self.cases.contains_key(id) && !self.rebuild {
+    async fn case(&mut self, tx: &mut Tx, id: Uuid) -> Result<Option<&mut CaseView>> {
+        if !self.cases.contains_key(&id) && !self.rebuild {
             // The cache holds exactly the committed document (see `cache`), so it can
             // stand in for the read; a batch that loses its checkpoint race is discarded.
-            if let Some(v) = self.cache.as_ref().and_then(|c| c.case(id)) {
-                self.cases.insert(id.to_string(), (*v).clone());
-            } else if let Some(v) = store::load_case(tx, id).await? {
-                self.cases.insert(id.to_string(), v);
+            if let Some(v) = self.cache.as_ref().and_then(|c| c.cases.get(&id)) {
+                self.cases.insert(id, (*v).clone());
+            } else if let Some(v) = write::load_case(tx, id).await? {
+                self.cases.insert(id, v);
             }
         }
-        Ok(self.cases.get_mut(id))
+        Ok(self.cases.get_mut(&id))
     }
 
-    async fn lawyer(&mut self, tx: &mut Tx, id: &str) -> Result<Option<&mut LawyerView>> {
-        if !self.lawyers.contains_key(id) && !self.rebuild {
-            if let Some(v) = store::load_lawyer(tx, id).await? {
-                self.lawyers.insert(id.to_string(), v);
+    async fn lawyer(&mut self, tx: &mut Tx, id: Uuid) -> Result<Option<&mut LawyerView>> {
+        if !self.lawyers.contains_key(&id) && !self.rebuild {
+            if let Some(v) = write::load_lawyer(tx, id).await? {
+                self.lawyers.insert(id, v);
             }
         }
-        Ok(self.lawyers.get_mut(id))
+        Ok(self.lawyers.get_mut(&id))
     }
 
+    /// Folds one event into the batch, by its aggregate's [`Handler`].
     async fn apply(&mut self, tx: &mut Tx, ev: &StoredEvent) -> Result<()> {
-        let id = ev.aggregate_id.as_str();
         match ev.aggregate_type.as_str() {
-            "Case" => {
-                let e: CaseEvent = decode(ev)?;
-                // The statistics count by the assigned lawyer's status: look it up once.
-                let lawyer_status = match &e {
-                    CaseEvent::LawyerAssigned { lawyer_id, .. } => {
-                        self.lawyer(tx, &lawyer_id.to_string()).await?.map(|l| l.status)
-                    }
-                    _ => None,
-                };
-                if let Some(v) = CaseView::open(&e, ev.position.pos) {
-                    self.cases.insert(id.to_string(), v);
-                } else if let Some(v) = self.case(tx, id).await? {
-                    v.apply(&e, ev.sequence);
-                    if lawyer_status.is_some() {
-                        v.lawyer_status = lawyer_status;
-                    }
-                } else {
-                    tracing::warn!(position = ev.position.pos, "case event for a case with no intake; skipped");
-                    return Ok(());
-                }
-                self.dirty_cases.insert(id.to_string(), ());
+            Case::TYPE => self.handle::<Case>(tx, ev).await,
+            Lawyer::TYPE => self.handle::<Lawyer>(tx, ev).await,
+            Organization::TYPE => self.handle::<Organization>(tx, ev).await,
+            Account::TYPE => self.handle::<Account>(tx, ev).await,
+            OffenseCatalogue::TYPE => self.handle::<OffenseCatalogue>(tx, ev).await,
+            other => {
+                tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped");
+                Ok(())
             }
-            "Lawyer" => {
-                let e: LawyerEvent = decode(ev)?;
-                if let Some(v) = LawyerView::open(&e, ev.position.pos) {
-                    self.lawyers.insert(id.to_string(), v);
-                } else if let Some(v) = self.lawyer(tx, id).await? {
-                    v.apply(&e);
-                } else {
-                    return Ok(());
-                }
-                self.dirty_lawyers.insert(id.to_string(), ());
-            }
-            "Organization" => {
-                self.changes.organizations = true;
-                match decode::<OrganizationEvent>(ev)? {
-                    OrganizationEvent::OrganizationRegistered { name, kind, .. } => {
-                        store::upsert_organization(tx, id, name.as_str(), Some(kind.as_str()), ev.position.pos).await?
-                    }
-                    OrganizationEvent::OrganizationRenamed { name } => {
-                        store::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await?
-                    }
-                }
-            }
-            "Account" => {
-                self.changes.accounts = true;
-                match decode::<AccountEvent>(ev)? {
-                    AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id } => {
-                        let a = AccountView {
-                            id: account_id.to_string(),
-                            name: name.to_string(),
-                            role: role.as_str().to_string(),
-                            organization_id: organization_id.map(|o| o.to_string()),
-                            lawyer_id: lawyer_id.map(|l| l.to_string()),
-                            disabled: false,
-                            created_at: ev.recorded_at.clone(),
-                        };
-                        store::insert_account(tx, &a).await?
-                    }
-                    AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
-                        let t = TokenView {
-                            token_id: token_id.to_string(),
-                            account_id: id.to_string(),
-                            issued_at: ev.recorded_at.clone(),
-                            expires_at: expires_at.map(|e| e.to_rfc3339()),
-                            revoked: false,
-                        };
-                        store::insert_token(tx, &token_hash, &t).await?
-                    }
-                    AccountEvent::TokenRevoked { token_id } => store::revoke_token(tx, &token_id.to_string()).await?,
-                    AccountEvent::AccountDisabled { .. } => store::disable_account(tx, id).await?,
-                }
-            }
-            "OffenseCatalogue" => {
-                self.changes.offenses = true;
-                match decode::<CatalogueEvent>(ev)? {
-                    CatalogueEvent::CatalogueImported { offenses, .. } => {
-                        for o in &offenses {
-                            store::upsert_offense(tx, o).await?;
-                        }
-                    }
-                    CatalogueEvent::OffenseAdded { entry } => store::upsert_offense(tx, &entry).await?,
-                    CatalogueEvent::OffenseRetired { code, .. } => store::retire_offense(tx, &code).await?,
-                }
-            }
-            other => tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped"),
         }
-        Ok(())
     }
 
+    async fn handle<A: Handler>(&mut self, tx: &mut Tx, ev: &StoredEvent) -> Result<()> {
+        let event = decode::<A>(ev)?;
+        A::project(self, tx, ev, event).await
+    }
     /// Writes what the batch changed; returns the changes (for caches) unless rebuilding.
     async fn flush(&mut self, tx: &mut Tx) -> Result<Changes> {
         let dirty = std::mem::take(&mut self.dirty_cases);
         let cases: Vec<&CaseView> = dirty.keys().filter_map(|id| self.cases.get(id)).collect();
-        store::save_cases(tx, &cases, self.rebuild).await?;
+        write::save_cases(tx, &cases, self.rebuild).await?;
         let mut changes = std::mem::take(&mut self.changes);
         if !self.rebuild {
             changes.facts = cases
                 .iter()
                 .map(|c| {
-                    (
-                        c.id.clone(),
-                        crate::model::facts::facts(c),
-                        c.exploitation_types.iter().map(|t| t.as_str()).collect(),
-                    )
+                    (c.id, crate::model::facts::facts(c), c.exploitation_types.iter().map(|t| t.as_str()).collect())
                 })
                 .collect();
             changes.cases = dirty.into_keys().collect();
@@ -186,9 +128,106 @@ impl Batch {
         }
         let dirty = std::mem::take(&mut self.dirty_lawyers);
         let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
-        store::save_lawyers(tx, &lawyers).await?;
+        write::save_lawyers(tx, &lawyers).await?;
         changes.lawyers = dirty.into_keys().collect();
         Ok(changes)
+    }
+}
+
+impl Handler for Case {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: CaseEvent) -> Result<()> {
+        let id = stream_uuid(ev)?;
+        // The statistics count by the assigned lawyer's status: look it up once.
+        let lawyer_status = match &e {
+            CaseEvent::LawyerAssigned { lawyer_id, .. } => batch.lawyer(tx, *lawyer_id).await?.map(|l| l.status),
+            _ => None,
+        };
+        if let Some(v) = CaseView::open(&e, ev.position.pos) {
+            batch.cases.insert(id, v);
+        } else if let Some(v) = batch.case(tx, id).await? {
+            v.apply(&e, ev.sequence);
+            if lawyer_status.is_some() {
+                v.lawyer_status = lawyer_status;
+            }
+        } else {
+            tracing::warn!(position = ev.position.pos, "case event for a case with no intake; skipped");
+            return Ok(());
+        }
+        batch.dirty_cases.insert(id, ());
+        Ok(())
+    }
+}
+
+impl Handler for Lawyer {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: LawyerEvent) -> Result<()> {
+        let id = stream_uuid(ev)?;
+        if let Some(v) = LawyerView::open(&e, ev.position.pos) {
+            batch.lawyers.insert(id, v);
+        } else if let Some(v) = batch.lawyer(tx, id).await? {
+            v.apply(&e);
+        } else {
+            return Ok(());
+        }
+        batch.dirty_lawyers.insert(id, ());
+        Ok(())
+    }
+}
+
+impl Handler for Organization {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: OrganizationEvent) -> Result<()> {
+        let id = stream_uuid(ev)?;
+        batch.changes.organizations = true;
+        match e {
+            OrganizationEvent::OrganizationRegistered { name, kind, .. } => {
+                write::upsert_organization(tx, id, name.as_str(), Some(kind), ev.position.pos).await
+            }
+            OrganizationEvent::OrganizationRenamed { name } => {
+                write::upsert_organization(tx, id, name.as_str(), None, ev.position.pos).await
+            }
+        }
+    }
+}
+
+impl Handler for Account {
+    async fn project(batch: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: AccountEvent) -> Result<()> {
+        let id = stream_uuid(ev)?;
+        batch.changes.accounts = true;
+        match e {
+            AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id } => {
+                let a = AccountView {
+                    id: account_id,
+                    name: name.to_string(),
+                    role,
+                    organization_id,
+                    lawyer_id,
+                    disabled: false,
+                    created_at: recorded_at(ev)?,
+                };
+                write::insert_account(tx, &a).await
+            }
+            AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
+                let t = TokenView { token_id, account_id: id, issued_at: recorded_at(ev)?, expires_at, revoked: false };
+                write::insert_token(tx, &token_hash, &t).await
+            }
+            AccountEvent::TokenRevoked { token_id } => write::revoke_token(tx, token_id).await,
+            AccountEvent::AccountDisabled { .. } => write::disable_account(tx, id).await,
+        }
+    }
+}
+
+impl Handler for OffenseCatalogue {
+    async fn project(batch: &mut Batch, tx: &mut Tx, _: &StoredEvent, e: CatalogueEvent) -> Result<()> {
+        batch.changes.offenses = true;
+        match e {
+            CatalogueEvent::CatalogueImported { offenses, .. } => {
+                for o in &offenses {
+                    write::upsert_offense(tx, o).await?;
+                }
+                Ok(())
+            }
+            CatalogueEvent::OffenseAdded { entry } => write::upsert_offense(tx, &entry).await,
+            CatalogueEvent::OffenseRetired { code, .. } => write::retire_offense(tx, &code).await,
+        }
     }
 }
 
@@ -283,7 +322,7 @@ impl Projector {
     pub async fn step(&self) -> Result<usize> {
         let started = Instant::now();
         let mut tx = self.db.begin_write().await?;
-        let from = store::checkpoint(&mut tx, MAIN).await?;
+        let from = write::checkpoint(&mut tx, MAIN).await?;
         if from.unwrap_or(Position::START) > *self.published.borrow() {
             // Someone else (another process) projected events this instance never saw.
             self.cache.clear();
@@ -300,7 +339,7 @@ impl Projector {
             batch.apply(&mut tx, ev).await?;
         }
         let changes = batch.flush(&mut tx).await?;
-        if !store::advance_checkpoint(&mut tx, MAIN, from, last).await? {
+        if !write::advance_checkpoint(&mut tx, MAIN, from, last).await? {
             // Another projector applied this batch first: ours is discarded whole.
             drop(tx);
             self.cache.clear();
@@ -449,7 +488,7 @@ impl Projector {
 /// readers keep seeing the old read models until it commits, then the new ones.
 pub async fn rebuild(db: &Db) -> Result<u64> {
     let mut tx = db.begin_write().await?;
-    store::truncate(&mut tx).await?;
+    write::truncate(&mut tx).await?;
     let mut batch = Batch { rebuild: true, ..Batch::default() };
     let mut cp = Position::START;
     let mut total = 0u64;
@@ -463,7 +502,7 @@ pub async fn rebuild(db: &Db) -> Result<u64> {
         cp = last;
     }
     let _ = batch.flush(&mut tx).await?;
-    store::advance_checkpoint(&mut tx, MAIN, None, cp).await?;
+    write::advance_checkpoint(&mut tx, MAIN, None, cp).await?;
     tx.commit().await?;
     let head = log::committed_head(db).await?;
     if head > cp {

@@ -5,9 +5,12 @@ use crate::db::Db;
 use crate::model::facts::FactKind;
 use crate::store::Arg;
 use crate::{on_db, Result};
+use chrono::NaiveDate;
+use domain::values::{OffenseCategory, Region};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use std::collections::BTreeMap;
+use uuid::Uuid;
 
 /// A dimension of `outcomeStats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -84,12 +87,27 @@ impl Dimension {
 /// Narrows every count; dates apply to each count's own date.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct StatsFilter {
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub organization_id: Option<String>,
-    pub region: Option<String>,
-    pub lawyer_id: Option<String>,
-    pub offense_category: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub organization_id: Option<Uuid>,
+    pub region: Option<Region>,
+    pub lawyer_id: Option<Uuid>,
+    pub offense_category: Option<OffenseCategory>,
+}
+
+impl StatsFilter {
+    /// Each filter as the text the fact table stores: `(from, to, organization, region,
+    /// lawyer, offence category)`.
+    pub(crate) fn as_text(&self) -> [Option<String>; 6] {
+        [
+            self.from.map(|d| d.to_string()),
+            self.to.map(|d| d.to_string()),
+            self.organization_id.map(|o| o.to_string()),
+            self.region.map(|r| r.as_str().to_string()),
+            self.lawyer_id.map(|l| l.to_string()),
+            self.offense_category.map(|c| c.as_str().to_string()),
+        ]
+    }
 }
 
 /// Counts per kind.
@@ -104,18 +122,14 @@ pub struct OutcomeStats {
 
 fn where_clause(f: &StatsFilter, args: &mut Vec<Arg>) -> String {
     let mut clauses = vec!["1 = 1".to_string()];
-    let mut add = |sql: &str, v: &Option<String>| {
+    let columns =
+        ["f.on_date >=", "f.on_date <=", "f.organization_id =", "f.region =", "f.lawyer_id =", "f.offense_category ="];
+    for (sql, v) in columns.into_iter().zip(f.as_text()) {
         if let Some(v) = v {
-            args.push(Arg::Text(v.clone()));
+            args.push(Arg::Text(v));
             clauses.push(format!("{sql} ${}", args.len()));
         }
-    };
-    add("f.on_date >=", &f.from);
-    add("f.on_date <=", &f.to);
-    add("f.organization_id =", &f.organization_id);
-    add("f.region =", &f.region);
-    add("f.lawyer_id =", &f.lawyer_id);
-    add("f.offense_category =", &f.offense_category);
+    }
     clauses.join(" AND ")
 }
 

@@ -288,7 +288,10 @@ async fn verify(db: &Db, cases: &[String], attempts: &[Attempt], report_ids_requ
     }
     // The read models show exactly what the log holds, and no case is half-applied.
     for case in cases {
-        let view = store::case_by_id(db, case).await.expect("read model").expect("the case is in the read models");
+        let view = store::case_by_id(db, case.parse().expect("a case id"))
+            .await
+            .expect("read model")
+            .expect("the case is in the read models");
         assert_eq!(view.version, lengths[case], "case {case}: read-model version ≠ stream length");
         let in_log = |want_report: bool| -> BTreeSet<String> {
             found

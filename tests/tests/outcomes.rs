@@ -171,8 +171,12 @@ async fn statistics_answer_the_auditors_questions(backend: Backend) {
     use projections::stats::{Dimension as D, StatsFilter};
     let filters = [
         StatsFilter::default(),
-        StatsFilter { from: Some("2019-01-01".into()), to: Some("2021-06-30".into()), ..Default::default() },
-        StatsFilter { offense_category: Some("TIP".into()), region: Some("OSH".into()), ..Default::default() },
+        StatsFilter { from: "2019-01-01".parse().ok(), to: "2021-06-30".parse().ok(), ..Default::default() },
+        StatsFilter {
+            offense_category: Some(domain::values::OffenseCategory::Tip),
+            region: Some(domain::values::Region::Osh),
+            ..Default::default()
+        },
     ];
     let dim_sets: [&[D]; 5] = [
         &[],

@@ -230,7 +230,7 @@ async fn the_master_key_rotates_without_losing_identity(backend: Backend) {
     let app = api::App::open(&store).await.unwrap();
     app.projector.catch_up().await.unwrap();
     let dk = api::privacy::keys::data_key(&app.db, &app.master_key, &case).await.unwrap().expect("a data key");
-    let view = app.case_view(&case).await.unwrap().unwrap();
+    let view = app.case_view(case.parse().unwrap()).await.unwrap().unwrap();
     let plain = api::privacy::identity::open_identity(&dk, &case, view.identity.as_ref().unwrap()).unwrap();
     assert_eq!(plain.full_name, tests::fixtures::CLIENT_NAME);
     // Rotating with a key that is not the current one changes nothing.

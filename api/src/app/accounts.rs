@@ -36,10 +36,6 @@ pub struct CreatedAccount {
     pub expires_at: Option<DateTime<Utc>>,
 }
 
-fn parse_uuid(s: &Option<String>) -> Option<Uuid> {
-    s.as_deref().and_then(|s| Uuid::parse_str(s).ok())
-}
-
 impl App {
     /// Resolves an `Authorization` header value to the caller, or `UNAUTHENTICATED`.
     #[tracing::instrument(skip_all)]
@@ -47,22 +43,16 @@ impl App {
         let token = tokens::bearer(header).ok_or(ApiError::Unauthenticated)?;
         let rows = self.principal_rows(&tokens::hash_token(token)).await?.ok_or(ApiError::Unauthenticated)?;
         let (t, a) = (&rows.0, &rows.1);
-        if t.revoked || a.disabled {
+        if t.revoked || a.disabled || t.expires_at.is_some_and(|e| e <= Utc::now()) {
             return Err(ApiError::Unauthenticated);
         }
-        if let Some(exp) = t.expires_at.as_deref() {
-            let expired = DateTime::parse_from_rfc3339(exp).map(|e| e <= Utc::now()).unwrap_or(true);
-            if expired {
-                return Err(ApiError::Unauthenticated);
-            }
-        }
         Ok(Principal {
-            account_id: Uuid::parse_str(&a.id).map_err(ApiError::internal)?,
+            account_id: a.id,
             name: a.name.clone(),
-            role: a.role.parse().map_err(ApiError::internal)?,
-            organization_id: parse_uuid(&a.organization_id),
-            lawyer_id: parse_uuid(&a.lawyer_id),
-            token_id: Uuid::parse_str(&t.token_id).map_err(ApiError::internal)?,
+            role: a.role,
+            organization_id: a.organization_id,
+            lawyer_id: a.lawyer_id,
+            token_id: t.token_id,
         })
     }
 
@@ -70,10 +60,10 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn me(&self, caller: &Caller) -> Res<AccountView> {
         caller.allow(Op::Me)?;
-        self.account(&caller.principal.account_id.to_string()).await?.ok_or(ApiError::Unauthenticated)
+        self.account(caller.principal.account_id).await?.ok_or(ApiError::Unauthenticated)
     }
 
-    pub(crate) async fn account(&self, id: &str) -> Res<Option<AccountView>> {
+    pub(crate) async fn account(&self, id: Uuid) -> Res<Option<AccountView>> {
         Ok(projections::store::account_by_id(&self.db, id).await?)
     }
 
@@ -112,7 +102,8 @@ impl App {
         let token_id = Uuid::new_v4();
         let issue = AccountCommand::IssueToken { token_id, token_hash, expires_at: input.expires_at };
         self.execute(&self.cqrs.accounts, caller, &id, issue).await?;
-        let account = self.account(&id).await?.ok_or_else(|| ApiError::Internal("account not projected".into()))?;
+        let account =
+            self.account(account_id).await?.ok_or_else(|| ApiError::Internal("account not projected".into()))?;
         Ok(CreatedAccount { account, token_id, token, expires_at: input.expires_at })
     }
 
@@ -121,10 +112,11 @@ impl App {
     #[tracing::instrument(skip_all, fields(%token_id))]
     pub async fn revoke_access_token(&self, caller: &Caller, token_id: Uuid) -> Res<AccountView> {
         caller.allow(Op::RevokeAccessToken)?;
-        let account_id = projections::store::token_account(&self.db, &token_id.to_string())
+        let account_id = projections::store::token_account(&self.db, token_id)
             .await?
             .ok_or_else(|| ApiError::NotFound(format!("no token {token_id}")))?;
-        self.execute(&self.cqrs.accounts, caller, &account_id, AccountCommand::RevokeToken { token_id }).await?;
-        self.account(&account_id).await?.ok_or_else(|| ApiError::NotFound("no such account".into()))
+        let revoke = AccountCommand::RevokeToken { token_id };
+        self.execute(&self.cqrs.accounts, caller, &account_id.to_string(), revoke).await?;
+        self.account(account_id).await?.ok_or_else(|| ApiError::NotFound("no such account".into()))
     }
 }

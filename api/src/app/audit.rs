@@ -60,13 +60,14 @@ async fn actor_names(db: &Db, ids: impl Iterator<Item = String>) -> Res<HashMap<
         if names.contains_key(&id) {
             continue;
         }
-        let name = if id == Uuid::nil().to_string() {
-            "system".to_string()
-        } else {
-            match store::account_by_id(db, &id).await? {
+        // The metadata's actor id is whatever the event recorded: not always a UUID.
+        let name = match Uuid::parse_str(&id).ok() {
+            Some(u) if u.is_nil() => "system".to_string(),
+            Some(u) => match store::account_by_id(db, u).await? {
                 Some(a) => a.name,
                 None => "unknown account".to_string(),
-            }
+            },
+            None => "unknown account".to_string(),
         };
         names.insert(id, name);
     }
@@ -92,7 +93,7 @@ async fn entries(db: &Db, rows: Vec<ChainRow>) -> Res<Vec<Entry>> {
             if lawyers.contains_key(&id) {
                 continue;
             }
-            if let Some(l) = store::lawyer_by_id(db, &id.to_string()).await? {
+            if let Some(l) = store::lawyer_by_id(db, id).await? {
                 lawyers.insert(id, l.full_name);
             }
         }
@@ -132,7 +133,7 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn timeline(&self, caller: &Caller, view: &CaseView) -> Res<Vec<Entry>> {
         self.check_case(caller, view, Op::ReadCase).await?;
-        case_entries(&self.db, &view.id).await
+        case_entries(&self.db, &view.id.to_string()).await
     }
 
     /// Every event of a case with its hash-chain links: oversight roles, for any case.
@@ -160,11 +161,11 @@ impl App {
         let outcome = audit::verify(db, &scope, None, false).await?;
         let mut reason = outcome.first_broken.as_ref().map(|b| b.problem.to_string());
         let mut ok = outcome.chains_hold();
-        if let (Scope::Stream { aggregate_id, .. }, 0) = (&scope, outcome.events) {
+        if let (Some(id), 0) = (case_id, outcome.events) {
             // No events: either no such case, or its whole stream was deleted, which the
             // read models still remember.
-            if store::case_by_id(db, aggregate_id).await?.is_none() {
-                return Err(ApiError::NotFound(format!("no case {aggregate_id}")));
+            if store::case_by_id(db, id).await?.is_none() {
+                return Err(ApiError::NotFound(format!("no case {id}")));
             }
             ok = false;
             reason = Some("the case has no stored events: its whole stream was deleted".into());

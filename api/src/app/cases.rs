@@ -13,7 +13,7 @@ use domain::lawyer::Lawyer;
 use domain::offense::OffenseRef;
 use domain::organization::Organization;
 use domain::values::{self as v, CountryCode, Role, Text};
-use projections::model::CaseView;
+use projections::model::{CaseStatus, CaseView};
 use projections::store::{self, CaseFilter, CasePage};
 use std::sync::Arc;
 use uuid::Uuid;
@@ -133,7 +133,7 @@ impl std::fmt::Debug for LegalActionInput {
 /// Narrows the case list; callers see only cases in their scope whatever it says.
 #[derive(Debug, Clone, Default)]
 pub struct CaseListFilter {
-    /// One of [`CaseView::STATUSES`].
+    /// One of [`CaseStatus::ALL`], by its label.
     pub status: Option<String>,
     pub organization_id: Option<Uuid>,
     pub lawyer_id: Option<Uuid>,
@@ -203,33 +203,32 @@ impl App {
         if !(1..=100).contains(&first) {
             return Err(ApiError::BadInput("first must be between 1 and 100".into()));
         }
-        if let Some(s) = &f.status {
-            if !CaseView::STATUSES.contains(&s.as_str()) {
-                return Err(ApiError::BadInput(format!("status must be one of {}", CaseView::STATUSES.join(", "))));
-            }
-        }
+        let status = f.status.as_deref().map(str::parse::<CaseStatus>).transpose().map_err(|_| {
+            let all: Vec<&str> = CaseStatus::ALL.iter().map(|s| s.as_str()).collect();
+            ApiError::BadInput(format!("status must be one of {}", all.join(", ")))
+        })?;
         let p = &caller.principal;
         let mut sf = CaseFilter {
-            status: f.status,
-            organization_id: f.organization_id.map(|u| u.to_string()),
-            lawyer_id: f.lawyer_id.map(|u| u.to_string()),
-            region: f.region.map(|r| r.as_str().to_string()),
-            exploitation_type: f.exploitation_type.map(|t| t.as_str().to_string()),
-            offense_category: f.offense_category.map(|c| c.as_str().to_string()),
-            identified_from: f.identified_from.map(|d| d.to_string()),
-            identified_to: f.identified_to.map(|d| d.to_string()),
+            status,
+            organization_id: f.organization_id,
+            lawyer_id: f.lawyer_id,
+            region: f.region,
+            exploitation_type: f.exploitation_type,
+            offense_category: f.offense_category,
+            identified_from: f.identified_from,
+            identified_to: f.identified_to,
         };
         match p.role {
             Role::Lawyer => {
                 self.lawyer_in_service(caller).await?;
-                let own = p.lawyer_id.map(|l| l.to_string());
+                let own = p.lawyer_id;
                 if sf.lawyer_id.is_some() && sf.lawyer_id != own {
                     return Err(ApiError::forbidden());
                 }
                 sf.lawyer_id = Some(own.ok_or_else(ApiError::forbidden)?);
             }
             Role::IntakeWorker => {
-                let own = p.organization_id.map(|o| o.to_string());
+                let own = p.organization_id;
                 if sf.organization_id.is_some() && sf.organization_id != own {
                     return Err(ApiError::forbidden());
                 }
@@ -253,11 +252,11 @@ impl App {
         command: CaseCommand,
         guards: Vec<SlotChange>,
     ) -> Res<Arc<CaseView>> {
-        self.execute_guarded(&self.cqrs.cases, caller, &view.id, command, guards).await?;
-        self.reload(&view.id).await
+        self.execute_guarded(&self.cqrs.cases, caller, &view.id.to_string(), command, guards).await?;
+        self.reload(view.id).await
     }
 
-    async fn reload(&self, case_id: &str) -> Res<Arc<CaseView>> {
+    async fn reload(&self, case_id: Uuid) -> Res<Arc<CaseView>> {
         self.case_view(case_id)
             .await?
             .ok_or_else(|| ApiError::Internal(format!("case {case_id} not in the read models after its command")))
@@ -279,11 +278,10 @@ impl App {
     /// Resolves an offence code against the catalogue: it must exist and not be retired.
     async fn offense_ref(&self, code: &str) -> Res<OffenseRef> {
         let code = code.trim();
-        let row = self.offense(code).await?.filter(|r| r.retired == 0).ok_or_else(|| {
+        let row = self.offense(code).await?.filter(|r| !r.retired).ok_or_else(|| {
             ApiError::BadInput(format!("{code:?} is not an offence code in the catalogue (see the offenses query)"))
         })?;
-        let category = row.category.parse().map_err(ApiError::internal)?;
-        Ok(OffenseRef { code: row.code, category })
+        Ok(OffenseRef { code: row.code, category: row.category })
     }
 
     /// Opens a case: makes its data key, seals the identity, records the intake. A key made
@@ -331,7 +329,7 @@ impl App {
             }
             return Err(e);
         }
-        self.reload(&id).await
+        self.reload(case_id).await
     }
 
     /// Corrects the client's identity (sealed like at intake).
@@ -347,8 +345,9 @@ impl App {
         if view.erased {
             return Err(erased());
         }
-        let dk = self.data_key(&view.id).await?.ok_or_else(erased)?;
-        let cmd = CaseCommand::UpdateIdentity { identity: seal_identity(&dk, &view.id, &plain) };
+        let id = view.id.to_string();
+        let dk = self.data_key(&id).await?.ok_or_else(erased)?;
+        let cmd = CaseCommand::UpdateIdentity { identity: seal_identity(&dk, &id, &plain) };
         self.run_case(caller, &view, cmd, vec![]).await
     }
 
@@ -455,8 +454,9 @@ impl App {
         let note = match &input.note {
             Some(n) => {
                 let n = v::parse_long_text("note", n, 20_000)?;
-                let dk = self.data_key(&view.id).await?.ok_or_else(erased)?;
-                Some(seal_note(&dk, &view.id, &n))
+                let id = view.id.to_string();
+                let dk = self.data_key(&id).await?.ok_or_else(erased)?;
+                Some(seal_note(&dk, &id, &n))
             }
             None => None,
         };
@@ -601,7 +601,7 @@ impl App {
     pub async fn reopen_case(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
         let reason = text("reason", reason)?;
         let view = self.case_in_scope(caller, case_id, Op::ReopenCase).await?;
-        let guards = match view.assignment.as_ref().and_then(|a| Uuid::parse_str(&a.lawyer_id).ok()) {
+        let guards = match view.assignment.as_ref().map(|a| a.lawyer_id) {
             Some(lawyer_id) => vec![SlotChange::Take { case_id, lawyer_id, capacity: None }],
             None => vec![],
         };
@@ -619,7 +619,7 @@ impl App {
         let reason = text("reason", reason)?;
         // The key goes first: once gone, nothing can bring the identity back, whatever
         // happens to the command that records it.
-        keys::destroy_data_key(&self.db, &view.id).await?;
+        keys::destroy_data_key(&self.db, &view.id.to_string()).await?;
         let result = self.run_case(caller, &view, CaseCommand::EraseClientData { reason }, vec![]).await;
         // Once the erasure is on record: no stale copy of the key stays in the files.
         keys::scrub_deleted_keys(&self.db).await;

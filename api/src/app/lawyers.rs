@@ -30,7 +30,7 @@ impl App {
     #[tracing::instrument(skip_all)]
     pub async fn lawyer(&self, caller: &Caller, id: Uuid) -> Res<Option<Arc<LawyerView>>> {
         caller.allow(Op::ReadLawyer)?;
-        self.lawyer_view(&id.to_string()).await
+        self.lawyer_view(id).await
     }
 
     /// The whole pro bono network, in registration order.
@@ -41,7 +41,7 @@ impl App {
     }
 
     /// Open cases assigned to a lawyer.
-    pub async fn active_caseload(&self, lawyer_id: &str) -> Res<i64> {
+    pub async fn active_caseload(&self, lawyer_id: Uuid) -> Res<i64> {
         Ok(projections::store::active_caseload(&self.db, lawyer_id).await?)
     }
 
@@ -64,15 +64,14 @@ impl App {
             license_number: super::cases::opt_text("licenseNumber", &input.license_number)?,
         });
         self.execute(&self.cqrs.lawyers, caller, &id.to_string(), cmd).await?;
-        self.lawyer_view(&id.to_string()).await?.ok_or_else(|| ApiError::Internal("lawyer not projected".into()))
+        self.lawyer_view(id).await?.ok_or_else(|| ApiError::Internal("lawyer not projected".into()))
     }
 
     /// Runs a command on a registered lawyer, as the coordinator.
     async fn manage_lawyer(&self, caller: &Caller, lawyer_id: Uuid, cmd: LawyerCommand) -> Res<Arc<LawyerView>> {
         caller.allow(Op::ManageLawyer)?;
-        let id = lawyer_id.to_string();
-        self.execute(&self.cqrs.lawyers, caller, &id, cmd).await?;
-        self.lawyer_view(&id).await?.ok_or_else(|| ApiError::NotFound(format!("no lawyer {id}")))
+        self.execute(&self.cqrs.lawyers, caller, &lawyer_id.to_string(), cmd).await?;
+        self.lawyer_view(lawyer_id).await?.ok_or_else(|| ApiError::NotFound(format!("no lawyer {lawyer_id}")))
     }
 
     #[tracing::instrument(skip_all, fields(%lawyer_id))]

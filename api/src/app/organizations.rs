@@ -26,7 +26,7 @@ impl App {
         let cmd =
             OrganizationCommand::Register { organization_id: id, name: Text::parse_with_max("name", name, 200)?, kind };
         self.execute(&self.cqrs.organizations, caller, &id.to_string(), cmd).await?;
-        self.organization(&id.to_string()).await?.ok_or_else(|| ApiError::Internal("organisation not projected".into()))
+        self.organization(id).await?.ok_or_else(|| ApiError::Internal("organisation not projected".into()))
     }
 
     #[tracing::instrument(skip_all)]

@@ -93,18 +93,19 @@ impl App {
             None => None,
         };
         let Some(sealed) = view.identity.as_ref().filter(|_| !view.erased) else { return Ok(IdentityRead::Erased) };
-        let Some(dk) = self.data_key(&view.id).await? else { return Ok(IdentityRead::Erased) };
-        let mut identity = open_identity(&dk, &view.id, sealed).map_err(ApiError::internal)?;
+        let case_id = view.id.to_string();
+        let Some(dk) = self.data_key(&case_id).await? else { return Ok(IdentityRead::Erased) };
+        let mut identity = open_identity(&dk, &case_id, sealed).map_err(ApiError::internal)?;
         if conflict_check {
             identity = IdentityPlain { full_name: identity.full_name, ..Default::default() };
         }
         let read = projections::store::IdentityRead {
-            id: Uuid::new_v4().to_string(),
-            read_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            case_id: view.id.clone(),
-            account_id: p.account_id.to_string(),
-            role: p.role.as_str().to_string(),
-            fields: fields.join(","),
+            id: Uuid::new_v4(),
+            read_at: chrono::Utc::now(),
+            case_id: view.id,
+            account_id: p.account_id,
+            role: p.role,
+            fields: fields.to_vec(),
             purpose,
             correlation_id: Some(caller.correlation_id.clone()),
         };
@@ -128,13 +129,10 @@ impl App {
         if !(1..=1000).contains(&first) {
             return Err(ApiError::BadInput("first must be between 1 and 1000".into()));
         }
-        let case_id = case_id.map(|u| u.to_string());
-        let account_id = account_id.map(|u| u.to_string());
-        let rows =
-            projections::store::identity_reads(&self.db, case_id.as_deref(), account_id.as_deref(), first).await?;
+        let rows = projections::store::identity_reads(&self.db, case_id, account_id, first).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let account_name = self.account(&r.account_id).await?.map(|a| a.name);
+            let account_name = self.account(r.account_id).await?.map(|a| a.name);
             out.push(IdentityReadEntry { read: r, account_name });
         }
         Ok(out)

@@ -84,11 +84,10 @@ fn uuid_arg(name: &str, s: Option<String>) -> Result<Option<uuid::Uuid>, CliErro
         .transpose()
 }
 
-fn date_arg(name: &str, s: &Option<String>) -> Result<Option<String>, CliError> {
+fn date_arg(name: &str, s: &Option<String>) -> Result<Option<chrono::NaiveDate>, CliError> {
     s.as_deref()
         .map(|d| {
             chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d")
-                .map(|d| d.to_string())
                 .map_err(|_| CliError::Usage(format!("--{name} is a date as YYYY-MM-DD, not {d:?}")))
         })
         .transpose()

@@ -112,7 +112,7 @@ const LAST: &[&str] = &[
 /// Seeds the database behind `app` (opened with `clock`). Returns what it wrote.
 pub async fn seed(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, ApiError> {
     let first_org = id(1, 0);
-    if app.organization(&first_org.to_string()).await?.is_some() {
+    if app.organization(first_org).await?.is_some() {
         return Ok(SeedSummary { already_present: true, ..Default::default() });
     }
     seed_all(app, clock).await

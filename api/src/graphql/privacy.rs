@@ -43,12 +43,12 @@ impl PrivacyQuery {
             .map(|e| {
                 let r = e.read;
                 IdentityRead {
-                    read_at: DateTime(r.read_at),
-                    case_id: ID(r.case_id),
-                    account_id: ID(r.account_id),
+                    read_at: r.read_at.into(),
+                    case_id: ID(r.case_id.to_string()),
+                    account_id: ID(r.account_id.to_string()),
                     account_name: e.account_name,
-                    role: r.role,
-                    fields: r.fields.split(',').filter(|f| !f.is_empty()).map(str::to_string).collect(),
+                    role: r.role.as_str().to_string(),
+                    fields: r.fields,
                     purpose: r.purpose,
                     correlation_id: r.correlation_id,
                 }

@@ -22,7 +22,8 @@ impl ScalarType for Date {
 }
 
 impl Date {
-    /// Parses a date stored by the read models.
+    /// Parses a date as a sealed identity holds it (`YYYY-MM-DD`); the read models' dates
+    /// arrive typed.
     pub fn from_stored(s: &str) -> Option<Date> {
         NaiveDate::parse_from_str(s, "%Y-%m-%d").ok().map(Date)
     }
@@ -45,5 +46,12 @@ impl ScalarType for DateTime {
 
     fn to_value(&self) -> Value {
         Value::String(self.0.clone())
+    }
+}
+
+impl From<chrono::DateTime<chrono::Utc>> for DateTime {
+    /// RFC 3339 in UTC with microseconds, as the ledger writes instants.
+    fn from(t: chrono::DateTime<chrono::Utc>) -> Self {
+        DateTime(t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true))
     }
 }

@@ -133,12 +133,12 @@ pub struct NetworkStats {
 fn app_filter(f: Option<StatsFilter>) -> Res<ps::StatsFilter> {
     let f = f.unwrap_or_default();
     Ok(ps::StatsFilter {
-        from: f.from.map(|d| d.0.to_string()),
-        to: f.to.map(|d| d.0.to_string()),
-        organization_id: opt_id("organizationId", &f.organization_id)?.map(|u| u.to_string()),
-        region: f.region.map(|r| domain::values::Region::from(r).as_str().to_string()),
-        lawyer_id: opt_id("lawyerId", &f.lawyer_id)?.map(|u| u.to_string()),
-        offense_category: f.offense_category.map(|c| domain::values::OffenseCategory::from(c).as_str().to_string()),
+        from: f.from.map(|d| d.0),
+        to: f.to.map(|d| d.0),
+        organization_id: opt_id("organizationId", &f.organization_id)?,
+        region: f.region.map(Into::into),
+        lawyer_id: opt_id("lawyerId", &f.lawyer_id)?,
+        offense_category: f.offense_category.map(Into::into),
     })
 }
 

@@ -44,17 +44,30 @@ pub struct Shape {
 /// Fields whose values are secrets.
 const SECRET_FIELDS: &[&str] = &["identity", "token"];
 
-fn selects(doc: &ExecutableDocument, set: &SelectionSet, names: &[&str], level: usize) -> bool {
+/// Whether `set` reaches a field named in `names`. Each fragment is walked once (`seen`),
+/// so doubling fragments cost linear time.
+fn selects<'a>(
+    doc: &'a ExecutableDocument,
+    set: &'a SelectionSet,
+    names: &[&str],
+    seen: &mut std::collections::HashSet<&'a str>,
+    level: usize,
+) -> bool {
     level <= MAX_FRAGMENTS + MAX_NESTING
         && set.items.iter().any(|item| match &item.node {
             Selection::Field(f) => {
-                names.contains(&f.node.name.node.as_str()) || selects(doc, &f.node.selection_set.node, names, level + 1)
+                names.contains(&f.node.name.node.as_str())
+                    || selects(doc, &f.node.selection_set.node, names, seen, level + 1)
             }
-            Selection::InlineFragment(f) => selects(doc, &f.node.selection_set.node, names, level + 1),
-            Selection::FragmentSpread(s) => doc
-                .fragments
-                .get(s.node.fragment_name.node.as_str())
-                .is_some_and(|d| selects(doc, &d.node.selection_set.node, names, level + 1)),
+            Selection::InlineFragment(f) => selects(doc, &f.node.selection_set.node, names, seen, level + 1),
+            Selection::FragmentSpread(s) => {
+                let name = s.node.fragment_name.node.as_str();
+                seen.insert(name)
+                    && doc
+                        .fragments
+                        .get(name)
+                        .is_some_and(|d| selects(doc, &d.node.selection_set.node, names, seen, level + 1))
+            }
         })
 }
 
@@ -128,7 +141,7 @@ fn shape(doc: &ExecutableDocument) -> Result<Shape, ApiError> {
         if op.node.ty == OperationType::Mutation {
             out.mutation_fields += root_fields(doc, &op.node.selection_set.node, 0);
         }
-        out.selects_secret |= selects(doc, &op.node.selection_set.node, SECRET_FIELDS, 0);
+        out.selects_secret |= selects(doc, &op.node.selection_set.node, SECRET_FIELDS, &mut Default::default(), 0);
     }
     if out.expanded_selections > MAX_EXPANDED_SELECTIONS {
         return Err(ApiError::BadInput(format!(

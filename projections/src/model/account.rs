@@ -1,23 +1,26 @@
+use chrono::{DateTime, Utc};
+use domain::values::Role;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// An account as `me` and the admin views show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccountView {
-    pub id: String,
+    pub id: Uuid,
     pub name: String,
-    pub role: String,
-    pub organization_id: Option<String>,
-    pub lawyer_id: Option<String>,
+    pub role: Role,
+    pub organization_id: Option<Uuid>,
+    pub lawyer_id: Option<Uuid>,
     pub disabled: bool,
-    pub created_at: String,
+    pub created_at: DateTime<Utc>,
 }
 
 /// A token, found by the hash of the bearer secret.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TokenView {
-    pub token_id: String,
-    pub account_id: String,
-    pub issued_at: String,
-    pub expires_at: Option<String>,
+    pub token_id: Uuid,
+    pub account_id: Uuid,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: Option<DateTime<Utc>>,
     pub revoked: bool,
 }

@@ -2,18 +2,20 @@
 //! identity in clear (only the sealed envelope, which the edge may open for an authorised
 //! reader, and which is dropped when the client's data is erased).
 
+use chrono::NaiveDate;
 use domain::case::CaseEvent;
 use domain::offense::OffenseRef;
 use domain::values::*;
 use domain::Sealed;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClientView {
     pub gender: Gender,
     pub age_at_identification: Option<u8>,
     pub age_group: AgeGroup,
-    pub citizenship: Option<String>,
+    pub citizenship: Option<CountryCode>,
     pub region: Option<Region>,
 }
 
@@ -36,29 +38,29 @@ impl ConsentView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AssignmentView {
-    pub lawyer_id: String,
-    pub assigned_on: String,
-    pub accepted_on: Option<String>,
+    pub lawyer_id: Uuid,
+    pub assigned_on: NaiveDate,
+    pub accepted_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReferralView {
     pub service: ProtectionService,
-    pub referred_on: String,
+    pub referred_on: NaiveDate,
     pub provider: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LegalActionView {
     pub kind: LegalActionKind,
-    pub taken_on: String,
+    pub taken_on: NaiveDate,
     pub has_note: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RegistrationView {
     pub offense: OffenseRef,
-    pub registered_on: String,
+    pub registered_on: NaiveDate,
     pub registry_number: Option<String>,
 }
 
@@ -66,7 +68,7 @@ pub struct RegistrationView {
 pub struct ReclassificationView {
     pub from: OffenseRef,
     pub to: OffenseRef,
-    pub decided_on: String,
+    pub decided_on: NaiveDate,
     pub decided_by: Authority,
     pub reason: String,
 }
@@ -74,7 +76,7 @@ pub struct ReclassificationView {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OutcomeView {
     pub outcome: InvestigationOutcome,
-    pub decided_on: String,
+    pub decided_on: NaiveDate,
     pub note: Option<String>,
 }
 
@@ -82,21 +84,22 @@ pub struct OutcomeView {
 pub struct VerdictView {
     pub outcome: VerdictOutcome,
     pub offense: Option<OffenseRef>,
-    pub decided_on: String,
+    pub decided_on: NaiveDate,
     pub sentence_months: Option<u16>,
     pub compensation_awarded: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportView {
-    pub id: String,
-    pub filed_on: String,
+    pub id: Uuid,
+    pub filed_on: NaiveDate,
     pub police_unit: String,
     pub reference_number: Option<String>,
-    pub lawyer_id: String,
+    pub lawyer_id: Uuid,
     pub registration: Option<RegistrationView>,
     pub current: Option<OffenseRef>,
-    pub refused: Option<(String, String)>,
+    /// When and why the police refused to register it.
+    pub refused: Option<(NaiveDate, String)>,
     pub reclassifications: Vec<ReclassificationView>,
     pub outcomes: Vec<OutcomeView>,
     pub verdict: Option<VerdictView>,
@@ -110,14 +113,14 @@ impl ReportView {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CaseView {
-    pub id: String,
+    pub id: Uuid,
     /// Order of opening in the log: the case list's stable sort key and cursor.
     pub opened_seq: i64,
-    pub organization_id: String,
-    pub identified_on: String,
+    pub organization_id: Uuid,
+    pub identified_on: NaiveDate,
     pub referral_source: ReferralSource,
     pub exploitation_types: Vec<ExploitationType>,
-    pub country_of_exploitation: Option<String>,
+    pub country_of_exploitation: Option<CountryCode>,
     pub client: ClientView,
     pub identity: Option<Sealed>,
     pub erased: bool,
@@ -126,19 +129,20 @@ pub struct CaseView {
     pub assignment: Option<AssignmentView>,
     pub legal_actions: Vec<LegalActionView>,
     pub reports: Vec<ReportView>,
-    pub closed: Option<(String, String)>,
+    /// When and why the case was closed.
+    pub closed: Option<(NaiveDate, String)>,
     /// The stream sequence of the last event applied.
     pub version: i64,
     /// When a lawyer was first assigned (the funnel counts a case once).
     #[serde(default)]
-    pub first_assigned_on: Option<String>,
+    pub first_assigned_on: Option<NaiveDate>,
     /// Professional or student, of the lawyer assigned last (set by the projector, which
     /// knows the lawyers).
     #[serde(default)]
     pub lawyer_status: Option<LawyerStatus>,
     /// The lawyer assigned last, kept after a decline so statistics can still name them.
     #[serde(default)]
-    pub last_lawyer_id: Option<String>,
+    pub last_lawyer_id: Option<Uuid>,
 }
 
 impl CaseView {
@@ -158,18 +162,18 @@ impl CaseView {
             return None;
         };
         Some(CaseView {
-            id: case_id.to_string(),
+            id: *case_id,
             opened_seq,
-            organization_id: organization_id.to_string(),
-            identified_on: identified_on.to_string(),
+            organization_id: *organization_id,
+            identified_on: *identified_on,
             referral_source: *referral_source,
             exploitation_types: exploitation_types.clone(),
-            country_of_exploitation: country_of_exploitation.as_ref().map(|c| c.as_str().to_string()),
+            country_of_exploitation: country_of_exploitation.clone(),
             client: ClientView {
                 gender: client.gender,
                 age_at_identification: client.age_at_identification,
                 age_group: AgeGroup::from_age(client.age_at_identification),
-                citizenship: client.citizenship.as_ref().map(|c| c.as_str().to_string()),
+                citizenship: client.citizenship.clone(),
                 region: client.region,
             },
             identity: Some(identity.clone()),
@@ -187,9 +191,8 @@ impl CaseView {
         })
     }
 
-    fn report_mut(&mut self, id: &uuid::Uuid) -> Option<&mut ReportView> {
-        let id = id.to_string();
-        self.reports.iter_mut().find(|r| r.id == id)
+    fn report_mut(&mut self, id: &Uuid) -> Option<&mut ReportView> {
+        self.reports.iter_mut().find(|r| r.id == *id)
     }
 
     /// Folds one event into the document.
@@ -207,36 +210,31 @@ impl CaseView {
             E::ConsentWithdrawn { scopes, .. } => scopes.iter().for_each(|s| self.consent.set(*s, false)),
             E::ReferredToService { service, referred_on, provider } => self.referrals.push(ReferralView {
                 service: *service,
-                referred_on: referred_on.to_string(),
+                referred_on: *referred_on,
                 provider: provider.as_ref().map(|p| p.to_string()),
             }),
             E::LawyerAssigned { lawyer_id, assigned_on, .. } => {
-                self.first_assigned_on.get_or_insert_with(|| assigned_on.to_string());
-                self.last_lawyer_id = Some(lawyer_id.to_string());
-                self.assignment = Some(AssignmentView {
-                    lawyer_id: lawyer_id.to_string(),
-                    assigned_on: assigned_on.to_string(),
-                    accepted_on: None,
-                })
+                self.first_assigned_on.get_or_insert(*assigned_on);
+                self.last_lawyer_id = Some(*lawyer_id);
+                self.assignment =
+                    Some(AssignmentView { lawyer_id: *lawyer_id, assigned_on: *assigned_on, accepted_on: None })
             }
             E::AssignmentAccepted { accepted_on, .. } => {
                 if let Some(a) = self.assignment.as_mut() {
-                    a.accepted_on = Some(accepted_on.to_string());
+                    a.accepted_on = Some(*accepted_on);
                 }
             }
             E::AssignmentDeclined { .. } => self.assignment = None,
-            E::LegalActionRecorded { kind, taken_on, note } => self.legal_actions.push(LegalActionView {
-                kind: *kind,
-                taken_on: taken_on.to_string(),
-                has_note: note.is_some(),
-            }),
+            E::LegalActionRecorded { kind, taken_on, note } => {
+                self.legal_actions.push(LegalActionView { kind: *kind, taken_on: *taken_on, has_note: note.is_some() })
+            }
             E::PoliceReportFiled { report_id, filed_on, police_unit, reference_number, lawyer_id } => {
                 self.reports.push(ReportView {
-                    id: report_id.to_string(),
-                    filed_on: filed_on.to_string(),
+                    id: *report_id,
+                    filed_on: *filed_on,
                     police_unit: police_unit.to_string(),
                     reference_number: reference_number.as_ref().map(|r| r.to_string()),
-                    lawyer_id: lawyer_id.to_string(),
+                    lawyer_id: *lawyer_id,
                     registration: None,
                     current: None,
                     refused: None,
@@ -249,7 +247,7 @@ impl CaseView {
                 if let Some(r) = self.report_mut(report_id) {
                     r.registration = Some(RegistrationView {
                         offense: offense.clone(),
-                        registered_on: registered_on.to_string(),
+                        registered_on: *registered_on,
                         registry_number: registry_number.as_ref().map(|n| n.to_string()),
                     });
                     r.current = Some(offense.clone());
@@ -257,7 +255,7 @@ impl CaseView {
             }
             E::RegistrationRefused { report_id, decided_on, reason } => {
                 if let Some(r) = self.report_mut(report_id) {
-                    r.refused = Some((decided_on.to_string(), reason.to_string()));
+                    r.refused = Some((*decided_on, reason.to_string()));
                 }
             }
             E::OffenseReclassified { report_id, from, to, decided_on, decided_by, reason } => {
@@ -266,7 +264,7 @@ impl CaseView {
                     r.reclassifications.push(ReclassificationView {
                         from: from.clone(),
                         to: to.clone(),
-                        decided_on: decided_on.to_string(),
+                        decided_on: *decided_on,
                         decided_by: *decided_by,
                         reason: reason.to_string(),
                     });
@@ -276,7 +274,7 @@ impl CaseView {
                 if let Some(r) = self.report_mut(report_id) {
                     r.outcomes.push(OutcomeView {
                         outcome: *outcome,
-                        decided_on: decided_on.to_string(),
+                        decided_on: *decided_on,
                         note: note.as_ref().map(|n| n.to_string()),
                     });
                 }
@@ -286,13 +284,13 @@ impl CaseView {
                     r.verdict = Some(VerdictView {
                         outcome: *outcome,
                         offense: offense.clone(),
-                        decided_on: decided_on.to_string(),
+                        decided_on: *decided_on,
                         sentence_months: *sentence_months,
                         compensation_awarded: *compensation_awarded,
                     });
                 }
             }
-            E::CaseClosed { reason, closed_on } => self.closed = Some((closed_on.to_string(), reason.to_string())),
+            E::CaseClosed { reason, closed_on } => self.closed = Some((*closed_on, reason.to_string())),
             E::CaseReopened { .. } => self.closed = None,
             E::ClientDataErased { .. } => {
                 self.erased = true;
@@ -301,33 +299,87 @@ impl CaseView {
         }
     }
 
-    /// Where the case stands, as one word for lists and filters.
-    pub fn status(&self) -> &'static str {
+    /// Where the case stands.
+    pub fn status(&self) -> CaseStatus {
         if self.closed.is_some() {
-            return "CLOSED";
+            return CaseStatus::Closed;
         }
         match &self.assignment {
-            None if self.consent.legal_aid => "AWAITING_LAWYER",
-            None => "INTAKE",
-            Some(a) if a.accepted_on.is_none() => "LAWYER_ASSIGNED",
-            Some(_) if self.reports.is_empty() => "REPRESENTED",
+            None if self.consent.legal_aid => CaseStatus::AwaitingLawyer,
+            None => CaseStatus::Intake,
+            Some(a) if a.accepted_on.is_none() => CaseStatus::LawyerAssigned,
+            Some(_) if self.reports.is_empty() => CaseStatus::Represented,
             Some(_) => {
                 let in_court = self.reports.iter().any(|r| {
                     r.verdict.is_none() && r.investigation_outcome() == Some(InvestigationOutcome::SentToCourt)
                 });
                 let decided = self.reports.iter().any(|r| r.verdict.is_some());
                 if in_court {
-                    "IN_COURT"
+                    CaseStatus::InCourt
                 } else if decided {
-                    "DECIDED"
+                    CaseStatus::Decided
                 } else {
-                    "REPORTED"
+                    CaseStatus::Reported
                 }
             }
         }
     }
+}
 
+/// Where a case stands, as one word for lists and filters (stored in `rm_case.status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CaseStatus {
+    Intake,
+    AwaitingLawyer,
+    LawyerAssigned,
+    Represented,
+    Reported,
+    InCourt,
+    Decided,
+    Closed,
+}
+
+impl CaseStatus {
     /// Every status a case can have, for documentation and filter validation.
-    pub const STATUSES: &'static [&'static str] =
-        &["INTAKE", "AWAITING_LAWYER", "LAWYER_ASSIGNED", "REPRESENTED", "REPORTED", "IN_COURT", "DECIDED", "CLOSED"];
+    pub const ALL: &'static [CaseStatus] = &[
+        CaseStatus::Intake,
+        CaseStatus::AwaitingLawyer,
+        CaseStatus::LawyerAssigned,
+        CaseStatus::Represented,
+        CaseStatus::Reported,
+        CaseStatus::InCourt,
+        CaseStatus::Decided,
+        CaseStatus::Closed,
+    ];
+
+    /// The stored and published label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseStatus::Intake => "INTAKE",
+            CaseStatus::AwaitingLawyer => "AWAITING_LAWYER",
+            CaseStatus::LawyerAssigned => "LAWYER_ASSIGNED",
+            CaseStatus::Represented => "REPRESENTED",
+            CaseStatus::Reported => "REPORTED",
+            CaseStatus::InCourt => "IN_COURT",
+            CaseStatus::Decided => "DECIDED",
+            CaseStatus::Closed => "CLOSED",
+        }
+    }
+}
+
+impl std::str::FromStr for CaseStatus {
+    type Err = UnknownLabel;
+    fn from_str(s: &str) -> Result<Self, UnknownLabel> {
+        CaseStatus::ALL
+            .iter()
+            .copied()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| UnknownLabel { kind: "CaseStatus", value: s.chars().take(40).collect() })
+    }
+}
+
+impl std::fmt::Display for CaseStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }

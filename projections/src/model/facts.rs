@@ -9,9 +9,11 @@
 //! - for verdict counts, the offence is the verdict's when given, else the report's current.
 
 use super::case::{CaseView, ReportView};
+use chrono::{Datelike, NaiveDate};
 use domain::offense::OffenseRef;
 use domain::values::{InvestigationOutcome, OffenseCategory, VerdictOutcome};
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 /// What a fact counts; each is one field of `OutcomeCounts`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -89,17 +91,17 @@ impl FactKind {
 /// One counted occurrence with every dimension it can be grouped by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Fact {
-    pub case_id: String,
-    pub report_id: Option<String>,
+    pub case_id: Uuid,
+    pub report_id: Option<Uuid>,
     pub kind: FactKind,
-    /// `YYYY-MM-DD`: the count's own date.
-    pub on: String,
+    /// The count's own date.
+    pub on: NaiveDate,
     pub gender: &'static str,
     pub age_group: &'static str,
     pub region: Option<&'static str>,
     pub country: Option<String>,
-    pub organization_id: String,
-    pub lawyer_id: Option<String>,
+    pub organization_id: Uuid,
+    pub lawyer_id: Option<Uuid>,
     pub lawyer_status: Option<&'static str>,
     pub offense_category: Option<&'static str>,
     pub offense_code: Option<String>,
@@ -109,23 +111,23 @@ pub struct Fact {
 
 impl Fact {
     pub fn year(&self) -> i64 {
-        self.on.get(..4).and_then(|y| y.parse().ok()).unwrap_or(0)
+        i64::from(self.on.year())
     }
 }
 
 /// Every fact of a case.
 pub fn facts(case: &CaseView) -> Vec<Fact> {
-    let base = |kind: FactKind, on: &str, offense: Option<&OffenseRef>, report: Option<&ReportView>| Fact {
-        case_id: case.id.clone(),
-        report_id: report.map(|r| r.id.clone()),
+    let base = |kind: FactKind, on: &NaiveDate, offense: Option<&OffenseRef>, report: Option<&ReportView>| Fact {
+        case_id: case.id,
+        report_id: report.map(|r| r.id),
         kind,
-        on: on.to_string(),
+        on: *on,
         gender: case.client.gender.as_str(),
         age_group: case.client.age_group.as_str(),
         region: case.client.region.map(|r| r.as_str()),
-        country: case.country_of_exploitation.clone(),
-        organization_id: case.organization_id.clone(),
-        lawyer_id: report.map(|r| r.lawyer_id.clone()).or_else(|| case.last_lawyer_id.clone()),
+        country: case.country_of_exploitation.as_ref().map(|c| c.as_str().to_string()),
+        organization_id: case.organization_id,
+        lawyer_id: report.map(|r| r.lawyer_id).or(case.last_lawyer_id),
         lawyer_status: case.lawyer_status.map(|s| s.as_str()),
         offense_category: offense.map(|o| o.category.as_str()),
         offense_code: offense.map(|o| o.code.clone()),
@@ -192,15 +194,19 @@ mod tests {
         OffenseRef { code: code.into(), category }
     }
 
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
     fn case() -> CaseView {
         CaseView {
-            id: "c".into(),
+            id: Uuid::from_u128(1),
             opened_seq: 1,
-            organization_id: "o".into(),
-            identified_on: "2019-12-30".into(),
+            organization_id: Uuid::from_u128(2),
+            identified_on: d("2019-12-30"),
             referral_source: ReferralSource::Hotline,
             exploitation_types: vec![ExploitationType::ForcedLabor, ExploitationType::Sexual],
-            country_of_exploitation: Some("RU".into()),
+            country_of_exploitation: Some(CountryCode::parse("c", "RU").unwrap()),
             client: ClientView {
                 gender: Gender::Female,
                 age_at_identification: Some(16),
@@ -215,14 +221,14 @@ mod tests {
             assignment: None,
             legal_actions: vec![],
             reports: vec![ReportView {
-                id: "r".into(),
-                filed_on: "2020-01-10".into(),
+                id: Uuid::from_u128(3),
+                filed_on: d("2020-01-10"),
                 police_unit: "u".into(),
                 reference_number: None,
-                lawyer_id: "l".into(),
+                lawyer_id: Uuid::from_u128(4),
                 registration: Some(RegistrationView {
                     offense: off("2021-209", OffenseCategory::Fraud),
-                    registered_on: "2020-01-15".into(),
+                    registered_on: d("2020-01-15"),
                     registry_number: None,
                 }),
                 current: Some(off("2021-166", OffenseCategory::Tip)),
@@ -230,40 +236,32 @@ mod tests {
                 reclassifications: vec![ReclassificationView {
                     from: off("2021-209", OffenseCategory::Fraud),
                     to: off("2021-166", OffenseCategory::Tip),
-                    decided_on: "2021-03-01".into(),
+                    decided_on: d("2021-03-01"),
                     decided_by: Authority::Prosecutor,
                     reason: "review".into(),
                 }],
                 outcomes: vec![
-                    OutcomeView {
-                        outcome: InvestigationOutcome::Terminated,
-                        decided_on: "2020-06-01".into(),
-                        note: None,
-                    },
+                    OutcomeView { outcome: InvestigationOutcome::Terminated, decided_on: d("2020-06-01"), note: None },
                     OutcomeView {
                         outcome: InvestigationOutcome::ReturnedForInvestigation,
-                        decided_on: "2021-02-01".into(),
+                        decided_on: d("2021-02-01"),
                         note: None,
                     },
-                    OutcomeView {
-                        outcome: InvestigationOutcome::SentToCourt,
-                        decided_on: "2021-04-01".into(),
-                        note: None,
-                    },
+                    OutcomeView { outcome: InvestigationOutcome::SentToCourt, decided_on: d("2021-04-01"), note: None },
                 ],
                 verdict: Some(VerdictView {
                     outcome: VerdictOutcome::Convicted,
                     offense: Some(off("2021-167", OffenseCategory::Tip)),
-                    decided_on: "2022-01-20".into(),
+                    decided_on: d("2022-01-20"),
                     sentence_months: Some(60),
                     compensation_awarded: None,
                 }),
             }],
             closed: None,
             version: 9,
-            first_assigned_on: Some("2020-01-02".into()),
+            first_assigned_on: Some(d("2020-01-02")),
             lawyer_status: Some(LawyerStatus::Student),
-            last_lawyer_id: Some("l".into()),
+            last_lawyer_id: Some(Uuid::from_u128(4)),
         }
     }
 
@@ -290,7 +288,7 @@ mod tests {
         assert_eq!((re.offense_category, re.authority), (Some("TIP"), Some("PROSECUTOR")));
         assert_eq!(find(&f, FactKind::Convictions).offense_code.as_deref(), Some("2021-167"));
         assert_eq!(find(&f, FactKind::SentToCourt).offense_code.as_deref(), Some("2021-166"));
-        assert_eq!(find(&f, FactKind::ReturnedForInvestigation).on, "2021-02-01");
+        assert_eq!(find(&f, FactKind::ReturnedForInvestigation).on, d("2021-02-01"));
         assert_eq!(f.iter().filter(|x| x.kind == FactKind::CasesOpened).count(), 1, "once per case, not per type");
         assert_eq!(find(&f, FactKind::CasesOpened).lawyer_status, Some("STUDENT"));
     }

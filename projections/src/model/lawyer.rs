@@ -1,17 +1,19 @@
+use chrono::NaiveDate;
 use domain::lawyer::LawyerEvent;
 use domain::values::*;
 use serde::{Deserialize, Serialize};
+use uuid::Uuid;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TrainingView {
     pub course: String,
-    pub completed_on: String,
+    pub completed_on: NaiveDate,
 }
 
 /// A member of the pro bono network as the lawyer queries show it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LawyerView {
-    pub id: String,
+    pub id: Uuid,
     pub registered_seq: i64,
     pub full_name: String,
     pub gender: Gender,
@@ -19,7 +21,7 @@ pub struct LawyerView {
     pub region: Region,
     pub languages: Vec<String>,
     pub license_number: Option<String>,
-    pub registered_on: String,
+    pub registered_on: NaiveDate,
     pub trainings: Vec<TrainingView>,
     pub max_active_cases: Option<u16>,
     pub active: bool,
@@ -41,7 +43,7 @@ impl LawyerView {
             return None;
         };
         Some(LawyerView {
-            id: lawyer_id.to_string(),
+            id: *lawyer_id,
             registered_seq,
             full_name: full_name.to_string(),
             gender: *gender,
@@ -49,7 +51,7 @@ impl LawyerView {
             region: *region,
             languages: languages.iter().map(|l| l.to_string()).collect(),
             license_number: license_number.as_ref().map(|l| l.to_string()),
-            registered_on: registered_on.to_string(),
+            registered_on: *registered_on,
             trainings: vec![],
             max_active_cases: None,
             active: true,
@@ -60,7 +62,7 @@ impl LawyerView {
         match event {
             LawyerEvent::LawyerRegistered { .. } => {}
             LawyerEvent::TrainingRecorded { course, completed_on } => {
-                self.trainings.push(TrainingView { course: course.to_string(), completed_on: completed_on.to_string() })
+                self.trainings.push(TrainingView { course: course.to_string(), completed_on: *completed_on })
             }
             LawyerEvent::CapacitySet { max_active_cases } => self.max_active_cases = Some(*max_active_cases),
             LawyerEvent::LawyerDeactivated { .. } => self.active = false,

@@ -6,11 +6,13 @@
 //! identity. Where an event carries sealed data the summary says so, e.g. "identity
 //! recorded (sealed)". Names that appear are staff, lawyers and organisations — never clients.
 
-use domain::account::AccountEvent;
-use domain::case::CaseEvent;
-use domain::lawyer::LawyerEvent;
-use domain::offense::{CatalogueEvent, OffenseRef};
-use domain::organization::OrganizationEvent;
+use cqrs_es::Aggregate;
+use domain::account::{Account, AccountEvent};
+use domain::case::{Case, CaseEvent};
+use domain::lawyer::{Lawyer, LawyerEvent};
+use domain::offense::{CatalogueEvent, OffenseCatalogue, OffenseRef};
+use domain::organization::{Organization, OrganizationEvent};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use uuid::Uuid;
@@ -20,7 +22,7 @@ pub type LawyerNames = HashMap<Uuid, String>;
 
 /// The lawyers a case event mentions, so the caller can look their names up.
 pub fn lawyers_mentioned(aggregate_type: &str, payload: &Value) -> Vec<Uuid> {
-    if aggregate_type != "Case" {
+    if aggregate_type != Case::TYPE {
         return vec![];
     }
     match serde_json::from_value::<CaseEvent>(payload.clone()) {
@@ -41,14 +43,55 @@ pub fn lawyers_mentioned(aggregate_type: &str, payload: &Value) -> Vec<Uuid> {
 /// show them.
 pub fn summarize(aggregate_type: &str, event_type: &str, payload: &Value, lawyers: &LawyerNames) -> String {
     let known = match aggregate_type {
-        "Case" => serde_json::from_value(payload.clone()).ok().map(|e| case(&e, lawyers)),
-        "Account" => serde_json::from_value(payload.clone()).ok().map(|e| account(&e)),
-        "Lawyer" => serde_json::from_value(payload.clone()).ok().map(|e| lawyer(&e)),
-        "Organization" => serde_json::from_value(payload.clone()).ok().map(|e| organization(&e)),
-        "OffenseCatalogue" => serde_json::from_value(payload.clone()).ok().map(|e| catalogue(&e)),
+        Case::TYPE => line::<Case>(payload, lawyers),
+        Lawyer::TYPE => line::<Lawyer>(payload, lawyers),
+        Organization::TYPE => line::<Organization>(payload, lawyers),
+        Account::TYPE => line::<Account>(payload, lawyers),
+        OffenseCatalogue::TYPE => line::<OffenseCatalogue>(payload, lawyers),
         _ => None,
     };
     known.unwrap_or_else(|| format!("{event_type} (content not readable by this version)"))
+}
+
+/// How one aggregate type's events read as summary lines: one impl per aggregate, chosen
+/// by its stream type in [`summarize`].
+trait Summarized: Aggregate {
+    fn summary(event: &Self::Event, lawyers: &LawyerNames) -> String;
+}
+
+/// The line of an event of `A`, or `None` when the payload is not one of its events.
+fn line<A: Summarized>(payload: &Value, lawyers: &LawyerNames) -> Option<String> {
+    A::Event::deserialize(payload).ok().map(|e| A::summary(&e, lawyers))
+}
+
+impl Summarized for Case {
+    fn summary(e: &CaseEvent, lawyers: &LawyerNames) -> String {
+        case(e, lawyers)
+    }
+}
+
+impl Summarized for Lawyer {
+    fn summary(e: &LawyerEvent, _: &LawyerNames) -> String {
+        lawyer(e)
+    }
+}
+
+impl Summarized for Organization {
+    fn summary(e: &OrganizationEvent, _: &LawyerNames) -> String {
+        organization(e)
+    }
+}
+
+impl Summarized for Account {
+    fn summary(e: &AccountEvent, _: &LawyerNames) -> String {
+        account(e)
+    }
+}
+
+impl Summarized for OffenseCatalogue {
+    fn summary(e: &CatalogueEvent, _: &LawyerNames) -> String {
+        catalogue(e)
+    }
 }
 
 fn offense(o: &OffenseRef) -> String {
@@ -227,7 +270,7 @@ mod tests {
     }
 
     fn summary(e: &CaseEvent, lawyers: &LawyerNames) -> String {
-        summarize("Case", "X", &serde_json::to_value(e).unwrap(), lawyers)
+        summarize(Case::TYPE, "X", &serde_json::to_value(e).unwrap(), lawyers)
     }
 
     #[test]
@@ -295,7 +338,7 @@ mod tests {
     #[test]
     fn an_unreadable_payload_still_gets_a_line() {
         let s = summarize(
-            "Case",
+            Case::TYPE,
             "OffenseRegistered",
             &json!({"OffenseRegistered": {"tampered": true}}),
             &LawyerNames::new(),
@@ -307,6 +350,6 @@ mod tests {
     fn lawyers_mentioned_by_an_assignment_include_the_one_replaced() {
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         let e = CaseEvent::LawyerAssigned { lawyer_id: a, assigned_on: date("2020-01-01"), replaces: Some(b) };
-        assert_eq!(lawyers_mentioned("Case", &serde_json::to_value(e).unwrap()), vec![a, b]);
+        assert_eq!(lawyers_mentioned(Case::TYPE, &serde_json::to_value(e).unwrap()), vec![a, b]);
     }
 }

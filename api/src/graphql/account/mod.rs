@@ -15,25 +15,24 @@ pub struct Account(pub AccountView);
 #[Object]
 impl Account {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.0.id.to_string())
     }
     async fn name(&self) -> &str {
         &self.0.name
     }
-    async fn role(&self) -> Res<Role> {
-        let r: domain::values::Role = self.0.role.parse().map_err(ApiError::internal)?;
-        Ok(r.into())
+    async fn role(&self) -> Role {
+        self.0.role.into()
     }
     /// The organisation an intake worker's scope is limited to.
     async fn organization(&self, ctx: &Context<'_>) -> Res<Option<Organization>> {
-        match &self.0.organization_id {
+        match self.0.organization_id {
             Some(id) => Organization::by_id(ctx, id).await,
             None => Ok(None),
         }
     }
     /// The lawyer a LAWYER account acts as.
     async fn lawyer(&self, ctx: &Context<'_>) -> Res<Option<Lawyer>> {
-        match &self.0.lawyer_id {
+        match self.0.lawyer_id {
             Some(id) => Lawyer::by_id(ctx, id).await,
             None => Ok(None),
         }
@@ -42,7 +41,7 @@ impl Account {
         self.0.disabled
     }
     async fn created_at(&self) -> DateTime {
-        DateTime(self.0.created_at.clone())
+        self.0.created_at.into()
     }
 }
 

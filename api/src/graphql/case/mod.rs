@@ -16,10 +16,6 @@ use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use domain::offense::OffenseRef;
 use projections::model::{CaseView, ReportView};
 
-fn date(s: &str) -> Res<Date> {
-    Date::from_stored(s).ok_or_else(|| ApiError::Internal(format!("stored date {s:?} is malformed")))
-}
-
 #[derive(SimpleObject)]
 pub struct ClientProfile {
     pub gender: Gender,
@@ -68,19 +64,19 @@ pub struct Case(pub std::sync::Arc<CaseView>);
 #[Object]
 impl Case {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.0.id.to_string())
     }
     /// INTAKE, AWAITING_LAWYER, LAWYER_ASSIGNED, REPRESENTED, REPORTED, IN_COURT, DECIDED or CLOSED.
     async fn status(&self) -> &'static str {
-        self.0.status()
+        self.0.status().as_str()
     }
     async fn organization(&self, ctx: &Context<'_>) -> Res<Organization> {
-        Organization::by_id(ctx, &self.0.organization_id)
+        Organization::by_id(ctx, self.0.organization_id)
             .await?
             .ok_or_else(|| ApiError::Internal(format!("organisation {} missing", self.0.organization_id)))
     }
-    async fn identified_on(&self) -> Res<Date> {
-        date(&self.0.identified_on)
+    async fn identified_on(&self) -> Date {
+        Date(self.0.identified_on)
     }
     async fn referral_source(&self) -> ReferralSource {
         self.0.referral_source.into()
@@ -89,7 +85,7 @@ impl Case {
         self.0.exploitation_types.iter().map(|t| (*t).into()).collect()
     }
     async fn country_of_exploitation(&self) -> Option<&str> {
-        self.0.country_of_exploitation.as_deref()
+        self.0.country_of_exploitation.as_ref().map(|c| c.as_str())
     }
     /// Non-identifying facts about the client, for every role that sees the case.
     async fn client(&self) -> ClientProfile {
@@ -99,7 +95,7 @@ impl Case {
             age_group: c.age_group.into(),
             age_at_identification: c.age_at_identification.map(i32::from),
             region: c.region.map(Into::into),
-            citizenship: c.citizenship.clone(),
+            citizenship: c.citizenship.as_ref().map(|c| c.as_str().to_string()),
         }
     }
     /// The client's identity, decrypted for roles that may see it (FORBIDDEN otherwise).
@@ -133,14 +129,14 @@ impl Case {
             .iter()
             .map(|r| Referral {
                 service: r.service.into(),
-                referred_on: Date::from_stored(&r.referred_on),
+                referred_on: Some(Date(r.referred_on)),
                 provider: r.provider.clone(),
             })
             .collect()
     }
     async fn assigned_lawyer(&self, ctx: &Context<'_>) -> Res<Option<Lawyer>> {
         match &self.0.assignment {
-            Some(a) => Lawyer::by_id(ctx, &a.lawyer_id).await,
+            Some(a) => Lawyer::by_id(ctx, a.lawyer_id).await,
             None => Ok(None),
         }
     }
@@ -152,18 +148,14 @@ impl Case {
         self.0
             .legal_actions
             .iter()
-            .map(|a| LegalAction {
-                kind: a.kind.into(),
-                taken_on: Date::from_stored(&a.taken_on),
-                has_note: a.has_note,
-            })
+            .map(|a| LegalAction { kind: a.kind.into(), taken_on: Some(Date(a.taken_on)), has_note: a.has_note })
             .collect()
     }
     async fn police_reports(&self) -> Vec<PoliceReport> {
         self.0.reports.iter().cloned().map(PoliceReport).collect()
     }
     async fn closed_on(&self) -> Option<Date> {
-        self.0.closed.as_ref().and_then(|(d, _)| Date::from_stored(d))
+        self.0.closed.as_ref().map(|(d, _)| Date(*d))
     }
     async fn close_reason(&self) -> Option<&str> {
         self.0.closed.as_ref().map(|(_, r)| r.as_str())
@@ -236,10 +228,10 @@ pub struct PoliceReport(pub ReportView);
 #[Object]
 impl PoliceReport {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.0.id.to_string())
     }
-    async fn filed_on(&self) -> Res<Date> {
-        date(&self.0.filed_on)
+    async fn filed_on(&self) -> Date {
+        Date(self.0.filed_on)
     }
     async fn police_unit(&self) -> &str {
         &self.0.police_unit
@@ -255,7 +247,7 @@ impl PoliceReport {
         }
     }
     async fn registered_on(&self) -> Option<Date> {
-        self.0.registration.as_ref().and_then(|r| Date::from_stored(&r.registered_on))
+        self.0.registration.as_ref().map(|r| Date(r.registered_on))
     }
     async fn registry_number(&self) -> Option<&str> {
         self.0.registration.as_ref().and_then(|r| r.registry_number.as_deref())
@@ -274,7 +266,7 @@ impl PoliceReport {
         self.0.refused.is_some()
     }
     async fn refused_on(&self) -> Option<Date> {
-        self.0.refused.as_ref().and_then(|(d, _)| Date::from_stored(d))
+        self.0.refused.as_ref().map(|(d, _)| Date(*d))
     }
     async fn refusal_reason(&self) -> Option<&str> {
         self.0.refused.as_ref().map(|(_, r)| r.as_str())
@@ -286,7 +278,7 @@ impl PoliceReport {
             .map(|r| Reclassification {
                 from_ref: r.from.clone(),
                 to_ref: r.to.clone(),
-                decided_on: Date::from_stored(&r.decided_on),
+                decided_on: Some(Date(r.decided_on)),
                 decided_by: r.decided_by.into(),
                 reason: r.reason.clone(),
             })
@@ -303,7 +295,7 @@ impl PoliceReport {
             .iter()
             .map(|o| InvestigationStep {
                 outcome: o.outcome.into(),
-                decided_on: Date::from_stored(&o.decided_on),
+                decided_on: Some(Date(o.decided_on)),
                 note: o.note.clone(),
             })
             .collect()
@@ -315,7 +307,7 @@ impl PoliceReport {
         self.0.verdict.as_ref().map(|v| Verdict {
             outcome: v.outcome.into(),
             offense_ref: v.offense.clone(),
-            decided_on: Date::from_stored(&v.decided_on),
+            decided_on: Some(Date(v.decided_on)),
             sentence_months: v.sentence_months.map(i32::from),
             compensation_awarded: v.compensation_awarded,
         })

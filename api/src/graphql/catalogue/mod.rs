@@ -3,7 +3,6 @@
 use super::enums::OffenseCategory;
 use super::{app, caller, Res};
 use crate::app::catalogue::NewOffense;
-use crate::error::ApiError;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
 use domain::offense::OffenseRef;
 use projections::store::OffenseRow;
@@ -24,19 +23,18 @@ pub struct Offense {
 }
 
 impl Offense {
-    pub fn from_row(r: OffenseRow) -> Res<Offense> {
-        let category: domain::values::OffenseCategory = r.category.parse().map_err(ApiError::internal)?;
-        Ok(Offense {
+    pub fn from_row(r: OffenseRow) -> Offense {
+        Offense {
             code: r.code,
             edition: r.edition,
             article: r.article,
             title: r.title_en,
             title_ru: r.title_ru,
             title_ky: r.title_ky,
-            category: category.into(),
-            retired: r.retired != 0,
+            category: r.category.into(),
+            retired: r.retired,
             source: r.source,
-        })
+        }
     }
 }
 
@@ -45,7 +43,7 @@ impl Offense {
 pub(crate) async fn offense_of(ctx: &Context<'_>, r: &OffenseRef) -> Res<Offense> {
     let row = app(ctx)?.offense(&r.code).await?;
     Ok(match row {
-        Some(row) => Offense { category: r.category.into(), ..Offense::from_row(row)? },
+        Some(row) => Offense { category: r.category.into(), ..Offense::from_row(row) },
         None => {
             let (edition, article) = r.code.split_once('-').unwrap_or(("", r.code.as_str()));
             Offense {
@@ -88,7 +86,7 @@ pub struct CatalogueQuery;
 impl CatalogueQuery {
     /// The offence catalogue, retired entries included (old reports refer to them).
     async fn offenses(&self, ctx: &Context<'_>) -> Res<Vec<Offense>> {
-        app(ctx)?.catalogue(caller(ctx)?).await?.iter().cloned().map(Offense::from_row).collect()
+        Ok(app(ctx)?.catalogue(caller(ctx)?).await?.iter().cloned().map(Offense::from_row).collect())
     }
 }
 
@@ -107,10 +105,10 @@ impl CatalogueMutation {
             category: input.category.into(),
             source: input.source,
         };
-        Offense::from_row(app(ctx)?.add_offense(caller(ctx)?, input).await?)
+        Ok(Offense::from_row(app(ctx)?.add_offense(caller(ctx)?, input).await?))
     }
 
     async fn retire_offense(&self, ctx: &Context<'_>, input: RetireOffenseInput) -> Res<Offense> {
-        Offense::from_row(app(ctx)?.retire_offense(caller(ctx)?, &input.code, &input.reason).await?)
+        Ok(Offense::from_row(app(ctx)?.retire_offense(caller(ctx)?, &input.code, &input.reason).await?))
     }
 }

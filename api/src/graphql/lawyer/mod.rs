@@ -8,6 +8,7 @@ use crate::app::lawyers::RegisterLawyerInput as NewLawyer;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use projections::model::LawyerView;
 use std::sync::Arc;
+use uuid::Uuid;
 
 #[derive(SimpleObject, Clone)]
 pub struct Training {
@@ -20,7 +21,7 @@ pub struct Lawyer(pub Arc<LawyerView>);
 #[Object]
 impl Lawyer {
     async fn id(&self) -> ID {
-        ID(self.0.id.clone())
+        ID(self.0.id.to_string())
     }
     async fn full_name(&self) -> &str {
         &self.0.full_name
@@ -41,7 +42,7 @@ impl Lawyer {
         self.0.license_number.as_deref()
     }
     async fn registered_on(&self) -> Option<Date> {
-        Date::from_stored(&self.0.registered_on)
+        Some(Date(self.0.registered_on))
     }
     async fn trained(&self) -> bool {
         !self.0.trainings.is_empty()
@@ -50,9 +51,7 @@ impl Lawyer {
         self.0
             .trainings
             .iter()
-            .filter_map(|t| {
-                Date::from_stored(&t.completed_on).map(|d| Training { course: t.course.clone(), completed_on: d })
-            })
+            .map(|t| Training { course: t.course.clone(), completed_on: Date(t.completed_on) })
             .collect()
     }
     async fn max_active_cases(&self) -> Option<i32> {
@@ -63,12 +62,12 @@ impl Lawyer {
     }
     /// Open cases assigned to this lawyer.
     async fn active_caseload(&self, ctx: &Context<'_>) -> Res<i32> {
-        Ok(app(ctx)?.active_caseload(&self.0.id).await? as i32)
+        Ok(app(ctx)?.active_caseload(self.0.id).await? as i32)
     }
 }
 
 impl Lawyer {
-    pub(crate) async fn by_id(ctx: &Context<'_>, id: &str) -> Res<Option<Lawyer>> {
+    pub(crate) async fn by_id(ctx: &Context<'_>, id: Uuid) -> Res<Option<Lawyer>> {
         Ok(app(ctx)?.lawyer_view(id).await?.map(Lawyer))
     }
 }

@@ -2,9 +2,9 @@
 
 use super::enums::OrganizationKind;
 use super::{app, caller, Res};
-use crate::error::ApiError;
 use async_graphql::{Context, InputObject, Object, SimpleObject, ID};
 use projections::store::OrganizationRow;
+use uuid::Uuid;
 
 #[derive(SimpleObject, Clone)]
 pub struct Organization {
@@ -14,13 +14,12 @@ pub struct Organization {
 }
 
 impl Organization {
-    pub fn from_row(r: &OrganizationRow) -> Res<Organization> {
-        let kind: domain::values::OrganizationKind = r.kind.parse().map_err(ApiError::internal)?;
-        Ok(Organization { id: ID(r.id.clone()), name: r.name.clone(), kind: kind.into() })
+    pub fn from_row(r: &OrganizationRow) -> Organization {
+        Organization { id: ID(r.id.to_string()), name: r.name.clone(), kind: r.kind.into() }
     }
 
-    pub(crate) async fn by_id(ctx: &Context<'_>, id: &str) -> Res<Option<Organization>> {
-        app(ctx)?.organization(id).await?.map(|r| Organization::from_row(&r)).transpose()
+    pub(crate) async fn by_id(ctx: &Context<'_>, id: Uuid) -> Res<Option<Organization>> {
+        Ok(app(ctx)?.organization(id).await?.map(|r| Organization::from_row(&r)))
     }
 }
 
@@ -36,7 +35,7 @@ pub struct OrganizationQuery;
 #[Object]
 impl OrganizationQuery {
     async fn organizations(&self, ctx: &Context<'_>) -> Res<Vec<Organization>> {
-        app(ctx)?.organizations(caller(ctx)?).await?.iter().map(Organization::from_row).collect()
+        Ok(app(ctx)?.organizations(caller(ctx)?).await?.iter().map(Organization::from_row).collect())
     }
 }
 
@@ -47,6 +46,6 @@ pub struct OrganizationMutation;
 impl OrganizationMutation {
     async fn register_organization(&self, ctx: &Context<'_>, input: RegisterOrganizationInput) -> Res<Organization> {
         let row = app(ctx)?.register_organization(caller(ctx)?, None, &input.name, input.kind.into()).await?;
-        Organization::from_row(&row)
+        Ok(Organization::from_row(&row))
     }
 }

@@ -1,0 +1,282 @@
+//! The projector's writes, inside its transaction: documents, derived rows, the checkpoint.
+//! Crate-private: the projector is the only writer of the read models.
+
+use super::{decode_doc, encode_doc, instant_text, TABLES};
+use crate::db::Tx;
+use crate::log::Position;
+use crate::model::facts::Fact;
+use crate::model::{AccountView, CaseView, LawyerView, ReportView, TokenView};
+use crate::{on_tx, Result};
+use domain::offense::OffenseEntry;
+use domain::values::OrganizationKind;
+use sqlx::Row;
+use uuid::Uuid;
+
+fn now() -> String {
+    instant_text(&chrono::Utc::now())
+}
+
+/// The checkpoint a batch starts from. On PostgreSQL the row stays locked until the batch
+/// commits: a second instance projecting at the same time (a CLI command settling its own
+/// write while a server leads) waits, then reads the moved checkpoint, instead of applying
+/// the same events and failing on a duplicate row. SQLite's `BEGIN IMMEDIATE` already
+/// serialises batches.
+pub async fn checkpoint(tx: &mut Tx, name: &str) -> Result<Option<Position>> {
+    let sql = match tx {
+        Tx::Postgres(_) => "SELECT tx, position FROM rm_checkpoint WHERE name = $1 FOR UPDATE",
+        Tx::Sqlite(_) => "SELECT tx, position FROM rm_checkpoint WHERE name = $1",
+    };
+    let row = on_tx!(tx, c => sqlx::query(sql)
+        .bind(name)
+        .fetch_optional(&mut **c)
+        .await?
+        .map(|r| Ok::<_, sqlx::Error>(Position { tx: r.try_get("tx")?, pos: r.try_get("position")? }))
+        .transpose()?);
+    Ok(row)
+}
+
+/// Moves the checkpoint from `from` to `to`; false when another projector moved it first.
+pub async fn advance_checkpoint(tx: &mut Tx, name: &str, from: Option<Position>, to: Position) -> Result<bool> {
+    let n = match from {
+        None => on_tx!(tx, c => sqlx::query(
+            "INSERT INTO rm_checkpoint (name, tx, position, updated_at) VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING")
+            .bind(name).bind(to.tx).bind(to.pos).bind(now())
+            .execute(&mut **c).await?.rows_affected()),
+        Some(f) => on_tx!(tx, c => sqlx::query(
+            "UPDATE rm_checkpoint SET tx = $2, position = $3, updated_at = $4 WHERE name = $1 AND tx = $5 AND position = $6")
+            .bind(name).bind(to.tx).bind(to.pos).bind(now()).bind(f.tx).bind(f.pos)
+            .execute(&mut **c).await?.rows_affected()),
+    };
+    Ok(n == 1)
+}
+
+/// Empties every read model (inside the rebuild transaction).
+pub async fn truncate(tx: &mut Tx) -> Result<()> {
+    for t in TABLES {
+        let sql = format!("DELETE FROM {t}");
+        on_tx!(tx, c => sqlx::query(&sql).execute(&mut **c).await?.rows_affected());
+    }
+    Ok(())
+}
+
+/// Runs one multi-row `INSERT` per chunk of `rows` on either backend. `$push` binds one
+/// row's values in column order (`$b.push_bind(..)`).
+macro_rules! bulk {
+    ($tx:expr, $prefix:expr, $suffix:expr, $rows:expr, $cols:expr, |$b:ident, $r:ident| $push:expr) => {{
+        // Both drivers accept at least 32,766 bind parameters per statement.
+        let chunk = (30_000 / $cols).max(1);
+        for part in $rows.chunks(chunk) {
+            match &mut *$tx {
+                Tx::Postgres(c) => {
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new($prefix);
+                    qb.push_values(part, |mut $b, $r| {
+                        $push;
+                    });
+                    qb.push($suffix);
+                    qb.build().execute(&mut **c).await?;
+                }
+                Tx::Sqlite(c) => {
+                    let mut qb = sqlx::QueryBuilder::<sqlx::Sqlite>::new($prefix);
+                    qb.push_values(part, |mut $b, $r| {
+                        $push;
+                    });
+                    qb.push($suffix);
+                    qb.build().execute(&mut **c).await?;
+                }
+            }
+        }
+    }};
+}
+
+/// Deletes the rows of `table` that belong to `ids` (column `col`).
+async fn delete_for(tx: &mut Tx, table: &str, col: &str, ids: &[String]) -> Result<()> {
+    for part in ids.chunks(500) {
+        let marks: Vec<String> = (1..=part.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("DELETE FROM {table} WHERE {col} IN ({})", marks.join(", "));
+        on_tx!(tx, c => {
+            let mut q = sqlx::query(&sql);
+            for id in part {
+                q = q.bind(id);
+            }
+            q.execute(&mut **c).await?;
+        });
+    }
+    Ok(())
+}
+
+pub async fn load_case(tx: &mut Tx, id: Uuid) -> Result<Option<CaseView>> {
+    let id = id.to_string();
+    let doc: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM rm_case WHERE id = $1")
+        .bind(&id).fetch_optional(&mut **c).await?);
+    doc.map(|d| decode_doc("rm_case", &id, &d)).transpose()
+}
+
+/// Writes case documents and everything derived from them (exploitation types, reports,
+/// statistical facts). `fresh` skips deleting old derived rows (a rebuild into empty tables).
+pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result<()> {
+    if cases.is_empty() {
+        return Ok(());
+    }
+    let ids: Vec<String> = cases.iter().map(|c| c.id.to_string()).collect();
+    if !fresh {
+        for t in ["rm_case_exploitation", "rm_report", "rm_fact"] {
+            delete_for(tx, t, "case_id", &ids).await?;
+        }
+    }
+    let rows: Vec<(&CaseView, &String, String)> =
+        cases.iter().zip(&ids).map(|(c, id)| (*c, id, encode_doc(*c))).collect();
+    bulk!(tx,
+        "INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc) ",
+        " ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, erased = excluded.erased, doc = excluded.doc",
+        rows, 10, |b, r| {
+            let (v, id, doc) = r;
+            b.push_bind(*id).push_bind(v.organization_id.to_string())
+                .push_bind(v.assignment.as_ref().map(|a| a.lawyer_id.to_string()))
+                .push_bind(v.status().as_str()).push_bind(v.client.region.map(|r| r.as_str())).push_bind(v.client.gender.as_str())
+                .push_bind(v.identified_on.to_string()).push_bind(v.opened_seq).push_bind(v.erased as i32).push_bind(doc)
+        });
+    let types: Vec<(&String, &'static str)> =
+        cases.iter().zip(&ids).flat_map(|(c, id)| c.exploitation_types.iter().map(move |t| (id, t.as_str()))).collect();
+    bulk!(tx, "INSERT INTO rm_case_exploitation (case_id, exploitation_type) ", "", types, 2, |b, r| {
+        b.push_bind(r.0).push_bind(r.1)
+    });
+    let reports: Vec<(&String, &ReportView)> =
+        cases.iter().zip(&ids).flat_map(|(c, id)| c.reports.iter().map(move |r| (id, r))).collect();
+    bulk!(tx,
+        "INSERT INTO rm_report (report_id, case_id, filed_on, initial_code, initial_category, current_code, current_category, refused) ",
+        "", reports, 8, |b, x| {
+            let (case_id, r) = x;
+            let initial = r.registration.as_ref().map(|x| &x.offense);
+            b.push_bind(r.id.to_string()).push_bind(*case_id).push_bind(r.filed_on.to_string())
+                .push_bind(initial.map(|o| o.code.clone())).push_bind(initial.map(|o| o.category.as_str()))
+                .push_bind(r.current.as_ref().map(|o| o.code.clone())).push_bind(r.current.as_ref().map(|o| o.category.as_str()))
+                .push_bind(r.refused.is_some() as i32)
+        });
+    let facts: Vec<Fact> = cases.iter().flat_map(|c| crate::model::facts::facts(c)).collect();
+    bulk!(
+        tx,
+        "INSERT INTO rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
+         organization_id, lawyer_id, lawyer_status, offense_category, offense_code, authority) ",
+        "",
+        facts,
+        15,
+        |b, f| {
+            b.push_bind(f.case_id.to_string())
+                .push_bind(f.report_id.map(|r| r.to_string()))
+                .push_bind(f.kind.as_str())
+                .push_bind(f.on.to_string())
+                .push_bind(f.year())
+                .push_bind(f.gender)
+                .push_bind(f.age_group)
+                .push_bind(f.region)
+                .push_bind(&f.country)
+                .push_bind(f.organization_id.to_string())
+                .push_bind(f.lawyer_id.map(|l| l.to_string()))
+                .push_bind(f.lawyer_status)
+                .push_bind(f.offense_category)
+                .push_bind(&f.offense_code)
+                .push_bind(f.authority)
+        }
+    );
+    Ok(())
+}
+
+pub async fn load_lawyer(tx: &mut Tx, id: Uuid) -> Result<Option<LawyerView>> {
+    let id = id.to_string();
+    let doc: Option<String> = on_tx!(tx, c => sqlx::query_scalar("SELECT doc FROM rm_lawyer WHERE id = $1")
+        .bind(&id).fetch_optional(&mut **c).await?);
+    doc.map(|d| decode_doc("rm_lawyer", &id, &d)).transpose()
+}
+
+pub async fn save_lawyers(tx: &mut Tx, lawyers: &[&LawyerView]) -> Result<()> {
+    let rows: Vec<(&LawyerView, String)> = lawyers.iter().map(|l| (*l, encode_doc(*l))).collect();
+    bulk!(
+        tx,
+        "INSERT INTO rm_lawyer (id, full_name, gender, status, region, active, trained, registered_seq, doc) ",
+        " ON CONFLICT (id) DO UPDATE SET active = excluded.active, trained = excluded.trained, doc = excluded.doc",
+        rows,
+        9,
+        |b, r| {
+            let (v, doc) = r;
+            b.push_bind(v.id.to_string())
+                .push_bind(&v.full_name)
+                .push_bind(v.gender.as_str())
+                .push_bind(v.status.as_str())
+                .push_bind(v.region.as_str())
+                .push_bind(v.active as i32)
+                .push_bind(!v.trainings.is_empty() as i32)
+                .push_bind(v.registered_seq)
+                .push_bind(doc)
+        }
+    );
+    Ok(())
+}
+
+/// Registers an organisation (with its kind) or renames it (`kind` is `None`).
+pub async fn upsert_organization(
+    tx: &mut Tx,
+    id: Uuid,
+    name: &str,
+    kind: Option<OrganizationKind>,
+    seq: i64,
+) -> Result<()> {
+    let id = id.to_string();
+    match kind {
+        Some(kind) => on_tx!(tx, c => sqlx::query(
+            "INSERT INTO rm_organization (id, name, kind, registered_seq) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind")
+            .bind(&id).bind(name).bind(kind.as_str()).bind(seq).execute(&mut **c).await?.rows_affected()),
+        None => on_tx!(tx, c => sqlx::query("UPDATE rm_organization SET name = $2 WHERE id = $1")
+            .bind(&id).bind(name).execute(&mut **c).await?.rows_affected()),
+    };
+    Ok(())
+}
+
+pub async fn insert_account(tx: &mut Tx, a: &AccountView) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO rm_account (id, name, role, organization_id, lawyer_id, disabled, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
+        .bind(a.id.to_string()).bind(&a.name).bind(a.role.as_str())
+        .bind(a.organization_id.map(|o| o.to_string())).bind(a.lawyer_id.map(|l| l.to_string()))
+        .bind(a.disabled as i32).bind(instant_text(&a.created_at)).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn disable_account(tx: &mut Tx, id: Uuid) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_account SET disabled = 1 WHERE id = $1")
+        .bind(id.to_string()).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn insert_token(tx: &mut Tx, token_hash: &str, t: &TokenView) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO rm_token (token_hash, token_id, account_id, issued_at, expires_at, revoked) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (token_hash) DO NOTHING")
+        .bind(token_hash).bind(t.token_id.to_string()).bind(t.account_id.to_string())
+        .bind(instant_text(&t.issued_at)).bind(t.expires_at.as_ref().map(instant_text)).bind(t.revoked as i32)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn revoke_token(tx: &mut Tx, token_id: Uuid) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_token SET revoked = 1 WHERE token_id = $1")
+        .bind(token_id.to_string()).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn upsert_offense(tx: &mut Tx, o: &OffenseEntry) -> Result<()> {
+    on_tx!(tx, c => sqlx::query(
+        "INSERT INTO rm_offense (code, edition, article, title_en, title_ru, title_ky, category, source, retired) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 0) \
+         ON CONFLICT (code) DO UPDATE SET edition = excluded.edition, article = excluded.article, \
+         title_en = excluded.title_en, title_ru = excluded.title_ru, title_ky = excluded.title_ky, \
+         category = excluded.category, source = excluded.source")
+        .bind(&o.code).bind(&o.edition).bind(&o.article).bind(&o.title.en).bind(&o.title.ru).bind(&o.title.ky)
+        .bind(o.category.as_str()).bind(&o.source).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn retire_offense(tx: &mut Tx, code: &str) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_offense SET retired = 1 WHERE code = $1").bind(code).execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
