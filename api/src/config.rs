@@ -86,6 +86,11 @@ pub struct ServeArgs {
     /// Mutations a token may send in a burst above the sustained rate.
     #[arg(long, env = "PROBONO_MUTATION_BURST", default_value_t = 200.0)]
     pub mutation_burst: f64,
+    /// A second address that serves `/metrics` without a token (for a Prometheus scraper on
+    /// a private network). Without it, `/metrics` on the main address asks for an ADMIN's or
+    /// AUDITOR's token.
+    #[arg(long, env = "PROBONO_METRICS_BIND")]
+    pub metrics_bind: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

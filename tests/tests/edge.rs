@@ -166,7 +166,7 @@ async fn metrics_are_valid_prometheus_text() {
     t.ok(&t.admin, "{ me { id } }", json!({})).await;
     assert_eq!(t.err("", "{ me { id } }", json!({})).await, "UNAUTHENTICATED");
     reqwest::get(t.url("/healthz")).await.unwrap();
-    let resp = reqwest::get(t.url("/metrics")).await.unwrap();
+    let resp = reqwest::Client::new().get(t.url("/metrics")).bearer_auth(&t.admin).send().await.unwrap();
     assert_eq!(resp.status().as_u16(), 200);
     let content_type = resp.headers()["content-type"].to_str().unwrap().to_string();
     assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");

@@ -441,3 +441,111 @@ async fn a_retried_change_with_the_same_idempotency_key_is_recorded_once(backend
 }
 
 on_both_backends!(a_retried_change_with_the_same_idempotency_key_is_recorded_once);
+
+/// `/metrics` was public: anyone who reached the port learned how the service is used (how
+/// many intakes, identity reads, errors). Now the main address answers it only to an ADMIN's
+/// or AUDITOR's token; `--metrics-bind` serves it without a token on a second address alone.
+async fn metrics_need_an_oversight_token_or_their_own_address(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = tests::fixtures::world(&t).await;
+    let client = reqwest::Client::new();
+    let get = |token: Option<&str>| {
+        let mut r = client.get(t.url("/metrics"));
+        if let Some(token) = token {
+            r = r.bearer_auth(token);
+        }
+        r.send()
+    };
+    let anonymous = get(None).await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert!(anonymous.headers()["www-authenticate"].to_str().unwrap().starts_with("Bearer"));
+    let body = anonymous.text().await.unwrap();
+    assert!(!body.contains("probono_"), "{body}");
+    for token in [&w.intake, &w.coordinator, &w.lawyer_a] {
+        let r = get(Some(token)).await.unwrap();
+        assert_eq!(r.status(), 403);
+        let body: serde_json::Value = r.json().await.unwrap();
+        assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("--metrics-bind"), "{body}");
+    }
+    for token in [&t.admin, &w.auditor] {
+        let r = get(Some(token)).await.unwrap();
+        assert_eq!(r.status(), 200);
+        assert!(r.text().await.unwrap().contains("probono_http_requests_total"));
+    }
+}
+
+on_both_backends!(metrics_need_an_oversight_token_or_their_own_address);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_address_serves_metrics_and_nothing_else() {
+    let db = tests::TestDb::new(Backend::Sqlite).await;
+    db.ensure_key();
+    let port = tests::free_port();
+    let metrics_addr = format!("127.0.0.1:{port}");
+    let mut server = tests::ServerProcess::start_with(&db, &["--metrics-bind", &metrics_addr], &[]).await;
+    let open = reqwest::get(format!("http://{metrics_addr}/metrics")).await.unwrap();
+    assert_eq!(open.status(), 200);
+    assert!(open.text().await.unwrap().contains("probono_http_requests_total"));
+    let other = reqwest::Client::new()
+        .post(format!("http://{metrics_addr}/graphql"))
+        .json(&json!({ "query": "{ me { id } }" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 404, "the metrics address serves nothing else");
+    assert_eq!(reqwest::get(server.url("/metrics")).await.unwrap().status(), 401, "the main address still asks");
+    server.kill();
+}
+
+/// One request ran 2,400 aliased mutations past a limit that counted requests; 200 aliased
+/// case lists with timelines took seconds and megabytes. Now each mutation field is charged,
+/// a request makes at most 25 changes and asks at most 30 top-level fields, and no answer is
+/// larger than 4 MB.
+async fn aliases_are_counted_one_by_one(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let orgs = || async {
+        t.ok(&t.admin, "{ organizations { id } }", json!({})).await["organizations"].as_array().unwrap().len()
+    };
+    let before = orgs().await;
+    let aliased = |n: usize| {
+        let fields: String = (0..n)
+            .map(|i| format!("o{i}: registerOrganization(input: {{name: \"Alias NGO {i}\", kind: NGO}}) {{ id }} "))
+            .collect();
+        format!("mutation {{ {fields} }}")
+    };
+    // Over the cap: refused before anything runs.
+    let body = t.gql(&t.admin, &aliased(26), json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("at most 25 changes"), "{body}");
+    assert_eq!(orgs().await, before, "nothing recorded");
+    // The rate limit charges each alias: a burst of 5 holds one request of 5, not of 6.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/graphql", listener.local_addr().unwrap());
+    let router = api::http::router_with(
+        t.app.clone(),
+        api::http::EdgeOptions { introspection: true, mutation_rate: Some((0.01, 5.0)) },
+    );
+    tokio::spawn(async move { axum::serve(listener, router).await.ok() });
+    let post = |q: String| {
+        let url = url.clone();
+        let token = t.admin.clone();
+        async move { reqwest::Client::new().post(url).bearer_auth(token).json(&json!({ "query": q })).send().await.unwrap() }
+    };
+    let r = post(aliased(6)).await;
+    assert_eq!(r.status(), 429, "six changes do not fit a burst of five");
+    assert_eq!(orgs().await, before);
+    let r = post(aliased(5)).await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(orgs().await, before + 5);
+    let r = post(aliased(1)).await;
+    assert_eq!(r.status(), 429, "the allowance is spent");
+    // Queries: a budget of top-level fields.
+    let many: String = (0..31).map(|i| format!("c{i}: cases {{ totalCount }} ")).collect();
+    let body = t.gql(&t.admin, &format!("{{ {many} }}"), json!({})).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+    let fewer: String = (0..30).map(|i| format!("c{i}: cases {{ totalCount }} ")).collect();
+    t.ok(&t.admin, &format!("{{ {fewer} }}"), json!({})).await;
+}
+
+on_both_backends!(aliases_are_counted_one_by_one);

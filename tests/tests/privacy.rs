@@ -183,7 +183,8 @@ async fn erasure_leaves_no_trace(backend: Backend) {
     assert!(dump.contains("ClientDataErased"));
 
     // Logs (at trace) and metrics carry no identity either.
-    let metrics = reqwest::get(t.url("/metrics")).await.unwrap().text().await.unwrap();
+    let metrics =
+        reqwest::Client::new().get(t.url("/metrics")).bearer_auth(&t.admin).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("probono_identity_reads_total"));
     assert_no_identity("/metrics", &metrics);
     let text = String::from_utf8_lossy(&logs.lock().unwrap()).into_owned();

@@ -41,6 +41,8 @@ pub enum Op {
     EraseClientData,
     /// `probono keys rotate`: re-wrapping every data key under a new master key.
     RotateMasterKey,
+    /// `GET /metrics` on the main address.
+    ReadMetrics,
     // mutations: the lawyer network
     RegisterLawyer,
     ManageLawyer,
@@ -78,6 +80,7 @@ impl Op {
         Op::RetireOffense,
         Op::EraseClientData,
         Op::RotateMasterKey,
+        Op::ReadMetrics,
         Op::RegisterLawyer,
         Op::ManageLawyer,
         Op::AssignLawyer,
@@ -173,6 +176,8 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
             p.role == Lawyer && rel == Relation::AssignedLawyer && scope.is_some_and(|s| !s.accepted && !s.closed)
         }
         Op::ReadIdentityLog => matches!(p.role, Admin | Auditor),
+        // Counts of requests and errors by route: operators and oversight only.
+        Op::ReadMetrics => matches!(p.role, Admin | Auditor),
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,

@@ -52,27 +52,24 @@ pub(super) async fn graphql(
         Ok(shape) => shape,
         Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
     };
-    if let Some(limiter) = &state.limiter {
-        let is_mutation = async_graphql::parser::parse_query(&req.query).is_ok_and(|doc| {
-            doc.operations.iter().any(|(_, op)| op.node.ty == async_graphql::parser::types::OperationType::Mutation)
-        });
-        if is_mutation {
-            if let Err(wait) = limiter.take(principal.token_id) {
-                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-                state.app.metrics.rate_limited();
-                let body = serde_json::json!({
-                    "data": null,
-                    "errors": [{
-                        "message": format!("too many changes from this token; retry in {secs} s"),
-                        "extensions": { "code": "FORBIDDEN", "retryAfterSeconds": secs }
-                    }]
-                });
-                let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
-                if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                    resp.headers_mut().insert(header::RETRY_AFTER, v);
-                }
-                return resp;
+    // Every mutation field is a change: the limit charges aliases one by one.
+    let changes = shape.map_or(0, |s| s.mutation_fields);
+    if let Some(limiter) = state.limiter.as_ref().filter(|_| changes > 0) {
+        if let Err(wait) = limiter.take_n(principal.token_id, changes) {
+            let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+            state.app.metrics.rate_limited();
+            let body = serde_json::json!({
+                "data": null,
+                "errors": [{
+                    "message": format!("too many changes from this token; retry in {secs} s"),
+                    "extensions": { "code": "FORBIDDEN", "retryAfterSeconds": secs }
+                }]
+            });
+            let mut resp = (StatusCode::TOO_MANY_REQUESTS, Json(body)).into_response();
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                resp.headers_mut().insert(header::RETRY_AFTER, v);
             }
+            return resp;
         }
     }
     let span = tracing::info_span!("graphql", account_id = %principal.account_id, role = %principal.role);
@@ -134,15 +131,40 @@ pub(super) async fn graphql(
     // A request that could not run at all (it did not parse or validate) has no data.
     let request_error =
         resp.data == async_graphql::Value::Null && !resp.errors.is_empty() && engine_errors == resp.errors.len();
-    let (status, body) = respond(resp, request_error, graphql_response_json);
+    let (status, mut body) = respond(resp, request_error, graphql_response_json);
+    let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
+    if bytes.len() > MAX_RESPONSE_BYTES {
+        let changed = shape.is_some_and(|s| s.mutation_fields > 0);
+        let e = ApiError::BadInput(if changed {
+            format!(
+                "the change was made, but its answer is larger than {} MB: read the record back with fewer fields",
+                MAX_RESPONSE_BYTES >> 20
+            )
+        } else {
+            format!(
+                "the answer is larger than {} MB: ask for fewer fields or a smaller page (`first`)",
+                MAX_RESPONSE_BYTES >> 20
+            )
+        });
+        tracing::warn!(bytes = bytes.len(), "answer too large, refused");
+        body = serde_json::json!({ "data": null, "errors": [{ "message": e.message(), "extensions": { "code": e.code() } }] });
+        bytes = serde_json::to_vec(&body).unwrap_or_default();
+    }
     if let Some(key) = &idempotency {
         // An answer that holds a secret is never stored; a replay then says the change was made.
-        let keep = (!shape.is_some_and(|s| s.selects_secret)).then(|| body.to_string());
-        let retryable = body["errors"].as_array().is_some_and(|errors| {
-            errors
-                .iter()
-                .any(|e| matches!(e["extensions"]["code"].as_str(), Some("CONFLICT" | "UNAVAILABLE" | "INTERNAL")))
-        });
+        let keep = (!shape.is_some_and(|s| s.selects_secret)).then(|| String::from_utf8_lossy(&bytes).into_owned());
+        // Released for a retry only when nothing was changed and the failure was not the
+        // request's fault (a conflict, the store unavailable).
+        let nothing_changed = match &body["data"] {
+            serde_json::Value::Object(fields) => fields.values().all(serde_json::Value::is_null),
+            _ => true,
+        };
+        let retryable = nothing_changed
+            && body["errors"].as_array().is_some_and(|errors| {
+                errors
+                    .iter()
+                    .any(|e| matches!(e["extensions"]["code"].as_str(), Some("CONFLICT" | "UNAVAILABLE" | "INTERNAL")))
+            });
         let recorded = if retryable {
             state.app.release_idempotent(&caller, key).await
         } else {
@@ -153,8 +175,11 @@ pub(super) async fn graphql(
         }
     }
     let media = if graphql_response_json { "application/graphql-response+json" } else { "application/json" };
-    (status, [(header::CONTENT_TYPE, media)], Json(body)).into_response()
+    (status, [(header::CONTENT_TYPE, media)], bytes).into_response()
 }
+
+/// Largest answer sent: beyond it, the client is asked for less.
+pub const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
 /// Set on an answer that repeats the first answer to the same Idempotency-Key.
 const IDEMPOTENT_REPLAY: &str = "idempotent-replayed";

@@ -42,8 +42,20 @@ impl RateLimiter {
 
     /// Takes one mutation from `token`'s allowance; `Err(wait)` when it has none left.
     pub fn take(&self, token: uuid::Uuid) -> Result<(), Duration> {
+        self.take_n(token, 1)
+    }
+
+    /// Takes `n` mutations at once (a request with `n` aliased mutation fields makes `n`
+    /// changes); `Err(wait)` when the allowance does not hold them all, and then takes none.
+    /// A request larger than the whole burst waits as long as a full refill.
+    pub fn take_n(&self, token: uuid::Uuid, n: usize) -> Result<(), Duration> {
         self.sweep_when_due();
-        self.limiter.check_key(&token).map_err(|not_until| not_until.wait_time_from(self.limiter.clock().now()))
+        let Some(n) = NonZeroU32::new(u32::try_from(n.max(1)).unwrap_or(u32::MAX)) else { return Ok(()) };
+        match self.limiter.check_key_n(&token, n) {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(not_until)) => Err(not_until.wait_time_from(self.limiter.clock().now())),
+            Err(_insufficient) => Err(Duration::from_secs(60)),
+        }
     }
 
     /// The number of tokens the limiter currently holds state for.

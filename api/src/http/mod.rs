@@ -151,27 +151,50 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// Runs the server until SIGINT/SIGTERM.
-pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
-    let app = App::open(&args.store).await?;
-    let caught = app.projector.catch_up().await?;
-    tracing::info!(events = caught, "read models caught up");
-    let projector = tokio::spawn(app.projector.clone().run());
-    let listener = tokio::net::TcpListener::bind(&args.bind).await.map_err(|error| ServeError::Bind {
-        address: args.bind.clone(),
+/// The router of the `--metrics-bind` address: `/metrics` without a token, nothing else.
+pub fn metrics_router(app: Arc<App>) -> Router {
+    Router::new().route("/metrics", get(ops::open_metrics)).with_state(app)
+}
+
+async fn bind(address: &str) -> Result<tokio::net::TcpListener, ServeError> {
+    tokio::net::TcpListener::bind(address).await.map_err(|error| ServeError::Bind {
+        address: address.to_string(),
         hint: if error.kind() == std::io::ErrorKind::AddrInUse {
             " (another program, perhaps another probono, uses it: stop it or choose --bind / PROBONO_BIND)"
         } else {
             ""
         },
         error,
-    })?;
+    })
+}
+
+/// Runs the server until SIGINT/SIGTERM.
+pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
+    let app = App::open(&args.store).await?;
+    let caught = app.projector.catch_up().await?;
+    tracing::info!(events = caught, "read models caught up");
+    let projector = tokio::spawn(app.projector.clone().run());
+    let listener = bind(&args.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
+    let metrics_server = match &args.metrics_bind {
+        Some(address) => {
+            let listener = bind(address).await?;
+            tracing::info!(address = %listener.local_addr()?, "serving /metrics without a token");
+            let router = metrics_router(app.clone());
+            Some(tokio::spawn(
+                async move { axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await },
+            ))
+        }
+        None => None,
+    };
     let opts = EdgeOptions {
         introspection: args.introspection,
         mutation_rate: (args.mutation_rate > 0.0).then_some((args.mutation_rate, args.mutation_burst)),
     };
     axum::serve(listener, router_with(app.clone(), opts)).with_graceful_shutdown(shutdown_signal()).await?;
+    if let Some(m) = metrics_server {
+        m.abort();
+    }
     app.projector.stop();
     let _ = tokio::time::timeout(Duration::from_secs(5), projector).await;
     app.db.close().await;

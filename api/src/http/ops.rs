@@ -1,11 +1,16 @@
 //! Operations endpoints: readiness and Prometheus metrics.
 
+use super::limits::error_response;
 use super::AppState;
+use crate::access::policy::{self, Op};
+use crate::app::App;
+use crate::error::ApiError;
 use crate::metrics::{ProjectionState, CONTENT_TYPE};
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use std::sync::Arc;
 
 pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     let app = &state.app;
@@ -23,8 +28,37 @@ pub(super) async fn readyz(State(state): State<AppState>) -> Response {
     (code, Json(body)).into_response()
 }
 
-pub(super) async fn metrics(State(state): State<AppState>) -> Response {
-    let app = &state.app;
+/// `GET /metrics` on the main address: only for an ADMIN's or AUDITOR's bearer token (the
+/// counts of requests and errors by route tell an outsider how the service is used).
+pub(super) async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let authz = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+    let principal = match state.app.authenticate(authz).await {
+        Ok(p) => p,
+        Err(e @ ApiError::Unauthenticated) => {
+            let mut resp = error_response(StatusCode::UNAUTHORIZED, e);
+            resp.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer realm=\"probono\""));
+            return resp;
+        }
+        Err(e) => return error_response(StatusCode::SERVICE_UNAVAILABLE, e),
+    };
+    if let Err(e) = policy::check(&principal, Op::ReadMetrics, None) {
+        let e = match e {
+            ApiError::Forbidden(_) => ApiError::Forbidden(
+                "metrics are for an ADMIN's or AUDITOR's token, or for the --metrics-bind address".into(),
+            ),
+            other => other,
+        };
+        return error_response(StatusCode::FORBIDDEN, e);
+    }
+    render_metrics(&state.app).await
+}
+
+/// `GET /metrics` on the `--metrics-bind` address, which only the operator's scraper reaches.
+pub(super) async fn open_metrics(State(app): State<Arc<App>>) -> Response {
+    render_metrics(&app).await
+}
+
+async fn render_metrics(app: &App) -> Response {
     for s in app.projector.drain_batch_seconds() {
         app.metrics.projection_batch(s);
     }

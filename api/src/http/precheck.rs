@@ -25,6 +25,12 @@ pub const MAX_FRAGMENTS: usize = 100;
 /// Most selections a document may expand to once every fragment spread is replaced by its
 /// fragment. The standard introspection query expands to a few hundred.
 pub const MAX_EXPANDED_SELECTIONS: u64 = 20_000;
+/// Most root fields (aliases counted one by one) a mutation request may carry: each is a
+/// change, and the rate limit charges each.
+pub const MAX_MUTATION_FIELDS: usize = 25;
+/// Most root fields a query operation may carry: 200 aliased case lists with timelines
+/// took seconds and returned megabytes.
+pub const MAX_QUERY_FIELDS: usize = 30;
 
 /// What the pre-check learned about an acceptable document.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,15 +144,27 @@ fn shape(doc: &ExecutableDocument) -> Result<Shape, ApiError> {
             });
         let n = expand(doc, &op.node.selection_set.node, &mut memo, &mut visiting)?;
         out.expanded_selections = out.expanded_selections.saturating_add(n);
+        if out.expanded_selections > MAX_EXPANDED_SELECTIONS {
+            return Err(ApiError::BadInput(format!(
+                "the request expands to {} selections once its fragments are spread; at most {MAX_EXPANDED_SELECTIONS} are accepted",
+                out.expanded_selections
+            )));
+        }
+        // Bounded by the expansion just checked.
+        let fields = root_fields(doc, &op.node.selection_set.node, 0);
         if op.node.ty == OperationType::Mutation {
-            out.mutation_fields += root_fields(doc, &op.node.selection_set.node, 0);
+            out.mutation_fields += fields;
+        } else if fields > MAX_QUERY_FIELDS {
+            return Err(ApiError::BadInput(format!(
+                "an operation may ask for at most {MAX_QUERY_FIELDS} top-level fields (aliases count one by one); it asked for {fields}: split the request"
+            )));
         }
         out.selects_secret |= selects(doc, &op.node.selection_set.node, SECRET_FIELDS, &mut Default::default(), 0);
     }
-    if out.expanded_selections > MAX_EXPANDED_SELECTIONS {
+    if out.mutation_fields > MAX_MUTATION_FIELDS {
         return Err(ApiError::BadInput(format!(
-            "the request expands to {} selections once its fragments are spread; at most {MAX_EXPANDED_SELECTIONS} are accepted",
-            out.expanded_selections
+            "a request may make at most {MAX_MUTATION_FIELDS} changes (mutation fields, aliases counted one by one); it has {}: send them in several requests",
+            out.mutation_fields
         )));
     }
     Ok(out)
