@@ -20,9 +20,20 @@ pub struct CreateAccount {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AccountCommand {
     Create(CreateAccount),
-    IssueToken { token_id: Uuid, token_hash: String, expires_at: Option<DateTime<Utc>> },
-    RevokeToken { token_id: Uuid },
-    Disable { reason: Text },
+    IssueToken {
+        token_id: Uuid,
+        token_hash: String,
+        expires_at: Option<DateTime<Utc>>,
+    },
+    RevokeToken {
+        token_id: Uuid,
+    },
+    Disable {
+        reason: Text,
+    },
+    /// A second person confirms an account that can read client identity (see
+    /// [`Role::reads_identity`]); the actor is the approver.
+    Approve,
 }
 
 /// The actor and command, as the aggregate receives them.
@@ -30,10 +41,32 @@ pub type AccountActing = crate::actor::Acting<AccountCommand>;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AccountEvent {
-    AccountCreated { account_id: Uuid, name: Text, role: Role, organization_id: Option<Uuid>, lawyer_id: Option<Uuid> },
-    TokenIssued { token_id: Uuid, token_hash: String, expires_at: Option<DateTime<Utc>> },
-    TokenRevoked { token_id: Uuid },
-    AccountDisabled { reason: Text },
+    AccountCreated {
+        account_id: Uuid,
+        name: Text,
+        role: Role,
+        organization_id: Option<Uuid>,
+        lawyer_id: Option<Uuid>,
+        /// Who created the account (nil: the command-line operator). Absent from accounts
+        /// created before second-person approval existed, which count as approved.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        created_by: Option<Uuid>,
+    },
+    /// The second person's approval: from now on the account reaches client identity.
+    AccountApproved {
+        approved_by: Uuid,
+    },
+    TokenIssued {
+        token_id: Uuid,
+        token_hash: String,
+        expires_at: Option<DateTime<Utc>>,
+    },
+    TokenRevoked {
+        token_id: Uuid,
+    },
+    AccountDisabled {
+        reason: Text,
+    },
 }
 
 impl DomainEvent for AccountEvent {
@@ -43,6 +76,7 @@ impl DomainEvent for AccountEvent {
             AccountEvent::TokenIssued { .. } => "TokenIssued",
             AccountEvent::TokenRevoked { .. } => "TokenRevoked",
             AccountEvent::AccountDisabled { .. } => "AccountDisabled",
+            AccountEvent::AccountApproved { .. } => "AccountApproved",
         }
         .to_string()
     }
@@ -69,6 +103,12 @@ pub enum AccountError {
     AlreadyRevoked,
     #[error("a token hash is 64 hexadecimal characters")]
     BadTokenHash,
+    #[error("a {0} account cannot read client identity and needs no approval")]
+    NoApprovalNeeded(&'static str),
+    #[error("the account is already approved")]
+    AlreadyApproved,
+    #[error("the person who created an account cannot approve it: another person must")]
+    SelfApproval,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -76,6 +116,10 @@ pub struct Account {
     pub created: bool,
     pub disabled: bool,
     pub tokens: Vec<(Uuid, bool)>,
+    pub role: Option<Role>,
+    pub created_by: Option<Uuid>,
+    /// Approved by a second person, or needing no approval.
+    pub approved: bool,
 }
 
 impl Aggregate for Account {
@@ -98,6 +142,7 @@ impl Aggregate for Account {
                     role: c.role,
                     organization_id: c.organization_id,
                     lawyer_id: c.lawyer_id,
+                    created_by: Some(acting.actor.account_id),
                 }
             }
             _ if !self.created => return Err(AccountError::NotFound),
@@ -121,6 +166,22 @@ impl Aggregate for Account {
                 }
                 AccountEvent::AccountDisabled { reason }
             }
+            AccountCommand::Approve => {
+                let role = self.role.unwrap_or(Role::Auditor);
+                if !role.reads_identity() {
+                    return Err(AccountError::NoApprovalNeeded(role.as_str()));
+                }
+                if self.disabled {
+                    return Err(AccountError::Disabled);
+                }
+                if self.approved {
+                    return Err(AccountError::AlreadyApproved);
+                }
+                if self.created_by == Some(acting.actor.account_id) {
+                    return Err(AccountError::SelfApproval);
+                }
+                AccountEvent::AccountApproved { approved_by: acting.actor.account_id }
+            }
         };
         sink.write(event, self).await;
         Ok(())
@@ -128,7 +189,13 @@ impl Aggregate for Account {
 
     fn apply(&mut self, event: AccountEvent) {
         match event {
-            AccountEvent::AccountCreated { .. } => self.created = true,
+            AccountEvent::AccountCreated { role, created_by, .. } => {
+                self.created = true;
+                self.role = Some(role);
+                self.approved = created_by.is_none() || !role.reads_identity();
+                self.created_by = created_by;
+            }
+            AccountEvent::AccountApproved { .. } => self.approved = true,
             AccountEvent::TokenIssued { token_id, .. } => self.tokens.push((token_id, false)),
             AccountEvent::TokenRevoked { token_id } => {
                 if let Some(t) = self.tokens.iter_mut().find(|(id, _)| *id == token_id) {
@@ -180,7 +247,71 @@ mod tests {
             role: Role::Auditor,
             organization_id: None,
             lawyer_id: None,
+            created_by: Some(Uuid::nil()),
         }
+    }
+
+    fn acting(account: u128, role: Role, command: AccountCommand) -> AccountActing {
+        AccountActing {
+            actor: Actor { account_id: Uuid::from_u128(account), role, organization_id: None, lawyer_id: None },
+            command,
+        }
+    }
+
+    fn intake_worker_created_by(creator: u128) -> AccountEvent {
+        AccountEvent::AccountCreated {
+            account_id: Uuid::from_u128(7),
+            name: Text::parse("name", "Nurgul").unwrap(),
+            role: Role::IntakeWorker,
+            organization_id: Some(Uuid::from_u128(9)),
+            lawyer_id: None,
+            created_by: Some(Uuid::from_u128(creator)),
+        }
+    }
+
+    #[test]
+    fn an_identity_reading_account_is_approved_by_a_second_person_once() {
+        TestFramework::<Account>::with(())
+            .given(vec![intake_worker_created_by(1)])
+            .when(acting(2, Role::Admin, AccountCommand::Approve))
+            .then_expect_events(vec![AccountEvent::AccountApproved { approved_by: Uuid::from_u128(2) }]);
+        TestFramework::<Account>::with(())
+            .given(vec![intake_worker_created_by(1)])
+            .when(acting(1, Role::Admin, AccountCommand::Approve))
+            .then_expect_error(AccountError::SelfApproval);
+        TestFramework::<Account>::with(())
+            .given(vec![intake_worker_created_by(1), AccountEvent::AccountApproved { approved_by: Uuid::from_u128(2) }])
+            .when(acting(3, Role::Admin, AccountCommand::Approve))
+            .then_expect_error(AccountError::AlreadyApproved);
+        TestFramework::<Account>::with(())
+            .given(vec![created()])
+            .when(acting(2, Role::Admin, AccountCommand::Approve))
+            .then_expect_error(AccountError::NoApprovalNeeded("AUDITOR"));
+        TestFramework::<Account>::with(())
+            .given_no_previous_events()
+            .when(acting(2, Role::Admin, AccountCommand::Approve))
+            .then_expect_error(AccountError::NotFound);
+    }
+
+    #[test]
+    fn accounts_from_before_approval_existed_count_as_approved() {
+        let mut old = Account::default();
+        old.apply(AccountEvent::AccountCreated {
+            account_id: Uuid::from_u128(7),
+            name: Text::parse("name", "Nurgul").unwrap(),
+            role: Role::IntakeWorker,
+            organization_id: Some(Uuid::from_u128(9)),
+            lawyer_id: None,
+            created_by: None,
+        });
+        assert!(old.approved);
+        let mut new = Account::default();
+        new.apply(intake_worker_created_by(1));
+        assert!(!new.approved);
+        // The old payload (no `created_by`) still reads.
+        let v1 = r#"{"AccountCreated":{"account_id":"00000000-0000-0000-0000-000000000007","name":"Nurgul","role":"INTAKE_WORKER","organization_id":"00000000-0000-0000-0000-000000000009","lawyer_id":null}}"#;
+        let e: AccountEvent = serde_json::from_str(v1).unwrap();
+        assert!(matches!(e, AccountEvent::AccountCreated { created_by: None, .. }));
     }
 
     #[test]

@@ -51,6 +51,14 @@ labelled!(
     /// What an account may do; see DESIGN.md §1.
     Role { Admin => "ADMIN", Coordinator => "COORDINATOR", Lawyer => "LAWYER", IntakeWorker => "INTAKE_WORKER", Auditor => "AUDITOR" }
 );
+impl Role {
+    /// Roles whose accounts can reach client identity, and so need a second person's
+    /// approval before they do.
+    pub fn reads_identity(self) -> bool {
+        matches!(self, Role::IntakeWorker | Role::Lawyer | Role::Coordinator)
+    }
+}
+
 labelled!(Gender { Female => "FEMALE", Male => "MALE", Other => "OTHER", Unknown => "UNKNOWN" });
 labelled!(
     /// Regions of origin in the Kyrgyz Republic.

@@ -2,7 +2,7 @@
 //! run through [`on_db!`] / [`on_tx!`], which expand the same code for each driver, so the
 //! read side has one implementation and no runtime dispatch cost beyond a match.
 
-use crate::Result;
+use crate::{Error, Result};
 use sqlx::postgres::{PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Postgres, Sqlite, Transaction};
@@ -80,11 +80,33 @@ impl Db {
     /// Connects to `url` (`sqlite://PATH` or `postgres://…`), creating a SQLite file and its
     /// folder when missing.
     pub async fn connect(url: &str, opts: &DbOptions) -> Result<Db> {
+        check_url(url)?;
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pg = sqlx::postgres::PgConnectOptions::from_str(url)?;
+            let (host, port) = (pg.get_host().to_string(), pg.get_port());
+            // One direct connection first: the pool would report any failure as a time-out,
+            // while this names what went wrong (refused, unknown host, no such database).
+            let probe =
+                tokio::time::timeout(opts.acquire_timeout, <sqlx::PgConnection as sqlx::Connection>::connect_with(&pg))
+                    .await;
+            match probe {
+                Err(_) => return Err(Error::Unreachable { host, port, reason: "no answer".into() }),
+                Ok(Err(sqlx::Error::Database(e))) if e.code().as_deref() == Some("3D000") => {
+                    let database = pg.get_database().unwrap_or("postgres").to_string();
+                    return Err(Error::NoDatabase { host, port, database });
+                }
+                Ok(Err(e @ (sqlx::Error::Io(_) | sqlx::Error::Tls(_) | sqlx::Error::PoolTimedOut))) => {
+                    return Err(Error::Unreachable { host, port, reason: e.to_string() })
+                }
+                Ok(Err(e)) => return Err(e.into()),
+                Ok(Ok(conn)) => {
+                    let _ = sqlx::Connection::close(conn).await;
+                }
+            }
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(opts.acquire_timeout)
-                .connect(url)
+                .connect_with(pg)
                 .await?;
             Ok(Db::Postgres(pool))
         } else if url.starts_with("sqlite:") {
@@ -118,7 +140,7 @@ impl Db {
                 .await?;
             Ok(Db::Sqlite(pool))
         } else {
-            Err(crate::Error::UnsupportedUrl)
+            Err(Error::UnsupportedUrl("?".into()))
         }
     }
 
@@ -163,5 +185,16 @@ impl Tx {
     pub async fn commit(self) -> Result<()> {
         on_tx!(self, t => t.commit().await?);
         Ok(())
+    }
+}
+
+/// Refuses a URL of a database this ledger does not run on, before anything else (a key,
+/// a connection) is asked for.
+pub fn check_url(url: &str) -> Result<()> {
+    if ["postgres://", "postgresql://", "sqlite:"].iter().any(|p| url.starts_with(p)) {
+        Ok(())
+    } else {
+        // Only the scheme: the rest of a URL may hold a password.
+        Err(Error::UnsupportedUrl(format!("{}:", url.split(':').next().unwrap_or(""))))
     }
 }

@@ -9,8 +9,12 @@ pub enum Error {
     UnreadableEvent { position: i64, event_type: String, reason: String },
     #[error("read model row {table}/{id} cannot be read: {reason}")]
     CorruptRow { table: &'static str, id: String, reason: String },
-    #[error("unsupported database url (expected sqlite:// or postgres://)")]
-    UnsupportedUrl,
+    #[error("unsupported database URL (scheme {0:?}): use sqlite://PATH (the embedded default, e.g. sqlite://data/probono.db) or postgres://USER@HOST:PORT/DATABASE")]
+    UnsupportedUrl(String),
+    #[error("cannot reach PostgreSQL at {host}:{port} ({reason}): check that the server runs there and that the host and port in the database URL are right")]
+    Unreachable { host: String, port: u16, reason: String },
+    #[error("PostgreSQL at {host}:{port} has no database {database:?}: create it (createdb -h {host} -p {port} {database}) or fix the name in the database URL")]
+    NoDatabase { host: String, port: u16, database: String },
     #[error("io: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -18,7 +22,7 @@ pub enum Error {
 impl Error {
     /// True when the database could not be reached (as opposed to a bad row or query).
     pub fn is_connection(&self) -> bool {
-        matches!(self, Error::Database(e) if is_unavailable(e))
+        matches!(self, Error::Unreachable { .. }) || matches!(self, Error::Database(e) if is_unavailable(e))
     }
 }
 

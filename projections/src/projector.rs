@@ -193,7 +193,7 @@ impl Handler for Account {
         let id = stream_uuid(ev)?;
         batch.changes.accounts = true;
         match e {
-            AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id } => {
+            AccountEvent::AccountCreated { account_id, name, role, organization_id, lawyer_id, created_by } => {
                 let a = AccountView {
                     id: account_id,
                     name: name.to_string(),
@@ -202,8 +202,16 @@ impl Handler for Account {
                     lawyer_id,
                     disabled: false,
                     created_at: recorded_at(ev)?,
+                    created_by,
+                    // The same rule as the aggregate's.
+                    approved: created_by.is_none() || !role.reads_identity(),
+                    approved_by: None,
+                    approved_at: None,
                 };
                 write::insert_account(tx, &a).await
+            }
+            AccountEvent::AccountApproved { approved_by } => {
+                write::approve_account(tx, id, approved_by, &recorded_at(ev)?).await
             }
             AccountEvent::TokenIssued { token_id, token_hash, expires_at } => {
                 let t = TokenView { token_id, account_id: id, issued_at: recorded_at(ev)?, expires_at, revoked: false };

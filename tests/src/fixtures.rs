@@ -31,11 +31,15 @@ pub async fn token(t: &TestApp, role: &str, org: Option<&str>, lawyer: Option<&s
     let d = t
         .ok(
             &t.admin,
-            "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { token account { role } } }",
+            "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { token account { id role approved } } }",
             json!({ "i": { "name": format!("{role} user"), "role": role, "organizationId": org, "lawyerId": lawyer } }),
         )
         .await;
-    assert_eq!(d["createAccessToken"]["account"]["role"], role);
+    let account = &d["createAccessToken"]["account"];
+    assert_eq!(account["role"], role);
+    if account["approved"] == false {
+        t.approve(account["id"].as_str().unwrap(), role).await;
+    }
     d["createAccessToken"]["token"].as_str().unwrap().to_string()
 }
 

@@ -120,6 +120,10 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub app: Arc<App>,
     pub admin: String,
+    /// A second ADMIN and a COORDINATOR, made by the operator, who approve the accounts
+    /// the first ADMIN creates (a second person, as the rules ask).
+    pub approver: String,
+    pub approver_coordinator: String,
     pub db: TestDb,
     client: reqwest::Client,
     server: tokio::task::JoinHandle<()>,
@@ -151,12 +155,41 @@ impl TestApp {
             lawyer_id: None,
             expires_at: None,
         };
-        let created = app.create_account(&Caller::system("test"), root).await.expect("admin account");
-        TestApp { addr, app, admin: created.token, db, client: reqwest::Client::new(), server, projector }
+        let created = app.create_account(&Caller::system("test"), root.clone()).await.expect("admin account");
+        let approver = NewAccount { name: "approver".into(), ..root.clone() };
+        let approver = app.create_account(&Caller::system("test"), approver).await.expect("approver account");
+        let coordinator =
+            NewAccount { name: "approving coordinator".into(), role: domain::values::Role::Coordinator, ..root };
+        let coordinator = app.create_account(&Caller::system("test"), coordinator).await.expect("coordinator account");
+        TestApp {
+            addr,
+            app,
+            admin: created.token,
+            approver: approver.token,
+            approver_coordinator: coordinator.token,
+            db,
+            client: reqwest::Client::new(),
+            server,
+            projector,
+        }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// Approves the account `account_id` (of role `role`) as a second person: the
+    /// COORDINATOR a lawyer's account, the second ADMIN the others.
+    pub async fn approve(&self, account_id: &str, role: &str) {
+        let approver = if role == "LAWYER" { &self.approver_coordinator } else { &self.approver };
+        let d = self
+            .ok(
+                approver,
+                "mutation($a: ID!) { approveAccount(accountId: $a) { approved } }",
+                json!({ "a": account_id }),
+            )
+            .await;
+        assert_eq!(d["approveAccount"]["approved"], true);
     }
 
     /// Posts a GraphQL request and returns the whole response body.
@@ -332,22 +365,30 @@ pub fn probono_bin() -> std::path::PathBuf {
     let Some(bin_time) = modified(&bin) else {
         panic!("{} is missing: run `cargo build --bin probono` (scripts/test builds it)", bin.display());
     };
-    // Testing an old binary would pass or fail for the wrong reasons: a library newer than
-    // the binary means only `-p tests` was built.
-    let newest_lib = std::fs::read_dir(deps)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter(|e| {
-            let name = e.file_name().to_string_lossy().into_owned();
-            name.starts_with("libapi-") && name.ends_with(".rlib")
-        })
-        .filter_map(|e| modified(&e.path()))
+    // Testing an old binary would pass or fail for the wrong reasons: a source file newer
+    // than the binary means only `-p tests` was built. (Compared with the sources, not with
+    // the api library: `cargo test` may build a second variant of the library, with other
+    // features unified, after the binary.)
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let newest_source = ["api/src", "domain/src", "projections/src", "migrations"]
+        .iter()
+        .filter_map(|dir| newest_file(&root.join(dir)))
         .max();
-    if newest_lib.is_some_and(|lib| lib > bin_time) {
-        panic!("{} is older than the api library: run `cargo build --bin probono` first", bin.display());
+    if newest_source.is_some_and(|src| src > bin_time) {
+        panic!("{} is older than the sources: run `cargo build --bin probono` first", bin.display());
     }
     bin
+}
+
+/// The latest modification time of any file under `dir`.
+fn newest_file(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+    let mut newest = None;
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        let time = if path.is_dir() { newest_file(&path) } else { entry.metadata().and_then(|m| m.modified()).ok() };
+        newest = newest.max(time);
+    }
+    newest
 }
 
 /// What a run of the binary printed, and how it ended.

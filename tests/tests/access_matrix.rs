@@ -32,7 +32,10 @@ fn allowed(op: &str, who: Who) -> bool {
             matches!(who, Admin | Coordinator | Auditor)
         }
         "organizations" => matches!(who, Admin | Coordinator | Auditor | IntakeIn | IntakeOut),
-        "identityReads" => matches!(who, Admin | Auditor),
+        "identityReads" | "accounts" => matches!(who, Admin | Auditor),
+        "accountAuditTrail" => matches!(who, Admin | Coordinator | Auditor),
+        // The row's account is a lawyer's: the COORDINATOR approves those.
+        "approveAccount" => who == Coordinator,
         // The client's organisation and lawyer; a coordinator where the client consented
         // to data sharing (this case: yes). Never auditors or admins.
         "Case.identity" => matches!(who, IntakeIn | LawyerIn | Coordinator),
@@ -131,6 +134,17 @@ async fn every_operation_every_role_every_scope() {
         .as_str()
         .unwrap()
         .to_string();
+    // A lawyer's second account, not yet approved.
+    let unapproved = t
+        .ok(
+            &t.admin,
+            "mutation($l: ID!) { createAccessToken(input: {name: \"second login\", role: LAWYER, lawyerId: $l}) { account { id approved } } }",
+            json!({"l": w.lawyer_b_id}),
+        )
+        .await["createAccessToken"]["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let token_of = |who: Who| -> String {
         match who {
@@ -158,6 +172,9 @@ async fn every_operation_every_role_every_scope() {
         ("auditTrail", "query($c: ID!) { auditTrail(caseId: $c) { hash } }", json!({"c": case})),
         ("verifyAuditTrail", "query($c: ID) { verifyAuditTrail(caseId: $c) { ok } }", json!({"c": case})),
         ("identityReads", "{ identityReads { role } }", json!({})),
+        ("accounts", "{ accounts { id } }", json!({})),
+        ("accountAuditTrail", "query($a: ID!) { accountAuditTrail(accountId: $a) { hash } }", json!({"a": unapproved})),
+        ("approveAccount", "mutation($a: ID!) { approveAccount(accountId: $a) { id } }", json!({"a": unapproved})),
         ("Case.identity", "query($c: ID!) { case(id: $c) { identity(purpose: \"access matrix\") { fullName } } }", json!({"c": case})),
         ("registerOrganization", "mutation { registerOrganization(input: {name: \"M NGO\", kind: NGO}) { id } }", json!({})),
         ("createAccessToken", "mutation { createAccessToken(input: {name: \"m\", role: AUDITOR}) { token } }", json!({})),

@@ -549,3 +549,145 @@ async fn aliases_are_counted_one_by_one(backend: Backend) {
 }
 
 on_both_backends!(aliases_are_counted_one_by_one);
+
+/// An ADMIN minted a token for an intake worker of the victim's organisation, read the
+/// identity with it, and the log credited the read to the new account; nobody could see who
+/// had created it. Now an account that can read identity reaches it only once a second
+/// person approved it, and auditors see who created and who approved every reading account.
+async fn an_account_reads_identity_only_after_a_second_person_approves_it(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = tests::fixtures::world(&t).await;
+    let case = tests::fixtures::open_case(&t, &w, true).await;
+    let me = |token: String| {
+        let t = &t;
+        async move { t.ok(&token, "{ me { id } }", json!({})).await["me"]["id"].as_str().unwrap().to_string() }
+    };
+    let (admin_id, approver_id) = (me(t.admin.clone()).await, me(t.approver.clone()).await);
+    let mint = "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { token account { id approved createdBy approvedBy } } }";
+    let d = t
+        .ok(
+            &t.admin,
+            mint,
+            json!({ "i": { "name": "Nurgul (new worker)", "role": "INTAKE_WORKER", "organizationId": w.org } }),
+        )
+        .await;
+    let account = d["createAccessToken"]["account"].clone();
+    let (id, token) =
+        (account["id"].as_str().unwrap().to_string(), d["createAccessToken"]["token"].as_str().unwrap().to_string());
+    assert_eq!(account["approved"], false);
+    assert_eq!(account["createdBy"], admin_id.as_str());
+    assert!(account["approvedBy"].is_null());
+    // Unapproved: the case, yes; its identity, no — and nothing is logged as read.
+    let iq = "query($id: ID!) { case(id: $id) { id identity { fullName } } }";
+    let body = t.gql(&token, iq, json!({ "id": case })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN", "{body}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("not been approved"), "{body}");
+    let reads = "query($a: ID) { identityReads(accountId: $a) { accountId accountCreatedBy accountApprovedBy } }";
+    assert_eq!(t.ok(&w.auditor, reads, json!({ "a": id })).await["identityReads"].as_array().unwrap().len(), 0);
+    // Its creator cannot approve it, nor can a coordinator (not a lawyer's account).
+    let approve = "mutation($a: ID!) { approveAccount(accountId: $a) { approved approvedBy } }";
+    assert_eq!(t.err(&t.admin, approve, json!({ "a": id })).await, "RULE_VIOLATION");
+    assert_eq!(t.err(&w.coordinator, approve, json!({ "a": id })).await, "FORBIDDEN");
+    assert_eq!(t.err(&w.intake, approve, json!({ "a": id })).await, "FORBIDDEN");
+    let d = t.ok(&t.approver, approve, json!({ "a": id })).await;
+    assert_eq!(d["approveAccount"]["approvedBy"], approver_id.as_str());
+    assert_eq!(t.err(&t.approver, approve, json!({ "a": id })).await, "RULE_VIOLATION", "approved once");
+    // Approved: the read works and the log names creator and approver.
+    let d = t.ok(&token, iq, json!({ "id": case })).await;
+    assert_eq!(d["case"]["identity"]["fullName"], tests::fixtures::CLIENT_NAME);
+    let log = t.ok(&w.auditor, reads, json!({ "a": id })).await;
+    assert_eq!(log["identityReads"][0]["accountCreatedBy"], admin_id.as_str());
+    assert_eq!(log["identityReads"][0]["accountApprovedBy"], approver_id.as_str());
+    // The account's own audit trail: who created it, its token, who approved it.
+    let trail = t
+        .ok(
+            &w.auditor,
+            "query($a: ID!) { accountAuditTrail(accountId: $a) { eventType actor { id } summary } }",
+            json!({ "a": id }),
+        )
+        .await;
+    let trail = trail["accountAuditTrail"].as_array().unwrap();
+    let types: Vec<&str> = trail.iter().map(|e| e["eventType"].as_str().unwrap()).collect();
+    assert_eq!(types, ["AccountCreated", "TokenIssued", "AccountApproved"]);
+    assert_eq!(trail[0]["actor"]["id"], admin_id.as_str());
+    assert_eq!(trail[2]["actor"]["id"], approver_id.as_str());
+    let listed = t.ok(&w.auditor, "{ accounts { id approved createdBy } }", json!({})).await;
+    assert!(listed["accounts"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str() && a["approved"] == true));
+    assert_eq!(t.err(&w.intake, "{ accounts { id } }", json!({})).await, "FORBIDDEN");
+    // A lawyer's account: the COORDINATOR approves it, not an ADMIN.
+    let d = t
+        .ok(&t.admin, mint, json!({ "i": { "name": "Second login", "role": "LAWYER", "lawyerId": w.lawyer_a_id } }))
+        .await;
+    let lawyer_account = d["createAccessToken"]["account"]["id"].as_str().unwrap().to_string();
+    assert_eq!(t.err(&t.approver, approve, json!({ "a": lawyer_account })).await, "FORBIDDEN");
+    t.ok(&w.coordinator, approve, json!({ "a": lawyer_account })).await;
+    // Roles that read no identity need no approval.
+    let d = t.ok(&t.admin, mint, json!({ "i": { "name": "Auditor two", "role": "AUDITOR" } })).await;
+    assert_eq!(d["createAccessToken"]["account"]["approved"], true);
+}
+
+on_both_backends!(an_account_reads_identity_only_after_a_second_person_approves_it);
+
+/// Messages that say what to do: an unsupported URL was answered by a demand for a master
+/// key; an unreachable PostgreSQL by "pool timed out"; a refusal by "your role or scope does
+/// not allow this". Now each names what is wrong and what to do, and a URL's password is
+/// never echoed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn startup_and_refusal_messages_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("master.key");
+    let key = key.to_str().unwrap();
+    let out = tests::run_probono(&["keys", "generate", "--out", key]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    // An unsupported URL is named before any key is asked for, without its password.
+    let out = tests::run_probono(&["migrate", "--database-url", "mysql://root:s3cr3t-pw@db.example/ledger"]).await;
+    assert_ne!(out.code, Some(0));
+    assert!(out.stderr.contains("unsupported database URL") && out.stderr.contains("sqlite://"), "{}", out.stderr);
+    assert!(!out.stderr.contains("MASTER_KEY") && !out.stderr.contains("s3cr3t-pw"), "{}", out.stderr);
+    // Nothing listens on this port: host and port are named.
+    let port = tests::free_port().to_string();
+    let url = format!("postgres://postgres@127.0.0.1:{port}/ledger");
+    let out = tests::run_probono(&["migrate", "--database-url", &url, "--master-key-file", key]).await;
+    assert_ne!(out.code, Some(0));
+    assert!(out.stderr.contains(&format!("cannot reach PostgreSQL at 127.0.0.1:{port}")), "{}", out.stderr);
+    // A database that does not exist: how to create it.
+    let admin = tests::pg_admin_url();
+    let base = admin.rsplit_once('/').unwrap().0;
+    let url = format!("{base}/no_such_ledger_db");
+    let out = tests::run_probono(&["migrate", "--database-url", &url, "--master-key-file", key]).await;
+    assert_ne!(out.code, Some(0));
+    assert!(
+        out.stderr.contains("no database \"no_such_ledger_db\"") && out.stderr.contains("createdb"),
+        "{}",
+        out.stderr
+    );
+    // An enum on the command line lists its values.
+    let sqlite = format!("sqlite://{}", dir.path().join("probono.db").display());
+    let out =
+        tests::run_probono(&["token", "create", "--role", "BOSS", "--name", "x", "--database-url", &sqlite]).await;
+    assert_ne!(out.code, Some(0));
+    assert!(out.stderr.contains("INTAKE_WORKER") && out.stderr.contains("AUDITOR"), "{}", out.stderr);
+    // A port in use: the address, and what to do.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = taken.local_addr().unwrap().to_string();
+    let out = tests::run_probono(&["serve", "--database-url", &sqlite, "--bind", &address]).await;
+    assert_ne!(out.code, Some(0));
+    assert!(out.stderr.contains(&address) && out.stderr.contains("--bind"), "{}", out.stderr);
+
+    // Refusals name who may do it, and a withheld consent says it is what blocks.
+    let t = TestApp::spawn(Backend::Sqlite).await;
+    let w = tests::fixtures::world(&t).await;
+    let case = tests::fixtures::open_case(&t, &w, false).await;
+    let assign = "mutation($c: ID!, $l: ID!) { assignLawyer(input: {caseId: $c, lawyerId: $l}) { id } }";
+    let body = t.gql(&w.intake, assign, json!({ "c": case, "l": w.lawyer_a_id })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "FORBIDDEN");
+    let msg = body["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("the COORDINATOR") && msg.contains("INTAKE_WORKER"), "{msg}");
+    t.ok(&w.coordinator, assign, json!({ "c": case, "l": w.lawyer_a_id })).await;
+    t.ok(&w.lawyer_a, "mutation($c: ID!) { acceptAssignment(input: {caseId: $c}) { id } }", json!({ "c": case })).await;
+    let file = "mutation($c: ID!) { filePoliceReport(input: {caseId: $c, filedOn: \"2020-04-02\", policeUnit: \"Osh\"}) { id } }";
+    let body = t.gql(&w.lawyer_a, file, json!({ "c": case })).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "RULE_VIOLATION", "{body}");
+    let msg = body["errors"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("reporting to the police") && msg.contains("giveConsent"), "{msg}");
+}

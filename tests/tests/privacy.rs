@@ -299,6 +299,16 @@ async fn the_server_binary_logs_no_identity() {
         gql(admin.clone(), new_token, json!({"i": {"name": "lawyer", "role": "LAWYER", "lawyerId": lawyer_id}})).await,
     );
 
+    // A second administrator approves the intake worker's account, the coordinator the
+    // lawyer's (accounts that read identity need a second person).
+    let approver =
+        tests::probono(&db, &["token", "create", "--role", "ADMIN", "--name", "approver"]).await.trim().to_string();
+    let approve = "mutation($a: ID!) { approveAccount(accountId: $a) { approved } }";
+    for (who, by) in [(&intake, &approver), (&lawyer, &coordinator)] {
+        let id = gql(who.clone(), "{ me { id } }", json!({})).await["me"]["id"].clone();
+        gql(by.clone(), approve, json!({ "a": id })).await;
+    }
+
     // Intake with a known name and document number, a lawyer, a sealed note.
     let case = gql(
         intake.clone(),

@@ -43,6 +43,10 @@ pub enum Op {
     RotateMasterKey,
     /// `GET /metrics` on the main address.
     ReadMetrics,
+    /// A second person's approval of an account that can read identity.
+    ApproveAccount,
+    /// The list of accounts, with who created and approved each.
+    ListAccounts,
     // mutations: the lawyer network
     RegisterLawyer,
     ManageLawyer,
@@ -81,6 +85,8 @@ impl Op {
         Op::EraseClientData,
         Op::RotateMasterKey,
         Op::ReadMetrics,
+        Op::ApproveAccount,
+        Op::ListAccounts,
         Op::RegisterLawyer,
         Op::ManageLawyer,
         Op::AssignLawyer,
@@ -132,10 +138,59 @@ fn relation(p: &Principal, scope: &CaseScope) -> Relation {
 pub fn check(p: &Principal, op: Op, scope: Option<&CaseScope>) -> Result<(), ApiError> {
     if allowed(p, op, scope) {
         Ok(())
+    } else if !p.approved
+        && matches!(op, Op::ReadIdentity | Op::ReadIdentityForConflictCheck)
+        && allowed(&Principal { approved: true, ..p.clone() }, op, scope)
+    {
+        Err(ApiError::Forbidden(NOT_APPROVED.into()))
     } else {
-        Err(ApiError::forbidden())
+        Err(ApiError::Forbidden(format!("this is for {}; your account is {}", who_may(op), p.role)))
     }
 }
+
+/// Who may do `op`, in words, for the refusal.
+pub fn who_may(op: Op) -> &'static str {
+    match op {
+        Op::Me | Op::ListOffenses | Op::ListCases | Op::ReadLawyer => "every account",
+        Op::ListOrganizations => "ADMIN, COORDINATOR, AUDITOR and INTAKE_WORKER accounts",
+        Op::ListLawyers | Op::ReadStatistics | Op::ReadAuditTrail | Op::VerifyAuditTrail => {
+            "ADMIN, COORDINATOR and AUDITOR accounts"
+        }
+        Op::ReadCase => "oversight roles, the intake workers of the case's organisation and its assigned lawyer",
+        Op::ReadIdentity => {
+            "the intake workers of the client's organisation, the assigned lawyer once they accepted and until the case is closed, and the COORDINATOR where the client consented to data sharing"
+        }
+        Op::ReadIdentityForConflictCheck => "the lawyer offered the case, before they answer",
+        Op::ReadIdentityLog | Op::ReadMetrics | Op::ListAccounts => "ADMIN and AUDITOR accounts",
+        Op::RegisterOrganization
+        | Op::CreateAccessToken
+        | Op::RevokeAccessToken
+        | Op::AddOffense
+        | Op::RetireOffense
+        | Op::EraseClientData
+        | Op::RotateMasterKey => "an ADMIN",
+        Op::ApproveAccount => "an ADMIN (or the COORDINATOR, for a lawyer's account)",
+        Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => "the COORDINATOR",
+        Op::OpenIntake => "an INTAKE_WORKER",
+        Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => {
+            "the intake workers of the case's organisation and its assigned lawyer"
+        }
+        Op::AnswerAssignment | Op::LegalAction => "the lawyer assigned to the case",
+        Op::CloseCase | Op::ReopenCase => "the COORDINATOR and the lawyer assigned to the case",
+    }
+}
+
+/// Who approves an account of `role`: the COORDINATOR a lawyer's, an ADMIN the others'
+/// (never the person who created it, which the account itself refuses).
+pub fn may_approve(approver: &Principal, role: Role) -> bool {
+    match role {
+        Role::Lawyer => approver.role == Role::Coordinator,
+        _ => approver.role == Role::Admin,
+    }
+}
+
+/// Why an account that is not yet approved is refused identity.
+pub const NOT_APPROVED: &str = "this account has not been approved yet: until a second person approves it (an ADMIN other than its creator; the COORDINATOR for a lawyer's account) it cannot read client identity";
 
 /// The policy table.
 pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
@@ -157,6 +212,7 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         // client consented to data sharing. Auditors and admins never. A lawyer's access ends
         // when their part ends (the case is closed); before they accept, they see only what a
         // conflict-of-interest check needs (`ReadIdentityForConflictCheck`).
+        Op::ReadIdentity | Op::ReadIdentityForConflictCheck if !p.approved => false,
         Op::ReadIdentity => match p.role {
             IntakeWorker => in_scope,
             Lawyer => in_scope && scope.is_some_and(|s| s.accepted && !s.closed),
@@ -178,6 +234,8 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         Op::ReadIdentityLog => matches!(p.role, Admin | Auditor),
         // Counts of requests and errors by route: operators and oversight only.
         Op::ReadMetrics => matches!(p.role, Admin | Auditor),
+        Op::ApproveAccount => matches!(p.role, Admin | Coordinator),
+        Op::ListAccounts => matches!(p.role, Admin | Auditor),
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,
@@ -198,6 +256,7 @@ mod tests {
             organization_id,
             lawyer_id,
             token_id: Uuid::new_v4(),
+            approved: true,
         }
     }
 

@@ -12,6 +12,9 @@ pub struct Principal {
     pub organization_id: Option<Uuid>,
     pub lawyer_id: Option<Uuid>,
     pub token_id: Uuid,
+    /// The account may reach client identity: approved by a second person, or of a role
+    /// that needs no approval (see `Role::reads_identity`).
+    pub approved: bool,
 }
 
 impl Principal {
@@ -25,6 +28,7 @@ impl Principal {
             organization_id: None,
             lawyer_id: None,
             token_id: Uuid::nil(),
+            approved: true,
         }
     }
 

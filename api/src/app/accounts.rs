@@ -53,6 +53,7 @@ impl App {
             organization_id: a.organization_id,
             lawyer_id: a.lawyer_id,
             token_id: t.token_id,
+            approved: a.approved,
         })
     }
 
@@ -105,6 +106,32 @@ impl App {
         let account =
             self.account(account_id).await?.ok_or_else(|| ApiError::Internal("account not projected".into()))?;
         Ok(CreatedAccount { account, token_id, token, expires_at: input.expires_at })
+    }
+
+    /// A second person approves an account that can read client identity: an ADMIN other
+    /// than its creator, or for a lawyer's account the COORDINATOR. Until then the account
+    /// works, but reaches no identity.
+    #[tracing::instrument(skip_all, fields(%account_id))]
+    pub async fn approve_account(&self, caller: &Caller, account_id: Uuid) -> Res<AccountView> {
+        caller.allow(Op::ApproveAccount)?;
+        let account =
+            self.account(account_id).await?.ok_or_else(|| ApiError::NotFound(format!("no account {account_id}")))?;
+        if account.role.reads_identity() && !crate::access::policy::may_approve(&caller.principal, account.role) {
+            return Err(ApiError::Forbidden(format!(
+                "a {} account is approved by {}",
+                account.role,
+                if account.role == Role::Lawyer { "the COORDINATOR" } else { "an ADMIN other than its creator" }
+            )));
+        }
+        self.execute(&self.cqrs.accounts, caller, &account_id.to_string(), AccountCommand::Approve).await?;
+        self.account(account_id).await?.ok_or_else(|| ApiError::NotFound("no such account".into()))
+    }
+
+    /// Every account with who created and approved it (ADMIN, AUDITOR).
+    #[tracing::instrument(skip_all)]
+    pub async fn accounts(&self, caller: &Caller) -> Res<Vec<AccountView>> {
+        caller.allow(Op::ListAccounts)?;
+        Ok(projections::store::accounts(&self.db).await?)
     }
 
     /// Revokes a token at once; requests bearing it are refused from then on. Returns the

@@ -148,6 +148,19 @@ impl App {
         Ok(entries)
     }
 
+    /// Every event of an account — its creation (and by whom), tokens issued and revoked,
+    /// its approval, its disabling — with the hash-chain links: oversight roles.
+    #[tracing::instrument(skip_all, fields(%account_id))]
+    pub async fn account_audit_trail(&self, caller: &Caller, account_id: Uuid) -> Res<Vec<Entry>> {
+        caller.allow(Op::ReadAuditTrail)?;
+        let id = account_id.to_string();
+        let rows = audit::stream_rows(&self.db, <domain::account::Account as cqrs_es::Aggregate>::TYPE, &id).await?;
+        if rows.is_empty() {
+            return Err(ApiError::NotFound(format!("no account {id}")));
+        }
+        entries(&self.db, rows).await
+    }
+
     /// Recomputes the hash chain of one case, or of every stream when `case_id` is `None`,
     /// and names the first link that does not hold.
     #[tracing::instrument(skip_all)]

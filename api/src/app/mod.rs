@@ -42,7 +42,7 @@ use uuid::Uuid;
 /// Why the application could not start. Each message says what to fix.
 #[derive(Debug, thiserror::Error)]
 pub enum StartupError {
-    #[error("cannot open the database: {0}")]
+    #[error("{}", database_message(.0))]
     Database(#[from] projections::Error),
     #[error("{0}")]
     Key(#[from] CryptoError),
@@ -54,6 +54,16 @@ pub enum StartupError {
     LostKey { path: String, count: i64 },
     #[error("the master key in {path} does not open the data keys stored in the database: point PROBONO_MASTER_KEY_FILE (or --master-key-file) at the key this database was written with")]
     WrongKey { path: String },
+}
+
+fn database_message(e: &projections::Error) -> String {
+    match e {
+        // These say all there is to say.
+        projections::Error::UnsupportedUrl(_)
+        | projections::Error::Unreachable { .. }
+        | projections::Error::NoDatabase { .. } => e.to_string(),
+        other => format!("cannot open the database: {other}"),
+    }
 }
 
 /// Who calls a use case, and the request it belongs to (the correlation id written into
@@ -125,6 +135,8 @@ impl App {
     }
 
     pub async fn open_with_clock(store: &StoreArgs, clock: Arc<dyn Clock>) -> Result<Arc<App>, StartupError> {
+        // A URL of a database we do not run on is named before a key is asked for.
+        projections::db::check_url(&store.database_url)?;
         let (path, create) = store.master_key_path().ok_or(StartupError::MissingKey)?;
         let opts = DbOptions { max_connections: store.db_max_connections, ..DbOptions::default() };
         let db = Db::connect(&store.database_url, &opts).await?;

@@ -56,6 +56,10 @@ pub struct IdentityReadEntry {
     pub read: projections::store::IdentityRead,
     /// The reader's account name, when the account is known.
     pub account_name: Option<String>,
+    /// Who created the reading account (nil: the command-line operator), and who approved
+    /// it for identity, as the accounts read model says.
+    pub account_created_by: Option<Uuid>,
+    pub account_approved_by: Option<Uuid>,
 }
 
 impl App {
@@ -132,8 +136,13 @@ impl App {
         let rows = projections::store::identity_reads(&self.db, case_id, account_id, first).await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            let account_name = self.account(r.account_id).await?.map(|a| a.name);
-            out.push(IdentityReadEntry { read: r, account_name });
+            let account = self.account(r.account_id).await?;
+            out.push(IdentityReadEntry {
+                account_name: account.as_ref().map(|a| a.name.clone()),
+                account_created_by: account.as_ref().and_then(|a| a.created_by),
+                account_approved_by: account.as_ref().and_then(|a| a.approved_by),
+                read: r,
+            });
         }
         Ok(out)
     }

@@ -82,6 +82,7 @@ fn as_user(account_id: Uuid, name: &str, role: Role, org: Option<Uuid>, lawyer: 
         organization_id: org,
         lawyer_id: lawyer,
         token_id: Uuid::nil(),
+        approved: true,
     };
     Caller::new(principal, "demo-seed")
 }
@@ -125,9 +126,13 @@ struct Cast {
     lawyers: Vec<Caller>,
 }
 
+/// Creates a demo account; one that can read identity is approved by `approver`, a second
+/// person as the rules ask.
+#[allow(clippy::too_many_arguments)]
 async fn create_account(
     app: &App,
     system: &Caller,
+    approver: Option<&Caller>,
     account_id: Uuid,
     name: &str,
     role: Role,
@@ -143,6 +148,9 @@ async fn create_account(
         expires_at: None,
     };
     app.create_account(system, input).await?;
+    if let Some(approver) = approver.filter(|_| role.reads_identity()) {
+        app.approve_account(approver, account_id).await?;
+    }
     Ok(as_user(account_id, name, role, org, lawyer))
 }
 
@@ -165,16 +173,19 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
         summary.organizations += 1;
     }
 
-    // Accounts: an intake worker for each NGO / crisis centre, a coordinator, an auditor.
+    // Accounts: an administrator (who approves the accounts that read identity), an intake
+    // worker for each NGO / crisis centre, a coordinator, an auditor.
+    let admin = create_account(app, &system, None, id(2, 12), "Administrator (demo)", Role::Admin, None, None).await?;
     let mut intake = vec![];
     for i in 0..3u128 {
         let name = format!("Intake worker {} (demo)", i + 1);
-        intake.push(create_account(app, &system, id(2, i), &name, Role::IntakeWorker, Some(id(1, i)), None).await?);
+        let org = Some(id(1, i));
+        intake.push(create_account(app, &system, Some(&admin), id(2, i), &name, Role::IntakeWorker, org, None).await?);
     }
+    let name = "Pro bono coordinator (demo)";
     let coordinator =
-        create_account(app, &system, id(2, 10), "Pro bono coordinator (demo)", Role::Coordinator, Some(id(1, 4)), None)
-            .await?;
-    create_account(app, &system, id(2, 11), "Bar Association auditor (demo)", Role::Auditor, None, None).await?;
+        create_account(app, &system, Some(&admin), id(2, 10), name, Role::Coordinator, Some(id(1, 4)), None).await?;
+    create_account(app, &system, None, id(2, 11), "Bar Association auditor (demo)", Role::Auditor, None, None).await?;
 
     // The network: 14 professionals and 19 students; 24 women and 9 men.
     let regions = [
@@ -210,7 +221,9 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
             app.record_lawyer_training(&coordinator, lawyer_id, course, d(2016, 1, 10)).await?;
         }
         let name = format!("Lawyer account {} (demo)", i + 1);
-        lawyers.push(create_account(app, &system, id(4, i), &name, Role::Lawyer, None, Some(lawyer_id)).await?);
+        let account =
+            create_account(app, &system, Some(&coordinator), id(4, i), &name, Role::Lawyer, None, Some(lawyer_id));
+        lawyers.push(account.await?);
         summary.lawyers += 1;
     }
 

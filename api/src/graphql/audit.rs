@@ -95,6 +95,14 @@ impl AuditQuery {
         Ok(app(ctx)?.audit_trail(caller(ctx)?, id).await?.into_iter().map(AuditEntry::from).collect())
     }
 
+    /// Every event of an account, oldest first: its creation (the actor is its creator),
+    /// tokens issued and revoked (ids only), its approval and disabling. AUDITOR,
+    /// COORDINATOR and ADMIN.
+    async fn account_audit_trail(&self, ctx: &Context<'_>, account_id: ID) -> Res<Vec<AuditEntry>> {
+        let id = parse_id("accountId", &account_id)?;
+        Ok(app(ctx)?.account_audit_trail(caller(ctx)?, id).await?.into_iter().map(AuditEntry::from).collect())
+    }
+
     /// Recomputes the hash chain of one case, or of every stream of the ledger when
     /// `caseId` is omitted, and names the first link that does not hold. An event removed
     /// from the end of a stream, or a stream rewritten with recomputed hashes, needs a

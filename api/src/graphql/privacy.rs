@@ -13,6 +13,11 @@ pub struct IdentityRead {
     pub account_id: ID,
     /// The reader's account name, when the account is known.
     pub account_name: Option<String>,
+    /// Who created the reading account (the nil id: the command-line operator).
+    pub account_created_by: Option<ID>,
+    /// Who approved the reading account for identity (null: an account from before
+    /// approvals were recorded).
+    pub account_approved_by: Option<ID>,
     pub role: String,
     /// The identity fields the response contained.
     pub fields: Vec<String>,
@@ -47,6 +52,8 @@ impl PrivacyQuery {
                     case_id: ID(r.case_id.to_string()),
                     account_id: ID(r.account_id.to_string()),
                     account_name: e.account_name,
+                    account_created_by: e.account_created_by.map(|a| ID(a.to_string())),
+                    account_approved_by: e.account_approved_by.map(|a| ID(a.to_string())),
                     role: r.role.as_str().to_string(),
                     fields: r.fields,
                     purpose: r.purpose,

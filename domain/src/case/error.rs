@@ -17,7 +17,7 @@ pub enum CaseError {
     Erased,
     #[error("the client's data is already erased")]
     AlreadyErased,
-    #[error("the client has not consented to {0}")]
+    #[error("the client has not consented to {0}, or withdrew that consent: record the client's consent (giveConsent) before this step")]
     NoConsent(&'static str),
     #[error("no lawyer is assigned to this case")]
     NoLawyerAssigned,

@@ -13,6 +13,12 @@ pub struct AccountView {
     pub lawyer_id: Option<Uuid>,
     pub disabled: bool,
     pub created_at: DateTime<Utc>,
+    /// Who created it (nil: the command-line operator; `None`: before this was recorded).
+    pub created_by: Option<Uuid>,
+    /// May reach client identity: approved by a second person, or needing no approval.
+    pub approved: bool,
+    pub approved_by: Option<Uuid>,
+    pub approved_at: Option<DateTime<Utc>>,
 }
 
 /// A token, found by the hash of the bearer secret.

@@ -212,6 +212,9 @@ fn account(e: &AccountEvent) -> String {
         AccountEvent::TokenIssued { token_id, .. } => format!("Access token {token_id} issued"),
         AccountEvent::TokenRevoked { token_id } => format!("Access token {token_id} revoked"),
         AccountEvent::AccountDisabled { .. } => "Account disabled (reason recorded)".into(),
+        AccountEvent::AccountApproved { approved_by } => {
+            format!("Account approved by account {approved_by}: it may now read client identity")
+        }
     }
 }
 

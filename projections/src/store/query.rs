@@ -159,23 +159,53 @@ pub async fn list_organizations(db: &Db) -> Result<Vec<OrganizationRow>> {
 
 // ---------------------------------------------------------------- accounts and tokens
 
-type AccountColumns = (String, String, String, Option<String>, Option<String>, i32, String);
+#[derive(sqlx::FromRow)]
+struct AccountColumns {
+    id: String,
+    name: String,
+    role: String,
+    organization_id: Option<String>,
+    lawyer_id: Option<String>,
+    disabled: i32,
+    created_at: String,
+    created_by: Option<String>,
+    approved: i32,
+    approved_by: Option<String>,
+    approved_at: Option<String>,
+}
+
+const ACCOUNT_COLUMNS: &str =
+    "id, name, role, organization_id, lawyer_id, disabled, created_at, created_by, approved, approved_by, approved_at";
+
+fn account_view(a: AccountColumns) -> Result<AccountView> {
+    let row = Row { table: "rm_account", id: &a.id };
+    Ok(AccountView {
+        id: row.uuid("id", &a.id)?,
+        role: row.label("role", &a.role)?,
+        organization_id: row.opt_uuid("organization_id", a.organization_id.as_deref())?,
+        lawyer_id: row.opt_uuid("lawyer_id", a.lawyer_id.as_deref())?,
+        disabled: row.flag("disabled", a.disabled)?,
+        created_at: row.instant("created_at", &a.created_at)?,
+        created_by: row.opt_uuid("created_by", a.created_by.as_deref())?,
+        approved: row.flag("approved", a.approved)?,
+        approved_by: row.opt_uuid("approved_by", a.approved_by.as_deref())?,
+        approved_at: a.approved_at.map(|t| row.instant("approved_at", &t)).transpose()?,
+        name: a.name,
+    })
+}
 
 pub async fn account_by_id(db: &Db, id: Uuid) -> Result<Option<AccountView>> {
-    let row: Option<AccountColumns> = on_db!(db, p => sqlx::query_as(
-        "SELECT id, name, role, organization_id, lawyer_id, disabled, created_at FROM rm_account WHERE id = $1")
-        .bind(id.to_string()).fetch_optional(p).await?);
-    let Some((id, name, role, organization_id, lawyer_id, disabled, created_at)) = row else { return Ok(None) };
-    let row = Row { table: "rm_account", id: &id };
-    Ok(Some(AccountView {
-        id: row.uuid("id", &id)?,
-        name,
-        role: row.label("role", &role)?,
-        organization_id: row.opt_uuid("organization_id", organization_id.as_deref())?,
-        lawyer_id: row.opt_uuid("lawyer_id", lawyer_id.as_deref())?,
-        disabled: row.flag("disabled", disabled)?,
-        created_at: row.instant("created_at", &created_at)?,
-    }))
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM rm_account WHERE id = $1");
+    let row: Option<AccountColumns> =
+        on_db!(db, p => sqlx::query_as(&sql).bind(id.to_string()).fetch_optional(p).await?);
+    row.map(account_view).transpose()
+}
+
+/// Every account, oldest first (administration and oversight).
+pub async fn accounts(db: &Db) -> Result<Vec<AccountView>> {
+    let sql = format!("SELECT {ACCOUNT_COLUMNS} FROM rm_account ORDER BY created_at, id");
+    let rows: Vec<AccountColumns> = on_db!(db, p => sqlx::query_as(&sql).fetch_all(p).await?);
+    rows.into_iter().map(account_view).collect()
 }
 
 pub async fn token_by_hash(db: &Db, hash: &str) -> Result<Option<TokenView>> {

@@ -234,11 +234,19 @@ pub async fn upsert_organization(
 
 pub async fn insert_account(tx: &mut Tx, a: &AccountView) -> Result<()> {
     on_tx!(tx, c => sqlx::query(
-        "INSERT INTO rm_account (id, name, role, organization_id, lawyer_id, disabled, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (id) DO NOTHING")
+        "INSERT INTO rm_account (id, name, role, organization_id, lawyer_id, disabled, created_at, created_by, approved) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (id) DO NOTHING")
         .bind(a.id.to_string()).bind(&a.name).bind(a.role.as_str())
         .bind(a.organization_id.map(|o| o.to_string())).bind(a.lawyer_id.map(|l| l.to_string()))
-        .bind(a.disabled as i32).bind(instant_text(&a.created_at)).execute(&mut **c).await?.rows_affected());
+        .bind(a.disabled as i32).bind(instant_text(&a.created_at))
+        .bind(a.created_by.map(|c| c.to_string())).bind(a.approved as i32)
+        .execute(&mut **c).await?.rows_affected());
+    Ok(())
+}
+
+pub async fn approve_account(tx: &mut Tx, id: Uuid, by: Uuid, at: &chrono::DateTime<chrono::Utc>) -> Result<()> {
+    on_tx!(tx, c => sqlx::query("UPDATE rm_account SET approved = 1, approved_by = $2, approved_at = $3 WHERE id = $1")
+        .bind(id.to_string()).bind(by.to_string()).bind(instant_text(at)).execute(&mut **c).await?.rows_affected());
     Ok(())
 }
 

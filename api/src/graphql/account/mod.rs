@@ -43,6 +43,22 @@ impl Account {
     async fn created_at(&self) -> DateTime {
         self.0.created_at.into()
     }
+    /// Who created the account (the nil id: the command-line operator; null: an account
+    /// from before creators were recorded).
+    async fn created_by(&self) -> Option<ID> {
+        self.0.created_by.map(|a| ID(a.to_string()))
+    }
+    /// The account reaches client identity: a second person approved it, or its role
+    /// reads no identity. Intake workers, lawyers and coordinators need approval.
+    async fn approved(&self) -> bool {
+        self.0.approved
+    }
+    async fn approved_by(&self) -> Option<ID> {
+        self.0.approved_by.map(|a| ID(a.to_string()))
+    }
+    async fn approved_at(&self) -> Option<DateTime> {
+        self.0.approved_at.map(Into::into)
+    }
 }
 
 /// A new token: shown once, never again.
@@ -72,6 +88,11 @@ impl AccountQuery {
     /// The caller's account, with its role and scope.
     async fn me(&self, ctx: &Context<'_>) -> Res<Account> {
         Ok(Account(app(ctx)?.me(caller(ctx)?).await?))
+    }
+
+    /// Every account, oldest first, with who created and who approved it. ADMIN, AUDITOR.
+    async fn accounts(&self, ctx: &Context<'_>) -> Res<Vec<Account>> {
+        Ok(app(ctx)?.accounts(caller(ctx)?).await?.into_iter().map(Account).collect())
     }
 }
 
@@ -103,6 +124,14 @@ impl AccountMutation {
             expires_at: created.expires_at.map(|e| DateTime(e.to_rfc3339())),
             account: Account(created.account),
         })
+    }
+
+    /// A second person approves an account that can read client identity (intake worker,
+    /// lawyer, coordinator): an ADMIN other than its creator, or the COORDINATOR for a
+    /// lawyer's account. Until then the account works but reaches no identity.
+    async fn approve_account(&self, ctx: &Context<'_>, account_id: ID) -> Res<Account> {
+        let id = parse_id("accountId", &account_id)?;
+        Ok(Account(app(ctx)?.approve_account(caller(ctx)?, id).await?))
     }
 
     /// Revokes a token at once; requests bearing it are refused from then on.
