@@ -14,121 +14,35 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tests::{on_both_backends, Backend, ServerProcess, TestApp, TestDb};
-
-/// A client is never allowed to wait longer than the server's own request time-out (plus
-/// the time an answer takes to travel here).
-const CLIENT_TIMEOUT: Duration = Duration::from_secs(api::http::REQUEST_TIMEOUT.as_secs() + 5);
-
-const INTAKE_DAY: &str = "2020-03-02";
+use tests::{fixtures, on_both_backends, Backend, Client, Remote, Server, ServerProcess, TestApp, TestDb};
 
 /// What a client is told while the database is down (`api::error::ApiError::Unavailable`).
 const UNAVAILABLE: &str = "the database is unavailable; retry shortly";
 
-// ---------------------------------------------------------------- a client of any server
-
-#[derive(Clone)]
-struct Client {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Client {
-    /// A client with its own connection pool.
-    fn new(base: &str) -> Client {
-        let http = reqwest::Client::builder().timeout(CLIENT_TIMEOUT).build().expect("HTTP client");
-        Client { http, base: base.to_string() }
-    }
-
-    /// Posts a GraphQL request: the status and body, or why no answer came.
-    async fn post(&self, token: &str, query: &str, variables: Value) -> Result<(u16, Value), String> {
-        let resp = self
-            .http
-            .post(format!("{}/graphql", self.base))
-            .bearer_auth(token)
-            .json(&json!({ "query": query, "variables": variables }))
-            .send()
-            .await
-            .map_err(|e| format!("no answer: {e}"))?;
-        let status = resp.status().as_u16();
-        let body = resp.json::<Value>().await.map_err(|e| format!("no JSON body (status {status}): {e}"))?;
-        Ok((status, body))
-    }
-
-    async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
-        let (status, body) = self.post(token, query, variables).await.unwrap_or_else(|e| panic!("{e}"));
-        assert!(status == 200 && body.get("errors").is_none(), "{query} failed ({status}): {body}");
-        body["data"].clone()
-    }
-
-    async fn status(&self, path: &str) -> Option<u16> {
-        let r = self.http.get(format!("{}{}", self.base, path)).timeout(Duration::from_secs(5)).send().await;
-        r.ok().map(|r| r.status().as_u16())
-    }
-}
-
-/// The people and cases the load works on.
+/// The people (the shared fixture's) and the cases the load works on.
 struct World {
-    intake: String,
-    lawyer: String,
+    people: fixtures::World,
     cases: Vec<String>,
 }
 
-async fn token(c: &Client, admin: &str, role: &str, org: Option<&str>, lawyer: Option<&str>) -> String {
-    let d = c
-        .ok(
-            admin,
-            "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { token } }",
-            json!({ "i": { "name": format!("{role} user"), "role": role, "organizationId": org, "lawyerId": lawyer } }),
-        )
-        .await;
-    d["createAccessToken"]["token"].as_str().expect("token").to_string()
+impl World {
+    fn intake(&self) -> &str {
+        &self.people.intake
+    }
+    fn lawyer(&self) -> &str {
+        &self.people.lawyer_a
+    }
 }
 
-/// An organisation, an intake worker, one lawyer, and `cases` cases that the lawyer has
+/// The shared fixture's organisation and people, and `cases` cases that lawyer A has
 /// accepted, with consent to report to the police.
-async fn world(c: &Client, admin: &str, coordinator: &str, cases: usize) -> World {
-    let d =
-        c.ok(admin, "mutation { registerOrganization(input: {name: \"Oasis\", kind: NGO}) { id } }", json!({})).await;
-    let org = d["registerOrganization"]["id"].as_str().expect("organisation id").to_string();
-    let intake = token(c, admin, "INTAKE_WORKER", Some(&org), None).await;
-    let d = c
-        .ok(
-            coordinator,
-            "mutation($i: RegisterLawyerInput!) { registerLawyer(input: $i) { id } }",
-            json!({ "i": { "fullName": "Aida Lawyer", "gender": "FEMALE", "status": "PROFESSIONAL", "region": "OSH" } }),
-        )
-        .await;
-    let lawyer_id = d["registerLawyer"]["id"].as_str().expect("lawyer id").to_string();
-    let lawyer = token(c, admin, "LAWYER", None, Some(&lawyer_id)).await;
+async fn world(t: &impl Server, cases: usize) -> World {
+    let people = fixtures::world(t).await;
     let mut ids = vec![];
     for _ in 0..cases {
-        let d = c
-            .ok(
-                &intake,
-                "mutation($i: OpenIntakeInput!) { openIntake(input: $i) { id } }",
-                json!({ "i": {
-                    "identifiedOn": INTAKE_DAY, "referralSource": "HOTLINE", "exploitationTypes": ["FORCED_LABOR"],
-                    "client": { "fullName": "Fault Test Client", "gender": "MALE" },
-                    "consent": { "legalAid": true, "reportToPolice": true, "dataSharing": true } } }),
-            )
-            .await;
-        let id = d["openIntake"]["id"].as_str().expect("case id").to_string();
-        c.ok(
-            coordinator,
-            "mutation($i: AssignLawyerInput!) { assignLawyer(input: $i) { id } }",
-            json!({ "i": { "caseId": id, "lawyerId": lawyer_id } }),
-        )
-        .await;
-        c.ok(
-            &lawyer,
-            "mutation($i: CaseIdInput!) { acceptAssignment(input: $i) { id } }",
-            json!({ "i": { "caseId": id } }),
-        )
-        .await;
-        ids.push(id);
+        ids.push(fixtures::represented_case(t, &people).await);
     }
-    World { intake, lawyer, cases: ids }
+    World { people, cases: ids }
 }
 
 // ---------------------------------------------------------------- commands and their outcomes
@@ -172,7 +86,7 @@ async fn attempt(c: &Client, w: &World, case: &str, kind: Kind, marker: String) 
     let answer = match kind {
         Kind::Report => {
             c.post(
-                &w.lawyer,
+                w.lawyer(),
                 "mutation($i: FilePoliceReportInput!) { filePoliceReport(input: $i) { id policeReports { id policeUnit } } }",
                 json!({ "i": { "caseId": case, "filedOn": "2020-04-01", "policeUnit": marker } }),
             )
@@ -180,7 +94,7 @@ async fn attempt(c: &Client, w: &World, case: &str, kind: Kind, marker: String) 
         }
         Kind::Referral => {
             c.post(
-                &w.intake,
+                w.intake(),
                 "mutation($i: ReferToServiceInput!) { referToService(input: $i) { id } }",
                 json!({ "i": { "caseId": case, "service": "SHELTER", "referredOn": "2020-04-02", "provider": marker } }),
             )
@@ -238,20 +152,6 @@ async fn read_streams(db: &Db, cases: &[String]) -> (Found, BTreeMap<String, i64
         lengths.insert(case.clone(), events.len() as i64);
     }
     (found, lengths)
-}
-
-/// Waits until the read models include everything the log shows now.
-async fn wait_projected(db: &Db, within: Duration) {
-    let head = log::visible_head(db).await.expect("log head");
-    let deadline = Instant::now() + within;
-    loop {
-        let cp = store::read_checkpoint(db).await.expect("checkpoint");
-        if cp >= head {
-            return;
-        }
-        assert!(Instant::now() < deadline, "the read models did not reach {head} within {within:?} (at {cp})");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
 }
 
 /// The whole verdict on a run: see the module comment. Returns how many commands were
@@ -342,9 +242,8 @@ const ROUNDS: usize = 16;
 /// cases (lawyer reports and intake-worker referrals mixed), so that most rounds collide.
 async fn concurrent_writers_lose_nothing_and_duplicate_nothing(backend: Backend) {
     let mut t = TestApp::spawn(backend).await;
-    let c = Client::new(&format!("http://{}", t.addr));
-    let coordinator = token(&c, &t.admin, "COORDINATOR", None, None).await;
-    let w = Arc::new(world(&c, &t.admin, &coordinator, 3).await);
+    let c = t.client().clone();
+    let w = Arc::new(world(&t, 3).await);
     let barrier = Arc::new(tokio::sync::Barrier::new(WRITERS));
     let mut tasks = vec![];
     for writer in 0..WRITERS {
@@ -377,12 +276,12 @@ async fn concurrent_writers_lose_nothing_and_duplicate_nothing(backend: Backend)
     for case in &w.cases {
         assert!(attempts.iter().any(|a| &a.case == case && a.acked()), "no write to {case} ever won");
     }
-    wait_projected(&t.app.db, Duration::from_secs(10)).await;
+    tests::wait_projected(&t.app).await;
     let (acked, _) = verify(&t.app.db, &w.cases, &attempts, true).await;
     assert_eq!(acked + conflicts, WRITERS * ROUNDS);
     // And the clients see the same through the API.
     for case in &w.cases {
-        let d = c.ok(&w.lawyer, "query($id: ID!) { case(id: $id) { version } }", json!({ "id": case })).await;
+        let d = c.ok(w.lawyer(), "query($id: ID!) { case(id: $id) { version } }", json!({ "id": case })).await;
         let len = log::read_stream(&t.app.db, "Case", case).await.expect("stream").len() as i64;
         assert_eq!(d["case"]["version"].as_i64(), Some(len));
     }
@@ -457,15 +356,12 @@ async fn kill_9_under_load_loses_no_acknowledged_command(backend: Backend) {
     db.ensure_key();
     // The first tokens come from the command line, as in production.
     let admin = tests::probono(&db, &["token", "create", "--role", "ADMIN", "--name", "root"]).await.trim().to_string();
-    let coordinator = tests::probono(&db, &["token", "create", "--role", "COORDINATOR", "--name", "coordinator"])
-        .await
-        .trim()
-        .to_string();
     assert!(admin.starts_with("pbl_") && !admin.contains(char::is_whitespace), "stdout is only the token: {admin:?}");
 
     let mut server = ServerProcess::start(&db).await;
-    let c = Client::new(&format!("http://{}", server.addr));
-    let w = Arc::new(world(&c, &admin, &coordinator, 4).await);
+    let remote = Remote { client: Client::new(&format!("http://{}", server.addr)), admin };
+    let c = remote.client.clone();
+    let w = Arc::new(world(&remote, 4).await);
     let stop = Arc::new(AtomicBool::new(false));
     let load = start_load(&c.base, &w, 6, "before the kill", &stop);
     load.wait_acked(60, Duration::from_secs(60), "load before the kill").await;
@@ -491,7 +387,7 @@ async fn kill_9_under_load_loses_no_acknowledged_command(backend: Backend) {
     let store = db.store_args();
     let opts = projections::db::DbOptions { max_connections: 4, ..Default::default() };
     let probe = Db::connect(&store.database_url, &opts).await.expect("connect to the test database");
-    wait_projected(&probe, Duration::from_secs(10)).await;
+    tests::wait_read_models(&probe, Duration::from_secs(10)).await;
     let (acked, landed) = verify(&probe, &w.cases, &attempts, true).await;
     eprintln!(
         "kill -9: {acked} acknowledged commands all present after the restart; \
@@ -630,9 +526,8 @@ async fn postgres_stopped_and_started_under_load_the_server_stays_up_and_recover
     let cluster = PrivateCluster::start();
     let db = TestDb::postgres_on(&cluster.admin_url()).await;
     let mut t = TestApp::spawn_on(db).await;
-    let c = Client::new(&format!("http://{}", t.addr));
-    let coordinator = token(&c, &t.admin, "COORDINATOR", None, None).await;
-    let w = Arc::new(world(&c, &t.admin, &coordinator, 3).await);
+    let c = t.client().clone();
+    let w = Arc::new(world(&t, 3).await);
     assert_eq!(c.status("/readyz").await, Some(200));
 
     // Load, then the database goes away under it.
@@ -701,7 +596,7 @@ async fn postgres_stopped_and_started_under_load_the_server_stays_up_and_recover
 
     let mut attempts = outage;
     attempts.extend(after);
-    wait_projected(&t.app.db, Duration::from_secs(10)).await;
+    tests::wait_projected(&t.app).await;
     let (acked, landed) = verify(&t.app.db, &w.cases, &attempts, false).await;
     eprintln!(
         "postgres restart: {acked} acknowledged commands, each in the log and read models exactly once; \
