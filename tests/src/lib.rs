@@ -423,7 +423,12 @@ fn locate_probono() -> std::path::PathBuf {
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace folder");
     let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
     let newest_source = newest_modification(workspace, &["Cargo.toml", "Cargo.lock", "api", "domain", "projections"]);
-    if built.is_some_and(|b| !newest_source.is_some_and(|s| s > b)) {
+    let current = match (built, newest_source) {
+        (None, _) => false,
+        (Some(built), Some(source)) => source <= built,
+        (Some(_), None) => true,
+    };
+    if current {
         return bin;
     }
     let target_dir = profile_dir.parent().filter(|t| t.join("CACHEDIR.TAG").is_file()).unwrap_or_else(|| {
