@@ -724,6 +724,23 @@ async fn hostile_graphql_input_gets_typed_errors_only(backend: Backend) {
         .send()
         .await;
     check(resp, "invalid UTF-8", &mut internal).await;
+    // Hostile Idempotency-Keys on a change are refused as input; hostile request ids are
+    // replaced, never a reason to fail.
+    let change = json!({"query": "mutation { createAccessToken(input: {name: \"k\", role: AUDITOR}) { tokenId } }"});
+    let long_key = "k".repeat(256);
+    let keys: [&[u8]; 6] = [b"", b" ", b"a b", long_key.as_bytes(), &[0xe9, 0x80, 0xff], b"\t"];
+    for key in keys {
+        let value = reqwest::header::HeaderValue::from_bytes(key).expect("a header value");
+        let resp = client.post(&url).bearer_auth(admin).header("idempotency-key", value).json(&change).send().await;
+        assert_eq!(check(resp, "a hostile Idempotency-Key", &mut internal).await, "BAD_USER_INPUT");
+    }
+    let long_id = "r".repeat(10_000);
+    let request_ids: [&[u8]; 4] = [b"", long_id.as_bytes(), &[0xe9, 0x80, 0xff], b"'; DROP TABLE events; --"];
+    for id in request_ids {
+        let value = reqwest::header::HeaderValue::from_bytes(id).expect("a header value");
+        let resp = client.post(&url).bearer_auth(admin).header("x-request-id", value).json(&change).send().await;
+        assert_eq!(check(resp, "a hostile X-Request-Id", &mut internal).await, "ok");
+    }
     // (Control characters cannot be sent in a header at all: HTTP clients refuse to.)
     for token in ["", "pbl_", "pbl_\u{e9}\u{80}", &"a".repeat(10_000), "Bearer Bearer", "😀"] {
         let resp = client
