@@ -413,13 +413,23 @@ pub fn probono_bin() -> std::path::PathBuf {
     BIN.get_or_init(locate_probono).clone()
 }
 
+/// Where the `probono` of this build is (whether or not it exists yet): `target/<profile>/`,
+/// beside this executable, or its parent for a test executable (in `target/<profile>/deps/`).
+pub fn probono_path() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the path of this executable");
+    let mut dir = exe.parent().expect("the folder of this executable");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir = dir.parent().expect("target/<profile>");
+    }
+    dir.join(format!("probono{}", std::env::consts::EXE_SUFFIX))
+}
+
 fn locate_probono() -> std::path::PathBuf {
     if let Ok(p) = std::env::var("CARGO_BIN_EXE_probono") {
         return p.into();
     }
-    let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps/<test>");
-    let bin = profile_dir.join(format!("probono{}", std::env::consts::EXE_SUFFIX));
+    let bin = probono_path();
+    let profile_dir = bin.parent().expect("target/<profile>");
     let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace folder");
     let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
     let newest_source = newest_modification(workspace, &["Cargo.toml", "Cargo.lock", "api", "domain", "projections"]);
