@@ -16,7 +16,7 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::time::Duration;
-use tests::{on_both_backends, Backend, TestApp};
+use tests::{fixtures, on_both_backends, Backend, TestApp};
 
 /// API.md's codes that say what is wrong with a request. `INTERNAL` (a fault of the server,
 /// or the database down) is not among them: no input may cause it.
@@ -36,66 +36,19 @@ struct Ids {
 }
 
 async fn setup(t: &TestApp) -> Ids {
-    let d = t
-        .ok(&t.admin, "mutation { registerOrganization(input: {name: \"Oasis\", kind: NGO}) { id } }", json!({}))
-        .await;
-    let org = d["registerOrganization"]["id"].as_str().unwrap().to_string();
-    let token = |role: &'static str, org: Option<String>, lawyer: Option<String>| async move {
-        let d = t
-            .ok(
-                &t.admin,
-                "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { token } }",
-                json!({ "i": { "name": role, "role": role, "organizationId": org, "lawyerId": lawyer } }),
-            )
-            .await;
-        d["createAccessToken"]["token"].as_str().unwrap().to_string()
-    };
-    let coordinator = token("COORDINATOR", None, None).await;
-    let intake = token("INTAKE_WORKER", Some(org.clone()), None).await;
-    let auditor = token("AUDITOR", None, None).await;
-    let d = t
-        .ok(
-            &coordinator,
-            "mutation { registerLawyer(input: {fullName: \"Aida\", gender: FEMALE, status: PROFESSIONAL, region: OSH}) { id } }",
-            json!({}),
-        )
-        .await;
-    let lawyer_id = d["registerLawyer"]["id"].as_str().unwrap().to_string();
-    let lawyer = token("LAWYER", None, Some(lawyer_id.clone())).await;
-    let d = t
-        .ok(
-            &intake,
-            "mutation($i: OpenIntakeInput!) { openIntake(input: $i) { id } }",
-            json!({ "i": { "identifiedOn": "2020-03-02", "referralSource": "HOTLINE", "exploitationTypes": ["SEXUAL"],
-                "client": { "fullName": "Hostile Input Client", "gender": "FEMALE" },
-                "consent": { "legalAid": true, "reportToPolice": true, "dataSharing": true } } }),
-        )
-        .await;
-    let case = d["openIntake"]["id"].as_str().unwrap().to_string();
-    let q = "mutation($i: AssignLawyerInput!) { assignLawyer(input: $i) { id } }";
-    t.ok(&coordinator, q, json!({ "i": { "caseId": case, "lawyerId": lawyer_id } })).await;
-    t.ok(
-        &lawyer,
-        "mutation($i: CaseIdInput!) { acceptAssignment(input: $i) { id } }",
-        json!({ "i": { "caseId": case } }),
-    )
-    .await;
-    let d = t
-        .ok(
-            &lawyer,
-            "mutation($i: FilePoliceReportInput!) { filePoliceReport(input: $i) { policeReports { id } } }",
-            json!({ "i": { "caseId": case, "filedOn": "2020-04-01", "policeUnit": "Osh city police" } }),
-        )
-        .await;
-    let report = d["filePoliceReport"]["policeReports"][0]["id"].as_str().unwrap().to_string();
+    let w = fixtures::world(t).await;
+    let case = fixtures::represented_case(t, &w).await;
+    let input = json!({"caseId": case, "filedOn": "2020-04-01", "policeUnit": "Osh city police"});
+    let c = fixtures::case_mutation(t, &w.lawyer_a, "filePoliceReport", "FilePoliceReportInput", input).await;
+    let report = c["policeReports"][0]["id"].as_str().unwrap().to_string();
     let tokens = BTreeMap::from([
         ("ADMIN", t.admin.clone()),
-        ("COORDINATOR", coordinator),
-        ("INTAKE_WORKER", intake),
-        ("LAWYER", lawyer),
-        ("AUDITOR", auditor),
+        ("COORDINATOR", w.coordinator),
+        ("INTAKE_WORKER", w.intake),
+        ("LAWYER", w.lawyer_a),
+        ("AUDITOR", w.auditor),
     ]);
-    Ids { tokens, case, report, lawyer: lawyer_id, org }
+    Ids { tokens, case, report, lawyer: w.lawyer_a_id, org: w.org }
 }
 
 /// One root field of the schema with valid arguments: what the generator corrupts.
