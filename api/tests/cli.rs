@@ -1,6 +1,6 @@
 //! The `probono` binary itself. Besides what it checks, this integration test is why
 //! `cargo test --workspace` builds `target/<profile>/probono`, which the fault tests in
-//! `tests/tests/faults.rs` run as a child process and kill.
+//! `tests/tests/it/faults.rs` run as a child process and kill.
 
 use std::process::Command;
 

@@ -115,6 +115,89 @@ impl Drop for TestDb {
     }
 }
 
+/// A GraphQL client of one server (in-process or `probono serve`), with its own connection
+/// pool and a time-out no request may exceed.
+#[derive(Clone)]
+pub struct Client {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Client {
+    /// A client of the server at `base` (`http://host:port`).
+    pub fn new(base: &str) -> Client {
+        // The server's own request time-out, plus the time an answer takes to travel here.
+        let timeout = std::time::Duration::from_secs(api::http::REQUEST_TIMEOUT.as_secs() + 5);
+        let http = reqwest::Client::builder().timeout(timeout).build().expect("HTTP client");
+        Client { http, base: base.trim_end_matches('/').to_string() }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Posts a GraphQL request: the status and body, or why no answer came.
+    pub async fn post(&self, token: &str, query: &str, variables: Value) -> Result<(u16, Value), String> {
+        let mut req = self.http.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
+        if !token.is_empty() {
+            req = req.bearer_auth(token);
+        }
+        let resp = req.send().await.map_err(|e| format!("no answer: {e}"))?;
+        let status = resp.status().as_u16();
+        let body = resp.json::<Value>().await.map_err(|e| format!("no JSON body (status {status}): {e}"))?;
+        Ok((status, body))
+    }
+
+    /// Posts a GraphQL request and returns the whole response body.
+    pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(token, query, variables).await.unwrap_or_else(|e| panic!("{e}"));
+        assert_ne!(status, 500, "no request may end in a 500: {body}");
+        body
+    }
+
+    /// The `data` of a request that must succeed.
+    pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
+        let (status, body) = self.post(token, query, variables).await.unwrap_or_else(|e| panic!("{e}"));
+        assert!(status == 200 && body.get("errors").is_none(), "unexpected errors (status {status}): {body}");
+        body["data"].clone()
+    }
+
+    /// The `extensions.code` of the first error of a request that must fail.
+    pub async fn err(&self, token: &str, query: &str, variables: Value) -> String {
+        let body = self.gql(token, query, variables).await;
+        let code = body["errors"][0]["extensions"]["code"].as_str();
+        code.unwrap_or_else(|| panic!("expected an error with a code, got {body}")).to_string()
+    }
+
+    /// The HTTP status of `GET path`, or `None` when no answer came within 5 s.
+    pub async fn status(&self, path: &str) -> Option<u16> {
+        let r = self.http.get(self.url(path)).timeout(std::time::Duration::from_secs(5)).send().await;
+        r.ok().map(|r| r.status().as_u16())
+    }
+}
+
+/// A server the fixtures can talk to: a client of it and an ADMIN token.
+pub trait Server {
+    fn client(&self) -> &Client;
+    fn admin(&self) -> &str;
+}
+
+/// A server known only by its address (`probono serve`, another instance), with an ADMIN
+/// token made some other way (the CLI).
+pub struct Remote {
+    pub client: Client,
+    pub admin: String,
+}
+
+impl Server for Remote {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+    fn admin(&self) -> &str {
+        &self.admin
+    }
+}
+
 /// A running server over a fresh database, with an ADMIN token.
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -125,9 +208,18 @@ pub struct TestApp {
     pub approver: String,
     pub approver_coordinator: String,
     pub db: TestDb,
-    client: reqwest::Client,
+    client: Client,
     server: tokio::task::JoinHandle<()>,
     projector: tokio::task::JoinHandle<()>,
+}
+
+impl Server for TestApp {
+    fn client(&self) -> &Client {
+        &self.client
+    }
+    fn admin(&self) -> &str {
+        &self.admin
+    }
 }
 
 impl TestApp {
@@ -161,6 +253,7 @@ impl TestApp {
         let coordinator =
             NewAccount { name: "approving coordinator".into(), role: domain::values::Role::Coordinator, ..root };
         let coordinator = app.create_account(&Caller::system("test"), coordinator).await.expect("coordinator account");
+        let client = Client::new(&format!("http://{addr}"));
         TestApp {
             addr,
             app,
@@ -168,14 +261,14 @@ impl TestApp {
             approver: approver.token,
             approver_coordinator: coordinator.token,
             db,
-            client: reqwest::Client::new(),
+            client,
             server,
             projector,
         }
     }
 
     pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.addr, path)
+        self.client.url(path)
     }
 
     /// Approves the account `account_id` (of role `role`) as a second person: the
@@ -194,27 +287,17 @@ impl TestApp {
 
     /// Posts a GraphQL request and returns the whole response body.
     pub async fn gql(&self, token: &str, query: &str, variables: Value) -> Value {
-        let mut req = self.client.post(self.url("/graphql")).json(&json!({ "query": query, "variables": variables }));
-        if !token.is_empty() {
-            req = req.bearer_auth(token);
-        }
-        let resp = req.send().await.expect("request");
-        assert_ne!(resp.status().as_u16(), 500, "no request may end in a 500");
-        resp.json().await.expect("JSON body")
+        self.client.gql(token, query, variables).await
     }
 
     /// The `data` of a request that must succeed.
     pub async fn ok(&self, token: &str, query: &str, variables: Value) -> Value {
-        let body = self.gql(token, query, variables).await;
-        assert!(body.get("errors").is_none(), "unexpected errors: {body}");
-        body["data"].clone()
+        self.client.ok(token, query, variables).await
     }
 
     /// The `extensions.code` of the first error of a request that must fail.
     pub async fn err(&self, token: &str, query: &str, variables: Value) -> String {
-        let body = self.gql(token, query, variables).await;
-        let code = body["errors"][0]["extensions"]["code"].as_str();
-        code.unwrap_or_else(|| panic!("expected an error with a code, got {body}")).to_string()
+        self.client.err(token, query, variables).await
     }
 
     /// Stops the server and projector (the database stays until the `TestApp` is dropped).
@@ -351,42 +434,87 @@ pub async fn read_model_rows(db: &projections::Db) -> std::collections::BTreeMap
     out
 }
 
-/// The `probono` binary of this build. `cargo test --workspace` (what `scripts/test` runs)
-/// builds it beside the test executables; `CARGO_BIN_EXE_probono` overrides the path.
+/// The `probono` binary of this build, the one locator of every test that runs it.
+/// `CARGO_BIN_EXE_probono` overrides the path. Otherwise it is `target/<profile>/probono`
+/// beside this test executable (in `target/<profile>/deps/`); when it is missing or older
+/// than a source it is built from (`cargo test -p tests` rebuilds the libraries but not the
+/// binary), it is built first, once per test process, as `scripts/test` builds it (the whole
+/// workspace's features, this run's cargo, profile and target folder): testing a stale
+/// binary would pass or fail for the wrong reasons.
 pub fn probono_bin() -> std::path::PathBuf {
+    static BIN: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(locate_probono).clone()
+}
+
+/// Where the `probono` of this build is (whether or not it exists yet): `target/<profile>/`,
+/// beside this executable, or its parent for a test executable (in `target/<profile>/deps/`).
+pub fn probono_path() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the path of this executable");
+    let mut dir = exe.parent().expect("the folder of this executable");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir = dir.parent().expect("target/<profile>");
+    }
+    dir.join(format!("probono{}", std::env::consts::EXE_SUFFIX))
+}
+
+fn locate_probono() -> std::path::PathBuf {
     if let Ok(p) = std::env::var("CARGO_BIN_EXE_probono") {
         return p.into();
     }
-    // target/<profile>/deps/<test> → target/<profile>/probono
-    let exe = std::env::current_exe().expect("test executable path");
-    let deps = exe.parent().expect("deps folder");
-    let bin = deps.parent().expect("profile folder").join(format!("probono{}", std::env::consts::EXE_SUFFIX));
-    let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let Some(bin_time) = modified(&bin) else {
-        panic!("{} is missing: run `cargo build --bin probono` (scripts/test builds it)", bin.display());
+    let bin = probono_path();
+    let profile_dir = bin.parent().expect("target/<profile>");
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("the workspace folder");
+    let built = std::fs::metadata(&bin).and_then(|m| m.modified()).ok();
+    let newest_source =
+        newest_modification(workspace, &["Cargo.toml", "Cargo.lock", "api", "domain", "projections", "migrations"]);
+    let current = match (built, newest_source) {
+        (None, _) => false,
+        (Some(built), Some(source)) => source <= built,
+        (Some(_), None) => true,
     };
-    // Testing an old binary would pass or fail for the wrong reasons: a source file newer
-    // than the binary means only `-p tests` was built. (Compared with the sources, not with
-    // the api library: `cargo test` may build a second variant of the library, with other
-    // features unified, after the binary.)
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let newest_source = ["api/src", "domain/src", "projections/src", "migrations"]
-        .iter()
-        .filter_map(|dir| newest_file(&root.join(dir)))
-        .max();
-    if newest_source.is_some_and(|src| src > bin_time) {
-        panic!("{} is older than the sources: run `cargo build --bin probono` first", bin.display());
+    if current {
+        return bin;
     }
+    let target_dir = profile_dir.parent().filter(|t| t.join("CACHEDIR.TAG").is_file()).unwrap_or_else(|| {
+        panic!(
+            "{} is missing or stale, and {} is not in a cargo target folder: run `cargo build --bin probono`",
+            bin.display(),
+            profile_dir.display()
+        )
+    });
+    let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+        Some("debug") => "dev".to_string(),
+        Some(other) => other.to_string(),
+        None => panic!("no profile in {}", profile_dir.display()),
+    };
+    eprintln!("{} is missing or older than its sources: building it", bin.display());
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let status = std::process::Command::new(cargo)
+        .args(["build", "--quiet", "--workspace", "--bin", "probono", "--profile", &profile, "--target-dir"])
+        .arg(target_dir)
+        .current_dir(workspace)
+        .status()
+        .expect("run cargo to build the probono binary");
+    assert!(status.success(), "`cargo build --bin probono` failed ({status}): build it to run these tests");
+    assert!(bin.is_file(), "{} is still missing after `cargo build --bin probono`", bin.display());
     bin
 }
 
-/// The latest modification time of any file under `dir`.
-fn newest_file(dir: &std::path::Path) -> Option<std::time::SystemTime> {
+/// When the newest file under `roots` (relative to `base`; folders walked) was modified.
+fn newest_modification(base: &std::path::Path, roots: &[&str]) -> Option<std::time::SystemTime> {
+    fn walk(p: &std::path::Path, newest: &mut Option<std::time::SystemTime>) {
+        let Ok(meta) = std::fs::metadata(p) else { return };
+        if meta.is_dir() {
+            for entry in std::fs::read_dir(p).into_iter().flatten().flatten() {
+                walk(&entry.path(), newest);
+            }
+        } else if let Ok(m) = meta.modified() {
+            *newest = Some(newest.map_or(m, |n| n.max(m)));
+        }
+    }
     let mut newest = None;
-    for entry in std::fs::read_dir(dir).ok()?.flatten() {
-        let path = entry.path();
-        let time = if path.is_dir() { newest_file(&path) } else { entry.metadata().and_then(|m| m.modified()).ok() };
-        newest = newest.max(time);
+    for root in roots {
+        walk(&base.join(root), &mut newest);
     }
     newest
 }
@@ -431,22 +559,25 @@ pub async fn wait_projected(app: &App) {
     }
 }
 
-// ---------------------------------------------------------------- the real binary
-
-/// The `probono` binary that `cargo test --workspace` built beside the test executables
-/// (they live in `target/<profile>/deps/`, the binary in `target/<profile>/`).
-pub fn probono_binary() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("the test executable's path");
-    let dir = exe.parent().and_then(|deps| deps.parent()).expect("the test executable is in target/<profile>/deps");
-    let bin = dir.join(format!("probono{}", std::env::consts::EXE_SUFFIX));
-    assert!(
-        bin.is_file(),
-        "{} is missing: run the whole workspace (`cargo test --workspace`, which builds it for api/tests/cli.rs) \
-         or `cargo build --bin probono` first",
-        bin.display()
-    );
-    bin
+/// Waits until the read models of `db` include everything its log shows now, for a
+/// database no [`App`] of this process serves (a `probono serve` child's).
+pub async fn wait_read_models(db: &projections::Db, within: std::time::Duration) {
+    let head = projections::log::visible_head(db).await.expect("log head");
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let cp = projections::store::read_checkpoint(db).await.expect("checkpoint");
+        if cp >= head {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the read models did not reach {head} within {within:?} (at {cp})"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
 }
+
+// ---------------------------------------------------------------- the real binary
 
 /// A free loopback port (free when asked; the caller binds it soon after).
 pub fn free_port() -> u16 {
@@ -456,7 +587,7 @@ pub fn free_port() -> u16 {
 /// Runs `probono <args>` against `db` and returns its standard output; panics with its
 /// standard error when it fails.
 pub async fn probono(db: &TestDb, args: &[&str]) -> String {
-    let out = tokio::process::Command::new(probono_binary())
+    let out = tokio::process::Command::new(probono_bin())
         .args(args)
         .env("DATABASE_URL", &db.url)
         .env("PROBONO_MASTER_KEY_FILE", &db.key_file)
@@ -490,7 +621,7 @@ impl ServerProcess {
         let log = db.path().join(format!("serve-{}.log", addr.port()));
         let stderr = std::fs::File::create(&log).expect("server log file");
         let stdout = stderr.try_clone().expect("server log file");
-        let child = std::process::Command::new(probono_binary())
+        let child = std::process::Command::new(probono_bin())
             .arg("serve")
             .args(args)
             .env("DATABASE_URL", &db.url)

@@ -410,16 +410,15 @@ fn probono_binary(given: Option<&Path>) -> Result<PathBuf, String> {
             Err(format!("the probono binary was not found at {}", p.display()))
         };
     }
-    let exe = std::env::current_exe().map_err(|e| format!("cannot locate probono-bench itself: {e}"))?;
-    let dir = exe.parent().unwrap_or(Path::new("."));
-    let file = format!("probono{}", std::env::consts::EXE_SUFFIX);
-    let candidates = [dir.join(&file), dir.join("..").join(&file)];
-    candidates.iter().find(|p| p.is_file()).cloned().ok_or_else(|| {
-        let tried = candidates.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" or ");
-        format!(
-            "the probono binary was not found at {tried} (build it with `cargo build --bins`, or pass --probono-bin)"
-        )
-    })
+    let built = tests::probono_path();
+    if built.is_file() {
+        Ok(built)
+    } else {
+        Err(format!(
+            "the probono binary was not found at {} (build it with `cargo build --bins`, or pass --probono-bin)",
+            built.display()
+        ))
+    }
 }
 
 /// The last lines of the server's standard error.

@@ -6,6 +6,7 @@ use api::app::App;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Duration;
+use tests::fixtures::token;
 use tests::{on_both_backends, Backend, TestApp};
 
 async fn seed_demo(t: &TestApp) -> api::demo::SeedSummary {
@@ -20,13 +21,6 @@ async fn seed_demo(t: &TestApp) -> api::demo::SeedSummary {
     s
 }
 
-async fn auditor(t: &TestApp) -> String {
-    let d = t
-        .ok(&t.admin, "mutation { createAccessToken(input: {name: \"auditor\", role: AUDITOR}) { token } }", json!({}))
-        .await;
-    d["createAccessToken"]["token"].as_str().unwrap().to_string()
-}
-
 const COUNTS: &str = "casesOpened lawyersAssigned policeReportsFiled registeredAsTip registeredAsTipRelated
     registeredAsFraud registeredAsOther registrationRefused reclassifiedToTip reclassifiedFromTip
     returnedForInvestigation sentToCourt convictions acquittals dismissals";
@@ -34,7 +28,7 @@ const COUNTS: &str = "casesOpened lawyersAssigned policeReportsFiled registeredA
 async fn statistics_answer_the_auditors_questions(backend: Backend) {
     let mut t = TestApp::spawn(backend).await;
     let seeded = seed_demo(&t).await;
-    let auditor = auditor(&t).await;
+    let auditor = token(&t, "AUDITOR", None, None).await;
 
     // Totals agree with what was seeded.
     let q = format!("{{ outcomeStats {{ totals {{ {COUNTS} }} groups {{ key {{ value }} }} }} }}");
@@ -158,13 +152,7 @@ async fn statistics_answer_the_auditors_questions(backend: Backend) {
     let intake_org = t
         .ok(&t.admin, "mutation { registerOrganization(input: {name: \"Other NGO\", kind: NGO}) { id } }", json!({}))
         .await;
-    let intake = t
-        .ok(&t.admin, "mutation($o: ID) { createAccessToken(input: {name: \"i\", role: INTAKE_WORKER, organizationId: $o}) { token } }",
-            json!({"o": intake_org["registerOrganization"]["id"]}))
-        .await["createAccessToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let intake = token(&t, "INTAKE_WORKER", intake_org["registerOrganization"]["id"].as_str(), None).await;
     assert_eq!(t.err(&intake, "{ outcomeStats { totals { casesOpened } } }", json!({})).await, "FORBIDDEN");
 
     // The in-memory index and the SQL fact table agree, for every dimension and filter.
@@ -216,17 +204,8 @@ async fn a_rebuild_equals_the_live_read_models(backend: Backend) {
     seed_demo(&t).await;
     // Live changes after the seed, of kinds the seed never makes: an erasure, a revoked
     // token, a deactivated lawyer, one deactivated and reactivated, a retired offence.
-    let auditor = auditor(&t).await;
-    let coordinator = t
-        .ok(
-            &t.admin,
-            "mutation { createAccessToken(input: {name: \"coordinator\", role: COORDINATOR}) { token } }",
-            json!({}),
-        )
-        .await["createAccessToken"]["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let auditor = token(&t, "AUDITOR", None, None).await;
+    let coordinator = token(&t, "COORDINATOR", None, None).await;
     let case = t.ok(&auditor, "{ cases(first: 1) { edges { node { id } } } }", json!({})).await["cases"]["edges"][0]
         ["node"]["id"]
         .as_str()
