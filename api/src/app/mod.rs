@@ -5,11 +5,12 @@
 //! the view. GraphQL, the CLI and the demo seed only translate to and from it.
 //!
 //! The use cases live by area: [`cases`], [`lawyers`], [`accounts`], [`organizations`],
-//! [`catalogue`], [`stats`], [`audit`], [`privacy`]; [`export`] formats statistics for
-//! publication.
+//! [`catalogue`], [`stats`], [`audit`], [`privacy`], [`backup`] (backups and restores);
+//! [`export`] formats statistics for publication.
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod cases;
 pub mod catalogue;
 pub mod export;

@@ -56,6 +56,22 @@ pub async fn data_key(db: &Db, master: &MasterKey, case_id: &str) -> Result<Opti
     }
 }
 
+/// Opens every stored data key with `master` (nothing is kept); returns how many opened.
+/// Fails on the first that does not: e.g. a restored ledger with another ledger's key.
+pub async fn check_all(db: &Db, master: &MasterKey) -> Result<usize, KeyError> {
+    let rows: Vec<(String, String)> =
+        projections::on_db!(db, p => sqlx::query_as("SELECT case_id, wrapped_key FROM data_keys").fetch_all(p).await?);
+    check_wrapped(master, &rows)
+}
+
+/// [`check_all`] over `(case_id, wrapped_key)` pairs read from elsewhere (a backup).
+pub fn check_wrapped(master: &MasterKey, rows: &[(String, String)]) -> Result<usize, KeyError> {
+    for (case_id, wrapped) in rows {
+        master.unwrap(case_id, wrapped).map_err(|_| KeyError::WrongMasterKey(case_id.clone()))?;
+    }
+    Ok(rows.len())
+}
+
 /// After data keys were deleted or rewritten: on SQLite, copies every page of the
 /// write-ahead log into the database and empties the log, so no old image of a key page
 /// survives in the files (`secure_delete` zeroes the page itself). On PostgreSQL a deleted
