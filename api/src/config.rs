@@ -118,7 +118,7 @@ pub enum Command {
     /// PostgreSQL: pg_dump -Fc). The copy holds no master key: back that up apart.
     Backup(BackupArgs),
     /// Restores a backup into a new, empty database, rebuilds the read models, opens every
-    /// data key with the master key and verifies every hash chain.
+    /// data key with the master key and the key-epoch file, and verifies every hash chain.
     Restore(RestoreArgs),
 }
 
@@ -147,6 +147,11 @@ pub struct RestoreArgs {
     /// moved aside to `PATH.replaced-TIMESTAMP`; a PostgreSQL one is dropped.
     #[arg(long)]
     pub force: bool,
+    /// Restore a backup taken before a later erasure: that erasure destroyed the key epoch
+    /// its data keys are wrapped under, so no identity in it can be read again. Its events,
+    /// statistics and audit trail are restored; its unreadable data keys are left out.
+    #[arg(long)]
+    pub without_identities: bool,
 }
 
 #[derive(Debug, Subcommand)]

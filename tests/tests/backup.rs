@@ -83,6 +83,15 @@ async fn cases_in_backup(backend: Backend, file: &Path) -> (BTreeSet<String>, us
     }
 }
 
+/// Copies a ledger's key files (the master key and its key-epoch file), as an operator
+/// brings them from where they are kept apart from the backups.
+fn copy_key_files(from: &TestDb, to: &TestDb) {
+    use api::privacy::epochs::path_for;
+    std::fs::copy(&from.key_file, &to.key_file).unwrap();
+    std::fs::copy(path_for(&from.key_file), path_for(&to.key_file))
+        .expect("the key-epoch file is beside the master key");
+}
+
 /// An intake worker opening cases over HTTP until told to stop (or a bound is reached);
 /// the ids of the acknowledged ones, in order.
 struct Load {
@@ -156,6 +165,14 @@ async fn restore_drill(backend: Backend) {
     assert_ok("probono backup", &backup);
     assert!(backup.stdout.contains("NO master key"), "the backup says the key is not in it: {}", backup.stdout);
     assert_eq!(mode(&file), 0o600, "a backup is readable by its owner only");
+    // Neither key file is in it: not the master key, not the sealed key-epoch file.
+    let bytes = std::fs::read(&file).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let master_hex = std::fs::read_to_string(&src.db.key_file).unwrap();
+    let epochs_file = std::fs::read_to_string(api::privacy::epochs::path_for(&src.db.key_file)).unwrap();
+    let sealed: Value = serde_json::from_str(&epochs_file).unwrap();
+    assert!(!text.contains(master_hex.trim()), "the master key is not in the backup");
+    assert!(!text.contains(sealed["sealed"].as_str().unwrap()), "the key-epoch file is not in the backup");
     // Some writes after the backup, which the restored ledger must not have.
     let until = load.count.load(Ordering::SeqCst) + 3;
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -187,7 +204,7 @@ async fn restore_drill(backend: Backend) {
 
     // Restore into a new database, with the master key (backed up apart) beside it.
     let target = TestDb::new(backend).await;
-    std::fs::copy(&src.db.key_file, &target.key_file).unwrap();
+    copy_key_files(&src.db, &target);
     let key = target.key_file.to_str().unwrap().to_string();
     let started = Instant::now();
     let restore =

@@ -3,16 +3,21 @@
 //! rebuilt from its events (checkpoints reset), every data key opened with the master key,
 //! every hash chain verified. The raw copies are `store::backup`'s.
 //!
-//! A backup never contains the master key: it is backed up apart (docs/operations.md#keys),
-//! and a restore needs it beside the restored database, or named by `--master-key-file`.
+//! A backup never contains the master key nor the key-epoch file: both are backed up apart
+//! (docs/operations.md#keys), and a restore needs them beside the restored database, or
+//! named by `--master-key-file` (the key-epoch file beside it). A backup taken before an
+//! erasure is under an epoch that erasure destroyed: no identity in it opens again
+//! (docs/adr/0009-key-epochs.md); `--without-identities` restores the rest.
 
 use super::{App, StartupError};
 use crate::audit;
 use crate::config::StoreArgs;
 use crate::error::ApiError;
-use crate::privacy::crypto::{CryptoError, MasterKey};
-use crate::privacy::keys::{self, KeyError};
+use crate::privacy::crypto::{CryptoError, Key, MasterKey};
+use crate::privacy::epochs;
+use crate::privacy::keys::{self, KeyError, WrappedRow};
 use crate::store::backup::{self as copy, Contents, CopyError, Format};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -37,6 +42,12 @@ pub enum BackupError {
     WrongKeyForBackup { path: String, case_id: String },
     #[error("the ledger was restored, but the master key in {path} does not open the data key of case {case_id}: no server will start with it. Point PROBONO_MASTER_KEY_FILE at the key the backed-up ledger was written with")]
     WrongKeyAfterRestore { path: String, case_id: String },
+    #[error("the backup's {count} data keys are wrapped under key epoch {epoch}, which {file} no longer holds (it holds {held}): an erasure after the backup destroyed that epoch, so no client identity in this backup can be read again, erased or not; nothing was changed. Restore a backup taken after the latest erasure, or pass --without-identities to restore the events, statistics and audit trail with every identity of this backup unreadable")]
+    StaleEpoch { epoch: i64, count: i64, file: String, held: String },
+    #[error("the key-epoch file {path} is missing, so the master key does not open the data keys of the backup; nothing was changed. A backup holds neither key file: copy this ledger's master key and its key-epoch file (kept apart) beside each other, point --master-key-file at the key, and run the restore again")]
+    NoEpochFile { path: String },
+    #[error("{0}")]
+    Keys(KeyError),
     #[error("{}: {}", .0.code(), .0.message())]
     Api(ApiError),
     #[error("{0}")]
@@ -127,6 +138,10 @@ pub struct RestoreReport {
     pub master_key_file: PathBuf,
     pub master_key_id: String,
     pub data_keys_opened: usize,
+    /// With `--without-identities`: data keys of the backup under a destroyed epoch, removed.
+    pub identities_dropped: u64,
+    /// The key epoch the restored ledger wraps data keys under.
+    pub key_epoch: i64,
     /// Events the read-model rebuild replayed (its checkpoint is reset to the last).
     pub rebuilt_events: u64,
     pub verification: audit::Outcome,
@@ -150,14 +165,45 @@ fn wrong_key(e: KeyError, path: &Path, restored: bool) -> BackupError {
         KeyError::WrongMasterKey(case_id) => {
             BackupError::WrongKeyForBackup { path: path.display().to_string(), case_id }
         }
+        KeyError::EpochGone { epoch, count, file, held } if !restored => {
+            BackupError::StaleEpoch { epoch, count, file, held }
+        }
         KeyError::Database(e) => e.into(),
+        other => BackupError::Keys(other),
     }
+}
+
+/// Opens the backup's data keys with the key files; with `without_identities`, keys of a
+/// destroyed epoch are counted instead of refused. Returns how many opened, and the epochs
+/// that did not.
+fn check_backup_keys(
+    master: &MasterKey,
+    keks: &BTreeMap<i64, Key>,
+    file: &Path,
+    key_path: &Path,
+    rows: &[WrappedRow],
+    without_identities: bool,
+) -> Result<usize, BackupError> {
+    if keks.is_empty() && rows.iter().any(|r| r.kek_epoch.is_some()) {
+        return Err(BackupError::NoEpochFile { path: file.display().to_string() });
+    }
+    let openable: Vec<WrappedRow> = if without_identities {
+        rows.iter().filter(|r| r.kek_epoch.is_none_or(|e| keks.contains_key(&e))).cloned().collect()
+    } else {
+        rows.to_vec()
+    };
+    keys::open_rows(master, keks, file, &openable).map_err(|e| wrong_key(e, key_path, false))
 }
 
 /// Restores the backup `from` into the database of `store`, which must hold no events
 /// unless `force`; then migrates, resets the read models by a rebuild, opens every data key
 /// with the master key and verifies every hash chain. Stop the servers of the target first.
-pub async fn restore(store: &StoreArgs, from: &Path, force: bool) -> Result<RestoreReport, BackupError> {
+pub async fn restore(
+    store: &StoreArgs,
+    from: &Path,
+    force: bool,
+    without_identities: bool,
+) -> Result<RestoreReport, BackupError> {
     let started = Instant::now();
     let url = &store.database_url;
     let target = copy::display_url(url);
@@ -180,6 +226,8 @@ pub async fn restore(store: &StoreArgs, from: &Path, force: bool) -> Result<Rest
         return Err(BackupError::NoMasterKey { path: key_path.display().to_string() });
     }
     let master = MasterKey::load(&key_path)?;
+    let epoch_file = epochs::path_for(&key_path);
+    let keks = epochs::read(&epoch_file, &master).map_err(|e| BackupError::Keys(e.into()))?.unwrap_or_default();
     let catalogue = <domain::offense::OffenseCatalogue as cqrs_es::Aggregate>::TYPE;
     let state = copy::target_state(url, catalogue).await?;
     let held = state.events;
@@ -199,14 +247,18 @@ pub async fn restore(store: &StoreArgs, from: &Path, force: bool) -> Result<Rest
             integrity_checked = true;
             // A wrong key is refused before anything at the target changes.
             let db = staged.open().await?;
-            let checked = keys::check_all(&db, &master).await;
+            let rows = keys::stored_rows(&db).await.map_err(projections::Error::from);
             db.close().await;
-            checked.map_err(|e| wrong_key(e, &key_path, false))?;
+            check_backup_keys(&master, &keks, &epoch_file, &key_path, &rows?, without_identities)?;
             moved_aside = copy::sqlite_put_in_place(staged, &file, held > 0)?;
         }
         Format::PgCustom => {
-            let wrapped = copy::pg_dump_data_keys(from).await?;
-            keys::check_wrapped(&master, &wrapped).map_err(|e| wrong_key(e, &key_path, false))?;
+            let rows: Vec<WrappedRow> = copy::pg_dump_data_keys(from)
+                .await?
+                .into_iter()
+                .map(|(case_id, wrapped_key, kek_epoch)| WrappedRow { case_id, wrapped_key, kek_epoch })
+                .collect();
+            check_backup_keys(&master, &keks, &epoch_file, &key_path, &rows, without_identities)?;
             copy::pg_restore(from, url, state.has_tables).await?;
             let opts = projections::db::DbOptions { max_connections: 1, ..Default::default() };
             let db = projections::Db::connect(url, &opts).await?;
@@ -216,20 +268,33 @@ pub async fn restore(store: &StoreArgs, from: &Path, force: bool) -> Result<Rest
         }
     }
     let copy_elapsed = copy_started.elapsed();
+    let mut identities_dropped = 0;
+    if without_identities {
+        let opts = projections::db::DbOptions { max_connections: 1, ..Default::default() };
+        let db = projections::Db::connect(url, &opts).await?;
+        let dropped = keys::drop_destroyed_epochs(&db, &keks).await;
+        db.close().await;
+        identities_dropped = dropped.map_err(BackupError::Keys)?;
+    }
 
     // What a server does at start-up: migrate (a backup of an older version catches up) and
     // refuse a master key that does not open the stored data keys.
     let app = App::open(store).await?;
     let result = async {
         let rebuilt_events = app.rebuild_read_models().await?;
-        let data_keys_opened =
-            keys::check_all(&app.db, &app.master_key).await.map_err(|e| wrong_key(e, &key_path, true))?;
+        let rows = keys::stored_rows(&app.db).await.map_err(projections::Error::from)?;
+        let keks = epochs::read(app.keyring.file(), &app.master_key)
+            .map_err(|e| BackupError::Keys(e.into()))?
+            .unwrap_or_default();
+        let data_keys_opened = keys::open_rows(&app.master_key, &keks, app.keyring.file(), &rows)
+            .map_err(|e| wrong_key(e, &key_path, true))?;
         let verification = audit::verify(&app.db, &audit::Scope::All, None, false).await?;
         let contents = copy::contents(&app.db).await?;
         Ok::<_, BackupError>((rebuilt_events, data_keys_opened, verification, contents))
     }
     .await;
     let master_key_id = app.master_key.id().to_string();
+    let key_epoch = app.keyring.epoch();
     app.db.close().await;
     let (rebuilt_events, data_keys_opened, verification, contents) = result?;
     Ok(RestoreReport {
@@ -245,6 +310,8 @@ pub async fn restore(store: &StoreArgs, from: &Path, force: bool) -> Result<Rest
         master_key_file: key_path,
         master_key_id,
         data_keys_opened,
+        identities_dropped,
+        key_epoch,
         rebuilt_events,
         verification,
         copy_elapsed,

@@ -160,17 +160,19 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Keys(KeysCommand::Rotate { store, new_master_key_file }) => {
             let app = App::open(&store).await?;
             let new = MasterKey::load(&new_master_key_file)?;
-            let n = app.rotate_master_key(&Caller::system("cli"), &new).await?;
+            let n = app.rotate_master_key(&Caller::system("cli"), &new, &new_master_key_file).await?;
             eprintln!(
-                "re-wrapped {n} data keys from master key {} to {}; now set PROBONO_MASTER_KEY_FILE={} and restart",
+                "re-wrapped {n} data keys from master key {} to {} in a new key epoch (key-epoch file {}; {} was destroyed); now set PROBONO_MASTER_KEY_FILE={} and restart, and replace the kept copies of both key files",
                 app.master_key.id(),
                 new.id(),
+                crate::privacy::epochs::path_for(&new_master_key_file).display(),
+                app.keyring.file().display(),
                 new_master_key_file.display()
             );
         }
         Command::Backup(args) => print_backup(&app_backup::backup(&args.store, &args.out).await?),
         Command::Restore(args) => {
-            let report = app_backup::restore(&args.store, &args.from, args.force).await?;
+            let report = app_backup::restore(&args.store, &args.from, args.force, args.without_identities).await?;
             print_restore(&report);
             if !report.ok() {
                 return Ok(ExitCode::from(TAMPERED));
@@ -226,7 +228,7 @@ fn print_backup(r: &BackupReport) {
         None => " (the file PROBONO_MASTER_KEY_FILE names)".into(),
     };
     println!(
-        "the backup holds NO master key: the key{key} is backed up apart, and without it no client identity in this backup can be read"
+        "the backup holds NO master key and no key-epoch file: the key{key} and its .epochs file are backed up apart, and without both no client identity in this backup can be read. An erasure after this backup destroys its key epoch: take a new backup after every erasure"
     );
 }
 
@@ -261,6 +263,13 @@ fn print_restore(r: &RestoreReport) {
         r.master_key_id,
         r.master_key_file.display()
     );
+    if r.identities_dropped > 0 {
+        println!(
+            "{} data keys of the backup were under a key epoch destroyed by a later erasure: those identities are unreadable for good and show as erased (--without-identities)",
+            r.identities_dropped
+        );
+    }
+    println!("data keys are wrapped under key epoch {}; use copies of the key files for a drill: an erasure rotates the key-epoch file the restored ledger uses", r.key_epoch);
     println!("read models rebuilt from {} events; projection checkpoint reset", r.rebuilt_events);
     let v = &r.verification;
     println!("audit verify: checked {} events in {} streams ({} cases)", v.events, v.streams, r.contents.cases);

@@ -545,9 +545,10 @@ pub async fn pg_backup(url: &str, out: &Path) -> Result<Contents, CopyError> {
     Ok(Contents { events: n[0], cases: n[1], data_keys: n[2] })
 }
 
-/// The wrapped data keys in a `pg_dump -Fc` archive (`pg_restore` prints the table's data;
-/// nothing is restored), to check the master key before the target is touched.
-pub async fn pg_dump_data_keys(from: &Path) -> Result<Vec<(String, String)>, CopyError> {
+/// The wrapped data keys in a `pg_dump -Fc` archive as `(case_id, wrapped_key, kek_epoch)`
+/// (`pg_restore` prints the table's data; nothing is restored), to check the key files
+/// before the target is touched.
+pub async fn pg_dump_data_keys(from: &Path) -> Result<Vec<(String, String, Option<i64>)>, CopyError> {
     let pg_restore = pg_tool("pg_restore")?;
     let out = tokio::process::Command::new(pg_restore)
         .args(["--data-only", "--table=data_keys", "--file=-"])
@@ -580,11 +581,14 @@ pub async fn pg_dump_data_keys(from: &Path) -> Result<Vec<(String, String)>, Cop
     let (Some(case_col), Some(key_col)) = (at("case_id"), at("wrapped_key")) else {
         return Err(unusable("its data_keys table has no case_id and wrapped_key"));
     };
+    // A dump from before key epochs has no kek_epoch column: its keys are under the master key.
+    let epoch_col = at("kek_epoch");
     Ok(lines
         .take_while(|l| *l != "\\.")
         .filter_map(|l| {
             let fields: Vec<&str> = l.split('\t').collect();
-            Some((fields.get(case_col)?.to_string(), fields.get(key_col)?.to_string()))
+            let epoch = epoch_col.and_then(|i| fields.get(i)).and_then(|f| f.parse::<i64>().ok());
+            Some((fields.get(case_col)?.to_string(), fields.get(key_col)?.to_string(), epoch))
         })
         .collect())
 }
