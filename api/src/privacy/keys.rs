@@ -115,14 +115,17 @@ async fn rewrite(tx: &mut Tx, epoch: i64, rows: &[(String, String)]) -> Result<(
             .await?;
         }
         Tx::Sqlite(c) => {
-            for (case_id, wrapped) in rows {
-                sqlx::query("UPDATE data_keys SET wrapped_key = $1, kek_epoch = $2 WHERE case_id = $3")
-                    .bind(wrapped)
-                    .bind(epoch)
-                    .bind(case_id)
-                    .execute(&mut **c)
-                    .await?;
-            }
+            // One statement over a JSON array of {c, w}, not one per key.
+            let batch: Vec<serde_json::Value> =
+                rows.iter().map(|(c, w)| serde_json::json!({ "c": c, "w": w })).collect();
+            sqlx::query(
+                "UPDATE data_keys SET wrapped_key = json_extract(j.value, '$.w'), kek_epoch = $2 \
+                 FROM json_each($1) AS j WHERE data_keys.case_id = json_extract(j.value, '$.c')",
+            )
+            .bind(serde_json::Value::Array(batch).to_string())
+            .bind(epoch)
+            .execute(&mut **c)
+            .await?;
         }
     }
     Ok(())
