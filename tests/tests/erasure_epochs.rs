@@ -343,7 +343,35 @@ async fn an_old_backup_restored_after_erasure_reveals_no_identity(backend: Backe
     assert_eq!(identity(&restored, &w.intake, &erased).await, json!({"fullName": null, "erased": true}));
 }
 
+/// A ledger from before key epochs (data keys wrapped directly under the master key, no
+/// key-epoch file) is moved into the first epoch at its first start, and reads as before.
+async fn a_ledger_from_before_key_epochs_moves_into_the_first_epoch(backend: Backend) {
+    let mut t = TestApp::spawn(backend).await;
+    let w = fixtures::world(&t).await;
+    let case = open_named(&t, &w, "Aigerim Older-Client").await;
+    t.stop().await;
+    // As an older version left it.
+    let dk = t.app.keyring.data_key(&t.app.db, &case).await.unwrap().unwrap();
+    let master = MasterKey::load(&t.db.key_file).unwrap();
+    let legacy = master.wrap(&case, &dk);
+    projections::on_db!(&t.app.db, p => {
+        sqlx::query("UPDATE data_keys SET wrapped_key = $1, kek_epoch = NULL WHERE case_id = $2")
+            .bind(&legacy).bind(&case).execute(p).await.unwrap();
+        sqlx::query("DELETE FROM key_epochs").execute(p).await.unwrap();
+    });
+    std::fs::remove_file(epochs::path_for(&t.db.key_file)).unwrap();
+
+    let t = TestApp::spawn_on(t.db).await;
+    let moved = row(&t, &case).await;
+    assert!(moved.kek_epoch.is_some(), "re-wrapped into an epoch");
+    assert_ne!(moved.wrapped_key, legacy);
+    assert!(keys::opens_with_key_files(&t.db.key_file, &moved));
+    assert_eq!(identity(&t, &w.intake, &case).await["fullName"], "Aigerim Older-Client");
+    assert_eq!(epochs_on_disk(&t.db.key_file).len(), 1);
+}
+
 on_both_backends!(
+    a_ledger_from_before_key_epochs_moves_into_the_first_epoch,
     a_data_key_copied_before_erasure_opens_nothing_afterwards,
     start_up_finishes_an_interrupted_epoch_change,
     intakes_during_erasures_keep_their_keys,

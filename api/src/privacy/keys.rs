@@ -186,9 +186,18 @@ pub fn opens_with_key_files(master_key_file: &Path, row: &WrappedRow) -> bool {
     open_row(&master, &keks, row).is_ok()
 }
 
-/// Every stored data key.
+/// Every stored data key. A database from before key epochs (a backup not yet migrated)
+/// has no `kek_epoch`: its keys are under the master key.
 pub async fn stored_rows(db: &Db) -> Result<Vec<WrappedRow>, sqlx::Error> {
-    projections::on_db!(db, p => sqlx::query_as("SELECT case_id, wrapped_key, kek_epoch FROM data_keys").fetch_all(p).await)
+    match projections::on_db!(db, p => sqlx::query_as("SELECT case_id, wrapped_key, kek_epoch FROM data_keys").fetch_all(p).await)
+    {
+        Ok(rows) => Ok(rows),
+        Err(sqlx::Error::Database(e)) if e.message().contains("kek_epoch") => {
+            projections::on_db!(db, p => sqlx::query_as(
+            "SELECT case_id, wrapped_key, NULL AS kek_epoch FROM data_keys").fetch_all(p).await)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// How many data keys are stored.
