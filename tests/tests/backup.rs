@@ -311,6 +311,12 @@ async fn backups_and_ledgers_are_never_overwritten(backend: Backend) {
         run_probono(&["restore", "--database-url", &other.url, "--master-key-file", other_key, "--from", file_s]).await;
     assert_ne!(run.code, Some(0));
     assert!(run.stderr.contains("does not open the data key") && run.stderr.contains("nothing was changed"));
+    // Nor into the other store.
+    let elsewhere = TestDb::new(if backend == Backend::Sqlite { Backend::Postgres } else { Backend::Sqlite }).await;
+    let run =
+        run_probono(&["restore", "--database-url", &elsewhere.url, "--master-key-file", &key, "--from", file_s]).await;
+    assert_ne!(run.code, Some(0));
+    assert!(run.stderr.contains("it restores only into a"), "{}", run.stderr);
     // Nor without one: a backup holds no key.
     let missing = dir.join("no-such.key");
     let run = run_probono(&[
