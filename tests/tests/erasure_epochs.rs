@@ -280,7 +280,10 @@ async fn an_old_backup_restored_after_erasure_reveals_no_identity(backend: Backe
     tests::wait_projected(&t.app).await;
     let old_backup = t.db.path().join("before-erasure.backup");
     let old_s = old_backup.to_str().unwrap();
-    assert_ok("backup", &run_probono(&["backup", "--database-url", &t.db.url, "--out", old_s]).await);
+    let run = run_probono(&["backup", "--database-url", &t.db.url, "--out", old_s]).await;
+    assert_ok("backup", &run);
+    let epoch = epochs_on_disk(&t.db.key_file)[0];
+    assert!(run.stdout.contains(&format!("under key epoch {epoch}: the next erasure destroys")), "{}", run.stdout);
     let in_old = rows_in_backup(backend, &old_backup).await;
     let erased_in_old = in_old.iter().find(|r| r.case_id == erased).expect("the old backup holds the key").clone();
     assert!(keys::opens_with_key_files(&t.db.key_file, &erased_in_old), "before the erasure the backup opens");

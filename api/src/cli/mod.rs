@@ -223,6 +223,11 @@ fn print_backup(r: &BackupReport) {
         r.elapsed
     );
     println!("sha256 {}", r.sha256);
+    if let Some(epoch) = c.key_epoch {
+        println!(
+            "its data keys are under key epoch {epoch}: the next erasure destroys that epoch, and with it every identity in this backup; take a new backup after every erasure"
+        );
+    }
     let key = match &r.master_key_file {
         Some(p) => format!(" ({})", p.display()),
         None => " (the file PROBONO_MASTER_KEY_FILE names)".into(),

@@ -65,7 +65,12 @@ pub struct Contents {
     pub cases: i64,
     /// Wrapped data keys (one per case whose client was not erased).
     pub data_keys: i64,
+    /// The key epoch they are wrapped under (none before key epochs): an erasure after the
+    /// backup destroys it, and no identity in the copy opens again.
+    pub key_epoch: Option<i64>,
 }
+
+const KEY_EPOCH_SQL: &str = "SELECT max(current) FROM key_epochs";
 
 const CONTENTS_SQL: [&str; 3] = [
     "SELECT count(*) FROM events",
@@ -140,7 +145,21 @@ pub async fn contents(db: &Db) -> Result<Contents, CopyError> {
     for (i, sql) in CONTENTS_SQL.iter().enumerate() {
         n[i] = projections::on_db!(db, p => sqlx::query_scalar(sql).fetch_one(p).await?);
     }
-    Ok(Contents { events: n[0], cases: n[1], data_keys: n[2] })
+    let has_epochs: bool = match db {
+        Db::Sqlite(p) => {
+            sqlx::query_scalar::<_, i64>("SELECT count(*) FROM sqlite_master WHERE name = 'key_epochs'")
+                .fetch_one(p)
+                .await?
+                > 0
+        }
+        Db::Postgres(p) => sqlx::query_scalar("SELECT to_regclass('key_epochs') IS NOT NULL").fetch_one(p).await?,
+    };
+    let key_epoch = if has_epochs {
+        projections::on_db!(db, p => sqlx::query_scalar(KEY_EPOCH_SQL).fetch_one(p).await?)
+    } else {
+        None
+    };
+    Ok(Contents { events: n[0], cases: n[1], data_keys: n[2], key_epoch })
 }
 
 async fn has_events_table(db: &Db) -> Result<bool, CopyError> {
@@ -531,6 +550,12 @@ pub async fn pg_backup(url: &str, out: &Path) -> Result<Contents, CopyError> {
     for (i, sql) in CONTENTS_SQL.iter().enumerate() {
         n[i] = sqlx::query_scalar(sql).fetch_one(&mut *tx).await?;
     }
+    let key_epoch: Option<i64> =
+        if sqlx::query_scalar::<_, bool>("SELECT to_regclass('key_epochs') IS NOT NULL").fetch_one(&mut *tx).await? {
+            sqlx::query_scalar(KEY_EPOCH_SQL).fetch_one(&mut *tx).await?
+        } else {
+            None
+        };
     let (mut cmd, libpq) = pg_command(&pg_dump, url);
     cmd.arg("--format=custom")
         .arg(format!("--snapshot={snapshot}"))
@@ -542,7 +567,7 @@ pub async fn pg_backup(url: &str, out: &Path) -> Result<Contents, CopyError> {
     let _ = conn.close().await;
     dumped?;
     publish(&mut partial, out)?;
-    Ok(Contents { events: n[0], cases: n[1], data_keys: n[2] })
+    Ok(Contents { events: n[0], cases: n[1], data_keys: n[2], key_epoch })
 }
 
 /// The wrapped data keys in a `pg_dump -Fc` archive as `(case_id, wrapped_key, kek_epoch)`
