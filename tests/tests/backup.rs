@@ -207,6 +207,7 @@ async fn restore_drill(backend: Backend) {
     copy_key_files(&src.db, &target);
     let key = target.key_file.to_str().unwrap().to_string();
     let started = Instant::now();
+    let restore_started = chrono::Utc::now();
     let restore =
         run_probono(&["restore", "--database-url", &target.url, "--master-key-file", &key, "--from", file_s]).await;
     let restore_time = started.elapsed();
@@ -228,6 +229,20 @@ async fn restore_drill(backend: Backend) {
         cases.len(),
         acked_after - acked_before
     );
+    // The read-model checkpoint was reset by the restore: it is the restored log's end, in
+    // the restored ledger's own transaction ids, and was written by the restore.
+    {
+        let opts = projections::db::DbOptions { max_connections: 1, ..Default::default() };
+        let db = Db::connect(&target.url, &opts).await.unwrap();
+        let checkpoint = projections::store::query::read_checkpoint(&db).await.unwrap();
+        let head = projections::log::committed_head(&db).await.unwrap();
+        assert_eq!(checkpoint, head, "the checkpoint is the restored log's end");
+        let written: String = projections::on_db!(&db, p => sqlx::query_scalar(
+            "SELECT updated_at FROM rm_checkpoint").fetch_one(p).await.unwrap());
+        let written = chrono::DateTime::parse_from_rfc3339(&written).unwrap();
+        assert!(written >= restore_started, "the checkpoint was written by the restore, not copied: {written}");
+        db.close().await;
+    }
     let verify = run_probono(&["audit", "verify", "--database-url", &target.url]).await;
     assert_ok("probono audit verify on the restored ledger", &verify);
     src.stop().await;
