@@ -119,6 +119,44 @@ pub enum Command {
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// Writes a consistent copy of the ledger while the server runs (SQLite: VACUUM INTO;
+    /// PostgreSQL: pg_dump -Fc). The copy holds no master key: back that up apart.
+    Backup(BackupArgs),
+    /// Restores a backup into a new, empty database, rebuilds the read models, opens every
+    /// data key with the master key and the key-epoch file, and verifies every hash chain.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BackupArgs {
+    /// The ledger to copy; `--master-key-file` only names the key to back up apart (it is
+    /// neither read nor copied).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The backup file to write (mode 0600). An existing file is never overwritten.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RestoreArgs {
+    /// The database to restore into: a SQLite path that does not exist yet, or an empty
+    /// PostgreSQL database (`createdb NAME`). The master key the backed-up ledger was written
+    /// with must be at `--master-key-file` (or beside a SQLite database, as `master.key`).
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// A file written by `probono backup`.
+    #[arg(long)]
+    pub from: PathBuf,
+    /// Replace a ledger that holds events (stop its servers first). A SQLite database is
+    /// moved aside to `PATH.replaced-TIMESTAMP`; a PostgreSQL one is dropped.
+    #[arg(long)]
+    pub force: bool,
+    /// Restore a backup taken before a later erasure: that erasure destroyed the key epoch
+    /// its data keys are wrapped under, so no identity in it can be read again. Its events,
+    /// statistics and audit trail are restored; its unreadable data keys are left out.
+    #[arg(long)]
+    pub without_identities: bool,
 }
 
 #[derive(Debug, Subcommand)]

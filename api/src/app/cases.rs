@@ -309,7 +309,10 @@ impl App {
         }
         let case_id = input.case_id.unwrap_or_else(Uuid::new_v4);
         let id = case_id.to_string();
-        let dk = keys::new_data_key(&self.db, &self.master_key, &id).await?;
+        let dk = self.keyring.new_data_key(&self.db, &id).await.map_err(|e| match e {
+            keys::KeyError::Database(e) => ApiError::from(e),
+            other => ApiError::internal(other),
+        })?;
         let cmd = CaseCommand::OpenIntake(dc::OpenIntake {
             case_id,
             organization_id,
@@ -324,7 +327,7 @@ impl App {
         if let Err(e) = self.execute(&self.cqrs.cases, caller, &id, cmd).await {
             // The key of a case that was never opened protects nothing; if it cannot be
             // removed now it is an orphan that opens no event, which the log says.
-            if let Err(d) = keys::destroy_data_key(&self.db, &id).await {
+            if let Err(d) = keys::discard_unused_data_key(&self.db, &id).await {
                 tracing::warn!(case_id = %id, error = %d, "could not remove the data key of a case that was not opened");
             }
             return Err(e);
@@ -618,8 +621,14 @@ impl App {
         }
         let reason = text("reason", reason)?;
         // The key goes first: once gone, nothing can bring the identity back, whatever
-        // happens to the command that records it.
-        keys::destroy_data_key(&self.db, &view.id.to_string()).await?;
+        // happens to the command that records it. Its row is deleted and every other data
+        // key moves to a new key epoch whose KEK replaces the old one, so a copy of the row
+        // (PostgreSQL heap and WAL, backups, snapshots) opens nothing (ADR 0009).
+        let change = self.keyring.erase(&self.db, &view.id.to_string()).await.map_err(|e| match e {
+            keys::KeyError::Database(e) => ApiError::from(e),
+            other => ApiError::internal(other),
+        })?;
+        tracing::info!(epoch = change.epoch, rewrapped = change.rewrapped, "client data key destroyed");
         let result = self.run_case(caller, &view, CaseCommand::EraseClientData { reason }, vec![]).await;
         // Once the erasure is on record: no stale copy of the key stays in the files.
         keys::scrub_deleted_keys(&self.db).await;

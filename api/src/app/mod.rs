@@ -5,11 +5,12 @@
 //! the view. GraphQL, the CLI and the demo seed only translate to and from it.
 //!
 //! The use cases live by area: [`cases`], [`lawyers`], [`accounts`], [`organizations`],
-//! [`catalogue`], [`stats`], [`audit`], [`privacy`]; [`export`] formats statistics for
-//! publication.
+//! [`catalogue`], [`stats`], [`audit`], [`privacy`], [`backup`] (backups and restores);
+//! [`export`] formats statistics for publication.
 
 pub mod accounts;
 pub mod audit;
+pub mod backup;
 pub mod cases;
 pub mod catalogue;
 pub mod export;
@@ -24,7 +25,7 @@ use crate::config::StoreArgs;
 use crate::error::ApiError;
 use crate::metrics::{CommandOutcome, Metrics};
 use crate::privacy::crypto::{CryptoError, Key, MasterKey};
-use crate::privacy::keys;
+use crate::privacy::keys::{self, KeyRing};
 use crate::store::guard::{self, SlotChange};
 use crate::store::{capture_position, Framework, Frameworks};
 use cqrs_es::{Aggregate, AggregateError};
@@ -35,6 +36,7 @@ use projections::db::DbOptions;
 use projections::model::CaseView;
 use projections::{Db, Position, Projector};
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use uuid::Uuid;
@@ -54,6 +56,8 @@ pub enum StartupError {
     LostKey { path: String, count: i64 },
     #[error("the master key in {path} does not open the data keys stored in the database: point PROBONO_MASTER_KEY_FILE (or --master-key-file) at the key this database was written with")]
     WrongKey { path: String },
+    #[error("{0}")]
+    Keys(String),
 }
 
 fn database_message(e: &projections::Error) -> String {
@@ -122,6 +126,8 @@ pub struct App {
     pub cqrs: Frameworks,
     pub projector: Arc<Projector>,
     pub master_key: MasterKey,
+    /// The master key with the KEKs of the key epochs: what opens data keys.
+    pub keyring: KeyRing,
     pub metrics: Metrics,
     pub clock: Arc<dyn Clock>,
     /// How long a mutation waits for its own events to be projected.
@@ -144,16 +150,18 @@ impl App {
         // A key is generated only for a ledger that has no data keys yet, and a key that does
         // not open the stored ones is refused: either would seal new intakes under the wrong
         // key and make every identity read fail.
-        let (stored, sample) = keys::stored_keys(&db).await.map_err(projections::Error::from)?;
+        let stored = keys::stored_keys(&db).await.map_err(projections::Error::from)?;
         if stored > 0 && !path.exists() {
             return Err(StartupError::LostKey { path: path.display().to_string(), count: stored });
         }
         let (master_key, created) = MasterKey::load_or_create(&path, create && stored == 0)?;
-        if let Some((case_id, wrapped)) = sample {
-            if master_key.unwrap(&case_id, &wrapped).is_err() {
-                return Err(StartupError::WrongKey { path: path.display().to_string() });
-            }
-        }
+        // The key-epoch file beside the master key must open the stored data keys (one of
+        // each epoch is tried); an interrupted epoch change is finished here.
+        let keyring = KeyRing::open(&db, master_key.clone(), &path).await.map_err(|e| match e {
+            keys::KeyError::Database(e) => StartupError::Database(e),
+            keys::KeyError::WrongMasterKey(_) => StartupError::WrongKey { path: path.display().to_string() },
+            other => StartupError::Keys(other.to_string()),
+        })?;
         if created {
             tracing::warn!(
                 path = %path.display(),
@@ -165,6 +173,7 @@ impl App {
             projector: Projector::new(db.clone()),
             db,
             master_key,
+            keyring,
             metrics: Metrics::default(),
             clock,
             read_your_writes_timeout: Duration::from_secs(5),
@@ -273,7 +282,7 @@ impl App {
 
     /// A case's data key, or `None` when it was destroyed (erased client).
     pub(crate) async fn data_key(&self, case_id: &str) -> Result<Option<Key>, ApiError> {
-        keys::data_key(&self.db, &self.master_key, case_id).await.map_err(|e| match e {
+        self.keyring.data_key(&self.db, case_id).await.map_err(|e| match e {
             keys::KeyError::Database(e) => e.into(),
             other => ApiError::internal(other),
         })
@@ -324,21 +333,28 @@ impl App {
         Ok(n)
     }
 
-    /// Re-wraps every case's data key under `new` in one transaction; afterwards the old
-    /// master key opens nothing. Refuses the current key, and changes nothing if any data
-    /// key does not open with the current one.
+    /// Re-wraps every case's data key under `new` (sealing a new key epoch in the
+    /// key-epoch file beside `new_file`) and destroys the old key-epoch file; afterwards the
+    /// old master key opens nothing. Refuses the current key, and changes nothing if any
+    /// data key does not open with the current one.
     #[tracing::instrument(skip_all)]
-    pub async fn rotate_master_key(&self, caller: &Caller, new: &MasterKey) -> Result<usize, ApiError> {
+    pub async fn rotate_master_key(
+        &self,
+        caller: &Caller,
+        new: &MasterKey,
+        new_file: &Path,
+    ) -> Result<usize, ApiError> {
         caller.allow(Op::RotateMasterKey)?;
         if new.id() == self.master_key.id() {
             return Err(ApiError::BadInput(
                 "the new master key is the current one; make a new one with `probono keys generate`".into(),
             ));
         }
-        keys::rotate_master_key(&self.db, &self.master_key, new).await.map_err(|e| match e {
-            keys::KeyError::Database(e) => e.into(),
+        let changed = self.keyring.rotate_master_key(&self.db, new, new_file).await.map_err(|e| match e {
+            keys::KeyError::Database(e) => ApiError::from(e),
             other => ApiError::Rule(other.to_string()),
-        })
+        })?;
+        Ok(changed.rewrapped)
     }
 }
 

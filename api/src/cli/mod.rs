@@ -5,6 +5,7 @@
 
 use crate::app::accounts::NewAccount;
 use crate::app::audit as app_audit;
+use crate::app::backup::{self as app_backup, BackupReport, RestoreReport};
 use crate::app::{App, Caller, StartupError};
 use crate::audit;
 use crate::config::{
@@ -32,6 +33,8 @@ pub enum CliError {
     Checkpoint(#[from] audit::CheckpointError),
     #[error("{0}")]
     Server(#[from] crate::http::ServeError),
+    #[error("{0}")]
+    Backup(#[from] app_backup::BackupError),
     #[error("{0}")]
     Usage(String),
     #[error("{path}: {error}")]
@@ -157,13 +160,23 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Keys(KeysCommand::Rotate { store, new_master_key_file }) => {
             let app = App::open(&store).await?;
             let new = MasterKey::load(&new_master_key_file)?;
-            let n = app.rotate_master_key(&Caller::system("cli"), &new).await?;
+            let n = app.rotate_master_key(&Caller::system("cli"), &new, &new_master_key_file).await?;
             eprintln!(
-                "re-wrapped {n} data keys from master key {} to {}; now set PROBONO_MASTER_KEY_FILE={} and restart",
+                "re-wrapped {n} data keys from master key {} to {} in a new key epoch (key-epoch file {}; {} was destroyed); now set PROBONO_MASTER_KEY_FILE={} and restart, and replace the kept copies of both key files",
                 app.master_key.id(),
                 new.id(),
+                crate::privacy::epochs::path_for(&new_master_key_file).display(),
+                app.keyring.file().display(),
                 new_master_key_file.display()
             );
+        }
+        Command::Backup(args) => print_backup(&app_backup::backup(&args.store, &args.out).await?),
+        Command::Restore(args) => {
+            let report = app_backup::restore(&args.store, &args.from, args.force, args.without_identities).await?;
+            print_restore(&report);
+            if !report.ok() {
+                return Ok(ExitCode::from(TAMPERED));
+            }
         }
         Command::Export(ExportCommand::Stats(args)) => {
             let mut dims = vec![];
@@ -193,6 +206,84 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- backup and restore
+
+fn print_backup(r: &BackupReport) {
+    let c = &r.contents;
+    println!(
+        "backup written to {} ({}, mode 0600): {} events, {} cases, {} data keys, {} bytes, in {:.2?}",
+        r.out.display(),
+        r.format.name(),
+        c.events,
+        c.cases,
+        c.data_keys,
+        r.bytes,
+        r.elapsed
+    );
+    println!("sha256 {}", r.sha256);
+    if let Some(epoch) = c.key_epoch {
+        println!(
+            "its data keys are under key epoch {epoch}: the next erasure destroys that epoch, and with it every identity in this backup; take a new backup after every erasure"
+        );
+    }
+    let key = match &r.master_key_file {
+        Some(p) => format!(" ({})", p.display()),
+        None => " (the file PROBONO_MASTER_KEY_FILE names)".into(),
+    };
+    println!(
+        "the backup holds NO master key and no key-epoch file: the key{key} and its .epochs file are backed up apart, and without both no client identity in this backup can be read. An erasure after this backup destroys its key epoch: take a new backup after every erasure"
+    );
+}
+
+fn print_restore(r: &RestoreReport) {
+    println!(
+        "restored {} ({}, {} bytes, sha256 {}) into {}",
+        r.from.display(),
+        r.format.name(),
+        r.bytes,
+        r.sha256,
+        r.target
+    );
+    if let Some((events, aside)) = &r.replaced {
+        match aside {
+            Some(p) => println!("replaced a ledger of {events} events (--force); it was moved to {}", p.display()),
+            None => println!("replaced a ledger of {events} events (--force)"),
+        }
+    }
+    if r.integrity_checked {
+        println!("the copy passed the SQLite integrity check and was put in place with mode 0600");
+    }
+    if r.transactions_renumbered > 0 {
+        println!(
+            "{} transaction ids renumbered in the restored log order (a logical restore does not carry them)",
+            r.transactions_renumbered
+        );
+    }
+    println!("copied in {:.2?}", r.copy_elapsed);
+    println!(
+        "data keys: all {} open with master key {} ({})",
+        r.data_keys_opened,
+        r.master_key_id,
+        r.master_key_file.display()
+    );
+    if r.identities_dropped > 0 {
+        println!(
+            "{} data keys of the backup were under a key epoch destroyed by a later erasure: those identities are unreadable for good and show as erased (--without-identities)",
+            r.identities_dropped
+        );
+    }
+    println!("data keys are wrapped under key epoch {}; use copies of the key files for a drill: an erasure rotates the key-epoch file the restored ledger uses", r.key_epoch);
+    println!("read models rebuilt from {} events; projection checkpoint reset", r.rebuilt_events);
+    let v = &r.verification;
+    println!("audit verify: checked {} events in {} streams ({} cases)", v.events, v.streams, r.contents.cases);
+    if v.chains_hold() {
+        println!("every chain holds");
+    } else {
+        print_broken(v);
+    }
+    println!("{} in {:.2?}", if r.ok() { "OK" } else { "FAILED" }, r.elapsed);
 }
 
 // ---------------------------------------------------------------- audit

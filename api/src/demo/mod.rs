@@ -116,7 +116,7 @@ pub async fn seed(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
     if app.organization(first_org).await?.is_some() {
         return Ok(SeedSummary { already_present: true, ..Default::default() });
     }
-    seed_all(app, clock).await
+    Box::pin(seed_all(app, clock)).await
 }
 
 /// The demo's people, as callers.
@@ -147,9 +147,9 @@ async fn create_account(
         lawyer_id: lawyer,
         expires_at: None,
     };
-    app.create_account(system, input).await?;
+    Box::pin(app.create_account(system, input)).await?;
     if let Some(approver) = approver.filter(|_| role.reads_identity()) {
-        app.approve_account(approver, account_id).await?;
+        Box::pin(app.approve_account(approver, account_id)).await?;
     }
     Ok(as_user(account_id, name, role, org, lawyer))
 }

@@ -43,6 +43,32 @@ impl Drop for Key {
 }
 
 impl Key {
+    /// Wraps (encrypts) another key under this one, bound to `aad`.
+    pub(crate) fn wrap_key(&self, aad: &str, key: &Key) -> String {
+        let (nonce, ct) = self.encrypt(&key.0, aad.as_bytes());
+        B64.encode([nonce, ct].concat())
+    }
+
+    /// Opens what [`Key::wrap_key`] wrapped with the same `aad`.
+    pub(crate) fn unwrap_key(&self, aad: &str, wrapped: &str) -> Result<Key, CryptoError> {
+        let raw = B64.decode(wrapped).map_err(|_| CryptoError::Malformed)?;
+        if raw.len() < 12 {
+            return Err(CryptoError::Malformed);
+        }
+        let pt = self.decrypt(&raw[..12], &raw[12..], aad.as_bytes())?;
+        let arr: [u8; 32] = pt.try_into().map_err(|_| CryptoError::Malformed)?;
+        Ok(Key(arr))
+    }
+
+    pub(crate) fn to_hex(&self) -> String {
+        hex::encode(self.0)
+    }
+
+    pub(crate) fn from_hex(text: &str) -> Option<Key> {
+        let bytes = hex::decode(text.trim()).ok()?;
+        Some(Key(bytes.try_into().ok()?))
+    }
+
     pub fn random() -> Key {
         let mut k = [0u8; 32];
         rand::rngs::OsRng.fill_bytes(&mut k);
@@ -124,6 +150,21 @@ impl MasterKey {
     pub fn wrap(&self, case_id: &str, dk: &Key) -> String {
         let (nonce, ct) = self.key.encrypt(&dk.0, format!("probono data key\n{case_id}").as_bytes());
         B64.encode([nonce, ct].concat())
+    }
+
+    /// Seals a small secret (the key-epoch file) under the master key, bound to `aad`.
+    pub(crate) fn seal_blob(&self, aad: &str, plaintext: &[u8]) -> String {
+        let (nonce, ct) = self.key.encrypt(plaintext, aad.as_bytes());
+        B64.encode([nonce, ct].concat())
+    }
+
+    /// Opens what [`MasterKey::seal_blob`] sealed.
+    pub(crate) fn open_blob(&self, aad: &str, sealed: &str) -> Result<Vec<u8>, CryptoError> {
+        let raw = B64.decode(sealed).map_err(|_| CryptoError::Malformed)?;
+        if raw.len() < 12 {
+            return Err(CryptoError::Malformed);
+        }
+        self.key.decrypt(&raw[..12], &raw[12..], aad.as_bytes())
     }
 
     pub fn unwrap(&self, case_id: &str, wrapped: &str) -> Result<Key, CryptoError> {

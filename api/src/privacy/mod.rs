@@ -1,7 +1,9 @@
-//! Client identity at rest: per-case data keys wrapped by the master key ([`keys`]),
+//! Client identity at rest: per-case data keys wrapped under the KEK of a key epoch
+//! ([`keys`]), the KEKs sealed under the master key in the key-epoch file ([`epochs`]),
 //! AES-256-GCM sealing ([`crypto`]) and the sealed identity payload ([`identity`]).
 
 pub mod crypto;
+pub mod epochs;
 pub mod identity;
 pub mod keys;
 

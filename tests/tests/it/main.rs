@@ -4,8 +4,10 @@
 
 mod access_matrix;
 mod audit;
+mod backup;
 mod capacity;
 mod edge;
+mod erasure_epochs;
 mod faults;
 mod hardening;
 mod hostile;
