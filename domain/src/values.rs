@@ -73,6 +73,13 @@ labelled!(Authority { Police => "POLICE", Prosecutor => "PROSECUTOR", Court => "
 labelled!(InvestigationOutcome { Terminated => "TERMINATED", ReturnedForInvestigation => "RETURNED_FOR_INVESTIGATION", SentToCourt => "SENT_TO_COURT" });
 labelled!(VerdictOutcome { Convicted => "CONVICTED", Acquitted => "ACQUITTED", Dismissed => "DISMISSED" });
 labelled!(
+    /// What an accused person did in the trafficking chain.
+    DefendantRole {
+        Recruiter => "RECRUITER", Transporter => "TRANSPORTER", Harbourer => "HARBOURER",
+        Exploiter => "EXPLOITER", Organiser => "ORGANISER", Other => "OTHER"
+    }
+);
+labelled!(
     /// What a client consented to; each scope is given and withdrawn on its own.
     ConsentScope { LegalAid => "LEGAL_AID", ReportToPolice => "REPORT_TO_POLICE", DataSharing => "DATA_SHARING" }
 );

@@ -236,7 +236,7 @@ impl Interner {
     }
 }
 
-const DIMS: usize = 11;
+const DIMS: usize = 12;
 
 /// A fact with every dimension as an interned value; `on` is `YYYYMMDD`.
 #[derive(Clone, Copy)]
@@ -280,6 +280,7 @@ fn dim_index(d: Dimension) -> usize {
         Dimension::OffenseCategory => 8,
         Dimension::OffenseCode => 9,
         Dimension::Authority => 10,
+        Dimension::DefendantGender => 11,
     }
 }
 
@@ -302,6 +303,7 @@ impl Loaded {
                 s.id(f.offense_category.unwrap_or("NONE")),
                 s.id(f.offense_code.as_deref().unwrap_or("NONE")),
                 s.id(f.authority.unwrap_or("NONE")),
+                s.id(f.defendant_gender.unwrap_or("NONE")),
             ],
             lawyer: f.lawyer_id.map(|l| s.id(&l.to_string())).unwrap_or(u32::MAX),
         }

@@ -26,6 +26,7 @@ pub enum Dimension {
     OffenseCategory,
     OffenseCode,
     Authority,
+    DefendantGender,
 }
 
 impl Dimension {
@@ -41,6 +42,7 @@ impl Dimension {
         Dimension::OffenseCategory,
         Dimension::OffenseCode,
         Dimension::Authority,
+        Dimension::DefendantGender,
     ];
 
     /// The name clients use (`YEAR`, `AGE_GROUP`, …; the GraphQL enum's values).
@@ -57,6 +59,7 @@ impl Dimension {
             Dimension::OffenseCategory => "OFFENSE_CATEGORY",
             Dimension::OffenseCode => "OFFENSE_CODE",
             Dimension::Authority => "AUTHORITY",
+            Dimension::DefendantGender => "DEFENDANT_GENDER",
         }
     }
 
@@ -80,6 +83,7 @@ impl Dimension {
             Dimension::OffenseCategory => "COALESCE(f.offense_category, 'NONE')",
             Dimension::OffenseCode => "COALESCE(f.offense_code, 'NONE')",
             Dimension::Authority => "COALESCE(f.authority, 'NONE')",
+            Dimension::DefendantGender => "COALESCE(f.defendant_gender, 'NONE')",
         }
     }
 }

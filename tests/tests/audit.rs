@@ -46,11 +46,11 @@ async fn ledger(backend: Backend) -> Ledger {
         &w.lawyer_b,
         "recordOffenseRegistration",
         "RecordOffenseRegistrationInput",
-        json!({"caseId": c, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2020-04-05"}),
+        json!({"caseId": c, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2022-04-05"}),
     )
     .await;
     case_mutation(&t, &w.lawyer_b, "reclassifyOffense", "ReclassifyOffenseInput",
-        json!({"caseId": c, "reportId": report, "offenseCode": "2021-166", "decidedOn": "2020-09-01", "decidedBy": "PROSECUTOR", "reason": "recruitment and exploitation"}))
+        json!({"caseId": c, "reportId": report, "offenseCode": "2021-166", "decidedOn": "2022-09-01", "decidedBy": "PROSECUTOR", "reason": "recruitment and exploitation"}))
         .await;
     Ledger { t, w, case }
 }

@@ -54,12 +54,12 @@ async fn whole_lifecycle(backend: Backend) {
         &w.lawyer_b,
         "recordOffenseRegistration",
         "RecordOffenseRegistrationInput",
-        json!({"caseId": case, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2020-04-05"}),
+        json!({"caseId": case, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2022-04-05"}),
     )
     .await;
     assert_eq!(c["policeReports"][0]["initialOffense"]["category"], "FRAUD");
     let c = case_mutation(&t, &w.lawyer_b, "reclassifyOffense", "ReclassifyOffenseInput",
-        json!({"caseId": case, "reportId": report, "offenseCode": "2021-166", "decidedOn": "2020-09-01", "decidedBy": "PROSECUTOR", "reason": "review found recruitment and exploitation"})).await;
+        json!({"caseId": case, "reportId": report, "offenseCode": "2021-166", "decidedOn": "2022-09-01", "decidedBy": "PROSECUTOR", "reason": "review found recruitment and exploitation"})).await;
     let r = &c["policeReports"][0];
     assert_eq!(r["initialOffense"]["code"], "2021-209");
     assert_eq!(r["currentOffense"]["code"], "2021-166");
@@ -337,7 +337,7 @@ async fn refusals(backend: Backend) {
         &w.lawyer_a,
         "recordOffenseRegistration",
         "RecordOffenseRegistrationInput",
-        json!({"caseId": case, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2020-04-02"}),
+        json!({"caseId": case, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2022-04-02"}),
     )
     .await;
     assert_eq!(

@@ -52,6 +52,8 @@ pub enum Op {
     ReferToService,
     AnswerAssignment,
     LegalAction,
+    /// `addDefendant`, `recordDefendantVerdict`: the accused persons on a report.
+    RecordDefendant,
     CloseCase,
     ReopenCase,
 }
@@ -87,6 +89,7 @@ impl Op {
         Op::ReferToService,
         Op::AnswerAssignment,
         Op::LegalAction,
+        Op::RecordDefendant,
         Op::CloseCase,
         Op::ReopenCase,
     ];
@@ -176,7 +179,7 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,
-        Op::AnswerAssignment | Op::LegalAction => rel == Relation::AssignedLawyer,
+        Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant => rel == Relation::AssignedLawyer,
         Op::CloseCase | Op::ReopenCase => p.role == Coordinator || rel == Relation::AssignedLawyer,
     }
 }

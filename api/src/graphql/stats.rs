@@ -23,6 +23,8 @@ pub enum StatsDimension {
     OffenseCategory,
     OffenseCode,
     Authority,
+    /// The defendant's own gender, for counts of defendants (NONE for every other count).
+    DefendantGender,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Hash, Debug)]
@@ -66,6 +68,10 @@ pub struct OutcomeCounts {
     pub convictions: i32,
     pub acquittals: i32,
     pub dismissals: i32,
+    /// Defendants (persons) charged under an article, in the year of the charge.
+    pub defendants_charged: i32,
+    /// Defendants convicted by their own verdict, in the year of the verdict.
+    pub defendants_convicted: i32,
 }
 
 impl From<&Counts> for OutcomeCounts {
@@ -87,6 +93,8 @@ impl From<&Counts> for OutcomeCounts {
             convictions: n(FactKind::Convictions),
             acquittals: n(FactKind::Acquittals),
             dismissals: n(FactKind::Dismissals),
+            defendants_charged: n(FactKind::DefendantsCharged),
+            defendants_convicted: n(FactKind::DefendantsConvicted),
         }
     }
 }

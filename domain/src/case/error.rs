@@ -43,6 +43,17 @@ pub enum CaseError {
     NotSentToCourt,
     #[error("a verdict was already recorded for this report")]
     VerdictAlreadyRecorded,
+    #[error(
+        "article {code} belongs to the {edition}, which could not be applied before {applies_from}; \
+         on {date} the {in_force} was in force: use an article of that code"
+    )]
+    ArticleNotYetInForce { code: String, edition: String, applies_from: chrono::NaiveDate, date: chrono::NaiveDate, in_force: String },
+    #[error("defendant {0} is not on this report")]
+    UnknownDefendant(Uuid),
+    #[error("defendant {0} is already on this report")]
+    DuplicateDefendant(Uuid),
+    #[error("a verdict was already recorded for this defendant")]
+    DefendantVerdictAlreadyRecorded,
     #[error("{field} ({date}) is in the future")]
     FutureDate { field: &'static str, date: chrono::NaiveDate },
     #[error("{field} ({date}) is before {before}")]

@@ -89,6 +89,29 @@ pub struct VerdictView {
     pub compensation_awarded: Option<bool>,
 }
 
+/// A defendant's own court outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefendantVerdictView {
+    pub outcome: VerdictOutcome,
+    pub offense: Option<OffenseRef>,
+    pub decided_on: NaiveDate,
+    pub sentence_months: Option<u16>,
+}
+
+/// An accused person on a report; no name is recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefendantView {
+    pub id: Uuid,
+    pub gender: Gender,
+    pub age_at_offense: Option<u8>,
+    pub citizenship: Option<CountryCode>,
+    pub role: DefendantRole,
+    pub charged_with: Option<OffenseRef>,
+    /// The day of the charge (of the record when not charged).
+    pub charged_on: NaiveDate,
+    pub verdict: Option<DefendantVerdictView>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportView {
     pub id: Uuid,
@@ -103,6 +126,8 @@ pub struct ReportView {
     pub reclassifications: Vec<ReclassificationView>,
     pub outcomes: Vec<OutcomeView>,
     pub verdict: Option<VerdictView>,
+    #[serde(default)]
+    pub defendants: Vec<DefendantView>,
 }
 
 impl ReportView {
@@ -241,6 +266,7 @@ impl CaseView {
                     reclassifications: vec![],
                     outcomes: vec![],
                     verdict: None,
+                    defendants: vec![],
                 })
             }
             E::OffenseRegistered { report_id, offense, registered_on, registry_number } => {
@@ -287,6 +313,40 @@ impl CaseView {
                         decided_on: *decided_on,
                         sentence_months: *sentence_months,
                         compensation_awarded: *compensation_awarded,
+                    });
+                }
+            }
+            E::DefendantAdded {
+                report_id,
+                defendant_id,
+                gender,
+                age_at_offense,
+                citizenship,
+                role,
+                charged_with,
+                added_on,
+            } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.defendants.push(DefendantView {
+                        id: *defendant_id,
+                        gender: *gender,
+                        age_at_offense: *age_at_offense,
+                        citizenship: citizenship.clone(),
+                        role: *role,
+                        charged_with: charged_with.clone(),
+                        charged_on: *added_on,
+                        verdict: None,
+                    });
+                }
+            }
+            E::DefendantVerdictRecorded { report_id, defendant_id, outcome, offense, decided_on, sentence_months } => {
+                let report = self.report_mut(report_id);
+                if let Some(d) = report.and_then(|r| r.defendants.iter_mut().find(|d| d.id == *defendant_id)) {
+                    d.verdict = Some(DefendantVerdictView {
+                        outcome: *outcome,
+                        offense: offense.clone(),
+                        decided_on: *decided_on,
+                        sentence_months: *sentence_months,
                     });
                 }
             }

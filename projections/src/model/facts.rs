@@ -33,6 +33,8 @@ pub enum FactKind {
     Convictions,
     Acquittals,
     Dismissals,
+    DefendantsCharged,
+    DefendantsConvicted,
 }
 
 impl FactKind {
@@ -52,6 +54,8 @@ impl FactKind {
         FactKind::Convictions,
         FactKind::Acquittals,
         FactKind::Dismissals,
+        FactKind::DefendantsCharged,
+        FactKind::DefendantsConvicted,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +75,8 @@ impl FactKind {
             FactKind::Convictions => "CONVICTIONS",
             FactKind::Acquittals => "ACQUITTALS",
             FactKind::Dismissals => "DISMISSALS",
+            FactKind::DefendantsCharged => "DEFENDANTS_CHARGED",
+            FactKind::DefendantsConvicted => "DEFENDANTS_CONVICTED",
         }
     }
 
@@ -107,6 +113,8 @@ pub struct Fact {
     pub offense_code: Option<String>,
     /// The authority that decided a reclassification.
     pub authority: Option<&'static str>,
+    /// A count of defendants falls under the defendant's own gender.
+    pub defendant_gender: Option<&'static str>,
 }
 
 impl Fact {
@@ -132,6 +140,7 @@ pub fn facts(case: &CaseView) -> Vec<Fact> {
         offense_category: offense.map(|o| o.category.as_str()),
         offense_code: offense.map(|o| o.code.clone()),
         authority: None,
+        defendant_gender: None,
     };
     let mut out = vec![base(FactKind::CasesOpened, &case.identified_on, None, None)];
     if let Some(on) = &case.first_assigned_on {
@@ -179,6 +188,21 @@ pub fn facts(case: &CaseView) -> Vec<Fact> {
                 VerdictOutcome::Dismissed => FactKind::Dismissals,
             };
             out.push(base(kind, &v.decided_on, v.offense.as_ref().or(r.current.as_ref()), Some(r)));
+        }
+        // Defendants count as persons: charged on the day of the charge, convicted on the
+        // day of their own verdict, each under their own gender.
+        for d in &r.defendants {
+            if let Some(charge) = &d.charged_with {
+                let mut f = base(FactKind::DefendantsCharged, &d.charged_on, Some(charge), Some(r));
+                f.defendant_gender = Some(d.gender.as_str());
+                out.push(f);
+            }
+            if let Some(v) = d.verdict.as_ref().filter(|v| v.outcome == VerdictOutcome::Convicted) {
+                let offense = v.offense.as_ref().or(d.charged_with.as_ref()).or(r.current.as_ref());
+                let mut f = base(FactKind::DefendantsConvicted, &v.decided_on, offense, Some(r));
+                f.defendant_gender = Some(d.gender.as_str());
+                out.push(f);
+            }
         }
     }
     out
