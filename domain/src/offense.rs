@@ -5,8 +5,8 @@
 
 use crate::actor::Acting;
 use crate::values::{InvalidInput, OffenseCategory, Text};
-use cqrs_es::{Aggregate, DomainEvent};
 use chrono::NaiveDate;
+use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -60,7 +60,9 @@ fn allowed(op: &str, who: Who) -> bool {
         | "recordRegistrationRefused"
         | "reclassifyOffense"
         | "recordInvestigationOutcome"
-        | "recordVerdict" => who == LawyerIn,
+        | "recordVerdict"
+        | "addDefendant"
+        | "recordDefendantVerdict" => who == LawyerIn,
         "closeCase" | "reopenCase" => matches!(who, Coordinator | LawyerIn),
         other => panic!("no row in the access matrix for {other}: decide who may use it (DESIGN.md §1) and add it"),
     }
@@ -115,6 +117,10 @@ async fn every_operation_every_role_every_scope() {
     )
     .await;
     let report = c["policeReports"][0]["id"].as_str().unwrap().to_string();
+    let q = "mutation($i: AddDefendantInput!) { addDefendant(input: $i) { policeReports { defendants { id } } } }";
+    let i = json!({"caseId": case, "reportId": report, "gender": "MALE", "role": "RECRUITER"});
+    let d = t.ok(&w.lawyer_a, q, json!({ "i": i })).await;
+    let defendant = d["addDefendant"]["policeReports"][0]["defendants"][0]["id"].as_str().unwrap().to_string();
     // A case assigned to lawyer A and not yet answered, for accept/decline.
     let pending = open_case(&t, &w, true).await;
     case_mutation(
@@ -183,6 +189,8 @@ async fn every_operation_every_role_every_scope() {
         ("recordRegistrationRefused", "mutation($c: ID!, $r: ID!) { recordRegistrationRefused(input: {caseId: $c, reportId: $r, decidedOn: \"2020-04-03\", reason: \"none\"}) { id } }", json!({"c": case, "r": report})),
         ("reclassifyOffense", "mutation($c: ID!, $r: ID!) { reclassifyOffense(input: {caseId: $c, reportId: $r, offenseCode: \"2021-166\", decidedOn: \"2022-05-03\", decidedBy: PROSECUTOR, reason: \"review\"}) { id } }", json!({"c": case, "r": report})),
         ("recordInvestigationOutcome", "mutation($c: ID!, $r: ID!) { recordInvestigationOutcome(input: {caseId: $c, reportId: $r, outcome: SENT_TO_COURT, decidedOn: \"2020-06-03\"}) { id } }", json!({"c": case, "r": report})),
+        ("addDefendant", "mutation($c: ID!, $r: ID!) { addDefendant(input: {caseId: $c, reportId: $r, gender: FEMALE, role: EXPLOITER, chargedWith: \"2021-166\", chargedOn: \"2022-06-03\"}) { id } }", json!({"c": case, "r": report})),
+        ("recordDefendantVerdict", "mutation($c: ID!, $r: ID!, $d: ID!) { recordDefendantVerdict(input: {caseId: $c, reportId: $r, defendantId: $d, outcome: CONVICTED, decidedOn: \"2022-07-03\", sentenceMonths: 60}) { id } }", json!({"c": case, "r": report, "d": defendant})),
         ("recordVerdict", "mutation($c: ID!, $r: ID!) { recordVerdict(input: {caseId: $c, reportId: $r, outcome: CONVICTED, decidedOn: \"2020-07-03\"}) { id } }", json!({"c": case, "r": report})),
         ("closeCase", "mutation($c: ID!) { closeCase(input: {caseId: $c, reason: \"done\"}) { id } }", json!({"c": case})),
         ("reopenCase", "mutation($c: ID!) { reopenCase(input: {caseId: $c, reason: \"appeal\"}) { id } }", json!({"c": case})),

@@ -481,8 +481,7 @@ impl App {
         case_id: Uuid,
         accepted_on: Option<NaiveDate>,
     ) -> Res<Arc<CaseView>> {
-        self.on_case(caller, case_id, Op::AnswerAssignment, |_| Ok(CaseCommand::AcceptAssignment { accepted_on }))
-            .await
+        self.on_case(caller, case_id, Op::AnswerAssignment, |_| Ok(CaseCommand::AcceptAssignment { accepted_on })).await
     }
 
     /// Declining frees the lawyer's slot.
@@ -655,8 +654,7 @@ impl App {
             .map(|a| u8::try_from(a).ok().filter(|a| *a <= 120))
             .map(|a| a.ok_or_else(|| ApiError::BadInput("ageAtOffense must be between 0 and 120".into())))
             .transpose()?;
-        let citizenship =
-            input.citizenship.as_deref().map(|s| CountryCode::parse("citizenship", s)).transpose()?;
+        let citizenship = input.citizenship.as_deref().map(|s| CountryCode::parse("citizenship", s)).transpose()?;
         let charged_with = match &input.charged_with {
             Some(code) => Some(self.offense_ref(code).await?),
             None => None,

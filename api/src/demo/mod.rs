@@ -12,19 +12,25 @@
 //! exactly those of real use. Ids are derived from a counter, so a second run finds the
 //! data present and does nothing.
 //!
-//! Fraud articles: only the 2021 Code's art. 209 is verified in the catalogue, so the demo
-//! registers fraud under it whatever the year.
+//! Each registration uses an article of the code in force on its date (the era rule refuses
+//! anything else). Fraud is verified in the catalogue only for the 2021 Code (art. 209); the
+//! fraud articles of the 1997 and 2017 Codes are not verified (docs/offense-catalogue.md),
+//! so the seed adds, as the ADMIN would, one placeholder entry per code, `1997-FRAUD` and
+//! `2017-FRAUD`, titled as unverified and naming no article number. A real installation
+//! adds the verified articles with `addOffense` instead. Reports in court get defendants,
+//! each with their own verdict.
 
 use crate::access::Principal;
 use crate::app::accounts::NewAccount;
 use crate::app::cases::{
-    ClientInput, IdentityInput, InvestigationOutcomeInput, LegalActionInput, OpenIntakeInput, PoliceReportInput,
-    ReclassificationInput, RefusalInput, RegistrationInput, VerdictInput,
+    ClientInput, DefendantInput, DefendantVerdictInput, IdentityInput, InvestigationOutcomeInput, LegalActionInput,
+    OpenIntakeInput, PoliceReportInput, ReclassificationInput, RefusalInput, RegistrationInput, VerdictInput,
 };
+use crate::app::catalogue::NewOffense;
 use crate::app::lawyers::RegisterLawyerInput;
 use crate::app::{App, Caller};
 use crate::error::ApiError;
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use domain::case as dc;
 use domain::values::*;
 use domain::{Clock, ManualClock};
@@ -165,6 +171,22 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
         summary.organizations += 1;
     }
 
+    // Placeholders for the fraud articles not verified (see the module's documentation).
+    for edition in ["1997", "2017"] {
+        let placeholder = NewOffense {
+            edition: edition.into(),
+            article: "FRAUD".into(),
+            title: "Fraud (demo placeholder: the article number is not verified)".into(),
+            title_ru: Some("Мошенничество".into()),
+            title_ky: None,
+            category: OffenseCategory::Fraud,
+            source: "Demo data only: no verified source for this code's fraud article; an ADMIN adds the verified article with addOffense (docs/offense-catalogue.md)".into(),
+        };
+        if app.offense(&format!("{edition}-FRAUD")).await?.is_none() {
+            app.add_offense(&system, placeholder).await?;
+        }
+    }
+
     // Accounts: an intake worker for each NGO / crisis centre, a coordinator, an auditor.
     let mut intake = vec![];
     for i in 0..3u128 {
@@ -225,21 +247,44 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
     Ok(summary)
 }
 
-/// Which code of which edition applied on a date.
+/// The code in force on a date: 1997 to 2018, 2017 from 1 January 2019, 2021 from the
+/// date of that code (its day of entry into force is not verified).
+fn era(on: NaiveDate) -> &'static str {
+    if on < d(2019, 1, 1) {
+        "1997"
+    } else if on < d(2021, 10, 28) {
+        "2017"
+    } else {
+        "2021"
+    }
+}
+
+/// Trafficking, in the article of the code in force on a date.
 fn tip_code(on: NaiveDate, labour: bool) -> &'static str {
-    match on.year() {
-        ..=2018 => "1997-124",
-        2019..=2021 if labour => "2017-173",
-        2019..=2021 => "2017-171",
+    match era(on) {
+        "1997" => "1997-124",
+        "2017" if labour => "2017-173",
+        "2017" => "2017-171",
         _ => "2021-166",
     }
 }
 
-fn tip_related_code(on: NaiveDate) -> &'static str {
-    if on.year() <= 2018 {
-        "1997-125"
-    } else {
-        "2021-159"
+/// A TIP-related offence of the code in force; the 2017 Code's are not verified, so a
+/// report of that era is registered as fraud (the pattern the report describes anyway).
+fn tip_related_code(on: NaiveDate) -> (&'static str, OffenseCategory) {
+    match era(on) {
+        "1997" => ("1997-125", OffenseCategory::TipRelated),
+        "2017" => ("2017-FRAUD", OffenseCategory::Fraud),
+        _ => ("2021-159", OffenseCategory::TipRelated),
+    }
+}
+
+/// Fraud, in the code in force on a date (placeholders where the article is not verified).
+fn fraud_code(on: NaiveDate) -> &'static str {
+    match era(on) {
+        "1997" => "1997-FRAUD",
+        "2017" => "2017-FRAUD",
+        _ => "2021-209",
     }
 }
 
@@ -370,8 +415,8 @@ async fn seed_case(
             app.record_registration_refused(&lawyer, case_id, refusal).await?;
             None
         }
-        22..=66 => Some(("2021-209", OffenseCategory::Fraud)),
-        67..=79 => Some((tip_related_code(decided), OffenseCategory::TipRelated)),
+        22..=66 => Some((fraud_code(decided), OffenseCategory::Fraud)),
+        67..=79 => Some(tip_related_code(decided)),
         _ => Some((tip_code(decided, labour), OffenseCategory::Tip)),
     };
     let Some((code, category)) = registered else { return Ok(1) };
@@ -397,6 +442,7 @@ async fn seed_case(
     };
     app.record_investigation_outcome(&lawyer, case_id, step(first, day, None)).await?;
     let mut in_court = first == InvestigationOutcome::SentToCourt;
+    let mut current = code.to_string();
     if !in_court && category != OffenseCategory::Tip && rng.pct(30) {
         let review = d(2020, 6, 1).max(day) + rng.days(10, 300);
         clock.set(review);
@@ -411,9 +457,10 @@ async fn seed_case(
         if rng.pct(60) {
             day += rng.days(10, 90);
             clock.set(day);
+            current = tip_code(day, labour).to_string();
             let change = ReclassificationInput {
                 report_id,
-                offense_code: tip_code(day, labour).into(),
+                offense_code: current.clone(),
                 decided_on: day,
                 decided_by: Authority::Prosecutor,
                 reason: "recruitment, transfer and exploitation established on review".into(),
@@ -426,6 +473,34 @@ async fn seed_case(
                     .await?;
                 in_court = true;
             }
+        }
+    }
+    // The accused persons of a report in court: one to three, mostly men.
+    let mut defendants = vec![];
+    if in_court {
+        for k in 0..1 + rng.below(3) {
+            let gender = if rng.pct(62) { Gender::Male } else { Gender::Female };
+            let role = *rng.pick(&[
+                DefendantRole::Recruiter,
+                DefendantRole::Recruiter,
+                DefendantRole::Transporter,
+                DefendantRole::Exploiter,
+                DefendantRole::Organiser,
+            ]);
+            let defendant_id = id(7, n * 4 + u128::from(k));
+            let input = DefendantInput {
+                report_id,
+                defendant_id: Some(defendant_id),
+                gender,
+                age_at_offense: Some(22 + rng.below(40) as i64),
+                citizenship: Some("KG".into()),
+                role,
+                // Charged under the report's current article.
+                charged_with: Some(current.clone()),
+                charged_on: Some(day),
+            };
+            app.add_defendant(&lawyer, case_id, input).await?;
+            defendants.push(defendant_id);
         }
     }
     if in_court && rng.pct(85) {
@@ -446,6 +521,19 @@ async fn seed_case(
             compensation_awarded: Some(rng.pct(20)),
         };
         app.record_verdict(&lawyer, case_id, verdict).await?;
+        for defendant_id in &defendants {
+            let own =
+                if outcome == VerdictOutcome::Convicted && rng.pct(15) { VerdictOutcome::Acquitted } else { outcome };
+            let input = DefendantVerdictInput {
+                report_id,
+                defendant_id: *defendant_id,
+                outcome: own,
+                offense_code: None,
+                decided_on: day,
+                sentence_months: (own == VerdictOutcome::Convicted).then(|| 36 + rng.below(96) as i64),
+            };
+            app.record_defendant_verdict(&lawyer, case_id, input).await?;
+        }
     }
     if rng.pct(50) {
         clock.set(day + rng.days(10, 60));

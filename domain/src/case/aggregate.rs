@@ -474,7 +474,8 @@ impl Case {
                 if self.reports.iter().any(|r| r.defendants.iter().any(|x| x.defendant_id == d.defendant_id)) {
                     return Err(CaseError::DuplicateDefendant(d.defendant_id));
                 }
-                let added_on = self.effective(today, "chargedOn", d.charged_on, Some((rep.filed_on, "the report was filed")))?;
+                let added_on =
+                    self.effective(today, "chargedOn", d.charged_on, Some((rep.filed_on, "the report was filed")))?;
                 if let Some(o) = &d.charged_with {
                     Self::check_era(o, added_on)?;
                 }

@@ -47,7 +47,13 @@ pub enum CaseError {
         "article {code} belongs to the {edition}, which could not be applied before {applies_from}; \
          on {date} the {in_force} was in force: use an article of that code"
     )]
-    ArticleNotYetInForce { code: String, edition: String, applies_from: chrono::NaiveDate, date: chrono::NaiveDate, in_force: String },
+    ArticleNotYetInForce {
+        code: String,
+        edition: String,
+        applies_from: chrono::NaiveDate,
+        date: chrono::NaiveDate,
+        in_force: String,
+    },
     #[error("defendant {0} is not on this report")]
     UnknownDefendant(Uuid),
     #[error("defendant {0} is already on this report")]

@@ -737,16 +737,24 @@ fn reassigning_the_lawyer_already_assigned_is_refused() {
 
 #[test]
 fn reassigning_an_accepted_case_records_which_lawyer_is_replaced() {
-    given(accepted()).when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B, assigned_on: None })).then_expect_events(vec![
-        E::LawyerAssigned { lawyer_id: LAWYER_B, assigned_on: today(), replaces: Some(LAWYER_A) },
-    ]);
+    given(accepted())
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B, assigned_on: None }))
+        .then_expect_events(vec![E::LawyerAssigned {
+            lawyer_id: LAWYER_B,
+            assigned_on: today(),
+            replaces: Some(LAWYER_A),
+        }]);
 }
 
 #[test]
 fn reassigning_an_unanswered_assignment_records_which_lawyer_is_replaced() {
-    given(assigned()).when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B, assigned_on: None })).then_expect_events(vec![
-        E::LawyerAssigned { lawyer_id: LAWYER_B, assigned_on: today(), replaces: Some(LAWYER_A) },
-    ]);
+    given(assigned())
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B, assigned_on: None }))
+        .then_expect_events(vec![E::LawyerAssigned {
+            lawyer_id: LAWYER_B,
+            assigned_on: today(),
+            replaces: Some(LAWYER_A),
+        }]);
 }
 
 #[test]
@@ -759,18 +767,24 @@ fn the_assigned_lawyer_accepts_the_case() {
 #[test]
 fn only_the_assigned_lawyer_can_accept_the_case() {
     for actor in everyone_but_the_assigned_lawyer() {
-        given(assigned()).when(by(actor, C::AcceptAssignment { accepted_on: None })).then_expect_error(CaseError::NotAssignedLawyer);
+        given(assigned())
+            .when(by(actor, C::AcceptAssignment { accepted_on: None }))
+            .then_expect_error(CaseError::NotAssignedLawyer);
     }
 }
 
 #[test]
 fn there_is_nothing_to_accept_before_a_lawyer_is_assigned() {
-    given(opened()).when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None })).then_expect_error(CaseError::NoLawyerAssigned);
+    given(opened())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None }))
+        .then_expect_error(CaseError::NoLawyerAssigned);
 }
 
 #[test]
 fn an_assignment_is_accepted_only_once() {
-    given(accepted()).when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None })).then_expect_error(CaseError::AlreadyAccepted);
+    given(accepted())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None }))
+        .then_expect_error(CaseError::AlreadyAccepted);
 }
 
 #[test]
@@ -837,7 +851,9 @@ fn a_lawyer_who_declined_no_longer_acts_for_the_client() {
     given(declined())
         .when(by(lawyer_a(), file_report(REPORT_1, filing_day())))
         .then_expect_error(CaseError::NoLawyerAssigned);
-    given(declined()).when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None })).then_expect_error(CaseError::NoLawyerAssigned);
+    given(declined())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None }))
+        .then_expect_error(CaseError::NoLawyerAssigned);
 }
 
 #[test]
@@ -1663,7 +1679,10 @@ fn tip_1997() -> OffenseRef {
 fn filed_in_2018() -> Vec<CaseEvent> {
     vec![
         intake_opened_on(day(2018, 1, 10), vec![ExploitationType::ForcedLabor]),
-        E::ConsentGiven { scopes: vec![ConsentScope::LegalAid, ConsentScope::ReportToPolice], given_on: day(2018, 1, 10) },
+        E::ConsentGiven {
+            scopes: vec![ConsentScope::LegalAid, ConsentScope::ReportToPolice],
+            given_on: day(2018, 1, 10),
+        },
         E::LawyerAssigned { lawyer_id: LAWYER_A, assigned_on: day(2018, 1, 15), replaces: None },
         E::AssignmentAccepted { lawyer_id: LAWYER_A, accepted_on: day(2018, 1, 16) },
         report_filed(REPORT_1, day(2018, 3, 1)),
@@ -1688,14 +1707,14 @@ fn an_article_of_a_code_not_yet_in_force_cannot_be_registered() {
     }
     assert!(refused.to_string().contains("1997"));
     // The 1997 Code's article of the same day is accepted.
-    given(filed_in_2018())
-        .when(by(lawyer_a(), register(REPORT_1, tip_1997(), day(2018, 5, 3))))
-        .then_expect_events(vec![E::OffenseRegistered {
+    given(filed_in_2018()).when(by(lawyer_a(), register(REPORT_1, tip_1997(), day(2018, 5, 3)))).then_expect_events(
+        vec![E::OffenseRegistered {
             report_id: REPORT_1,
             offense: tip_1997(),
             registered_on: day(2018, 5, 3),
             registry_number: Some(text("ERPP-2024-0412")),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -1704,14 +1723,21 @@ fn a_repealed_codes_article_stays_usable_and_reclassification_and_verdict_follow
     given(filed())
         .when(by(lawyer_a(), register(REPORT_1, tip_1997(), day(2024, 4, 10))))
         .then_expect_events(vec![offense_registered(REPORT_1, tip_1997())]);
-    let history = plus(filed_in_2018(), [
-        E::OffenseRegistered { report_id: REPORT_1, offense: tip_1997(), registered_on: day(2018, 5, 3), registry_number: None },
-    ]);
+    let history = plus(
+        filed_in_2018(),
+        [E::OffenseRegistered {
+            report_id: REPORT_1,
+            offense: tip_1997(),
+            registered_on: day(2018, 5, 3),
+            registry_number: None,
+        }],
+    );
     let case = history.iter().cloned().fold(Case::default(), |mut c, e| {
         c.apply(e);
         c
     });
-    let r = case.decide(&lawyer_a(), reclassify(REPORT_1, trafficking(), Authority::Prosecutor, day(2018, 9, 1)), today());
+    let r =
+        case.decide(&lawyer_a(), reclassify(REPORT_1, trafficking(), Authority::Prosecutor, day(2018, 9, 1)), today());
     assert!(matches!(r, Err(CaseError::ArticleNotYetInForce { .. })), "{r:?}");
     let sent = plus(history, [outcome_recorded(REPORT_1, InvestigationOutcome::SentToCourt, day(2018, 10, 1))]);
     let case = sent.iter().cloned().fold(Case::default(), |mut c, e| {
@@ -1738,7 +1764,11 @@ fn a_repealed_codes_article_stays_usable_and_reclassification_and_verdict_follow
 fn an_assignment_and_its_answer_take_their_own_dates() {
     given(opened())
         .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: Some(day(2024, 3, 2)) }))
-        .then_expect_events(vec![E::LawyerAssigned { lawyer_id: LAWYER_A, assigned_on: day(2024, 3, 2), replaces: None }]);
+        .then_expect_events(vec![E::LawyerAssigned {
+            lawyer_id: LAWYER_A,
+            assigned_on: day(2024, 3, 2),
+            replaces: None,
+        }]);
     given(opened())
         .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: Some(tomorrow()) }))
         .then_expect_error(CaseError::FutureDate { field: "assignedOn", date: tomorrow() });

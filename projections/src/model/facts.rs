@@ -280,6 +280,33 @@ mod tests {
                     sentence_months: Some(60),
                     compensation_awarded: None,
                 }),
+                defendants: vec![
+                    DefendantView {
+                        id: Uuid::from_u128(10),
+                        gender: Gender::Male,
+                        age_at_offense: Some(38),
+                        citizenship: None,
+                        role: DefendantRole::Recruiter,
+                        charged_with: Some(off("2021-166", OffenseCategory::Tip)),
+                        charged_on: d("2021-03-05"),
+                        verdict: Some(DefendantVerdictView {
+                            outcome: VerdictOutcome::Convicted,
+                            offense: None,
+                            decided_on: d("2022-01-20"),
+                            sentence_months: Some(60),
+                        }),
+                    },
+                    DefendantView {
+                        id: Uuid::from_u128(11),
+                        gender: Gender::Female,
+                        age_at_offense: None,
+                        citizenship: None,
+                        role: DefendantRole::Transporter,
+                        charged_with: None,
+                        charged_on: d("2021-03-05"),
+                        verdict: None,
+                    },
+                ],
             }],
             closed: None,
             version: 9,
@@ -315,6 +342,22 @@ mod tests {
         assert_eq!(find(&f, FactKind::ReturnedForInvestigation).on, d("2021-02-01"));
         assert_eq!(f.iter().filter(|x| x.kind == FactKind::CasesOpened).count(), 1, "once per case, not per type");
         assert_eq!(find(&f, FactKind::CasesOpened).lawyer_status, Some("STUDENT"));
+    }
+
+    #[test]
+    fn defendants_count_as_persons_under_their_own_gender() {
+        let f = facts(&case());
+        let charged: Vec<_> = f.iter().filter(|x| x.kind == FactKind::DefendantsCharged).collect();
+        assert_eq!(charged.len(), 1, "the uncharged transporter is not counted as charged");
+        assert_eq!((charged[0].defendant_gender, charged[0].year()), (Some("MALE"), 2021));
+        assert_eq!(charged[0].gender, "FEMALE", "the client's gender stays the client's");
+        let convicted = find(&f, FactKind::DefendantsConvicted);
+        assert_eq!((convicted.defendant_gender, convicted.year()), (Some("MALE"), 2022));
+        assert_eq!(convicted.offense_code.as_deref(), Some("2021-166"), "the charge, the verdict naming none");
+        assert!(f
+            .iter()
+            .filter(|x| x.defendant_gender.is_some())
+            .all(|x| matches!(x.kind, FactKind::DefendantsCharged | FactKind::DefendantsConvicted)));
     }
 
     #[test]

@@ -198,7 +198,12 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
         }
         CaseEvent::DefendantAdded { report_id, gender, role, charged_with, added_on, .. } => {
             let charge = charged_with.as_ref().map(|o| format!(", charged under {}", offense(o))).unwrap_or_default();
-            format!("Defendant recorded on {added_on}: {}, {}{charge} ({})", gender.as_str(), role.as_str(), report(report_id))
+            format!(
+                "Defendant recorded on {added_on}: {}, {}{charge} ({})",
+                gender.as_str(),
+                role.as_str(),
+                report(report_id)
+            )
         }
         CaseEvent::DefendantVerdictRecorded { report_id, outcome, offense: o, decided_on, sentence_months, .. } => {
             let mut s = format!("Defendant's verdict {}", outcome.as_str());
