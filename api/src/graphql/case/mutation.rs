@@ -107,8 +107,7 @@ impl CaseReasonInput {
                     return Err(crate::error::ApiError::BadInput(format!(
                         "{name} does not apply to {op}; give {}",
                         if field.is_empty() { "no date".to_string() } else { field.to_string() }
-                    ))
-                    .into())
+                    )))
                 }
                 None => {}
             }
