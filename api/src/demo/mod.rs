@@ -172,20 +172,7 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
     }
 
     // Placeholders for the fraud articles not verified (see the module's documentation).
-    for edition in ["1997", "2017"] {
-        let placeholder = NewOffense {
-            edition: edition.into(),
-            article: "FRAUD".into(),
-            title: "Fraud (demo placeholder: the article number is not verified)".into(),
-            title_ru: Some("Мошенничество".into()),
-            title_ky: None,
-            category: OffenseCategory::Fraud,
-            source: "Demo data only: no verified source for this code's fraud article; an ADMIN adds the verified article with addOffense (docs/offense-catalogue.md)".into(),
-        };
-        if app.offense(&format!("{edition}-FRAUD")).await?.is_none() {
-            app.add_offense(&system, placeholder).await?;
-        }
-    }
+    Box::pin(add_fraud_placeholders(app, &system)).await?;
 
     // Accounts: an intake worker for each NGO / crisis centre, a coordinator, an auditor.
     let mut intake = vec![];
@@ -241,7 +228,8 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
     let mut plans: Vec<NaiveDate> = (0..180).map(|_| d(2016 + rng.below(6) as i32, 1, 1) + rng.days(0, 364)).collect();
     plans.sort();
     for (n, identified_on) in plans.into_iter().enumerate() {
-        summary.police_reports += seed_case(app, clock, &mut rng, n as u128, identified_on, &cast).await?;
+        let seeded = Box::pin(async { seed_case(app, clock, &mut rng, n as u128, identified_on, &cast).await }).await?;
+        summary.police_reports += seeded;
         summary.cases += 1;
     }
     Ok(summary)
@@ -355,7 +343,7 @@ async fn seed_case(
         },
         consent,
     };
-    app.open_intake(&intake, open).await?;
+    Box::pin(async { app.open_intake(&intake, open).await }).await?;
     if rng.pct(30) {
         clock.set(identified_on + rng.days(3, 20));
         let service = *rng.pick(&[
@@ -364,7 +352,7 @@ async fn seed_case(
             ProtectionService::Psychological,
             ProtectionService::Reintegration,
         ]);
-        app.refer_to_service(&intake, case_id, service, clock.today(), None).await?;
+        Box::pin(async { app.refer_to_service(&intake, case_id, service, clock.today(), None).await }).await?;
     }
     if !consent.legal_aid || !rng.pct(92) {
         return Ok(0);
@@ -376,24 +364,24 @@ async fn seed_case(
     let mut day = identified_on + rng.days(5, 30);
     clock.set(day);
     let mut lawyer = rng.pick(&cast.lawyers).clone();
-    app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer)).await?;
+    Box::pin(async { app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer)).await }).await?;
     if rng.pct(10) {
-        app.decline_assignment(&lawyer, case_id, "workload").await?;
+        Box::pin(async { app.decline_assignment(&lawyer, case_id, "workload").await }).await?;
         let other = rng.pick(&cast.lawyers).clone();
         lawyer = if other.principal.lawyer_id == lawyer.principal.lawyer_id {
             cast.lawyers[(n as usize + 1) % cast.lawyers.len()].clone()
         } else {
             other
         };
-        app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer)).await?;
+        Box::pin(async { app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer)).await }).await?;
     }
     day += rng.days(1, 7);
     clock.set(day);
-    app.accept_assignment(&lawyer, case_id).await?;
+    Box::pin(async { app.accept_assignment(&lawyer, case_id).await }).await?;
     day += rng.days(1, 20);
     clock.set(day);
     let consultation = LegalActionInput { kind: LegalActionKind::Consultation, taken_on: day, note: None };
-    app.record_legal_action(&lawyer, case_id, consultation).await?;
+    Box::pin(async { app.record_legal_action(&lawyer, case_id, consultation).await }).await?;
     if !consent.report_to_police {
         return Ok(0);
     }
@@ -404,7 +392,7 @@ async fn seed_case(
     clock.set(filed_on);
     let police_unit = format!("{} police department (demo)", region.as_str().replace('_', " ").to_lowercase());
     let report = PoliceReportInput { report_id: Some(report_id), filed_on, police_unit, reference_number: None };
-    app.file_police_report(&lawyer, case_id, report).await?;
+    Box::pin(async { app.file_police_report(&lawyer, case_id, report).await }).await?;
     let decided = filed_on + rng.days(3, 30);
     clock.set(decided);
     let roll = rng.below(100);
@@ -412,7 +400,7 @@ async fn seed_case(
         0..=21 => {
             let reason = "no elements of a crime found by the police".to_string();
             let refusal = RefusalInput { report_id, decided_on: decided, reason };
-            app.record_registration_refused(&lawyer, case_id, refusal).await?;
+            Box::pin(async { app.record_registration_refused(&lawyer, case_id, refusal).await }).await?;
             None
         }
         22..=66 => Some((fraud_code(decided), OffenseCategory::Fraud)),
@@ -422,7 +410,7 @@ async fn seed_case(
     let Some((code, category)) = registered else { return Ok(1) };
     let registration =
         RegistrationInput { report_id, offense_code: code.into(), registered_on: decided, registry_number: None };
-    app.record_offense_registration(&lawyer, case_id, registration).await?;
+    Box::pin(async { app.record_offense_registration(&lawyer, case_id, registration).await }).await?;
 
     // Investigation: fraud cases are mostly terminated; the prosecutor's review of 2020-21
     // returns some, and some of those are re-registered as trafficking.
@@ -440,19 +428,15 @@ async fn seed_case(
         decided_on,
         note: note.map(str::to_string),
     };
-    app.record_investigation_outcome(&lawyer, case_id, step(first, day, None)).await?;
+    Box::pin(async { app.record_investigation_outcome(&lawyer, case_id, step(first, day, None)).await }).await?;
     let mut in_court = first == InvestigationOutcome::SentToCourt;
     let mut current = code.to_string();
     if !in_court && category != OffenseCategory::Tip && rng.pct(30) {
         let review = d(2020, 6, 1).max(day) + rng.days(10, 300);
         clock.set(review);
         let note = Some("returned after the Prosecutor General's review");
-        app.record_investigation_outcome(
-            &lawyer,
-            case_id,
-            step(InvestigationOutcome::ReturnedForInvestigation, review, note),
-        )
-        .await?;
+        let returned = step(InvestigationOutcome::ReturnedForInvestigation, review, note);
+        Box::pin(async { app.record_investigation_outcome(&lawyer, case_id, returned).await }).await?;
         day = review;
         if rng.pct(60) {
             day += rng.days(10, 90);
@@ -465,44 +449,23 @@ async fn seed_case(
                 decided_by: Authority::Prosecutor,
                 reason: "recruitment, transfer and exploitation established on review".into(),
             };
-            app.reclassify_offense(&lawyer, case_id, change).await?;
+            Box::pin(async { app.reclassify_offense(&lawyer, case_id, change).await }).await?;
             if rng.pct(60) {
                 day += rng.days(20, 120);
                 clock.set(day);
-                app.record_investigation_outcome(&lawyer, case_id, step(InvestigationOutcome::SentToCourt, day, None))
-                    .await?;
+                let sent = step(InvestigationOutcome::SentToCourt, day, None);
+                Box::pin(async { app.record_investigation_outcome(&lawyer, case_id, sent).await }).await?;
                 in_court = true;
             }
         }
     }
-    // The accused persons of a report in court: one to three, mostly men.
-    let mut defendants = vec![];
-    if in_court {
-        for k in 0..1 + rng.below(3) {
-            let gender = if rng.pct(62) { Gender::Male } else { Gender::Female };
-            let role = *rng.pick(&[
-                DefendantRole::Recruiter,
-                DefendantRole::Recruiter,
-                DefendantRole::Transporter,
-                DefendantRole::Exploiter,
-                DefendantRole::Organiser,
-            ]);
-            let defendant_id = id(7, n * 4 + u128::from(k));
-            let input = DefendantInput {
-                report_id,
-                defendant_id: Some(defendant_id),
-                gender,
-                age_at_offense: Some(22 + rng.below(40) as i64),
-                citizenship: Some("KG".into()),
-                role,
-                // Charged under the report's current article.
-                charged_with: Some(current.clone()),
-                charged_on: Some(day),
-            };
-            app.add_defendant(&lawyer, case_id, input).await?;
-            defendants.push(defendant_id);
-        }
-    }
+    // The accused persons of a report in court: one to three, mostly men. (Helpers keep
+    // this function's stack frame small: a debug build reserves room for every call.)
+    let defendants = if in_court {
+        Box::pin(async { seed_defendants(app, rng, n, case_id, report_id, &current, day, &lawyer).await }).await?
+    } else {
+        vec![]
+    };
     if in_court && rng.pct(85) {
         day += rng.days(30, 250);
         clock.set(day);
@@ -520,25 +483,105 @@ async fn seed_case(
             sentence_months,
             compensation_awarded: Some(rng.pct(20)),
         };
-        app.record_verdict(&lawyer, case_id, verdict).await?;
-        for defendant_id in &defendants {
-            let own =
-                if outcome == VerdictOutcome::Convicted && rng.pct(15) { VerdictOutcome::Acquitted } else { outcome };
-            let input = DefendantVerdictInput {
-                report_id,
-                defendant_id: *defendant_id,
-                outcome: own,
-                offense_code: None,
-                decided_on: day,
-                sentence_months: (own == VerdictOutcome::Convicted).then(|| 36 + rng.below(96) as i64),
-            };
-            app.record_defendant_verdict(&lawyer, case_id, input).await?;
-        }
+        Box::pin(async { app.record_verdict(&lawyer, case_id, verdict).await }).await?;
+        Box::pin(async {
+            seed_defendant_verdicts(app, rng, case_id, report_id, &defendants, outcome, day, &lawyer).await
+        })
+        .await?;
     }
     if rng.pct(50) {
         clock.set(day + rng.days(10, 60));
         let reason = if in_court { "proceedings completed" } else { "no further legal avenue" };
-        app.close_case(&lawyer, case_id, reason).await?;
+        Box::pin(async { app.close_case(&lawyer, case_id, reason).await }).await?;
     }
     Ok(1)
+}
+
+/// One to three defendants on a report in court, charged under its current article.
+#[allow(clippy::too_many_arguments)]
+async fn seed_defendants(
+    app: &App,
+    rng: &mut Rng,
+    n: u128,
+    case_id: Uuid,
+    report_id: Uuid,
+    current: &str,
+    day: NaiveDate,
+    lawyer: &Caller,
+) -> Result<Vec<Uuid>, ApiError> {
+    let mut defendants = vec![];
+    for k in 0..1 + rng.below(3) {
+        let gender = if rng.pct(62) { Gender::Male } else { Gender::Female };
+        let role = *rng.pick(&[
+            DefendantRole::Recruiter,
+            DefendantRole::Recruiter,
+            DefendantRole::Transporter,
+            DefendantRole::Exploiter,
+            DefendantRole::Organiser,
+        ]);
+        let defendant_id = id(7, n * 4 + u128::from(k));
+        let input = DefendantInput {
+            report_id,
+            defendant_id: Some(defendant_id),
+            gender,
+            age_at_offense: Some(22 + rng.below(40) as i64),
+            citizenship: Some("KG".into()),
+            role,
+            charged_with: Some(current.to_string()),
+            charged_on: Some(day),
+        };
+        app.add_defendant(lawyer, case_id, input).await?;
+        defendants.push(defendant_id);
+    }
+    Ok(defendants)
+}
+
+/// Each defendant's own verdict: mostly the report's, some acquitted where others are not.
+#[allow(clippy::too_many_arguments)]
+async fn seed_defendant_verdicts(
+    app: &App,
+    rng: &mut Rng,
+    case_id: Uuid,
+    report_id: Uuid,
+    defendants: &[Uuid],
+    outcome: VerdictOutcome,
+    day: NaiveDate,
+    lawyer: &Caller,
+) -> Result<(), ApiError> {
+    for defendant_id in defendants {
+        let own = if outcome == VerdictOutcome::Convicted && rng.pct(15) { VerdictOutcome::Acquitted } else { outcome };
+        let input = DefendantVerdictInput {
+            report_id,
+            defendant_id: *defendant_id,
+            outcome: own,
+            offense_code: None,
+            decided_on: day,
+            sentence_months: (own == VerdictOutcome::Convicted).then(|| 36 + rng.below(96) as i64),
+        };
+        app.record_defendant_verdict(lawyer, case_id, input).await?;
+    }
+    Ok(())
+}
+
+/// `1997-FRAUD` and `2017-FRAUD`: demo entries for fraud articles whose numbers are not
+/// verified; they name no article number.
+async fn add_fraud_placeholders(app: &App, system: &Caller) -> Result<(), ApiError> {
+    for edition in ["1997", "2017"] {
+        if app.offense(&format!("{edition}-FRAUD")).await?.is_some() {
+            continue;
+        }
+        let placeholder = NewOffense {
+            edition: edition.into(),
+            article: "FRAUD".into(),
+            title: "Fraud (demo placeholder: the article number is not verified)".into(),
+            title_ru: Some("Мошенничество".into()),
+            title_ky: None,
+            category: OffenseCategory::Fraud,
+            source: "Demo data only: no verified source for this code's fraud article; an ADMIN adds the verified \
+                     article with addOffense (docs/offense-catalogue.md)"
+                .into(),
+        };
+        app.add_offense(system, placeholder).await?;
+    }
+    Ok(())
 }
