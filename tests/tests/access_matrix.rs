@@ -28,7 +28,7 @@ fn allowed(op: &str, who: Who) -> bool {
     match op {
         "me" | "cases" | "lawyer" | "offenses" => true,
         "case" => !matches!(who, IntakeOut | LawyerOut),
-        "lawyers" | "outcomeStats" | "networkStats" | "auditTrail" | "verifyAuditTrail" => {
+        "lawyers" | "outcomeStats" | "networkStats" | "compensationTotals" | "auditTrail" | "verifyAuditTrail" => {
             matches!(who, Admin | Coordinator | Auditor)
         }
         "organizations" => matches!(who, Admin | Coordinator | Auditor | IntakeIn | IntakeOut),
@@ -62,7 +62,10 @@ fn allowed(op: &str, who: Who) -> bool {
         | "recordInvestigationOutcome"
         | "recordVerdict"
         | "addDefendant"
-        | "recordDefendantVerdict" => who == LawyerIn,
+        | "recordDefendantVerdict"
+        | "claimCompensation"
+        | "recordCompensationAward"
+        | "recordCompensationPayment" => who == LawyerIn,
         "closeCase" | "reopenCase" => matches!(who, Coordinator | LawyerIn),
         other => panic!("no row in the access matrix for {other}: decide who may use it (DESIGN.md §1) and add it"),
     }
@@ -160,6 +163,7 @@ async fn every_operation_every_role_every_scope() {
         ("organizations", "{ organizations { id } }", json!({})),
         ("offenses", "{ offenses { code } }", json!({})),
         ("outcomeStats", "{ outcomeStats(groupBy: [YEAR]) { totals { casesOpened } } }", json!({})),
+        ("compensationTotals", "{ compensationTotals { currency paid } }", json!({})),
         ("networkStats", "{ networkStats(groupBy: [STATUS]) { total } }", json!({})),
         ("auditTrail", "query($c: ID!) { auditTrail(caseId: $c) { hash } }", json!({"c": case})),
         ("verifyAuditTrail", "query($c: ID) { verifyAuditTrail(caseId: $c) { ok } }", json!({"c": case})),
@@ -191,6 +195,9 @@ async fn every_operation_every_role_every_scope() {
         ("recordInvestigationOutcome", "mutation($c: ID!, $r: ID!) { recordInvestigationOutcome(input: {caseId: $c, reportId: $r, outcome: SENT_TO_COURT, decidedOn: \"2020-06-03\"}) { id } }", json!({"c": case, "r": report})),
         ("addDefendant", "mutation($c: ID!, $r: ID!) { addDefendant(input: {caseId: $c, reportId: $r, gender: FEMALE, role: EXPLOITER, chargedWith: \"2021-166\", chargedOn: \"2022-06-03\"}) { id } }", json!({"c": case, "r": report})),
         ("recordDefendantVerdict", "mutation($c: ID!, $r: ID!, $d: ID!) { recordDefendantVerdict(input: {caseId: $c, reportId: $r, defendantId: $d, outcome: CONVICTED, decidedOn: \"2022-07-03\", sentenceMonths: 60}) { id } }", json!({"c": case, "r": report, "d": defendant})),
+        ("claimCompensation", "mutation($c: ID!, $r: ID!) { claimCompensation(input: {caseId: $c, reportId: $r, amount: 500000, currency: \"KGS\", on: \"2020-06-04\"}) { id } }", json!({"c": case, "r": report})),
+        ("recordCompensationAward", "mutation($c: ID!, $r: ID!) { recordCompensationAward(input: {caseId: $c, reportId: $r, amount: 300000, currency: \"KGS\", on: \"2020-07-04\"}) { id } }", json!({"c": case, "r": report})),
+        ("recordCompensationPayment", "mutation($c: ID!, $r: ID!) { recordCompensationPayment(input: {caseId: $c, reportId: $r, amount: 1000, currency: \"KGS\", on: \"2020-07-05\"}) { id } }", json!({"c": case, "r": report})),
         ("recordVerdict", "mutation($c: ID!, $r: ID!) { recordVerdict(input: {caseId: $c, reportId: $r, outcome: CONVICTED, decidedOn: \"2020-07-03\"}) { id } }", json!({"c": case, "r": report})),
         ("closeCase", "mutation($c: ID!) { closeCase(input: {caseId: $c, reason: \"done\"}) { id } }", json!({"c": case})),
         ("reopenCase", "mutation($c: ID!) { reopenCase(input: {caseId: $c, reason: \"appeal\"}) { id } }", json!({"c": case})),

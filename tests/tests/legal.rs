@@ -312,8 +312,64 @@ async fn defendants_counted_by_gender_match_what_was_recorded(backend: Backend) 
     t.stop().await;
 }
 
+async fn compensation_is_claimed_awarded_paid_and_summed_per_currency(backend: Backend) {
+    let mut t = TestApp::spawn(backend).await;
+    let w = world(&t).await;
+    let auditor = auditor(&t).await;
+    let (case, report) = historic_case(&t, &w, "2019-02-01", "2019-02-05", "2019-03-01").await;
+    let step = |amount: i64, currency: &str, on: &str| json!({"caseId": case, "reportId": report, "amount": amount, "currency": currency, "on": on});
+    // Nothing is awarded or paid before it is claimed.
+    let body =
+        mutate(&t, &w.lawyer_a, "recordCompensationAward", "CompensationInput", step(1, "KGS", "2019-05-01")).await;
+    assert_eq!(code(&body), Some("RULE_VIOLATION"), "{body}");
+    let q = |name: &str| {
+        format!("mutation($i: CompensationInput!) {{ {name}(input: $i) {{ policeReports {{ compensation {{ currency claimed claimedOn awarded awardedOn paid lastPaidOn }} }} }} }}")
+    };
+    t.ok(&w.lawyer_a, &q("claimCompensation"), json!({"i": step(500_000, "kgs", "2019-04-01")})).await;
+    let body =
+        mutate(&t, &w.lawyer_a, "recordCompensationAward", "CompensationInput", step(300_000, "RUB", "2019-12-01"))
+            .await;
+    assert_eq!(code(&body), Some("RULE_VIOLATION"), "another currency than the claim's: {body}");
+    t.ok(&w.lawyer_a, &q("recordCompensationAward"), json!({"i": step(300_000, "KGS", "2019-12-01")})).await;
+    t.ok(&w.lawyer_a, &q("recordCompensationPayment"), json!({"i": step(100_000, "KGS", "2019-12-20")})).await;
+    let d = t.ok(&w.lawyer_a, &q("recordCompensationPayment"), json!({"i": step(50_000, "KGS", "2020-03-01")})).await;
+    let c = &d["recordCompensationPayment"]["policeReports"][0]["compensation"];
+    assert_eq!(
+        (c["currency"].as_str(), c["claimed"].as_i64(), c["awarded"].as_i64(), c["paid"].as_i64()),
+        (Some("KGS"), Some(500_000), Some(300_000), Some(150_000))
+    );
+    assert_eq!(c["lastPaidOn"], "2020-03-01");
+    let body =
+        mutate(&t, &w.lawyer_a, "recordCompensationPayment", "CompensationInput", step(150_001, "KGS", "2020-04-01"))
+            .await;
+    assert_eq!(code(&body), Some("RULE_VIOLATION"), "payments may not exceed the award: {body}");
+    let body =
+        mutate(&t, &w.lawyer_a, "recordCompensationPayment", "CompensationInput", step(0, "KGS", "2020-04-01")).await;
+    assert_eq!(code(&body), Some("BAD_USER_INPUT"), "{body}");
+
+    // Sums per currency, each amount in the period of its own date; counts by year.
+    let d = t
+        .ok(&auditor, "{ compensationTotals { currency claimed awarded paid claims awards payments } }", json!({}))
+        .await;
+    assert_eq!(
+        d["compensationTotals"],
+        json!([{"currency": "KGS", "claimed": 500000, "awarded": 300000, "paid": 150000, "claims": 1, "awards": 1, "payments": 2}])
+    );
+    let d = t
+        .ok(&auditor, "{ compensationTotals(filter: {from: \"2020-01-01\"}) { currency paid claimed } }", json!({}))
+        .await;
+    assert_eq!(d["compensationTotals"], json!([{"currency": "KGS", "paid": 50000, "claimed": 0}]));
+    let d = t.ok(&auditor, "{ outcomeStats(groupBy: [YEAR]) { groups { key { value } counts { compensationClaimed compensationAwarded compensationPaid } } } }", json!({})).await;
+    let groups = d["outcomeStats"]["groups"].as_array().unwrap();
+    let year = |y: &str| groups.iter().find(|g| g["key"][0]["value"] == y).unwrap()["counts"].clone();
+    assert_eq!(year("2019"), json!({"compensationClaimed": 1, "compensationAwarded": 1, "compensationPaid": 1}));
+    assert_eq!(year("2020")["compensationPaid"], 1);
+    t.stop().await;
+}
+
 on_both_backends!(
     the_era_rule_refuses_an_article_of_a_code_not_yet_in_force,
     a_case_entered_today_with_its_2019_dates_counts_in_2019,
     defendants_counted_by_gender_match_what_was_recorded,
+    compensation_is_claimed_awarded_paid_and_summed_per_currency,
 );

@@ -54,6 +54,8 @@ pub enum Op {
     LegalAction,
     /// `addDefendant`, `recordDefendantVerdict`: the accused persons on a report.
     RecordDefendant,
+    /// `claimCompensation`, `recordCompensationAward`, `recordCompensationPayment`.
+    RecordCompensation,
     CloseCase,
     ReopenCase,
 }
@@ -90,6 +92,7 @@ impl Op {
         Op::AnswerAssignment,
         Op::LegalAction,
         Op::RecordDefendant,
+        Op::RecordCompensation,
         Op::CloseCase,
         Op::ReopenCase,
     ];
@@ -179,7 +182,9 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,
-        Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant => rel == Relation::AssignedLawyer,
+        Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant | Op::RecordCompensation => {
+            rel == Relation::AssignedLawyer
+        }
         Op::CloseCase | Op::ReopenCase => p.role == Coordinator || rel == Relation::AssignedLawyer,
     }
 }

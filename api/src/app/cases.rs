@@ -144,6 +144,19 @@ pub struct DefendantVerdictInput {
     pub sentence_months: Option<i64>,
 }
 
+/// A step of a compensation claim on a report.
+#[derive(Debug, Clone)]
+pub struct CompensationInput {
+    pub report_id: Uuid,
+    pub step: v::CompensationStep,
+    /// Whole units of `currency`.
+    pub amount: i64,
+    /// ISO 4217, e.g. KGS.
+    pub currency: String,
+    /// The day of the step; today when `None`.
+    pub on: Option<NaiveDate>,
+}
+
 #[derive(Clone)]
 pub struct LegalActionInput {
     pub kind: v::LegalActionKind,
@@ -695,6 +708,29 @@ impl App {
                 offense,
                 decided_on: input.decided_on,
                 sentence_months,
+            }))
+        })
+        .await
+    }
+
+    /// A step of the client's compensation claim on a report: claimed, awarded, paid.
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn record_compensation(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        input: CompensationInput,
+    ) -> Res<Arc<CaseView>> {
+        let amount = u64::try_from(input.amount)
+            .map_err(|_| ApiError::BadInput("amount must be a positive whole number".into()))?;
+        let currency = v::CurrencyCode::parse("currency", &input.currency)?;
+        self.on_case(caller, case_id, Op::RecordCompensation, |_| {
+            Ok(CaseCommand::RecordCompensation(dc::RecordCompensation {
+                report_id: input.report_id,
+                step: input.step,
+                amount,
+                currency,
+                on: input.on.unwrap_or_else(|| self.clock.today()),
             }))
         })
         .await

@@ -42,6 +42,16 @@ pub struct Assignment {
     pub assigned_on: Option<NaiveDate>,
 }
 
+/// The aggregate's view of a report's compensation claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompensationState {
+    pub currency: CurrencyCode,
+    pub claimed_on: NaiveDate,
+    pub awarded: Option<(u64, NaiveDate)>,
+    pub paid: u64,
+    pub last_paid_on: Option<NaiveDate>,
+}
+
 /// The aggregate's view of one defendant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DefendantState {
@@ -59,6 +69,8 @@ pub struct ReportState {
     pub verdict: bool,
     #[serde(default)]
     pub defendants: Vec<DefendantState>,
+    #[serde(default)]
+    pub compensation: Option<CompensationState>,
 }
 
 /// The case aggregate. It holds no identity in clear: only what the rules need.
@@ -213,6 +225,7 @@ impl Aggregate for Case {
                 sent_to_court: false,
                 verdict: false,
                 defendants: vec![],
+                compensation: None,
             }),
             CaseEvent::OffenseRegistered { report_id, offense, .. } => {
                 if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
@@ -243,6 +256,25 @@ impl Aggregate for Case {
                 let report = self.reports.iter_mut().find(|r| r.report_id == report_id);
                 if let Some(d) = report.and_then(|r| r.defendants.iter_mut().find(|d| d.defendant_id == defendant_id)) {
                     d.verdict = true;
+                }
+            }
+            CaseEvent::CompensationClaimed { report_id, currency, claimed_on, .. } => {
+                if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
+                    r.compensation =
+                        Some(CompensationState { currency, claimed_on, awarded: None, paid: 0, last_paid_on: None });
+                }
+            }
+            CaseEvent::CompensationAwarded { report_id, amount, awarded_on, .. } => {
+                let report = self.reports.iter_mut().find(|r| r.report_id == report_id);
+                if let Some(c) = report.and_then(|r| r.compensation.as_mut()) {
+                    c.awarded = Some((amount, awarded_on));
+                }
+            }
+            CaseEvent::CompensationPaid { report_id, amount, paid_on, .. } => {
+                let report = self.reports.iter_mut().find(|r| r.report_id == report_id);
+                if let Some(c) = report.and_then(|r| r.compensation.as_mut()) {
+                    c.paid += amount;
+                    c.last_paid_on = Some(paid_on);
                 }
             }
             CaseEvent::CaseClosed { closed_on, .. } => {
@@ -516,6 +548,61 @@ impl Case {
                     decided_on: v.decided_on,
                     sentence_months: v.sentence_months,
                 }]
+            }
+            C::RecordCompensation(c) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(c.report_id)?;
+                if c.amount == 0 {
+                    return Err(CaseError::ZeroAmount);
+                }
+                let filed = Some((rep.filed_on, "the report was filed"));
+                match (c.step, &rep.compensation) {
+                    (CompensationStep::Claimed, Some(_)) => {
+                        return Err(CaseError::CompensationAlreadyRecorded("claimed"))
+                    }
+                    (CompensationStep::Claimed, None) => {
+                        self.check_date(today, "claimedOn", c.on, filed)?;
+                        vec![E::CompensationClaimed {
+                            report_id: c.report_id,
+                            amount: c.amount,
+                            currency: c.currency,
+                            claimed_on: c.on,
+                        }]
+                    }
+                    (_, None) => return Err(CaseError::NoCompensationClaim),
+                    (_, Some(claim)) if claim.currency != c.currency => {
+                        return Err(CaseError::CurrencyMismatch {
+                            claimed: claim.currency.as_str().into(),
+                            given: c.currency.as_str().into(),
+                        })
+                    }
+                    (CompensationStep::Awarded, Some(claim)) => {
+                        if claim.awarded.is_some() {
+                            return Err(CaseError::CompensationAlreadyRecorded("awarded"));
+                        }
+                        self.check_date(today, "awardedOn", c.on, Some((claim.claimed_on, "the claim")))?;
+                        vec![E::CompensationAwarded {
+                            report_id: c.report_id,
+                            amount: c.amount,
+                            currency: c.currency,
+                            awarded_on: c.on,
+                        }]
+                    }
+                    (CompensationStep::Paid, Some(claim)) => {
+                        let (awarded, awarded_on) = claim.awarded.ok_or(CaseError::NoCompensationAward)?;
+                        let paid = claim.paid.saturating_add(c.amount);
+                        if paid > awarded {
+                            return Err(CaseError::OverPaid { paid, awarded });
+                        }
+                        self.check_date(today, "paidOn", c.on, Some((awarded_on, "the award")))?;
+                        vec![E::CompensationPaid {
+                            report_id: c.report_id,
+                            amount: c.amount,
+                            currency: c.currency,
+                            paid_on: c.on,
+                        }]
+                    }
+                }
             }
             C::CloseCase { reason, closed_on } => {
                 self.lawyer_scope(actor)?;

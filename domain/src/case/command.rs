@@ -149,6 +149,17 @@ pub struct RecordDefendantVerdict {
     pub sentence_months: Option<u16>,
 }
 
+/// A step of the client's compensation claim on a report: claimed, awarded by the court,
+/// paid (in parts, any number of times). Amounts are whole units of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordCompensation {
+    pub report_id: Uuid,
+    pub step: CompensationStep,
+    pub amount: u64,
+    pub currency: CurrencyCode,
+    pub on: NaiveDate,
+}
+
 /// Commands whose fact has a date take it as `Option`: the day it happened, today when
 /// `None` (a paper case entered years later keeps its own dates).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -187,6 +198,7 @@ pub enum CaseCommand {
     RecordVerdict(RecordVerdict),
     AddDefendant(AddDefendant),
     RecordDefendantVerdict(RecordDefendantVerdict),
+    RecordCompensation(RecordCompensation),
     CloseCase {
         reason: Text,
         closed_on: Option<NaiveDate>,

@@ -60,6 +60,18 @@ pub enum CaseError {
     DuplicateDefendant(Uuid),
     #[error("a verdict was already recorded for this defendant")]
     DefendantVerdictAlreadyRecorded,
+    #[error("no compensation was claimed on this report; record the claim first")]
+    NoCompensationClaim,
+    #[error("the court has not awarded compensation on this report; record the award first")]
+    NoCompensationAward,
+    #[error("compensation was already {0} on this report")]
+    CompensationAlreadyRecorded(&'static str),
+    #[error("the claim is in {claimed}: give this amount in {claimed} too, not in {given}")]
+    CurrencyMismatch { claimed: String, given: String },
+    #[error("payments ({paid}) would exceed the award ({awarded})")]
+    OverPaid { paid: u64, awarded: u64 },
+    #[error("an amount must be more than zero")]
+    ZeroAmount,
     #[error("{field} ({date}) is in the future")]
     FutureDate { field: &'static str, date: chrono::NaiveDate },
     #[error("{field} ({date}) is before {before}")]
@@ -75,6 +87,6 @@ pub enum CaseError {
 impl CaseError {
     /// True where the input itself is malformed rather than a rule being broken.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, CaseError::Invalid(_) | CaseError::NoExploitationType)
+        matches!(self, CaseError::Invalid(_) | CaseError::NoExploitationType | CaseError::ZeroAmount)
     }
 }

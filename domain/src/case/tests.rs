@@ -1938,3 +1938,100 @@ fn each_defendant_gets_one_verdict_once_the_report_is_in_court() {
         .when(by(lawyer_a(), defendant_verdict(VerdictOutcome::Convicted)))
         .then_expect_error(CaseError::UnknownDefendant(DEFENDANT));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Compensation
+// ---------------------------------------------------------------------------------------------
+
+fn kgs() -> CurrencyCode {
+    CurrencyCode::parse("currency", "kgs").unwrap()
+}
+
+fn compensation(step: CompensationStep, amount: u64, on: NaiveDate) -> CaseCommand {
+    C::RecordCompensation(RecordCompensation { report_id: REPORT_1, step, amount, currency: kgs(), on })
+}
+
+fn claimed() -> Vec<CaseEvent> {
+    plus(
+        sent_to_court(),
+        [E::CompensationClaimed {
+            report_id: REPORT_1,
+            amount: 500_000,
+            currency: kgs(),
+            claimed_on: day(2024, 4, 20),
+        }],
+    )
+}
+
+fn awarded() -> Vec<CaseEvent> {
+    plus(
+        claimed(),
+        [E::CompensationAwarded { report_id: REPORT_1, amount: 300_000, currency: kgs(), awarded_on: day(2024, 6, 1) }],
+    )
+}
+
+#[test]
+fn compensation_is_claimed_then_awarded_then_paid_in_parts() {
+    given(sent_to_court())
+        .when(by(lawyer_a(), compensation(CompensationStep::Claimed, 500_000, day(2024, 4, 20))))
+        .then_expect_events(vec![E::CompensationClaimed {
+            report_id: REPORT_1,
+            amount: 500_000,
+            currency: kgs(),
+            claimed_on: day(2024, 4, 20),
+        }]);
+    given(claimed())
+        .when(by(lawyer_a(), compensation(CompensationStep::Awarded, 300_000, day(2024, 6, 1))))
+        .then_expect_events(vec![E::CompensationAwarded {
+            report_id: REPORT_1,
+            amount: 300_000,
+            currency: kgs(),
+            awarded_on: day(2024, 6, 1),
+        }]);
+    given(awarded())
+        .when(by(lawyer_a(), compensation(CompensationStep::Paid, 100_000, day(2024, 6, 10))))
+        .then_expect_events(vec![E::CompensationPaid {
+            report_id: REPORT_1,
+            amount: 100_000,
+            currency: kgs(),
+            paid_on: day(2024, 6, 10),
+        }]);
+}
+
+#[test]
+fn compensation_refuses_steps_out_of_order_and_amounts_that_do_not_add_up() {
+    given(sent_to_court())
+        .when(by(lawyer_a(), compensation(CompensationStep::Awarded, 1, day(2024, 6, 1))))
+        .then_expect_error(CaseError::NoCompensationClaim);
+    given(claimed())
+        .when(by(lawyer_a(), compensation(CompensationStep::Paid, 1, day(2024, 6, 1))))
+        .then_expect_error(CaseError::NoCompensationAward);
+    given(claimed())
+        .when(by(lawyer_a(), compensation(CompensationStep::Claimed, 1, day(2024, 6, 1))))
+        .then_expect_error(CaseError::CompensationAlreadyRecorded("claimed"));
+    given(awarded())
+        .when(by(lawyer_a(), compensation(CompensationStep::Paid, 300_001, day(2024, 6, 10))))
+        .then_expect_error(CaseError::OverPaid { paid: 300_001, awarded: 300_000 });
+    given(awarded())
+        .when(by(lawyer_a(), compensation(CompensationStep::Paid, 0, day(2024, 6, 10))))
+        .then_expect_error(CaseError::ZeroAmount);
+    given(claimed())
+        .when(by(lawyer_a(), compensation(CompensationStep::Awarded, 1, day(2024, 4, 19))))
+        .then_expect_error(CaseError::DateTooEarly { field: "awardedOn", date: day(2024, 4, 19), before: "the claim" });
+    let rub = CurrencyCode::parse("currency", "RUB").unwrap();
+    given(claimed())
+        .when(by(
+            lawyer_a(),
+            C::RecordCompensation(RecordCompensation {
+                report_id: REPORT_1,
+                step: CompensationStep::Awarded,
+                amount: 1,
+                currency: rub,
+                on: day(2024, 6, 1),
+            }),
+        ))
+        .then_expect_error(CaseError::CurrencyMismatch { claimed: "KGS".into(), given: "RUB".into() });
+    given(sent_to_court())
+        .when(by(lawyer_b(), compensation(CompensationStep::Claimed, 1, day(2024, 6, 1))))
+        .then_expect_error(CaseError::NotAssignedLawyer);
+}

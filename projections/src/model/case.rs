@@ -89,6 +89,23 @@ pub struct VerdictView {
     pub compensation_awarded: Option<bool>,
 }
 
+/// The client's compensation claim on a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompensationView {
+    pub currency: CurrencyCode,
+    pub claimed: u64,
+    pub claimed_on: NaiveDate,
+    pub awarded: Option<(u64, NaiveDate)>,
+    /// Each payment: amount and day.
+    pub payments: Vec<(u64, NaiveDate)>,
+}
+
+impl CompensationView {
+    pub fn paid(&self) -> u64 {
+        self.payments.iter().map(|p| p.0).sum()
+    }
+}
+
 /// A defendant's own court outcome.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DefendantVerdictView {
@@ -128,6 +145,8 @@ pub struct ReportView {
     pub verdict: Option<VerdictView>,
     #[serde(default)]
     pub defendants: Vec<DefendantView>,
+    #[serde(default)]
+    pub compensation: Option<CompensationView>,
 }
 
 impl ReportView {
@@ -267,6 +286,7 @@ impl CaseView {
                     outcomes: vec![],
                     verdict: None,
                     defendants: vec![],
+                    compensation: None,
                 })
             }
             E::OffenseRegistered { report_id, offense, registered_on, registry_number } => {
@@ -348,6 +368,27 @@ impl CaseView {
                         decided_on: *decided_on,
                         sentence_months: *sentence_months,
                     });
+                }
+            }
+            E::CompensationClaimed { report_id, amount, currency, claimed_on } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.compensation = Some(CompensationView {
+                        currency: currency.clone(),
+                        claimed: *amount,
+                        claimed_on: *claimed_on,
+                        awarded: None,
+                        payments: vec![],
+                    });
+                }
+            }
+            E::CompensationAwarded { report_id, amount, awarded_on, .. } => {
+                if let Some(c) = self.report_mut(report_id).and_then(|r| r.compensation.as_mut()) {
+                    c.awarded = Some((*amount, *awarded_on));
+                }
+            }
+            E::CompensationPaid { report_id, amount, paid_on, .. } => {
+                if let Some(c) = self.report_mut(report_id).and_then(|r| r.compensation.as_mut()) {
+                    c.payments.push((*amount, *paid_on));
                 }
             }
             E::CaseClosed { reason, closed_on } => self.closed = Some((*closed_on, reason.to_string())),

@@ -35,6 +35,9 @@ pub enum FactKind {
     Dismissals,
     DefendantsCharged,
     DefendantsConvicted,
+    CompensationClaimed,
+    CompensationAwarded,
+    CompensationPaid,
 }
 
 impl FactKind {
@@ -56,6 +59,9 @@ impl FactKind {
         FactKind::Dismissals,
         FactKind::DefendantsCharged,
         FactKind::DefendantsConvicted,
+        FactKind::CompensationClaimed,
+        FactKind::CompensationAwarded,
+        FactKind::CompensationPaid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +83,9 @@ impl FactKind {
             FactKind::Dismissals => "DISMISSALS",
             FactKind::DefendantsCharged => "DEFENDANTS_CHARGED",
             FactKind::DefendantsConvicted => "DEFENDANTS_CONVICTED",
+            FactKind::CompensationClaimed => "COMPENSATION_CLAIMED",
+            FactKind::CompensationAwarded => "COMPENSATION_AWARDED",
+            FactKind::CompensationPaid => "COMPENSATION_PAID",
         }
     }
 
@@ -115,6 +124,9 @@ pub struct Fact {
     pub authority: Option<&'static str>,
     /// A count of defendants falls under the defendant's own gender.
     pub defendant_gender: Option<&'static str>,
+    /// The amount of a compensation fact, in whole units of `currency`.
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
 }
 
 impl Fact {
@@ -141,6 +153,8 @@ pub fn facts(case: &CaseView) -> Vec<Fact> {
         offense_code: offense.map(|o| o.code.clone()),
         authority: None,
         defendant_gender: None,
+        amount: None,
+        currency: None,
     };
     let mut out = vec![base(FactKind::CasesOpened, &case.identified_on, None, None)];
     if let Some(on) = &case.first_assigned_on {
@@ -188,6 +202,23 @@ pub fn facts(case: &CaseView) -> Vec<Fact> {
                 VerdictOutcome::Dismissed => FactKind::Dismissals,
             };
             out.push(base(kind, &v.decided_on, v.offense.as_ref().or(r.current.as_ref()), Some(r)));
+        }
+        // Compensation: the claim, the award and each payment, on their own days, with
+        // their amounts (summed per currency by `compensationTotals`).
+        if let Some(c) = &r.compensation {
+            let mut money = |kind: FactKind, amount: u64, on: &NaiveDate| {
+                let mut f = base(kind, on, r.current.as_ref(), Some(r));
+                f.amount = Some(i64::try_from(amount).unwrap_or(i64::MAX));
+                f.currency = Some(c.currency.as_str().to_string());
+                out.push(f);
+            };
+            money(FactKind::CompensationClaimed, c.claimed, &c.claimed_on);
+            if let Some((amount, on)) = &c.awarded {
+                money(FactKind::CompensationAwarded, *amount, on);
+            }
+            for (amount, on) in &c.payments {
+                money(FactKind::CompensationPaid, *amount, on);
+            }
         }
         // Defendants count as persons: charged on the day of the charge, convicted on the
         // day of their own verdict, each under their own gender.
@@ -307,6 +338,13 @@ mod tests {
                         verdict: None,
                     },
                 ],
+                compensation: Some(CompensationView {
+                    currency: CurrencyCode::parse("c", "KGS").unwrap(),
+                    claimed: 500_000,
+                    claimed_on: d("2021-04-02"),
+                    awarded: Some((300_000, d("2022-01-20"))),
+                    payments: vec![(100_000, d("2022-03-01")), (50_000, d("2023-02-01"))],
+                }),
             }],
             closed: None,
             version: 9,
@@ -342,6 +380,20 @@ mod tests {
         assert_eq!(find(&f, FactKind::ReturnedForInvestigation).on, d("2021-02-01"));
         assert_eq!(f.iter().filter(|x| x.kind == FactKind::CasesOpened).count(), 1, "once per case, not per type");
         assert_eq!(find(&f, FactKind::CasesOpened).lawyer_status, Some("STUDENT"));
+    }
+
+    #[test]
+    fn compensation_counts_and_amounts_fall_on_their_own_days() {
+        let f = facts(&case());
+        let claim = find(&f, FactKind::CompensationClaimed);
+        assert_eq!((claim.amount, claim.currency.as_deref(), claim.year()), (Some(500_000), Some("KGS"), 2021));
+        assert_eq!(find(&f, FactKind::CompensationAwarded).amount, Some(300_000));
+        let paid: Vec<_> = f.iter().filter(|x| x.kind == FactKind::CompensationPaid).collect();
+        assert_eq!(
+            paid.iter().map(|p| (p.amount.unwrap(), p.year())).collect::<Vec<_>>(),
+            [(100_000, 2022), (50_000, 2023)]
+        );
+        assert!(f.iter().filter(|x| x.amount.is_some()).all(|x| x.currency.is_some()));
     }
 
     #[test]

@@ -216,6 +216,15 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
             }
             s
         }
+        CaseEvent::CompensationClaimed { report_id, amount, currency, claimed_on } => {
+            format!("Compensation of {amount} {} claimed on {claimed_on} ({})", currency.as_str(), report(report_id))
+        }
+        CaseEvent::CompensationAwarded { report_id, amount, currency, awarded_on } => {
+            format!("Compensation of {amount} {} awarded on {awarded_on} ({})", currency.as_str(), report(report_id))
+        }
+        CaseEvent::CompensationPaid { report_id, amount, currency, paid_on } => {
+            format!("Compensation of {amount} {} paid on {paid_on} ({})", currency.as_str(), report(report_id))
+        }
         CaseEvent::CaseClosed { closed_on, .. } => format!("Case closed on {closed_on} (reason recorded)"),
         CaseEvent::CaseReopened { reopened_on, .. } => format!("Case reopened on {reopened_on} (reason recorded)"),
         CaseEvent::ClientDataErased { erased_on, .. } => {

@@ -245,6 +245,20 @@ impl DefendantVerdict {
     }
 }
 
+/// The client's compensation claim on a report (whole units of `currency`).
+#[derive(SimpleObject)]
+pub struct Compensation {
+    /// ISO 4217.
+    pub currency: String,
+    pub claimed: i64,
+    pub claimed_on: Date,
+    pub awarded: Option<i64>,
+    pub awarded_on: Option<Date>,
+    /// The sum of the payments so far.
+    pub paid: i64,
+    pub last_paid_on: Option<Date>,
+}
+
 /// An accused person on a report. No name: the ledger does not record defendants' names.
 pub struct Defendant(pub projections::model::case::DefendantView);
 
@@ -373,6 +387,19 @@ impl PoliceReport {
             decided_on: Some(Date(v.decided_on)),
             sentence_months: v.sentence_months.map(i32::from),
             compensation_awarded: v.compensation_awarded,
+        })
+    }
+    /// The client's compensation claim, if one was made.
+    async fn compensation(&self) -> Option<Compensation> {
+        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.0.compensation.as_ref().map(|c| Compensation {
+            currency: c.currency.as_str().to_string(),
+            claimed: to_i64(c.claimed),
+            claimed_on: Date(c.claimed_on),
+            awarded: c.awarded.map(|(a, _)| to_i64(a)),
+            awarded_on: c.awarded.map(|(_, d)| Date(d)),
+            paid: to_i64(c.paid()),
+            last_paid_on: c.payments.last().map(|p| Date(p.1)),
         })
     }
     /// The accused persons on this report, each with their own charge and verdict.

@@ -116,6 +116,19 @@ impl CaseReasonInput {
     }
 }
 
+/// A step of the client's compensation claim on a report.
+#[derive(InputObject)]
+pub struct CompensationInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    /// Whole units of `currency`.
+    pub amount: i64,
+    /// ISO 4217, e.g. KGS.
+    pub currency: String,
+    /// The day of the claim, award or payment; today when omitted.
+    pub on: Option<Date>,
+}
+
 #[derive(InputObject)]
 pub struct AddDefendantInput {
     pub case_id: ID,
@@ -405,7 +418,16 @@ impl CaseMutation {
         let on = input.date_for("reopenCase", "reopenedOn")?;
         Ok(Case(app(ctx)?.reopen_case_on(caller(ctx)?, id, &input.reason, on).await?))
     }
+}
 
+/// Mutations on the proceedings of a report: defendants and compensation. Apart from
+/// [`CaseMutation`] so that neither resolver's stack frame grows past what a debug build's
+/// 2 MiB test threads hold.
+#[derive(Default)]
+pub struct ProceedingsMutation;
+
+#[Object]
+impl ProceedingsMutation {
     /// An accused person on a police report: gender, age, citizenship, role and charge.
     /// No name is taken or stored.
     async fn add_defendant(&self, ctx: &Context<'_>, input: AddDefendantInput) -> Res<Case> {
@@ -423,6 +445,21 @@ impl CaseMutation {
         Ok(Case(app(ctx)?.add_defendant(caller(ctx)?, id, defendant).await?))
     }
 
+    /// The client claims compensation on a report (amount, currency, day).
+    async fn claim_compensation(&self, ctx: &Context<'_>, input: CompensationInput) -> Res<Case> {
+        compensation(ctx, input, domain::values::CompensationStep::Claimed).await
+    }
+
+    /// The court awards compensation on a claimed report (same currency as the claim).
+    async fn record_compensation_award(&self, ctx: &Context<'_>, input: CompensationInput) -> Res<Case> {
+        compensation(ctx, input, domain::values::CompensationStep::Awarded).await
+    }
+
+    /// A payment of awarded compensation; payments may not exceed the award.
+    async fn record_compensation_payment(&self, ctx: &Context<'_>, input: CompensationInput) -> Res<Case> {
+        compensation(ctx, input, domain::values::CompensationStep::Paid).await
+    }
+
     /// One defendant's own court outcome (the report must have been sent to court).
     async fn record_defendant_verdict(&self, ctx: &Context<'_>, input: RecordDefendantVerdictInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
@@ -436,4 +473,21 @@ impl CaseMutation {
         };
         Ok(Case(app(ctx)?.record_defendant_verdict(caller(ctx)?, id, verdict).await?))
     }
+}
+
+/// The three compensation mutations differ only by their step.
+async fn compensation(
+    ctx: &Context<'_>,
+    input: CompensationInput,
+    step: domain::values::CompensationStep,
+) -> Res<Case> {
+    let id = parse_id("caseId", &input.case_id)?;
+    let step_input = uc::CompensationInput {
+        report_id: parse_id("reportId", &input.report_id)?,
+        step,
+        amount: input.amount,
+        currency: input.currency,
+        on: input.on.map(|d| d.0),
+    };
+    Ok(Case(app(ctx)?.record_compensation(caller(ctx)?, id, step_input).await?))
 }

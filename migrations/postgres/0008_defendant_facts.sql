@@ -1,3 +1,0 @@
--- Counts of defendants (persons) fall under the defendant's own gender: the
--- DEFENDANT_GENDER dimension of outcomeStats. NULL for every other fact.
-ALTER TABLE rm_fact ADD COLUMN defendant_gender text;
