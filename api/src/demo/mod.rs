@@ -18,7 +18,8 @@
 //! so the seed adds, as the ADMIN would, one placeholder entry per code, `1997-FRAUD` and
 //! `2017-FRAUD`, titled as unverified and naming no article number. A real installation
 //! adds the verified articles with `addOffense` instead. Reports in court get defendants,
-//! each with their own verdict.
+//! each with their own verdict; convictions that award compensation record the claim (made
+//! at registration), the award and a first part paid.
 
 use crate::access::Principal;
 use crate::app::accounts::NewAccount;
@@ -475,19 +476,23 @@ async fn seed_case(
             _ => VerdictOutcome::Dismissed,
         };
         let sentence_months = (outcome == VerdictOutcome::Convicted).then(|| 36 + rng.below(96) as i64);
+        let compensation_awarded = rng.pct(20);
         let verdict = VerdictInput {
             report_id,
             outcome,
             offense_code: None,
             decided_on: day,
             sentence_months,
-            compensation_awarded: Some(rng.pct(20)),
+            compensation_awarded: Some(compensation_awarded),
         };
         Box::pin(async { app.record_verdict(&lawyer, case_id, verdict).await }).await?;
         Box::pin(async {
             seed_defendant_verdicts(app, rng, case_id, report_id, &defendants, outcome, day, &lawyer).await
         })
         .await?;
+        if compensation_awarded && outcome == VerdictOutcome::Convicted {
+            Box::pin(async { seed_compensation(app, rng, case_id, report_id, decided, day, &lawyer).await }).await?;
+        }
     }
     if rng.pct(50) {
         clock.set(day + rng.days(10, 60));
@@ -583,5 +588,27 @@ async fn add_fraud_placeholders(app: &App, system: &Caller) -> Result<(), ApiErr
         };
         app.add_offense(system, placeholder).await?;
     }
+    Ok(())
+}
+
+/// The client's claim (made at registration), the court's award with the verdict, and a
+/// first part paid the same day.
+async fn seed_compensation(
+    app: &App,
+    rng: &mut Rng,
+    case_id: Uuid,
+    report_id: Uuid,
+    claimed_on: NaiveDate,
+    verdict_on: NaiveDate,
+    lawyer: &Caller,
+) -> Result<(), ApiError> {
+    use crate::app::cases::CompensationInput;
+    use domain::values::CompensationStep as S;
+    let claimed = 100_000 * (1 + rng.below(20) as i64);
+    let awarded = claimed / 100 * (40 + rng.below(61) as i64);
+    let step = |step, amount, on| CompensationInput { report_id, step, amount, currency: "KGS".into(), on: Some(on) };
+    app.record_compensation(lawyer, case_id, step(S::Claimed, claimed, claimed_on)).await?;
+    app.record_compensation(lawyer, case_id, step(S::Awarded, awarded, verdict_on)).await?;
+    app.record_compensation(lawyer, case_id, step(S::Paid, awarded / 4, verdict_on)).await?;
     Ok(())
 }
