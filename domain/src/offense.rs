@@ -5,9 +5,11 @@
 
 use crate::actor::Acting;
 use crate::values::{InvalidInput, OffenseCategory, Text};
+use chrono::NaiveDate;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 /// The catalogue file compiled into the binary.
 pub const SHIPPED_CATALOGUE: &str = include_str!("../data/offenses.v1.json");
@@ -50,10 +52,89 @@ impl OffenseEntry {
     }
 }
 
+/// An edition of the Criminal Code: when it was adopted and when it was in force, each date
+/// only where a cited source states it (`docs/offense-catalogue.md`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Edition {
+    /// The year that names the edition and prefixes its codes, e.g. `2021`.
+    pub edition: String,
+    /// E.g. "Criminal Code of the Kyrgyz Republic of 28 October 2021 No. 127".
+    pub name: String,
+    /// The date of the code itself (its signing); it cannot apply before it.
+    pub dated: NaiveDate,
+    /// The first day it was in force, when verified.
+    #[serde(default)]
+    pub in_force_from: Option<NaiveDate>,
+    /// The last day it was in force, when verified; its articles stay usable after it
+    /// (acts committed while it was in force are judged under it).
+    #[serde(default)]
+    pub in_force_until: Option<NaiveDate>,
+    pub source: String,
+}
+
+impl Edition {
+    /// The earliest day an article of this edition may be applied: the day it entered into
+    /// force, or where that is not verified, the date of the code itself.
+    pub fn applies_from(&self) -> NaiveDate {
+        self.in_force_from.unwrap_or(self.dated)
+    }
+}
+
+/// The editions of the shipped catalogue file, in order of their dates.
+pub fn editions() -> &'static [Edition] {
+    static EDITIONS: OnceLock<Vec<Edition>> = OnceLock::new();
+    EDITIONS.get_or_init(|| {
+        // The file is compiled in and checked by a test; a broken file means no era rule
+        // rather than a panic in a request.
+        let mut e = CatalogueFile::shipped().map(|f| f.editions).unwrap_or_default();
+        e.sort_by_key(|x| x.applies_from());
+        e
+    })
+}
+
+/// The edition an offence code belongs to (`2021-166` → the 2021 Code), if it is known.
+pub fn edition_of(code: &str) -> Option<&'static Edition> {
+    let year = code.split_once('-').map(|(y, _)| y)?;
+    editions().iter().find(|e| e.edition == year)
+}
+
+/// The edition in force on a day: the latest one that applied by then.
+pub fn edition_in_force_on(day: NaiveDate) -> Option<&'static Edition> {
+    editions().iter().rev().find(|e| e.applies_from() <= day)
+}
+
+/// Why an article cannot be applied on a day: its code was not yet in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotYetInForce {
+    pub code: String,
+    pub edition: String,
+    pub applies_from: NaiveDate,
+    /// The name of the edition that was in force on that day, if any is known.
+    pub in_force: Option<String>,
+}
+
+/// The era rule: an article of a code not yet in force on `day` may not be applied; an
+/// article of a repealed code stays usable. Codes of an unknown edition are not checked.
+pub fn check_era(code: &str, day: NaiveDate) -> Result<(), NotYetInForce> {
+    let Some(edition) = edition_of(code) else { return Ok(()) };
+    if day >= edition.applies_from() {
+        return Ok(());
+    }
+    Err(NotYetInForce {
+        code: code.to_string(),
+        edition: edition.name.clone(),
+        applies_from: edition.applies_from(),
+        in_force: edition_in_force_on(day).map(|e| e.name.clone()),
+    })
+}
+
 /// A version of the catalogue file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CatalogueFile {
     pub version: u32,
+    /// The editions the entries' codes refer to (version 2 on).
+    #[serde(default)]
+    pub editions: Vec<Edition>,
     pub offenses: Vec<OffenseEntry>,
 }
 
@@ -223,9 +304,43 @@ mod tests {
         }
     }
 
+    fn day(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn every_shipped_entry_belongs_to_a_dated_edition() {
+        let file = CatalogueFile::shipped().unwrap();
+        assert_eq!(editions().len(), 3, "1997, 2017 and 2021");
+        for o in &file.offenses {
+            let e = edition_of(&o.code).unwrap_or_else(|| panic!("{}: no edition", o.code));
+            assert_eq!(e.edition, o.edition);
+            assert!(!e.source.trim().is_empty());
+        }
+    }
+
+    #[test]
+    fn the_era_rule_refuses_an_article_before_its_code_and_keeps_repealed_ones() {
+        // The 2017 Code entered into force on 1 January 2019.
+        assert!(check_era("2017-171", day("2019-01-01")).is_ok());
+        let e = check_era("2017-171", day("2018-12-31")).unwrap_err();
+        assert_eq!(e.applies_from, day("2019-01-01"));
+        assert!(e.in_force.as_deref().unwrap().contains("1997"), "{e:?}");
+        // The 2021 Code cannot apply in 2018.
+        let e = check_era("2021-166", day("2018-05-03")).unwrap_err();
+        assert!(e.edition.contains("2021") && e.in_force.unwrap().contains("1997"));
+        // A repealed code's article stays usable (acts committed before the change).
+        assert!(check_era("1997-124", day("2024-03-01")).is_ok());
+        // Codes of an edition the catalogue does not date are not checked.
+        assert!(check_era("1960-1", day("2000-01-01")).is_ok());
+        assert_eq!(edition_in_force_on(day("2020-06-01")).unwrap().edition, "2017");
+        assert_eq!(edition_in_force_on(day("2016-06-01")).unwrap().edition, "1997");
+    }
+
     #[test]
     fn import_is_idempotent_per_version() {
-        let file = CatalogueFile { version: 1, offenses: vec![entry("1997-124", OffenseCategory::Tip)] };
+        let file =
+            CatalogueFile { version: 1, editions: vec![], offenses: vec![entry("1997-124", OffenseCategory::Tip)] };
         F::with(())
             .given(vec![CatalogueEvent::CatalogueImported { version: 1, offenses: file.offenses.clone() }])
             .when(Acting::new(Actor::system(), CatalogueCommand::Import { file }))

@@ -81,6 +81,17 @@ labelled!(Authority { Police => "POLICE", Prosecutor => "PROSECUTOR", Court => "
 labelled!(InvestigationOutcome { Terminated => "TERMINATED", ReturnedForInvestigation => "RETURNED_FOR_INVESTIGATION", SentToCourt => "SENT_TO_COURT" });
 labelled!(VerdictOutcome { Convicted => "CONVICTED", Acquitted => "ACQUITTED", Dismissed => "DISMISSED" });
 labelled!(
+    /// A step of a compensation claim.
+    CompensationStep { Claimed => "CLAIMED", Awarded => "AWARDED", Paid => "PAID" }
+);
+labelled!(
+    /// What an accused person did in the trafficking chain.
+    DefendantRole {
+        Recruiter => "RECRUITER", Transporter => "TRANSPORTER", Harbourer => "HARBOURER",
+        Exploiter => "EXPLOITER", Organiser => "ORGANISER", Other => "OTHER"
+    }
+);
+labelled!(
     /// What a client consented to; each scope is given and withdrawn on its own.
     ConsentScope { LegalAid => "LEGAL_AID", ReportToPolice => "REPORT_TO_POLICE", DataSharing => "DATA_SHARING" }
 );
@@ -230,6 +241,39 @@ impl TryFrom<String> for CountryCode {
 
 impl From<CountryCode> for String {
     fn from(c: CountryCode) -> String {
+        c.0
+    }
+}
+
+/// An ISO 4217 currency code, upper case (KGS, RUB, USD, …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CurrencyCode(String);
+
+impl CurrencyCode {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, InvalidInput> {
+        let up = raw.trim().to_ascii_uppercase();
+        if up.len() == 3 && up.bytes().all(|b| b.is_ascii_uppercase()) {
+            Ok(CurrencyCode(up))
+        } else {
+            Err(InvalidInput::Malformed { field, expected: "an ISO 4217 currency code such as KGS or RUB" })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for CurrencyCode {
+    type Error = InvalidInput;
+    fn try_from(s: String) -> Result<Self, InvalidInput> {
+        CurrencyCode::parse("currency", &s)
+    }
+}
+
+impl From<CurrencyCode> for String {
+    fn from(c: CurrencyCode) -> String {
         c.0
     }
 }

@@ -236,7 +236,10 @@ impl Interner {
     }
 }
 
-const DIMS: usize = 11;
+const DIMS: usize = 12;
+
+/// The number of kinds of fact: the width of a counts row.
+const KINDS: usize = FactKind::ALL.len();
 
 /// A fact with every dimension as an interned value; `on` is `YYYYMMDD`.
 #[derive(Clone, Copy)]
@@ -280,6 +283,7 @@ fn dim_index(d: Dimension) -> usize {
         Dimension::OffenseCategory => 8,
         Dimension::OffenseCode => 9,
         Dimension::Authority => 10,
+        Dimension::DefendantGender => 11,
     }
 }
 
@@ -302,6 +306,7 @@ impl Loaded {
                 s.id(f.offense_category.unwrap_or("NONE")),
                 s.id(f.offense_code.as_deref().unwrap_or("NONE")),
                 s.id(f.authority.unwrap_or("NONE")),
+                s.id(f.defendant_gender.unwrap_or("NONE")),
             ],
             lawyer: f.lawyer_id.map(|l| s.id(&l.to_string())).unwrap_or(u32::MAX),
         }
@@ -348,12 +353,12 @@ impl StatsIndex {
         let to = filter.to.map(date_num).unwrap_or(u32::MAX);
         let idx: Vec<usize> = dims.iter().map(|d| dim_index(*d)).collect();
         let with_types = dims.contains(&Dimension::ExploitationType);
-        let mut totals = [0i64; 16];
+        let mut totals = [0i64; KINDS];
         // Up to four dimensions pack into one u128 key (32 bits each) hashed cheaply; more
         // take the general path.
         let packed = idx.len() <= 4;
-        let mut small: HashMap<u128, [i64; 16], FastHash> = HashMap::default();
-        let mut groups: HashMap<Vec<u32>, [i64; 16]> = HashMap::new();
+        let mut small: HashMap<u128, [i64; KINDS], FastHash> = HashMap::default();
+        let mut groups: HashMap<Vec<u32>, [i64; KINDS]> = HashMap::new();
         let mut key = vec![0u32; idx.len()];
         for (facts, types) in l.by_case.values() {
             for f in facts {
@@ -378,7 +383,7 @@ impl StatsIndex {
                         for i in &idx {
                             k = (k << 32) | u128::from(if *i == 3 { *t } else { f.dims[*i] });
                         }
-                        small.entry(k).or_insert([0; 16])[f.kind as usize] += 1;
+                        small.entry(k).or_insert([0; KINDS])[f.kind as usize] += 1;
                         continue;
                     }
                     for (slot, i) in key.iter_mut().zip(&idx) {
@@ -387,7 +392,7 @@ impl StatsIndex {
                     match groups.get_mut(&key) {
                         Some(c) => c[f.kind as usize] += 1,
                         None => {
-                            let mut c = [0i64; 16];
+                            let mut c = [0i64; KINDS];
                             c[f.kind as usize] = 1;
                             groups.insert(key.clone(), c);
                         }
@@ -400,7 +405,7 @@ impl StatsIndex {
             let key: Vec<u32> = (0..n).map(|j| (k >> (32 * (n - 1 - j))) as u32).collect();
             groups.insert(key, c);
         }
-        let counts = |c: &[i64; 16]| -> Counts {
+        let counts = |c: &[i64; KINDS]| -> Counts {
             FactKind::ALL.iter().enumerate().filter(|(i, _)| c[*i] > 0).map(|(i, k)| (*k, c[i])).collect()
         };
         let mut out = OutcomeStats { totals: counts(&totals), groups: BTreeMap::new() };

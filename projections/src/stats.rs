@@ -26,6 +26,7 @@ pub enum Dimension {
     OffenseCategory,
     OffenseCode,
     Authority,
+    DefendantGender,
 }
 
 impl Dimension {
@@ -41,6 +42,7 @@ impl Dimension {
         Dimension::OffenseCategory,
         Dimension::OffenseCode,
         Dimension::Authority,
+        Dimension::DefendantGender,
     ];
 
     /// The name clients use (`YEAR`, `AGE_GROUP`, …; the GraphQL enum's values).
@@ -57,6 +59,7 @@ impl Dimension {
             Dimension::OffenseCategory => "OFFENSE_CATEGORY",
             Dimension::OffenseCode => "OFFENSE_CODE",
             Dimension::Authority => "AUTHORITY",
+            Dimension::DefendantGender => "DEFENDANT_GENDER",
         }
     }
 
@@ -80,6 +83,7 @@ impl Dimension {
             Dimension::OffenseCategory => "COALESCE(f.offense_category, 'NONE')",
             Dimension::OffenseCode => "COALESCE(f.offense_code, 'NONE')",
             Dimension::Authority => "COALESCE(f.authority, 'NONE')",
+            Dimension::DefendantGender => "COALESCE(f.defendant_gender, 'NONE')",
         }
     }
 }
@@ -189,6 +193,49 @@ pub async fn outcome_stats(db: &Db, filter: &StatsFilter, dims: &[Dimension]) ->
         stats.groups.entry(key).or_default().insert(kind, n);
     }
     Ok(stats)
+}
+
+/// Compensation in one currency: the sums claimed, awarded and paid, and how many claims,
+/// awards and payments they are.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompensationTotal {
+    pub currency: String,
+    pub claimed: i64,
+    pub awarded: i64,
+    pub paid: i64,
+    pub claims: i64,
+    pub awards: i64,
+    pub payments: i64,
+}
+
+/// `compensationTotals`: sums per currency, each amount in the period of its own date.
+pub async fn compensation_totals(db: &Db, filter: &StatsFilter) -> Result<Vec<CompensationTotal>> {
+    let mut args = Vec::new();
+    let wh = where_clause(filter, &mut args);
+    let mut by_currency: BTreeMap<String, CompensationTotal> = BTreeMap::new();
+    for (agg, sql_agg) in [("sum", "CAST(sum(f.amount) AS bigint)"), ("count", "count(*)")] {
+        let sql = format!(
+            "SELECT f.kind, f.currency, {sql_agg} AS n FROM rm_fact f \
+             WHERE {wh} AND f.amount IS NOT NULL AND f.currency IS NOT NULL GROUP BY f.kind, f.currency"
+        );
+        for (kind, key, n) in grouped(db, &sql, &args, 1).await? {
+            let currency = key.into_iter().next().unwrap_or_default();
+            let t = by_currency
+                .entry(currency.clone())
+                .or_insert_with(|| CompensationTotal { currency, ..Default::default() });
+            let slot = match (kind, agg) {
+                (FactKind::CompensationClaimed, "sum") => &mut t.claimed,
+                (FactKind::CompensationAwarded, "sum") => &mut t.awarded,
+                (FactKind::CompensationPaid, "sum") => &mut t.paid,
+                (FactKind::CompensationClaimed, _) => &mut t.claims,
+                (FactKind::CompensationAwarded, _) => &mut t.awards,
+                (FactKind::CompensationPaid, _) => &mut t.payments,
+                _ => continue,
+            };
+            *slot += n;
+        }
+    }
+    Ok(by_currency.into_values().collect())
 }
 
 /// A dimension of `networkStats`.

@@ -58,6 +58,10 @@ pub enum Op {
     ReferToService,
     AnswerAssignment,
     LegalAction,
+    /// `addDefendant`, `recordDefendantVerdict`: the accused persons on a report.
+    RecordDefendant,
+    /// `claimCompensation`, `recordCompensationAward`, `recordCompensationPayment`.
+    RecordCompensation,
     CloseCase,
     ReopenCase,
 }
@@ -96,6 +100,8 @@ impl Op {
         Op::ReferToService,
         Op::AnswerAssignment,
         Op::LegalAction,
+        Op::RecordDefendant,
+        Op::RecordCompensation,
         Op::CloseCase,
         Op::ReopenCase,
     ];
@@ -175,7 +181,9 @@ pub fn who_may(op: Op) -> &'static str {
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => {
             "the intake workers of the case's organisation and its assigned lawyer"
         }
-        Op::AnswerAssignment | Op::LegalAction => "the lawyer assigned to the case",
+        Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant | Op::RecordCompensation => {
+            "the lawyer assigned to the case"
+        }
         Op::CloseCase | Op::ReopenCase => "the COORDINATOR and the lawyer assigned to the case",
     }
 }
@@ -239,7 +247,9 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,
-        Op::AnswerAssignment | Op::LegalAction => rel == Relation::AssignedLawyer,
+        Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant | Op::RecordCompensation => {
+            rel == Relation::AssignedLawyer
+        }
         Op::CloseCase | Op::ReopenCase => p.role == Coordinator || rel == Relation::AssignedLawyer,
     }
 }

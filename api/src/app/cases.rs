@@ -116,6 +116,47 @@ pub struct VerdictInput {
     pub compensation_awarded: Option<bool>,
 }
 
+/// An accused person on a police report. There is no name field: defendants' names are
+/// personal data the ledger does not keep.
+#[derive(Debug, Clone)]
+pub struct DefendantInput {
+    pub report_id: Uuid,
+    /// The defendant's id; a new one when `None`.
+    pub defendant_id: Option<Uuid>,
+    pub gender: v::Gender,
+    pub age_at_offense: Option<i64>,
+    /// ISO 3166-1 alpha-2.
+    pub citizenship: Option<String>,
+    pub role: v::DefendantRole,
+    /// The offence code of the charge, if charged.
+    pub charged_with: Option<String>,
+    /// The day of the charge; today when `None`.
+    pub charged_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone)]
+pub struct DefendantVerdictInput {
+    pub report_id: Uuid,
+    pub defendant_id: Uuid,
+    pub outcome: v::VerdictOutcome,
+    pub offense_code: Option<String>,
+    pub decided_on: NaiveDate,
+    pub sentence_months: Option<i64>,
+}
+
+/// A step of a compensation claim on a report.
+#[derive(Debug, Clone)]
+pub struct CompensationInput {
+    pub report_id: Uuid,
+    pub step: v::CompensationStep,
+    /// Whole units of `currency`.
+    pub amount: i64,
+    /// ISO 4217, e.g. KGS.
+    pub currency: String,
+    /// The day of the step; today when `None`.
+    pub on: Option<NaiveDate>,
+}
+
 #[derive(Clone)]
 pub struct LegalActionInput {
     pub kind: v::LegalActionKind,
@@ -404,6 +445,18 @@ impl App {
     /// assignment, so two assignments racing for a last free slot cannot both succeed.
     #[tracing::instrument(skip_all, fields(%case_id, %lawyer_id))]
     pub async fn assign_lawyer(&self, caller: &Caller, case_id: Uuid, lawyer_id: Uuid) -> Res<Arc<CaseView>> {
+        self.assign_lawyer_on(caller, case_id, lawyer_id, None).await
+    }
+
+    /// [`App::assign_lawyer`] with the day of the assignment (today when `None`).
+    #[tracing::instrument(skip_all, fields(%case_id, %lawyer_id))]
+    pub async fn assign_lawyer_on(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        lawyer_id: Uuid,
+        assigned_on: Option<NaiveDate>,
+    ) -> Res<Arc<CaseView>> {
         // Access first: a caller who may not assign learns nothing about the lawyer.
         let mut view = self.case_in_scope(caller, case_id, Op::AssignLawyer).await?;
         let mut attempts = 0;
@@ -419,7 +472,7 @@ impl App {
                 SlotChange::Release { case_id },
                 SlotChange::Take { case_id, lawyer_id, capacity: lawyer.max_active_cases },
             ];
-            match self.run_case(caller, &view, CaseCommand::AssignLawyer { lawyer_id }, guards).await {
+            match self.run_case(caller, &view, CaseCommand::AssignLawyer { lawyer_id, assigned_on }, guards).await {
                 // Another assignment or change of this case or lawyer won: decide again on
                 // the state it left (a full lawyer is then refused as such).
                 Err(ApiError::Conflict) if attempts < 3 => {
@@ -433,15 +486,38 @@ impl App {
 
     #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn accept_assignment(&self, caller: &Caller, case_id: Uuid) -> Res<Arc<CaseView>> {
-        self.on_case(caller, case_id, Op::AnswerAssignment, |_| Ok(CaseCommand::AcceptAssignment)).await
+        self.accept_assignment_on(caller, case_id, None).await
+    }
+
+    /// [`App::accept_assignment`] with the day of the answer (today when `None`).
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn accept_assignment_on(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        accepted_on: Option<NaiveDate>,
+    ) -> Res<Arc<CaseView>> {
+        self.on_case(caller, case_id, Op::AnswerAssignment, |_| Ok(CaseCommand::AcceptAssignment { accepted_on })).await
     }
 
     /// Declining frees the lawyer's slot.
     #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn decline_assignment(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
+        self.decline_assignment_on(caller, case_id, reason, None).await
+    }
+
+    /// [`App::decline_assignment`] with the day of the answer (today when `None`).
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn decline_assignment_on(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        reason: &str,
+        declined_on: Option<NaiveDate>,
+    ) -> Res<Arc<CaseView>> {
         let reason = text("reason", reason)?;
         let view = self.case_in_scope(caller, case_id, Op::AnswerAssignment).await?;
-        let cmd = CaseCommand::DeclineAssignment { reason };
+        let cmd = CaseCommand::DeclineAssignment { reason, declined_on };
         self.run_case(caller, &view, cmd, vec![SlotChange::Release { case_id }]).await
     }
 
@@ -572,11 +648,7 @@ impl App {
             Some(code) => Some(self.offense_ref(code).await?),
             None => None,
         };
-        let sentence_months = input
-            .sentence_months
-            .map(|m| u16::try_from(m).ok().filter(|m| *m <= 1200))
-            .map(|m| m.ok_or_else(|| ApiError::BadInput("sentenceMonths must be between 0 and 1200".into())))
-            .transpose()?;
+        let sentence_months = sentence(input.sentence_months)?;
         self.on_case(caller, case_id, Op::LegalAction, |_| {
             Ok(CaseCommand::RecordVerdict(dc::RecordVerdict {
                 report_id: input.report_id,
@@ -590,25 +662,127 @@ impl App {
         .await
     }
 
+    /// Records an accused person on a police report (no name: it is not stored).
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn add_defendant(&self, caller: &Caller, case_id: Uuid, input: DefendantInput) -> Res<Arc<CaseView>> {
+        let age_at_offense = input
+            .age_at_offense
+            .map(|a| u8::try_from(a).ok().filter(|a| *a <= 120))
+            .map(|a| a.ok_or_else(|| ApiError::BadInput("ageAtOffense must be between 0 and 120".into())))
+            .transpose()?;
+        let citizenship = input.citizenship.as_deref().map(|s| CountryCode::parse("citizenship", s)).transpose()?;
+        let charged_with = match &input.charged_with {
+            Some(code) => Some(self.offense_ref(code).await?),
+            None => None,
+        };
+        self.on_case(caller, case_id, Op::RecordDefendant, |_| {
+            Ok(CaseCommand::AddDefendant(dc::AddDefendant {
+                report_id: input.report_id,
+                defendant_id: input.defendant_id.unwrap_or_else(Uuid::new_v4),
+                gender: input.gender,
+                age_at_offense,
+                citizenship,
+                role: input.role,
+                charged_with,
+                charged_on: input.charged_on,
+            }))
+        })
+        .await
+    }
+
+    /// One defendant's own court outcome.
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn record_defendant_verdict(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        input: DefendantVerdictInput,
+    ) -> Res<Arc<CaseView>> {
+        let offense = match &input.offense_code {
+            Some(code) => Some(self.offense_ref(code).await?),
+            None => None,
+        };
+        let sentence_months = sentence(input.sentence_months)?;
+        self.on_case(caller, case_id, Op::RecordDefendant, |_| {
+            Ok(CaseCommand::RecordDefendantVerdict(dc::RecordDefendantVerdict {
+                report_id: input.report_id,
+                defendant_id: input.defendant_id,
+                outcome: input.outcome,
+                offense,
+                decided_on: input.decided_on,
+                sentence_months,
+            }))
+        })
+        .await
+    }
+
+    /// A step of the client's compensation claim on a report: claimed, awarded, paid.
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn record_compensation(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        input: CompensationInput,
+    ) -> Res<Arc<CaseView>> {
+        let amount = u64::try_from(input.amount)
+            .map_err(|_| ApiError::BadInput("amount must be a positive whole number".into()))?;
+        let currency = v::CurrencyCode::parse("currency", &input.currency)?;
+        self.on_case(caller, case_id, Op::RecordCompensation, |_| {
+            Ok(CaseCommand::RecordCompensation(dc::RecordCompensation {
+                report_id: input.report_id,
+                step: input.step,
+                amount,
+                currency,
+                on: input.on.unwrap_or_else(|| self.clock.today()),
+            }))
+        })
+        .await
+    }
+
     /// Closing frees the lawyer's slot.
     #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn close_case(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
+        self.close_case_on(caller, case_id, reason, None).await
+    }
+
+    /// [`App::close_case`] with the day of closing (today when `None`).
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn close_case_on(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        reason: &str,
+        closed_on: Option<NaiveDate>,
+    ) -> Res<Arc<CaseView>> {
         let reason = text("reason", reason)?;
         let view = self.case_in_scope(caller, case_id, Op::CloseCase).await?;
-        self.run_case(caller, &view, CaseCommand::CloseCase { reason }, vec![SlotChange::Release { case_id }]).await
+        let cmd = CaseCommand::CloseCase { reason, closed_on };
+        self.run_case(caller, &view, cmd, vec![SlotChange::Release { case_id }]).await
     }
 
     /// Reopening gives the assigned lawyer the case back, over their capacity if need be:
     /// the case was theirs.
     #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn reopen_case(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
+        self.reopen_case_on(caller, case_id, reason, None).await
+    }
+
+    /// [`App::reopen_case`] with the day of reopening (today when `None`).
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn reopen_case_on(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        reason: &str,
+        reopened_on: Option<NaiveDate>,
+    ) -> Res<Arc<CaseView>> {
         let reason = text("reason", reason)?;
         let view = self.case_in_scope(caller, case_id, Op::ReopenCase).await?;
         let guards = match view.assignment.as_ref().map(|a| a.lawyer_id) {
             Some(lawyer_id) => vec![SlotChange::Take { case_id, lawyer_id, capacity: None }],
             None => vec![],
         };
-        self.run_case(caller, &view, CaseCommand::ReopenCase { reason }, guards).await
+        self.run_case(caller, &view, CaseCommand::ReopenCase { reason, reopened_on }, guards).await
     }
 
     /// Crypto-shredding: destroys the case's data key, so its identity can never be read
@@ -634,4 +808,12 @@ impl App {
         keys::scrub_deleted_keys(&self.db).await;
         result
     }
+}
+
+/// A sentence in months, 0 to 1200.
+fn sentence(months: Option<i64>) -> Res<Option<u16>> {
+    months
+        .map(|m| u16::try_from(m).ok().filter(|m| *m <= 1200))
+        .map(|m| m.ok_or_else(|| ApiError::BadInput("sentenceMonths must be between 0 and 1200".into())))
+        .transpose()
 }

@@ -302,8 +302,17 @@ impl App {
     }
 
     /// Checks `op` on a case already loaded.
+    /// A caller who may not even read the case is told what a caller is told about a case
+    /// that does not exist: `NOT_FOUND`, with the same message, so refusals reveal nothing
+    /// about other organisations' cases.
     pub(crate) async fn check_case(&self, caller: &Caller, view: &CaseView, op: Op) -> Result<(), ApiError> {
-        policy::check(&caller.principal, op, Some(&scope_of(view)))?;
+        let scope = scope_of(view);
+        if !policy::allowed(&caller.principal, op, Some(&scope))
+            && !policy::allowed(&caller.principal, Op::ReadCase, Some(&scope))
+        {
+            return Err(ApiError::NotFound(format!("no case {}", view.id)));
+        }
+        policy::check(&caller.principal, op, Some(&scope))?;
         self.lawyer_in_service(caller).await
     }
 

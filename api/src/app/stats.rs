@@ -52,6 +52,19 @@ impl App {
         Ok(ps::outcome_stats(&self.db, filter, &dims).await?)
     }
 
+    /// Compensation claimed, awarded and paid, summed per currency; each amount in the
+    /// period of its own date.
+    #[tracing::instrument(skip_all)]
+    pub async fn compensation_totals(&self, caller: &Caller, filter: &StatsFilter) -> Res<Vec<ps::CompensationTotal>> {
+        caller.allow(Op::ReadStatistics)?;
+        if let (Some(a), Some(b)) = (&filter.from, &filter.to) {
+            if a > b {
+                return Err(ApiError::BadInput("from is after to".into()));
+            }
+        }
+        Ok(ps::compensation_totals(&self.db, filter).await?)
+    }
+
     /// The pro bono network: active members (all with `include_inactive`), grouped.
     #[tracing::instrument(skip_all)]
     pub async fn network_stats(

@@ -112,6 +112,18 @@ pub enum VerdictOutcome {
     Dismissed,
 }
 
+/// What an accused person did in the trafficking chain.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::DefendantRole")]
+pub enum DefendantRole {
+    Recruiter,
+    Transporter,
+    Harbourer,
+    Exploiter,
+    Organiser,
+    Other,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "v::ConsentScope")]
 pub enum ConsentScope {

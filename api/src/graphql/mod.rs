@@ -43,6 +43,7 @@ pub struct MutationRoot(
     case::mutation::ErasureMutation,
     lawyer::LawyerMutation,
     case::mutation::CaseMutation,
+    case::mutation::ProceedingsMutation,
 );
 
 pub type LedgerSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -23,6 +23,8 @@ pub enum StatsDimension {
     OffenseCategory,
     OffenseCode,
     Authority,
+    /// The defendant's own gender, for counts of defendants (NONE for every other count).
+    DefendantGender,
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Hash, Debug)]
@@ -66,6 +68,29 @@ pub struct OutcomeCounts {
     pub convictions: i32,
     pub acquittals: i32,
     pub dismissals: i32,
+    /// Defendants (persons) charged under an article, in the year of the charge.
+    pub defendants_charged: i32,
+    /// Defendants convicted by their own verdict, in the year of the verdict.
+    pub defendants_convicted: i32,
+    /// Compensation claims, in the year of the claim.
+    pub compensation_claimed: i32,
+    /// Compensation awards, in the year of the award.
+    pub compensation_awarded: i32,
+    /// Compensation payments (a claim may be paid in parts), in the year of each payment.
+    pub compensation_paid: i32,
+}
+
+/// Compensation in one currency (whole units).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct CompensationTotal {
+    /// ISO 4217.
+    pub currency: String,
+    pub claimed: i64,
+    pub awarded: i64,
+    pub paid: i64,
+    pub claims: i32,
+    pub awards: i32,
+    pub payments: i32,
 }
 
 impl From<&Counts> for OutcomeCounts {
@@ -87,6 +112,11 @@ impl From<&Counts> for OutcomeCounts {
             convictions: n(FactKind::Convictions),
             acquittals: n(FactKind::Acquittals),
             dismissals: n(FactKind::Dismissals),
+            defendants_charged: n(FactKind::DefendantsCharged),
+            defendants_convicted: n(FactKind::DefendantsConvicted),
+            compensation_claimed: n(FactKind::CompensationClaimed),
+            compensation_awarded: n(FactKind::CompensationAwarded),
+            compensation_paid: n(FactKind::CompensationPaid),
         }
     }
 }
@@ -179,6 +209,23 @@ impl StatsQuery {
         let dims: Vec<ps::Dimension> = group_by.unwrap_or_default().into_iter().map(Into::into).collect();
         let s = app(ctx)?.outcome_stats(caller(ctx)?, &app_filter(filter)?, &dims).await?;
         Ok(OutcomeStats::from_app(&s, &dims))
+    }
+
+    /// Compensation claimed, awarded and paid, summed per currency; `from`/`to` apply to
+    /// each amount's own date.
+    async fn compensation_totals(&self, ctx: &Context<'_>, filter: Option<StatsFilter>) -> Res<Vec<CompensationTotal>> {
+        let t = app(ctx)?.compensation_totals(caller(ctx)?, &app_filter(filter)?).await?;
+        Ok(t.into_iter()
+            .map(|t| CompensationTotal {
+                currency: t.currency,
+                claimed: t.claimed,
+                awarded: t.awarded,
+                paid: t.paid,
+                claims: t.claims as i32,
+                awards: t.awards as i32,
+                payments: t.payments as i32,
+            })
+            .collect())
     }
 
     /// The pro bono network: active members (all with `includeInactive`), grouped.

@@ -37,6 +37,26 @@ pub enum CaseState {
 pub struct Assignment {
     pub lawyer_id: Uuid,
     pub accepted: bool,
+    /// The day of the assignment (an answer cannot precede it).
+    #[serde(default)]
+    pub assigned_on: Option<NaiveDate>,
+}
+
+/// The aggregate's view of a report's compensation claim.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CompensationState {
+    pub currency: CurrencyCode,
+    pub claimed_on: NaiveDate,
+    pub awarded: Option<(u64, NaiveDate)>,
+    pub paid: u64,
+    pub last_paid_on: Option<NaiveDate>,
+}
+
+/// The aggregate's view of one defendant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DefendantState {
+    pub defendant_id: Uuid,
+    pub verdict: bool,
 }
 
 /// The aggregate's view of one police report: just enough to enforce the rules.
@@ -47,6 +67,10 @@ pub struct ReportState {
     pub current: Option<OffenseRef>,
     pub sent_to_court: bool,
     pub verdict: bool,
+    #[serde(default)]
+    pub defendants: Vec<DefendantState>,
+    #[serde(default)]
+    pub compensation: Option<CompensationState>,
 }
 
 /// The case aggregate. It holds no identity in clear: only what the rules need.
@@ -59,6 +83,9 @@ pub struct Case {
     pub assignment: Option<Assignment>,
     pub reports: Vec<ReportState>,
     pub erased: bool,
+    /// The day the case was last closed (a reopening cannot precede it).
+    #[serde(default)]
+    pub closed_on: Option<NaiveDate>,
 }
 
 impl Case {
@@ -92,6 +119,30 @@ impl Case {
             self.acting_lawyer(actor)?;
         }
         Ok(())
+    }
+
+    /// The era rule on an article applied on `date` (see `offense::check_era`).
+    fn check_era(offense: &OffenseRef, date: NaiveDate) -> Result<(), CaseError> {
+        crate::offense::check_era(&offense.code, date).map_err(|e| CaseError::ArticleNotYetInForce {
+            code: e.code,
+            edition: e.edition,
+            applies_from: e.applies_from,
+            date,
+            in_force: e.in_force.unwrap_or_else(|| "no catalogued code".into()),
+        })
+    }
+
+    /// The effective date of a fact given as `Option` (today when absent), checked.
+    fn effective(
+        &self,
+        today: NaiveDate,
+        field: &'static str,
+        date: Option<NaiveDate>,
+        after: Option<(NaiveDate, &'static str)>,
+    ) -> Result<NaiveDate, CaseError> {
+        let date = date.unwrap_or(today);
+        self.check_date(today, field, date, after)?;
+        Ok(date)
     }
 
     /// A date of a fact: not in the future, not before the intake (nor `after`).
@@ -158,8 +209,8 @@ impl Aggregate for Case {
                     self.consent.remove(&s);
                 }
             }
-            CaseEvent::LawyerAssigned { lawyer_id, .. } => {
-                self.assignment = Some(Assignment { lawyer_id, accepted: false });
+            CaseEvent::LawyerAssigned { lawyer_id, assigned_on, .. } => {
+                self.assignment = Some(Assignment { lawyer_id, accepted: false, assigned_on: Some(assigned_on) });
             }
             CaseEvent::AssignmentAccepted { .. } => {
                 if let Some(a) = self.assignment.as_mut() {
@@ -173,6 +224,8 @@ impl Aggregate for Case {
                 current: None,
                 sent_to_court: false,
                 verdict: false,
+                defendants: vec![],
+                compensation: None,
             }),
             CaseEvent::OffenseRegistered { report_id, offense, .. } => {
                 if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
@@ -194,7 +247,40 @@ impl Aggregate for Case {
                     r.verdict = true;
                 }
             }
-            CaseEvent::CaseClosed { .. } => self.state = CaseState::Closed,
+            CaseEvent::DefendantAdded { report_id, defendant_id, .. } => {
+                if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
+                    r.defendants.push(DefendantState { defendant_id, verdict: false });
+                }
+            }
+            CaseEvent::DefendantVerdictRecorded { report_id, defendant_id, .. } => {
+                let report = self.reports.iter_mut().find(|r| r.report_id == report_id);
+                if let Some(d) = report.and_then(|r| r.defendants.iter_mut().find(|d| d.defendant_id == defendant_id)) {
+                    d.verdict = true;
+                }
+            }
+            CaseEvent::CompensationClaimed { report_id, currency, claimed_on, .. } => {
+                if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
+                    r.compensation =
+                        Some(CompensationState { currency, claimed_on, awarded: None, paid: 0, last_paid_on: None });
+                }
+            }
+            CaseEvent::CompensationAwarded { report_id, amount, awarded_on, .. } => {
+                let report = self.reports.iter_mut().find(|r| r.report_id == report_id);
+                if let Some(c) = report.and_then(|r| r.compensation.as_mut()) {
+                    c.awarded = Some((amount, awarded_on));
+                }
+            }
+            CaseEvent::CompensationPaid { report_id, amount, paid_on, .. } => {
+                let report = self.reports.iter_mut().find(|r| r.report_id == report_id);
+                if let Some(c) = report.and_then(|r| r.compensation.as_mut()) {
+                    c.paid += amount;
+                    c.last_paid_on = Some(paid_on);
+                }
+            }
+            CaseEvent::CaseClosed { closed_on, .. } => {
+                self.state = CaseState::Closed;
+                self.closed_on = Some(closed_on);
+            }
             CaseEvent::CaseReopened { .. } => self.state = CaseState::Open,
             CaseEvent::ClientDataErased { .. } => self.erased = true,
         }
@@ -217,14 +303,16 @@ impl Case {
         }
         let events = match command {
             C::OpenIntake(_) => return Err(CaseError::AlreadyOpened),
-            C::ReopenCase { reason } => {
+            C::ReopenCase { reason, reopened_on } => {
                 match self.state {
                     CaseState::NotOpened => return Err(CaseError::NotOpened),
                     CaseState::Open => return Err(CaseError::NotClosed),
                     CaseState::Closed => {}
                 }
                 self.lawyer_scope(actor)?;
-                vec![E::CaseReopened { reason, reopened_on: today }]
+                let closed = self.closed_on.map(|d| (d, "the case was closed"));
+                let reopened_on = self.effective(today, "reopenedOn", reopened_on, closed)?;
+                vec![E::CaseReopened { reason, reopened_on }]
             }
             // Erasure is possible whatever the state: a closed case's client may ask for it too.
             C::EraseClientData { reason } => {
@@ -269,7 +357,7 @@ impl Case {
                 self.check_date(today, "referredOn", r.referred_on, None)?;
                 vec![E::ReferredToService { service: r.service, referred_on: r.referred_on, provider: r.provider }]
             }
-            C::AssignLawyer { lawyer_id } => {
+            C::AssignLawyer { lawyer_id, assigned_on } => {
                 if !self.consent.contains(&ConsentScope::LegalAid) {
                     return Err(CaseError::NoConsent("legal aid"));
                 }
@@ -278,9 +366,11 @@ impl Case {
                     Some(a) => Some(a.lawyer_id),
                     None => None,
                 };
-                vec![E::LawyerAssigned { lawyer_id, assigned_on: today, replaces }]
+                let after = self.assignment.as_ref().and_then(|a| a.assigned_on).map(|d| (d, "the last assignment"));
+                let assigned_on = self.effective(today, "assignedOn", assigned_on, after)?;
+                vec![E::LawyerAssigned { lawyer_id, assigned_on, replaces }]
             }
-            C::AcceptAssignment => {
+            C::AcceptAssignment { accepted_on } => {
                 let a = self.assignment.as_ref().ok_or(CaseError::NoLawyerAssigned)?;
                 if actor.role != Role::Lawyer || actor.lawyer_id != Some(a.lawyer_id) {
                     return Err(CaseError::NotAssignedLawyer);
@@ -288,9 +378,11 @@ impl Case {
                 if a.accepted {
                     return Err(CaseError::AlreadyAccepted);
                 }
-                vec![E::AssignmentAccepted { lawyer_id: a.lawyer_id, accepted_on: today }]
+                let after = a.assigned_on.map(|d| (d, "the assignment"));
+                let accepted_on = self.effective(today, "acceptedOn", accepted_on, after)?;
+                vec![E::AssignmentAccepted { lawyer_id: a.lawyer_id, accepted_on }]
             }
-            C::DeclineAssignment { reason } => {
+            C::DeclineAssignment { reason, declined_on } => {
                 let a = self.assignment.as_ref().ok_or(CaseError::NoLawyerAssigned)?;
                 if actor.role != Role::Lawyer || actor.lawyer_id != Some(a.lawyer_id) {
                     return Err(CaseError::NotAssignedLawyer);
@@ -298,7 +390,9 @@ impl Case {
                 if a.accepted {
                     return Err(CaseError::AlreadyAccepted);
                 }
-                vec![E::AssignmentDeclined { lawyer_id: a.lawyer_id, declined_on: today, reason }]
+                let after = a.assigned_on.map(|d| (d, "the assignment"));
+                let declined_on = self.effective(today, "declinedOn", declined_on, after)?;
+                vec![E::AssignmentDeclined { lawyer_id: a.lawyer_id, declined_on, reason }]
             }
             C::RecordLegalAction(a) => {
                 self.acting_lawyer(actor)?;
@@ -332,6 +426,7 @@ impl Case {
                     return Err(CaseError::AlreadyRegistered);
                 }
                 self.check_date(today, "registeredOn", r.registered_on, Some((rep.filed_on, "the report was filed")))?;
+                Self::check_era(&r.offense, r.registered_on)?;
                 vec![E::OffenseRegistered {
                     report_id: r.report_id,
                     offense: r.offense,
@@ -356,6 +451,7 @@ impl Case {
                     return Err(CaseError::SameOffense);
                 }
                 self.check_date(today, "decidedOn", r.decided_on, Some((rep.filed_on, "the report was filed")))?;
+                Self::check_era(&r.offense, r.decided_on)?;
                 vec![E::OffenseReclassified {
                     report_id: r.report_id,
                     from,
@@ -392,6 +488,9 @@ impl Case {
                     return Err(CaseError::NotSentToCourt);
                 }
                 self.check_date(today, "decidedOn", r.decided_on, Some((rep.filed_on, "the report was filed")))?;
+                if let Some(o) = &r.offense {
+                    Self::check_era(o, r.decided_on)?;
+                }
                 vec![E::VerdictRecorded {
                     report_id: r.report_id,
                     outcome: r.outcome,
@@ -401,9 +500,114 @@ impl Case {
                     compensation_awarded: r.compensation_awarded,
                 }]
             }
-            C::CloseCase { reason } => {
+            C::AddDefendant(d) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(d.report_id)?;
+                if self.reports.iter().any(|r| r.defendants.iter().any(|x| x.defendant_id == d.defendant_id)) {
+                    return Err(CaseError::DuplicateDefendant(d.defendant_id));
+                }
+                let added_on =
+                    self.effective(today, "chargedOn", d.charged_on, Some((rep.filed_on, "the report was filed")))?;
+                if let Some(o) = &d.charged_with {
+                    Self::check_era(o, added_on)?;
+                }
+                vec![E::DefendantAdded {
+                    report_id: d.report_id,
+                    defendant_id: d.defendant_id,
+                    gender: d.gender,
+                    age_at_offense: d.age_at_offense,
+                    citizenship: d.citizenship,
+                    role: d.role,
+                    charged_with: d.charged_with,
+                    added_on,
+                }]
+            }
+            C::RecordDefendantVerdict(v) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(v.report_id)?;
+                let defendant = rep
+                    .defendants
+                    .iter()
+                    .find(|x| x.defendant_id == v.defendant_id)
+                    .ok_or(CaseError::UnknownDefendant(v.defendant_id))?;
+                if defendant.verdict {
+                    return Err(CaseError::DefendantVerdictAlreadyRecorded);
+                }
+                if !rep.sent_to_court {
+                    return Err(CaseError::NotSentToCourt);
+                }
+                self.check_date(today, "decidedOn", v.decided_on, Some((rep.filed_on, "the report was filed")))?;
+                if let Some(o) = &v.offense {
+                    Self::check_era(o, v.decided_on)?;
+                }
+                vec![E::DefendantVerdictRecorded {
+                    report_id: v.report_id,
+                    defendant_id: v.defendant_id,
+                    outcome: v.outcome,
+                    offense: v.offense,
+                    decided_on: v.decided_on,
+                    sentence_months: v.sentence_months,
+                }]
+            }
+            C::RecordCompensation(c) => {
+                self.acting_lawyer(actor)?;
+                let rep = self.report(c.report_id)?;
+                if c.amount == 0 {
+                    return Err(CaseError::ZeroAmount);
+                }
+                let filed = Some((rep.filed_on, "the report was filed"));
+                match (c.step, &rep.compensation) {
+                    (CompensationStep::Claimed, Some(_)) => {
+                        return Err(CaseError::CompensationAlreadyRecorded("claimed"))
+                    }
+                    (CompensationStep::Claimed, None) => {
+                        self.check_date(today, "claimedOn", c.on, filed)?;
+                        vec![E::CompensationClaimed {
+                            report_id: c.report_id,
+                            amount: c.amount,
+                            currency: c.currency,
+                            claimed_on: c.on,
+                        }]
+                    }
+                    (_, None) => return Err(CaseError::NoCompensationClaim),
+                    (_, Some(claim)) if claim.currency != c.currency => {
+                        return Err(CaseError::CurrencyMismatch {
+                            claimed: claim.currency.as_str().into(),
+                            given: c.currency.as_str().into(),
+                        })
+                    }
+                    (CompensationStep::Awarded, Some(claim)) => {
+                        if claim.awarded.is_some() {
+                            return Err(CaseError::CompensationAlreadyRecorded("awarded"));
+                        }
+                        self.check_date(today, "awardedOn", c.on, Some((claim.claimed_on, "the claim")))?;
+                        vec![E::CompensationAwarded {
+                            report_id: c.report_id,
+                            amount: c.amount,
+                            currency: c.currency,
+                            awarded_on: c.on,
+                        }]
+                    }
+                    (CompensationStep::Paid, Some(claim)) => {
+                        let (awarded, awarded_on) = claim.awarded.ok_or(CaseError::NoCompensationAward)?;
+                        let paid = claim.paid.saturating_add(c.amount);
+                        if paid > awarded {
+                            return Err(CaseError::OverPaid { paid, awarded });
+                        }
+                        self.check_date(today, "paidOn", c.on, Some((awarded_on, "the award")))?;
+                        vec![E::CompensationPaid {
+                            report_id: c.report_id,
+                            amount: c.amount,
+                            currency: c.currency,
+                            paid_on: c.on,
+                        }]
+                    }
+                }
+            }
+            C::CloseCase { reason, closed_on } => {
                 self.lawyer_scope(actor)?;
-                vec![E::CaseClosed { reason, closed_on: today }]
+                let closed_on = self.effective(today, "closedOn", closed_on, None)?;
+                vec![E::CaseClosed { reason, closed_on }]
             }
         };
         Ok(events)

@@ -121,6 +121,47 @@ pub struct ReferToService {
     pub provider: Option<Text>,
 }
 
+/// An accused person on a police report. No name is recorded: only what the statistics
+/// count, so a defendant cannot be identified from the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AddDefendant {
+    pub report_id: Uuid,
+    pub defendant_id: Uuid,
+    pub gender: Gender,
+    pub age_at_offense: Option<u8>,
+    pub citizenship: Option<CountryCode>,
+    pub role: DefendantRole,
+    /// The article the defendant is charged under, if charged.
+    pub charged_with: Option<OffenseRef>,
+    /// The day of the charge (or of the record, when not charged); today when `None`.
+    pub charged_on: Option<NaiveDate>,
+}
+
+/// One defendant's own court outcome.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordDefendantVerdict {
+    pub report_id: Uuid,
+    pub defendant_id: Uuid,
+    pub outcome: VerdictOutcome,
+    /// The article the court decided on, when it differs from the charge.
+    pub offense: Option<OffenseRef>,
+    pub decided_on: NaiveDate,
+    pub sentence_months: Option<u16>,
+}
+
+/// A step of the client's compensation claim on a report: claimed, awarded by the court,
+/// paid (in parts, any number of times). Amounts are whole units of `currency`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordCompensation {
+    pub report_id: Uuid,
+    pub step: CompensationStep,
+    pub amount: u64,
+    pub currency: CurrencyCode,
+    pub on: NaiveDate,
+}
+
+/// Commands whose fact has a date take it as `Option`: the day it happened, today when
+/// `None` (a paper case entered years later keeps its own dates).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CaseCommand {
     OpenIntake(OpenIntake),
@@ -139,10 +180,14 @@ pub enum CaseCommand {
     ReferToService(ReferToService),
     AssignLawyer {
         lawyer_id: Uuid,
+        assigned_on: Option<NaiveDate>,
     },
-    AcceptAssignment,
+    AcceptAssignment {
+        accepted_on: Option<NaiveDate>,
+    },
     DeclineAssignment {
         reason: Text,
+        declined_on: Option<NaiveDate>,
     },
     RecordLegalAction(RecordLegalAction),
     FilePoliceReport(FilePoliceReport),
@@ -151,11 +196,16 @@ pub enum CaseCommand {
     ReclassifyOffense(ReclassifyOffense),
     RecordInvestigationOutcome(RecordInvestigationOutcome),
     RecordVerdict(RecordVerdict),
+    AddDefendant(AddDefendant),
+    RecordDefendantVerdict(RecordDefendantVerdict),
+    RecordCompensation(RecordCompensation),
     CloseCase {
         reason: Text,
+        closed_on: Option<NaiveDate>,
     },
     ReopenCase {
         reason: Text,
+        reopened_on: Option<NaiveDate>,
     },
     /// Crypto-shredding: the edge destroys the data key; this records that it happened.
     EraseClientData {

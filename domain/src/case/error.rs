@@ -43,6 +43,35 @@ pub enum CaseError {
     NotSentToCourt,
     #[error("a verdict was already recorded for this report")]
     VerdictAlreadyRecorded,
+    #[error(
+        "article {code} belongs to the {edition}, which could not be applied before {applies_from}; \
+         on {date} the {in_force} was in force: use an article of that code"
+    )]
+    ArticleNotYetInForce {
+        code: String,
+        edition: String,
+        applies_from: chrono::NaiveDate,
+        date: chrono::NaiveDate,
+        in_force: String,
+    },
+    #[error("defendant {0} is not on this report")]
+    UnknownDefendant(Uuid),
+    #[error("defendant {0} is already on this report")]
+    DuplicateDefendant(Uuid),
+    #[error("a verdict was already recorded for this defendant")]
+    DefendantVerdictAlreadyRecorded,
+    #[error("no compensation was claimed on this report; record the claim first")]
+    NoCompensationClaim,
+    #[error("the court has not awarded compensation on this report; record the award first")]
+    NoCompensationAward,
+    #[error("compensation was already {0} on this report")]
+    CompensationAlreadyRecorded(&'static str),
+    #[error("the claim is in {claimed}: give this amount in {claimed} too, not in {given}")]
+    CurrencyMismatch { claimed: String, given: String },
+    #[error("payments ({paid}) would exceed the award ({awarded})")]
+    OverPaid { paid: u64, awarded: u64 },
+    #[error("an amount must be more than zero")]
+    ZeroAmount,
     #[error("{field} ({date}) is in the future")]
     FutureDate { field: &'static str, date: chrono::NaiveDate },
     #[error("{field} ({date}) is before {before}")]
@@ -58,6 +87,6 @@ pub enum CaseError {
 impl CaseError {
     /// True where the input itself is malformed rather than a rule being broken.
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, CaseError::Invalid(_) | CaseError::NoExploitationType)
+        matches!(self, CaseError::Invalid(_) | CaseError::NoExploitationType | CaseError::ZeroAmount)
     }
 }

@@ -11,7 +11,7 @@ mod properties;
 #[cfg(test)]
 mod tests;
 
-pub use aggregate::{Assignment, Case, CaseServices, CaseState, ReportState};
+pub use aggregate::{Assignment, Case, CaseServices, CaseState, CompensationState, DefendantState, ReportState};
 pub use command::*;
 pub use error::CaseError;
 pub use event::*;

@@ -209,9 +209,9 @@ impl Spec {
                 referred_on: d(date),
                 provider: None,
             }),
-            Spec::Assign { lawyer } => C::AssignLawyer { lawyer_id: LAWYERS[lawyer] },
-            Spec::Accept => C::AcceptAssignment,
-            Spec::Decline => C::DeclineAssignment { reason: text("no capacity") },
+            Spec::Assign { lawyer } => C::AssignLawyer { lawyer_id: LAWYERS[lawyer], assigned_on: None },
+            Spec::Accept => C::AcceptAssignment { accepted_on: None },
+            Spec::Decline => C::DeclineAssignment { reason: text("no capacity"), declined_on: None },
             Spec::LegalAction { note, date } => C::RecordLegalAction(RecordLegalAction {
                 kind: LegalActionKind::Consultation,
                 taken_on: d(date),
@@ -255,8 +255,8 @@ impl Spec {
                 sentence_months: Some(60),
                 compensation_awarded: None,
             }),
-            Spec::Close => C::CloseCase { reason: text("done") },
-            Spec::Reopen => C::ReopenCase { reason: text("new facts") },
+            Spec::Close => C::CloseCase { reason: text("done"), closed_on: None },
+            Spec::Reopen => C::ReopenCase { reason: text("new facts"), reopened_on: None },
             Spec::Erase => C::EraseClientData { reason: text("client asked") },
             Spec::Progress { .. } => unreachable!("resolved by the model before it becomes a command"),
         }

@@ -11,6 +11,7 @@ use crate::sealed::Sealed;
 use crate::values::*;
 use chrono::NaiveDate;
 use cqrs_es::test::{AggregateTestExecutor, TestFramework};
+use cqrs_es::Aggregate;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -380,11 +381,11 @@ fn record_verdict(report_id: Uuid, outcome: VerdictOutcome, decided_on: NaiveDat
 }
 
 fn close() -> CaseCommand {
-    C::CloseCase { reason: text("client returned home") }
+    C::CloseCase { reason: text("client returned home"), closed_on: None }
 }
 
 fn reopen() -> CaseCommand {
-    C::ReopenCase { reason: text("new evidence") }
+    C::ReopenCase { reason: text("new evidence"), reopened_on: None }
 }
 
 fn erase() -> CaseCommand {
@@ -399,9 +400,9 @@ fn every_ordinary_command() -> Vec<(Actor, CaseCommand)> {
         (intake_worker(), C::GiveConsent { scopes: vec![ConsentScope::DataSharing], given_on: today() }),
         (intake_worker(), C::WithdrawConsent { scopes: vec![ConsentScope::LegalAid], withdrawn_on: today() }),
         (intake_worker(), refer(ProtectionService::Shelter, today())),
-        (coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B }),
-        (lawyer_a(), C::AcceptAssignment),
-        (lawyer_a(), C::DeclineAssignment { reason: text("conflict of interest") }),
+        (coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B, assigned_on: None }),
+        (lawyer_a(), C::AcceptAssignment { accepted_on: None }),
+        (lawyer_a(), C::DeclineAssignment { reason: text("conflict of interest"), declined_on: None }),
         (lawyer_a(), legal_action(today(), None)),
         (lawyer_a(), file_report(REPORT_2, today())),
         (lawyer_a(), register(REPORT_1, trafficking(), today())),
@@ -669,7 +670,7 @@ fn withdrawing_consent_to_legal_aid_blocks_assigning_a_lawyer() {
     let history =
         plus(opened(), [E::ConsentWithdrawn { scopes: vec![ConsentScope::LegalAid], withdrawn_on: day(2024, 3, 2) }]);
     given(history)
-        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A }))
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: None }))
         .then_expect_error(CaseError::NoConsent("legal aid"));
 }
 
@@ -713,69 +714,83 @@ fn a_lawyer_not_assigned_cannot_refer_the_client() {
 #[test]
 fn a_coordinator_assigns_a_lawyer() {
     given(opened())
-        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A }))
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: None }))
         .then_expect_events(vec![E::LawyerAssigned { lawyer_id: LAWYER_A, assigned_on: today(), replaces: None }]);
 }
 
 #[test]
 fn no_lawyer_is_assigned_without_consent_to_legal_aid() {
     given(opened_with(vec![ConsentScope::ReportToPolice]))
-        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A }))
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: None }))
         .then_expect_error(CaseError::NoConsent("legal aid"));
 }
 
 #[test]
 fn reassigning_the_lawyer_already_assigned_is_refused() {
     given(assigned())
-        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A }))
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: None }))
         .then_expect_error(CaseError::AlreadyAssigned);
     given(accepted())
-        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A }))
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: None }))
         .then_expect_error(CaseError::AlreadyAssigned);
 }
 
 #[test]
 fn reassigning_an_accepted_case_records_which_lawyer_is_replaced() {
-    given(accepted()).when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B })).then_expect_events(vec![
-        E::LawyerAssigned { lawyer_id: LAWYER_B, assigned_on: today(), replaces: Some(LAWYER_A) },
-    ]);
+    given(accepted())
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B, assigned_on: None }))
+        .then_expect_events(vec![E::LawyerAssigned {
+            lawyer_id: LAWYER_B,
+            assigned_on: today(),
+            replaces: Some(LAWYER_A),
+        }]);
 }
 
 #[test]
 fn reassigning_an_unanswered_assignment_records_which_lawyer_is_replaced() {
-    given(assigned()).when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B })).then_expect_events(vec![
-        E::LawyerAssigned { lawyer_id: LAWYER_B, assigned_on: today(), replaces: Some(LAWYER_A) },
-    ]);
+    given(assigned())
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B, assigned_on: None }))
+        .then_expect_events(vec![E::LawyerAssigned {
+            lawyer_id: LAWYER_B,
+            assigned_on: today(),
+            replaces: Some(LAWYER_A),
+        }]);
 }
 
 #[test]
 fn the_assigned_lawyer_accepts_the_case() {
     given(assigned())
-        .when(by(lawyer_a(), C::AcceptAssignment))
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None }))
         .then_expect_events(vec![E::AssignmentAccepted { lawyer_id: LAWYER_A, accepted_on: today() }]);
 }
 
 #[test]
 fn only_the_assigned_lawyer_can_accept_the_case() {
     for actor in everyone_but_the_assigned_lawyer() {
-        given(assigned()).when(by(actor, C::AcceptAssignment)).then_expect_error(CaseError::NotAssignedLawyer);
+        given(assigned())
+            .when(by(actor, C::AcceptAssignment { accepted_on: None }))
+            .then_expect_error(CaseError::NotAssignedLawyer);
     }
 }
 
 #[test]
 fn there_is_nothing_to_accept_before_a_lawyer_is_assigned() {
-    given(opened()).when(by(lawyer_a(), C::AcceptAssignment)).then_expect_error(CaseError::NoLawyerAssigned);
+    given(opened())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None }))
+        .then_expect_error(CaseError::NoLawyerAssigned);
 }
 
 #[test]
 fn an_assignment_is_accepted_only_once() {
-    given(accepted()).when(by(lawyer_a(), C::AcceptAssignment)).then_expect_error(CaseError::AlreadyAccepted);
+    given(accepted())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None }))
+        .then_expect_error(CaseError::AlreadyAccepted);
 }
 
 #[test]
 fn the_assigned_lawyer_declines_the_case_with_a_reason() {
     given(assigned())
-        .when(by(lawyer_a(), C::DeclineAssignment { reason: text("conflict of interest") }))
+        .when(by(lawyer_a(), C::DeclineAssignment { reason: text("conflict of interest"), declined_on: None }))
         .then_expect_events(vec![E::AssignmentDeclined {
             lawyer_id: LAWYER_A,
             declined_on: today(),
@@ -787,7 +802,7 @@ fn the_assigned_lawyer_declines_the_case_with_a_reason() {
 fn only_the_assigned_lawyer_can_decline_the_case() {
     for actor in everyone_but_the_assigned_lawyer() {
         given(assigned())
-            .when(by(actor, C::DeclineAssignment { reason: text("conflict of interest") }))
+            .when(by(actor, C::DeclineAssignment { reason: text("conflict of interest"), declined_on: None }))
             .then_expect_error(CaseError::NotAssignedLawyer);
     }
 }
@@ -795,14 +810,14 @@ fn only_the_assigned_lawyer_can_decline_the_case() {
 #[test]
 fn there_is_nothing_to_decline_before_a_lawyer_is_assigned() {
     given(opened())
-        .when(by(lawyer_a(), C::DeclineAssignment { reason: text("conflict of interest") }))
+        .when(by(lawyer_a(), C::DeclineAssignment { reason: text("conflict of interest"), declined_on: None }))
         .then_expect_error(CaseError::NoLawyerAssigned);
 }
 
 #[test]
 fn an_accepted_case_cannot_be_declined_any_more() {
     given(accepted())
-        .when(by(lawyer_a(), C::DeclineAssignment { reason: text("conflict of interest") }))
+        .when(by(lawyer_a(), C::DeclineAssignment { reason: text("conflict of interest"), declined_on: None }))
         .then_expect_error(CaseError::AlreadyAccepted);
 }
 
@@ -810,7 +825,7 @@ fn an_accepted_case_cannot_be_declined_any_more() {
 fn after_a_decline_another_lawyer_is_assigned_and_replaces_no_one() {
     // The declining lawyer never held the case, so the new assignment replaces nobody.
     given(declined())
-        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B }))
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_B, assigned_on: None }))
         .then_expect_events(vec![E::LawyerAssigned { lawyer_id: LAWYER_B, assigned_on: today(), replaces: None }]);
 }
 
@@ -818,7 +833,7 @@ fn after_a_decline_another_lawyer_is_assigned_and_replaces_no_one() {
 fn after_a_decline_the_new_lawyer_accepts_and_files_a_report() {
     let reassigned = plus(declined(), [lawyer_assigned(LAWYER_B, None)]);
     given(reassigned.clone())
-        .when(by(lawyer_b(), C::AcceptAssignment))
+        .when(by(lawyer_b(), C::AcceptAssignment { accepted_on: None }))
         .then_expect_events(vec![E::AssignmentAccepted { lawyer_id: LAWYER_B, accepted_on: today() }]);
     given(plus(reassigned, [accepted_by(LAWYER_B)]))
         .when(by(lawyer_b(), file_report(REPORT_1, filing_day())))
@@ -836,13 +851,15 @@ fn a_lawyer_who_declined_no_longer_acts_for_the_client() {
     given(declined())
         .when(by(lawyer_a(), file_report(REPORT_1, filing_day())))
         .then_expect_error(CaseError::NoLawyerAssigned);
-    given(declined()).when(by(lawyer_a(), C::AcceptAssignment)).then_expect_error(CaseError::NoLawyerAssigned);
+    given(declined())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None }))
+        .then_expect_error(CaseError::NoLawyerAssigned);
 }
 
 #[test]
 fn a_lawyer_who_declined_may_be_asked_again_later() {
     given(declined())
-        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A }))
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: None }))
         .then_expect_events(vec![E::LawyerAssigned { lawyer_id: LAWYER_A, assigned_on: today(), replaces: None }]);
 }
 
@@ -1648,4 +1665,373 @@ fn an_erased_case_accepts_no_sealed_note_about_the_client() {
     given(erased(accepted()))
         .when(by(lawyer_a(), legal_action(today(), Some(sealed("note")))))
         .then_expect_error(CaseError::Erased);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The codes of each era
+// ---------------------------------------------------------------------------------------------
+
+fn tip_1997() -> OffenseRef {
+    OffenseRef { code: "1997-124".into(), category: OffenseCategory::Tip }
+}
+
+/// A case of 2018, entered with its own dates: REPORT_1 filed on 1 March 2018.
+fn filed_in_2018() -> Vec<CaseEvent> {
+    vec![
+        intake_opened_on(day(2018, 1, 10), vec![ExploitationType::ForcedLabor]),
+        E::ConsentGiven {
+            scopes: vec![ConsentScope::LegalAid, ConsentScope::ReportToPolice],
+            given_on: day(2018, 1, 10),
+        },
+        E::LawyerAssigned { lawyer_id: LAWYER_A, assigned_on: day(2018, 1, 15), replaces: None },
+        E::AssignmentAccepted { lawyer_id: LAWYER_A, accepted_on: day(2018, 1, 16) },
+        report_filed(REPORT_1, day(2018, 3, 1)),
+    ]
+}
+
+#[test]
+fn an_article_of_a_code_not_yet_in_force_cannot_be_registered() {
+    let err = Case::default();
+    let mut case = err;
+    for e in filed_in_2018() {
+        case.apply(e);
+    }
+    let refused = case.decide(&lawyer_a(), register(REPORT_1, trafficking(), day(2018, 5, 3)), today()).unwrap_err();
+    match &refused {
+        CaseError::ArticleNotYetInForce { code, in_force, date, .. } => {
+            assert_eq!(code, "2021-166");
+            assert_eq!(*date, day(2018, 5, 3));
+            assert!(in_force.contains("1997"), "names the code in force: {refused}");
+        }
+        other => panic!("expected the era rule, got {other:?}"),
+    }
+    assert!(refused.to_string().contains("1997"));
+    // The 1997 Code's article of the same day is accepted.
+    given(filed_in_2018()).when(by(lawyer_a(), register(REPORT_1, tip_1997(), day(2018, 5, 3)))).then_expect_events(
+        vec![E::OffenseRegistered {
+            report_id: REPORT_1,
+            offense: tip_1997(),
+            registered_on: day(2018, 5, 3),
+            registry_number: Some(text("ERPP-2024-0412")),
+        }],
+    );
+}
+
+#[test]
+fn a_repealed_codes_article_stays_usable_and_reclassification_and_verdict_follow_the_era_rule() {
+    // Today (2024) a 1997 article can still be registered: acts committed before the change.
+    given(filed())
+        .when(by(lawyer_a(), register(REPORT_1, tip_1997(), day(2024, 4, 10))))
+        .then_expect_events(vec![offense_registered(REPORT_1, tip_1997())]);
+    let history = plus(
+        filed_in_2018(),
+        [E::OffenseRegistered {
+            report_id: REPORT_1,
+            offense: tip_1997(),
+            registered_on: day(2018, 5, 3),
+            registry_number: None,
+        }],
+    );
+    let case = history.iter().cloned().fold(Case::default(), |mut c, e| {
+        c.apply(e);
+        c
+    });
+    let r =
+        case.decide(&lawyer_a(), reclassify(REPORT_1, trafficking(), Authority::Prosecutor, day(2018, 9, 1)), today());
+    assert!(matches!(r, Err(CaseError::ArticleNotYetInForce { .. })), "{r:?}");
+    let sent = plus(history, [outcome_recorded(REPORT_1, InvestigationOutcome::SentToCourt, day(2018, 10, 1))]);
+    let case = sent.iter().cloned().fold(Case::default(), |mut c, e| {
+        c.apply(e);
+        c
+    });
+    let verdict = C::RecordVerdict(RecordVerdict {
+        report_id: REPORT_1,
+        outcome: VerdictOutcome::Convicted,
+        offense: Some(OffenseRef { code: "2017-171".into(), category: OffenseCategory::Tip }),
+        decided_on: day(2018, 12, 20),
+        sentence_months: Some(60),
+        compensation_awarded: None,
+    });
+    let r = case.decide(&lawyer_a(), verdict, today());
+    assert!(matches!(r, Err(CaseError::ArticleNotYetInForce { ref code, .. }) if code == "2017-171"), "{r:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Every fact has its own date
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn an_assignment_and_its_answer_take_their_own_dates() {
+    given(opened())
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: Some(day(2024, 3, 2)) }))
+        .then_expect_events(vec![E::LawyerAssigned {
+            lawyer_id: LAWYER_A,
+            assigned_on: day(2024, 3, 2),
+            replaces: None,
+        }]);
+    given(opened())
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: Some(tomorrow()) }))
+        .then_expect_error(CaseError::FutureDate { field: "assignedOn", date: tomorrow() });
+    given(opened())
+        .when(by(coordinator(), C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: Some(day_before_intake()) }))
+        .then_expect_error(CaseError::DateTooEarly {
+            field: "assignedOn",
+            date: day_before_intake(),
+            before: "the intake",
+        });
+    given(assigned())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: Some(day(2024, 3, 9)) }))
+        .then_expect_events(vec![E::AssignmentAccepted { lawyer_id: LAWYER_A, accepted_on: day(2024, 3, 9) }]);
+    given(assigned())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: Some(day(2024, 3, 4)) }))
+        .then_expect_error(CaseError::DateTooEarly {
+            field: "acceptedOn",
+            date: day(2024, 3, 4),
+            before: "the assignment",
+        });
+    given(assigned())
+        .when(by(lawyer_a(), C::DeclineAssignment { reason: text("conflict"), declined_on: Some(day(2024, 3, 7)) }))
+        .then_expect_events(vec![E::AssignmentDeclined {
+            lawyer_id: LAWYER_A,
+            declined_on: day(2024, 3, 7),
+            reason: text("conflict"),
+        }]);
+    // Without a date the fact is today's.
+    given(assigned())
+        .when(by(lawyer_a(), C::AcceptAssignment { accepted_on: None }))
+        .then_expect_events(vec![E::AssignmentAccepted { lawyer_id: LAWYER_A, accepted_on: today() }]);
+}
+
+#[test]
+fn closing_and_reopening_take_their_own_dates() {
+    given(accepted())
+        .when(by(lawyer_a(), C::CloseCase { reason: text("done"), closed_on: Some(day(2024, 5, 1)) }))
+        .then_expect_events(vec![E::CaseClosed { reason: text("done"), closed_on: day(2024, 5, 1) }]);
+    given(accepted())
+        .when(by(lawyer_a(), C::CloseCase { reason: text("done"), closed_on: Some(tomorrow()) }))
+        .then_expect_error(CaseError::FutureDate { field: "closedOn", date: tomorrow() });
+    given(closed(accepted()))
+        .when(by(lawyer_a(), C::ReopenCase { reason: text("new facts"), reopened_on: Some(day(2024, 5, 1)) }))
+        .then_expect_error(CaseError::DateTooEarly {
+            field: "reopenedOn",
+            date: day(2024, 5, 1),
+            before: "the case was closed",
+        });
+    given(closed(accepted()))
+        .when(by(lawyer_a(), C::ReopenCase { reason: text("new facts"), reopened_on: Some(day(2024, 6, 3)) }))
+        .then_expect_events(vec![E::CaseReopened { reason: text("new facts"), reopened_on: day(2024, 6, 3) }]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Defendants
+// ---------------------------------------------------------------------------------------------
+
+const DEFENDANT: Uuid = Uuid::from_u128(0xDEF);
+
+fn add_defendant(charged_with: Option<OffenseRef>, charged_on: Option<NaiveDate>) -> CaseCommand {
+    C::AddDefendant(AddDefendant {
+        report_id: REPORT_1,
+        defendant_id: DEFENDANT,
+        gender: Gender::Male,
+        age_at_offense: Some(41),
+        citizenship: Some(CountryCode::parse("c", "KG").unwrap()),
+        role: DefendantRole::Recruiter,
+        charged_with,
+        charged_on,
+    })
+}
+
+fn defendant_added(on: NaiveDate) -> CaseEvent {
+    E::DefendantAdded {
+        report_id: REPORT_1,
+        defendant_id: DEFENDANT,
+        gender: Gender::Male,
+        age_at_offense: Some(41),
+        citizenship: Some(CountryCode::parse("c", "KG").unwrap()),
+        role: DefendantRole::Recruiter,
+        charged_with: Some(trafficking()),
+        added_on: on,
+    }
+}
+
+fn defendant_verdict(outcome: VerdictOutcome) -> CaseCommand {
+    C::RecordDefendantVerdict(RecordDefendantVerdict {
+        report_id: REPORT_1,
+        defendant_id: DEFENDANT,
+        outcome,
+        offense: None,
+        decided_on: day(2024, 6, 1),
+        sentence_months: Some(84),
+    })
+}
+
+#[test]
+fn the_lawyer_adds_a_charged_defendant_to_a_report() {
+    given(registered_as(trafficking()))
+        .when(by(lawyer_a(), add_defendant(Some(trafficking()), Some(day(2024, 4, 20)))))
+        .then_expect_events(vec![defendant_added(day(2024, 4, 20))]);
+    given(plus(registered_as(trafficking()), [defendant_added(day(2024, 4, 20))]))
+        .when(by(lawyer_a(), add_defendant(Some(trafficking()), None)))
+        .then_expect_error(CaseError::DuplicateDefendant(DEFENDANT));
+    given(accepted())
+        .when(by(lawyer_a(), add_defendant(None, None)))
+        .then_expect_error(CaseError::UnknownReport(REPORT_1));
+    for actor in everyone_but_the_assigned_lawyer() {
+        let r = Case::default();
+        let case = registered_as(trafficking()).into_iter().fold(r, |mut c, e| {
+            c.apply(e);
+            c
+        });
+        assert!(case.decide(&actor, add_defendant(None, None), today()).is_err());
+    }
+    given(registered_as(trafficking()))
+        .when(by(lawyer_a(), add_defendant(Some(trafficking()), Some(before_filing()))))
+        .then_expect_error(CaseError::DateTooEarly {
+            field: "chargedOn",
+            date: before_filing(),
+            before: "the report was filed",
+        });
+}
+
+#[test]
+fn a_charge_follows_the_era_rule() {
+    let case = filed_in_2018().into_iter().fold(Case::default(), |mut c, e| {
+        c.apply(e);
+        c
+    });
+    let r = case.decide(&lawyer_a(), add_defendant(Some(trafficking()), Some(day(2018, 4, 1))), today());
+    assert!(matches!(r, Err(CaseError::ArticleNotYetInForce { .. })), "{r:?}");
+    assert!(case.decide(&lawyer_a(), add_defendant(Some(tip_1997()), Some(day(2018, 4, 1))), today()).is_ok());
+}
+
+#[test]
+fn each_defendant_gets_one_verdict_once_the_report_is_in_court() {
+    given(plus(registered_as(trafficking()), [defendant_added(day(2024, 4, 20))]))
+        .when(by(lawyer_a(), defendant_verdict(VerdictOutcome::Convicted)))
+        .then_expect_error(CaseError::NotSentToCourt);
+    let in_court = plus(sent_to_court(), [defendant_added(day(2024, 4, 20))]);
+    given(in_court.clone()).when(by(lawyer_a(), defendant_verdict(VerdictOutcome::Convicted))).then_expect_events(
+        vec![E::DefendantVerdictRecorded {
+            report_id: REPORT_1,
+            defendant_id: DEFENDANT,
+            outcome: VerdictOutcome::Convicted,
+            offense: None,
+            decided_on: day(2024, 6, 1),
+            sentence_months: Some(84),
+        }],
+    );
+    let decided = plus(
+        in_court,
+        [E::DefendantVerdictRecorded {
+            report_id: REPORT_1,
+            defendant_id: DEFENDANT,
+            outcome: VerdictOutcome::Convicted,
+            offense: None,
+            decided_on: day(2024, 6, 1),
+            sentence_months: Some(84),
+        }],
+    );
+    given(decided)
+        .when(by(lawyer_a(), defendant_verdict(VerdictOutcome::Acquitted)))
+        .then_expect_error(CaseError::DefendantVerdictAlreadyRecorded);
+    given(sent_to_court())
+        .when(by(lawyer_a(), defendant_verdict(VerdictOutcome::Convicted)))
+        .then_expect_error(CaseError::UnknownDefendant(DEFENDANT));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Compensation
+// ---------------------------------------------------------------------------------------------
+
+fn kgs() -> CurrencyCode {
+    CurrencyCode::parse("currency", "kgs").unwrap()
+}
+
+fn compensation(step: CompensationStep, amount: u64, on: NaiveDate) -> CaseCommand {
+    C::RecordCompensation(RecordCompensation { report_id: REPORT_1, step, amount, currency: kgs(), on })
+}
+
+fn claimed() -> Vec<CaseEvent> {
+    plus(
+        sent_to_court(),
+        [E::CompensationClaimed {
+            report_id: REPORT_1,
+            amount: 500_000,
+            currency: kgs(),
+            claimed_on: day(2024, 4, 20),
+        }],
+    )
+}
+
+fn awarded() -> Vec<CaseEvent> {
+    plus(
+        claimed(),
+        [E::CompensationAwarded { report_id: REPORT_1, amount: 300_000, currency: kgs(), awarded_on: day(2024, 6, 1) }],
+    )
+}
+
+#[test]
+fn compensation_is_claimed_then_awarded_then_paid_in_parts() {
+    given(sent_to_court())
+        .when(by(lawyer_a(), compensation(CompensationStep::Claimed, 500_000, day(2024, 4, 20))))
+        .then_expect_events(vec![E::CompensationClaimed {
+            report_id: REPORT_1,
+            amount: 500_000,
+            currency: kgs(),
+            claimed_on: day(2024, 4, 20),
+        }]);
+    given(claimed())
+        .when(by(lawyer_a(), compensation(CompensationStep::Awarded, 300_000, day(2024, 6, 1))))
+        .then_expect_events(vec![E::CompensationAwarded {
+            report_id: REPORT_1,
+            amount: 300_000,
+            currency: kgs(),
+            awarded_on: day(2024, 6, 1),
+        }]);
+    given(awarded())
+        .when(by(lawyer_a(), compensation(CompensationStep::Paid, 100_000, day(2024, 6, 10))))
+        .then_expect_events(vec![E::CompensationPaid {
+            report_id: REPORT_1,
+            amount: 100_000,
+            currency: kgs(),
+            paid_on: day(2024, 6, 10),
+        }]);
+}
+
+#[test]
+fn compensation_refuses_steps_out_of_order_and_amounts_that_do_not_add_up() {
+    given(sent_to_court())
+        .when(by(lawyer_a(), compensation(CompensationStep::Awarded, 1, day(2024, 6, 1))))
+        .then_expect_error(CaseError::NoCompensationClaim);
+    given(claimed())
+        .when(by(lawyer_a(), compensation(CompensationStep::Paid, 1, day(2024, 6, 1))))
+        .then_expect_error(CaseError::NoCompensationAward);
+    given(claimed())
+        .when(by(lawyer_a(), compensation(CompensationStep::Claimed, 1, day(2024, 6, 1))))
+        .then_expect_error(CaseError::CompensationAlreadyRecorded("claimed"));
+    given(awarded())
+        .when(by(lawyer_a(), compensation(CompensationStep::Paid, 300_001, day(2024, 6, 10))))
+        .then_expect_error(CaseError::OverPaid { paid: 300_001, awarded: 300_000 });
+    given(awarded())
+        .when(by(lawyer_a(), compensation(CompensationStep::Paid, 0, day(2024, 6, 10))))
+        .then_expect_error(CaseError::ZeroAmount);
+    given(claimed())
+        .when(by(lawyer_a(), compensation(CompensationStep::Awarded, 1, day(2024, 4, 19))))
+        .then_expect_error(CaseError::DateTooEarly { field: "awardedOn", date: day(2024, 4, 19), before: "the claim" });
+    let rub = CurrencyCode::parse("currency", "RUB").unwrap();
+    given(claimed())
+        .when(by(
+            lawyer_a(),
+            C::RecordCompensation(RecordCompensation {
+                report_id: REPORT_1,
+                step: CompensationStep::Awarded,
+                amount: 1,
+                currency: rub,
+                on: day(2024, 6, 1),
+            }),
+        ))
+        .then_expect_error(CaseError::CurrencyMismatch { claimed: "KGS".into(), given: "RUB".into() });
+    given(sent_to_court())
+        .when(by(lawyer_b(), compensation(CompensationStep::Claimed, 1, day(2024, 6, 1))))
+        .then_expect_error(CaseError::NotAssignedLawyer);
 }

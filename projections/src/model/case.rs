@@ -89,6 +89,46 @@ pub struct VerdictView {
     pub compensation_awarded: Option<bool>,
 }
 
+/// The client's compensation claim on a report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompensationView {
+    pub currency: CurrencyCode,
+    pub claimed: u64,
+    pub claimed_on: NaiveDate,
+    pub awarded: Option<(u64, NaiveDate)>,
+    /// Each payment: amount and day.
+    pub payments: Vec<(u64, NaiveDate)>,
+}
+
+impl CompensationView {
+    pub fn paid(&self) -> u64 {
+        self.payments.iter().map(|p| p.0).sum()
+    }
+}
+
+/// A defendant's own court outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefendantVerdictView {
+    pub outcome: VerdictOutcome,
+    pub offense: Option<OffenseRef>,
+    pub decided_on: NaiveDate,
+    pub sentence_months: Option<u16>,
+}
+
+/// An accused person on a report; no name is recorded.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DefendantView {
+    pub id: Uuid,
+    pub gender: Gender,
+    pub age_at_offense: Option<u8>,
+    pub citizenship: Option<CountryCode>,
+    pub role: DefendantRole,
+    pub charged_with: Option<OffenseRef>,
+    /// The day of the charge (of the record when not charged).
+    pub charged_on: NaiveDate,
+    pub verdict: Option<DefendantVerdictView>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReportView {
     pub id: Uuid,
@@ -103,6 +143,10 @@ pub struct ReportView {
     pub reclassifications: Vec<ReclassificationView>,
     pub outcomes: Vec<OutcomeView>,
     pub verdict: Option<VerdictView>,
+    #[serde(default)]
+    pub defendants: Vec<DefendantView>,
+    #[serde(default)]
+    pub compensation: Option<CompensationView>,
 }
 
 impl ReportView {
@@ -241,6 +285,8 @@ impl CaseView {
                     reclassifications: vec![],
                     outcomes: vec![],
                     verdict: None,
+                    defendants: vec![],
+                    compensation: None,
                 })
             }
             E::OffenseRegistered { report_id, offense, registered_on, registry_number } => {
@@ -288,6 +334,61 @@ impl CaseView {
                         sentence_months: *sentence_months,
                         compensation_awarded: *compensation_awarded,
                     });
+                }
+            }
+            E::DefendantAdded {
+                report_id,
+                defendant_id,
+                gender,
+                age_at_offense,
+                citizenship,
+                role,
+                charged_with,
+                added_on,
+            } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.defendants.push(DefendantView {
+                        id: *defendant_id,
+                        gender: *gender,
+                        age_at_offense: *age_at_offense,
+                        citizenship: citizenship.clone(),
+                        role: *role,
+                        charged_with: charged_with.clone(),
+                        charged_on: *added_on,
+                        verdict: None,
+                    });
+                }
+            }
+            E::DefendantVerdictRecorded { report_id, defendant_id, outcome, offense, decided_on, sentence_months } => {
+                let report = self.report_mut(report_id);
+                if let Some(d) = report.and_then(|r| r.defendants.iter_mut().find(|d| d.id == *defendant_id)) {
+                    d.verdict = Some(DefendantVerdictView {
+                        outcome: *outcome,
+                        offense: offense.clone(),
+                        decided_on: *decided_on,
+                        sentence_months: *sentence_months,
+                    });
+                }
+            }
+            E::CompensationClaimed { report_id, amount, currency, claimed_on } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.compensation = Some(CompensationView {
+                        currency: currency.clone(),
+                        claimed: *amount,
+                        claimed_on: *claimed_on,
+                        awarded: None,
+                        payments: vec![],
+                    });
+                }
+            }
+            E::CompensationAwarded { report_id, amount, awarded_on, .. } => {
+                if let Some(c) = self.report_mut(report_id).and_then(|r| r.compensation.as_mut()) {
+                    c.awarded = Some((*amount, *awarded_on));
+                }
+            }
+            E::CompensationPaid { report_id, amount, paid_on, .. } => {
+                if let Some(c) = self.report_mut(report_id).and_then(|r| r.compensation.as_mut()) {
+                    c.payments.push((*amount, *paid_on));
                 }
             }
             E::CaseClosed { reason, closed_on } => self.closed = Some((*closed_on, reason.to_string())),

@@ -33,6 +33,11 @@ pub enum FactKind {
     Convictions,
     Acquittals,
     Dismissals,
+    DefendantsCharged,
+    DefendantsConvicted,
+    CompensationClaimed,
+    CompensationAwarded,
+    CompensationPaid,
 }
 
 impl FactKind {
@@ -52,6 +57,11 @@ impl FactKind {
         FactKind::Convictions,
         FactKind::Acquittals,
         FactKind::Dismissals,
+        FactKind::DefendantsCharged,
+        FactKind::DefendantsConvicted,
+        FactKind::CompensationClaimed,
+        FactKind::CompensationAwarded,
+        FactKind::CompensationPaid,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -71,6 +81,11 @@ impl FactKind {
             FactKind::Convictions => "CONVICTIONS",
             FactKind::Acquittals => "ACQUITTALS",
             FactKind::Dismissals => "DISMISSALS",
+            FactKind::DefendantsCharged => "DEFENDANTS_CHARGED",
+            FactKind::DefendantsConvicted => "DEFENDANTS_CONVICTED",
+            FactKind::CompensationClaimed => "COMPENSATION_CLAIMED",
+            FactKind::CompensationAwarded => "COMPENSATION_AWARDED",
+            FactKind::CompensationPaid => "COMPENSATION_PAID",
         }
     }
 
@@ -107,6 +122,11 @@ pub struct Fact {
     pub offense_code: Option<String>,
     /// The authority that decided a reclassification.
     pub authority: Option<&'static str>,
+    /// A count of defendants falls under the defendant's own gender.
+    pub defendant_gender: Option<&'static str>,
+    /// The amount of a compensation fact, in whole units of `currency`.
+    pub amount: Option<i64>,
+    pub currency: Option<String>,
 }
 
 impl Fact {
@@ -132,6 +152,9 @@ pub fn facts(case: &CaseView) -> Vec<Fact> {
         offense_category: offense.map(|o| o.category.as_str()),
         offense_code: offense.map(|o| o.code.clone()),
         authority: None,
+        defendant_gender: None,
+        amount: None,
+        currency: None,
     };
     let mut out = vec![base(FactKind::CasesOpened, &case.identified_on, None, None)];
     if let Some(on) = &case.first_assigned_on {
@@ -179,6 +202,38 @@ pub fn facts(case: &CaseView) -> Vec<Fact> {
                 VerdictOutcome::Dismissed => FactKind::Dismissals,
             };
             out.push(base(kind, &v.decided_on, v.offense.as_ref().or(r.current.as_ref()), Some(r)));
+        }
+        // Compensation: the claim, the award and each payment, on their own days, with
+        // their amounts (summed per currency by `compensationTotals`).
+        if let Some(c) = &r.compensation {
+            let mut money = |kind: FactKind, amount: u64, on: &NaiveDate| {
+                let mut f = base(kind, on, r.current.as_ref(), Some(r));
+                f.amount = Some(i64::try_from(amount).unwrap_or(i64::MAX));
+                f.currency = Some(c.currency.as_str().to_string());
+                out.push(f);
+            };
+            money(FactKind::CompensationClaimed, c.claimed, &c.claimed_on);
+            if let Some((amount, on)) = &c.awarded {
+                money(FactKind::CompensationAwarded, *amount, on);
+            }
+            for (amount, on) in &c.payments {
+                money(FactKind::CompensationPaid, *amount, on);
+            }
+        }
+        // Defendants count as persons: charged on the day of the charge, convicted on the
+        // day of their own verdict, each under their own gender.
+        for d in &r.defendants {
+            if let Some(charge) = &d.charged_with {
+                let mut f = base(FactKind::DefendantsCharged, &d.charged_on, Some(charge), Some(r));
+                f.defendant_gender = Some(d.gender.as_str());
+                out.push(f);
+            }
+            if let Some(v) = d.verdict.as_ref().filter(|v| v.outcome == VerdictOutcome::Convicted) {
+                let offense = v.offense.as_ref().or(d.charged_with.as_ref()).or(r.current.as_ref());
+                let mut f = base(FactKind::DefendantsConvicted, &v.decided_on, offense, Some(r));
+                f.defendant_gender = Some(d.gender.as_str());
+                out.push(f);
+            }
         }
     }
     out
@@ -256,6 +311,40 @@ mod tests {
                     sentence_months: Some(60),
                     compensation_awarded: None,
                 }),
+                defendants: vec![
+                    DefendantView {
+                        id: Uuid::from_u128(10),
+                        gender: Gender::Male,
+                        age_at_offense: Some(38),
+                        citizenship: None,
+                        role: DefendantRole::Recruiter,
+                        charged_with: Some(off("2021-166", OffenseCategory::Tip)),
+                        charged_on: d("2021-03-05"),
+                        verdict: Some(DefendantVerdictView {
+                            outcome: VerdictOutcome::Convicted,
+                            offense: None,
+                            decided_on: d("2022-01-20"),
+                            sentence_months: Some(60),
+                        }),
+                    },
+                    DefendantView {
+                        id: Uuid::from_u128(11),
+                        gender: Gender::Female,
+                        age_at_offense: None,
+                        citizenship: None,
+                        role: DefendantRole::Transporter,
+                        charged_with: None,
+                        charged_on: d("2021-03-05"),
+                        verdict: None,
+                    },
+                ],
+                compensation: Some(CompensationView {
+                    currency: CurrencyCode::parse("c", "KGS").unwrap(),
+                    claimed: 500_000,
+                    claimed_on: d("2021-04-02"),
+                    awarded: Some((300_000, d("2022-01-20"))),
+                    payments: vec![(100_000, d("2022-03-01")), (50_000, d("2023-02-01"))],
+                }),
             }],
             closed: None,
             version: 9,
@@ -291,6 +380,36 @@ mod tests {
         assert_eq!(find(&f, FactKind::ReturnedForInvestigation).on, d("2021-02-01"));
         assert_eq!(f.iter().filter(|x| x.kind == FactKind::CasesOpened).count(), 1, "once per case, not per type");
         assert_eq!(find(&f, FactKind::CasesOpened).lawyer_status, Some("STUDENT"));
+    }
+
+    #[test]
+    fn compensation_counts_and_amounts_fall_on_their_own_days() {
+        let f = facts(&case());
+        let claim = find(&f, FactKind::CompensationClaimed);
+        assert_eq!((claim.amount, claim.currency.as_deref(), claim.year()), (Some(500_000), Some("KGS"), 2021));
+        assert_eq!(find(&f, FactKind::CompensationAwarded).amount, Some(300_000));
+        let paid: Vec<_> = f.iter().filter(|x| x.kind == FactKind::CompensationPaid).collect();
+        assert_eq!(
+            paid.iter().map(|p| (p.amount.unwrap(), p.year())).collect::<Vec<_>>(),
+            [(100_000, 2022), (50_000, 2023)]
+        );
+        assert!(f.iter().filter(|x| x.amount.is_some()).all(|x| x.currency.is_some()));
+    }
+
+    #[test]
+    fn defendants_count_as_persons_under_their_own_gender() {
+        let f = facts(&case());
+        let charged: Vec<_> = f.iter().filter(|x| x.kind == FactKind::DefendantsCharged).collect();
+        assert_eq!(charged.len(), 1, "the uncharged transporter is not counted as charged");
+        assert_eq!((charged[0].defendant_gender, charged[0].year()), (Some("MALE"), 2021));
+        assert_eq!(charged[0].gender, "FEMALE", "the client's gender stays the client's");
+        let convicted = find(&f, FactKind::DefendantsConvicted);
+        assert_eq!((convicted.defendant_gender, convicted.year()), (Some("MALE"), 2022));
+        assert_eq!(convicted.offense_code.as_deref(), Some("2021-166"), "the charge, the verdict naming none");
+        assert!(f
+            .iter()
+            .filter(|x| x.defendant_gender.is_some())
+            .all(|x| matches!(x.kind, FactKind::DefendantsCharged | FactKind::DefendantsConvicted)));
     }
 
     #[test]

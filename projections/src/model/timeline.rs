@@ -196,6 +196,35 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
             }
             s
         }
+        CaseEvent::DefendantAdded { report_id, gender, role, charged_with, added_on, .. } => {
+            let charge = charged_with.as_ref().map(|o| format!(", charged under {}", offense(o))).unwrap_or_default();
+            format!(
+                "Defendant recorded on {added_on}: {}, {}{charge} ({})",
+                gender.as_str(),
+                role.as_str(),
+                report(report_id)
+            )
+        }
+        CaseEvent::DefendantVerdictRecorded { report_id, outcome, offense: o, decided_on, sentence_months, .. } => {
+            let mut s = format!("Defendant's verdict {}", outcome.as_str());
+            if let Some(o) = o {
+                s.push_str(&format!(" under {}", offense(o)));
+            }
+            s.push_str(&format!(" on {decided_on} ({})", report(report_id)));
+            if let Some(m) = sentence_months {
+                s.push_str(&format!(", sentence {m} months"));
+            }
+            s
+        }
+        CaseEvent::CompensationClaimed { report_id, amount, currency, claimed_on } => {
+            format!("Compensation of {amount} {} claimed on {claimed_on} ({})", currency.as_str(), report(report_id))
+        }
+        CaseEvent::CompensationAwarded { report_id, amount, currency, awarded_on } => {
+            format!("Compensation of {amount} {} awarded on {awarded_on} ({})", currency.as_str(), report(report_id))
+        }
+        CaseEvent::CompensationPaid { report_id, amount, currency, paid_on } => {
+            format!("Compensation of {amount} {} paid on {paid_on} ({})", currency.as_str(), report(report_id))
+        }
         CaseEvent::CaseClosed { closed_on, .. } => format!("Case closed on {closed_on} (reason recorded)"),
         CaseEvent::CaseReopened { reopened_on, .. } => format!("Case reopened on {reopened_on} (reason recorded)"),
         CaseEvent::ClientDataErased { erased_on, .. } => {

@@ -156,10 +156,10 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
     bulk!(
         tx,
         "INSERT INTO rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
-         organization_id, lawyer_id, lawyer_status, offense_category, offense_code, authority) ",
+         organization_id, lawyer_id, lawyer_status, offense_category, offense_code, authority, defendant_gender, amount, currency) ",
         "",
         facts,
-        15,
+        18,
         |b, f| {
             b.push_bind(f.case_id.to_string())
                 .push_bind(f.report_id.map(|r| r.to_string()))
@@ -176,6 +176,9 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
                 .push_bind(f.offense_category)
                 .push_bind(&f.offense_code)
                 .push_bind(f.authority)
+                .push_bind(f.defendant_gender)
+                .push_bind(f.amount)
+                .push_bind(&f.currency)
         }
     );
     Ok(())

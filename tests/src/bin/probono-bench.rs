@@ -220,8 +220,8 @@ async fn setup(t: &TestApp, cases: usize) -> (String, String, Vec<String>, Strin
     let c0 = &detail;
     let r = ok(t, &lawyer, "mutation($c: ID!) { filePoliceReport(input: {caseId: $c, filedOn: \"2020-02-01\", policeUnit: \"Osh city\"}) { policeReports { id } } }", json!({"c": c0})).await;
     let rid = r["filePoliceReport"]["policeReports"][0]["id"].clone();
-    ok(t, &lawyer, "mutation($c: ID!, $r: ID!) { recordOffenseRegistration(input: {caseId: $c, reportId: $r, offenseCode: \"2021-209\", registeredOn: \"2020-02-03\"}) { id } }", json!({"c": c0, "r": rid})).await;
-    ok(t, &lawyer, "mutation($c: ID!, $r: ID!) { reclassifyOffense(input: {caseId: $c, reportId: $r, offenseCode: \"2021-166\", decidedOn: \"2020-09-03\", decidedBy: PROSECUTOR, reason: \"review\"}) { id } }", json!({"c": c0, "r": rid})).await;
+    ok(t, &lawyer, "mutation($c: ID!, $r: ID!) { recordOffenseRegistration(input: {caseId: $c, reportId: $r, offenseCode: \"2021-209\", registeredOn: \"2022-02-03\"}) { id } }", json!({"c": c0, "r": rid})).await;
+    ok(t, &lawyer, "mutation($c: ID!, $r: ID!) { reclassifyOffense(input: {caseId: $c, reportId: $r, offenseCode: \"2021-166\", decidedOn: \"2022-09-03\", decidedBy: PROSECUTOR, reason: \"review\"}) { id } }", json!({"c": c0, "r": rid})).await;
     (lawyer, auditor, ids, detail)
 }
 

@@ -28,7 +28,7 @@ fn allowed(op: &str, who: Who) -> bool {
     match op {
         "me" | "cases" | "lawyer" | "offenses" => true,
         "case" => !matches!(who, IntakeOut | LawyerOut),
-        "lawyers" | "outcomeStats" | "networkStats" | "auditTrail" | "verifyAuditTrail" => {
+        "lawyers" | "outcomeStats" | "networkStats" | "compensationTotals" | "auditTrail" | "verifyAuditTrail" => {
             matches!(who, Admin | Coordinator | Auditor)
         }
         "organizations" => matches!(who, Admin | Coordinator | Auditor | IntakeIn | IntakeOut),
@@ -63,7 +63,12 @@ fn allowed(op: &str, who: Who) -> bool {
         | "recordRegistrationRefused"
         | "reclassifyOffense"
         | "recordInvestigationOutcome"
-        | "recordVerdict" => who == LawyerIn,
+        | "recordVerdict"
+        | "addDefendant"
+        | "recordDefendantVerdict"
+        | "claimCompensation"
+        | "recordCompensationAward"
+        | "recordCompensationPayment" => who == LawyerIn,
         "closeCase" | "reopenCase" => matches!(who, Coordinator | LawyerIn),
         other => panic!("no row in the access matrix for {other}: decide who may use it (DESIGN.md §1) and add it"),
     }
@@ -96,6 +101,16 @@ fn operations(root: &str) -> Vec<String> {
     out
 }
 
+/// Whether `op` on the row's case is refused to `who` as if the case did not exist: callers
+/// who may not read the case at all (another organisation's intake worker, a lawyer not
+/// assigned to it), on operations that name it. The audit trail is for oversight roles
+/// only, whatever the case, and refuses by role.
+fn hidden_from(op: &str, who: Who, state: State, vars: &Value) -> bool {
+    // Lawyer A is assigned to every fixture case but an open one.
+    let outside = matches!(who, Who::IntakeOut | Who::LawyerOut) || (who == Who::LawyerIn && state == State::Open);
+    outside && vars.get("c").is_some_and(|c| c == "{case}") && !matches!(op, "auditTrail" | "verifyAuditTrail")
+}
+
 /// The state of a case an operation is valid in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum State {
@@ -113,6 +128,12 @@ enum State {
     Registered,
     /// Registered, the investigation sent it to court.
     InCourt,
+    /// In court, with one defendant charged.
+    WithDefendant,
+    /// In court, with compensation claimed.
+    Claimed,
+    /// Claimed, and compensation awarded.
+    Awarded,
     /// Represented, then closed.
     Closed,
 }
@@ -122,6 +143,7 @@ enum State {
 struct Fixture {
     case: String,
     report: String,
+    defendant: String,
 }
 
 /// A new case of the organisation in `state`, built through the API as a client would.
@@ -145,24 +167,43 @@ async fn fixture(t: &TestApp, w: &World, state: State) -> Fixture {
         let input = json!({"caseId": case, "scopes": ["DATA_SHARING"], "on": "2020-03-03"});
         run(&w.intake, "withdrawConsent", "ConsentChangeInput", input).await;
     }
-    if matches!(state, Reported | Registered | InCourt) {
-        let input = json!({"caseId": case, "filedOn": "2020-04-01", "policeUnit": "Osh"});
+    let court = matches!(state, InCourt | WithDefendant | Claimed | Awarded);
+    if matches!(state, Reported | Registered) || court {
+        let input = json!({"caseId": case, "filedOn": "2022-04-01", "policeUnit": "Osh"});
         let c = run(lawyer_a, "filePoliceReport", "FilePoliceReportInput", input).await;
         report = c["policeReports"][0]["id"].as_str().expect("a report id").to_string();
     }
-    if matches!(state, Registered | InCourt) {
+    if state == Registered || court {
         let input =
-            json!({"caseId": case, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2020-04-03"});
+            json!({"caseId": case, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2022-04-03"});
         run(lawyer_a, "recordOffenseRegistration", "RecordOffenseRegistrationInput", input).await;
     }
-    if state == InCourt {
-        let input = json!({"caseId": case, "reportId": report, "outcome": "SENT_TO_COURT", "decidedOn": "2020-06-03"});
+    if court {
+        let input = json!({"caseId": case, "reportId": report, "outcome": "SENT_TO_COURT", "decidedOn": "2022-06-03"});
         run(lawyer_a, "recordInvestigationOutcome", "RecordInvestigationOutcomeInput", input).await;
+    }
+    let mut defendant = String::new();
+    if state == WithDefendant {
+        let input = json!({"caseId": case, "reportId": report, "gender": "MALE", "role": "RECRUITER"});
+        run(lawyer_a, "addDefendant", "AddDefendantInput", input).await;
+        let q = "query($c: ID!) { case(id: $c) { policeReports { defendants { id } } } }";
+        let d = t.ok(lawyer_a, q, json!({"c": case})).await;
+        defendant = d["case"]["policeReports"][0]["defendants"][0]["id"].as_str().expect("a defendant id").to_string();
+    }
+    if matches!(state, Claimed | Awarded) {
+        let input =
+            json!({"caseId": case, "reportId": report, "amount": 500000, "currency": "KGS", "on": "2022-06-04"});
+        run(lawyer_a, "claimCompensation", "CompensationInput", input).await;
+    }
+    if state == Awarded {
+        let input =
+            json!({"caseId": case, "reportId": report, "amount": 300000, "currency": "KGS", "on": "2022-07-04"});
+        run(lawyer_a, "recordCompensationAward", "CompensationInput", input).await;
     }
     if state == Closed {
         run(&w.coordinator, "closeCase", "CaseReasonInput", json!({"caseId": case, "reason": "done"})).await;
     }
-    Fixture { case, report }
+    Fixture { case, report, defendant }
 }
 
 /// Replaces the strings "{case}" and "{report}" in `vars` with the fixture's ids.
@@ -170,6 +211,7 @@ fn with_fixture(vars: &Value, f: &Fixture) -> Value {
     match vars {
         Value::String(s) if s == "{case}" => json!(f.case),
         Value::String(s) if s == "{report}" => json!(f.report),
+        Value::String(s) if s == "{defendant}" => json!(f.defendant),
         Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), with_fixture(v, f))).collect()),
         other => other.clone(),
     }
@@ -252,6 +294,7 @@ async fn every_operation_every_role_every_scope() {
         ("organizations", Reported, false, "{ organizations { id } }", json!({})),
         ("offenses", Reported, false, "{ offenses { code } }", json!({})),
         ("outcomeStats", Reported, false, "{ outcomeStats(groupBy: [YEAR]) { totals { casesOpened } } }", json!({})),
+        ("compensationTotals", Reported, false, "{ compensationTotals { currency paid } }", json!({})),
         ("networkStats", Reported, false, "{ networkStats(groupBy: [STATUS]) { total } }", json!({})),
         ("auditTrail", Reported, false, "query($c: ID!) { auditTrail(caseId: $c) { hash } }", json!({"c": "{case}"})),
         ("verifyAuditTrail", Reported, false, "query($c: ID) { verifyAuditTrail(caseId: $c) { ok } }", json!({"c": "{case}"})),
@@ -279,12 +322,17 @@ async fn every_operation_every_role_every_scope() {
         ("acceptAssignment", Pending, true, "mutation($c: ID!) { acceptAssignment(input: {caseId: $c}) { id } }", json!({"c": "{case}"})),
         ("declineAssignment", Pending, true, "mutation($c: ID!) { declineAssignment(input: {caseId: $c, reason: \"busy\"}) { id } }", json!({"c": "{case}"})),
         ("recordLegalAction", Represented, true, "mutation($c: ID!) { recordLegalAction(input: {caseId: $c, kind: CONSULTATION, takenOn: \"2020-03-05\"}) { id } }", json!({"c": "{case}"})),
-        ("filePoliceReport", Represented, true, "mutation($c: ID!) { filePoliceReport(input: {caseId: $c, filedOn: \"2020-04-02\", policeUnit: \"Osh\"}) { id } }", json!({"c": "{case}"})),
-        ("recordOffenseRegistration", Reported, true, "mutation($c: ID!, $r: ID!) { recordOffenseRegistration(input: {caseId: $c, reportId: $r, offenseCode: \"2021-209\", registeredOn: \"2020-04-03\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
-        ("recordRegistrationRefused", Reported, true, "mutation($c: ID!, $r: ID!) { recordRegistrationRefused(input: {caseId: $c, reportId: $r, decidedOn: \"2020-04-03\", reason: \"none\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
-        ("reclassifyOffense", Registered, true, "mutation($c: ID!, $r: ID!) { reclassifyOffense(input: {caseId: $c, reportId: $r, offenseCode: \"2021-166\", decidedOn: \"2020-05-03\", decidedBy: PROSECUTOR, reason: \"review\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
-        ("recordInvestigationOutcome", Registered, true, "mutation($c: ID!, $r: ID!) { recordInvestigationOutcome(input: {caseId: $c, reportId: $r, outcome: SENT_TO_COURT, decidedOn: \"2020-06-03\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
-        ("recordVerdict", InCourt, true, "mutation($c: ID!, $r: ID!) { recordVerdict(input: {caseId: $c, reportId: $r, outcome: CONVICTED, decidedOn: \"2020-07-03\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("filePoliceReport", Represented, true, "mutation($c: ID!) { filePoliceReport(input: {caseId: $c, filedOn: \"2022-04-02\", policeUnit: \"Osh\"}) { id } }", json!({"c": "{case}"})),
+        ("recordOffenseRegistration", Reported, true, "mutation($c: ID!, $r: ID!) { recordOffenseRegistration(input: {caseId: $c, reportId: $r, offenseCode: \"2021-209\", registeredOn: \"2022-04-03\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("recordRegistrationRefused", Reported, true, "mutation($c: ID!, $r: ID!) { recordRegistrationRefused(input: {caseId: $c, reportId: $r, decidedOn: \"2022-04-03\", reason: \"none\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("reclassifyOffense", Registered, true, "mutation($c: ID!, $r: ID!) { reclassifyOffense(input: {caseId: $c, reportId: $r, offenseCode: \"2021-166\", decidedOn: \"2022-05-03\", decidedBy: PROSECUTOR, reason: \"review\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("recordInvestigationOutcome", Registered, true, "mutation($c: ID!, $r: ID!) { recordInvestigationOutcome(input: {caseId: $c, reportId: $r, outcome: SENT_TO_COURT, decidedOn: \"2022-06-03\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("addDefendant", InCourt, true, "mutation($c: ID!, $r: ID!) { addDefendant(input: {caseId: $c, reportId: $r, gender: FEMALE, role: EXPLOITER, chargedWith: \"2021-166\", chargedOn: \"2022-06-03\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("recordDefendantVerdict", WithDefendant, true, "mutation($c: ID!, $r: ID!, $d: ID!) { recordDefendantVerdict(input: {caseId: $c, reportId: $r, defendantId: $d, outcome: CONVICTED, decidedOn: \"2022-07-03\", sentenceMonths: 60}) { id } }", json!({"c": "{case}", "r": "{report}", "d": "{defendant}"})),
+        ("claimCompensation", InCourt, true, "mutation($c: ID!, $r: ID!) { claimCompensation(input: {caseId: $c, reportId: $r, amount: 500000, currency: \"KGS\", on: \"2022-06-04\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("recordCompensationAward", Claimed, true, "mutation($c: ID!, $r: ID!) { recordCompensationAward(input: {caseId: $c, reportId: $r, amount: 300000, currency: \"KGS\", on: \"2022-07-04\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("recordCompensationPayment", Awarded, true, "mutation($c: ID!, $r: ID!) { recordCompensationPayment(input: {caseId: $c, reportId: $r, amount: 1000, currency: \"KGS\", on: \"2022-07-05\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("recordVerdict", InCourt, true, "mutation($c: ID!, $r: ID!) { recordVerdict(input: {caseId: $c, reportId: $r, outcome: CONVICTED, decidedOn: \"2022-07-03\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
         ("closeCase", Represented, true, "mutation($c: ID!) { closeCase(input: {caseId: $c, reason: \"done\"}) { id } }", json!({"c": "{case}"})),
         ("reopenCase", Closed, true, "mutation($c: ID!) { reopenCase(input: {caseId: $c, reason: \"appeal\"}) { id } }", json!({"c": "{case}"})),
         ("eraseClientData", Represented, true, "mutation($c: ID!) { eraseClientData(input: {caseId: $c, reason: \"request\"}) { id } }", json!({"c": "{case}"})),
@@ -320,6 +368,17 @@ async fn every_operation_every_role_every_scope() {
                 assert!(body.get("errors").is_none(), "{op} must succeed for {who:?} (in state {state:?}), got {body}");
                 assert!(body["data"].as_object().is_some_and(|d| !d.is_empty()), "{op}: no data for {who:?}: {body}");
                 allowed_calls += 1;
+            } else if hidden_from(op, who, *state, vars) {
+                // A case outside the caller's scope is answered as one that does not exist.
+                if matches!(*op, "case" | "Case.identity") {
+                    assert!(body.get("errors").is_none() && body["data"]["case"].is_null(), "{op} for {who:?}: {body}");
+                } else {
+                    let code = body["errors"][0]["extensions"]["code"].as_str();
+                    assert_eq!(code, Some("NOT_FOUND"), "{op} must be NOT_FOUND for {who:?}, got {body}");
+                    let message = body["errors"][0]["message"].as_str().unwrap_or("");
+                    assert_eq!(message, format!("no case {}", f.case), "the same words as for an unknown case");
+                }
+                forbidden_calls += 1;
             } else {
                 let code = body["errors"][0]["extensions"]["code"].as_str();
                 assert_eq!(code, Some("FORBIDDEN"), "{op} must be FORBIDDEN for {who:?}, got {body}");

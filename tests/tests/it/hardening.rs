@@ -691,3 +691,42 @@ async fn startup_and_refusal_messages_say_what_to_do() {
     let msg = body["errors"][0]["message"].as_str().unwrap();
     assert!(msg.contains("reporting to the police") && msg.contains("giveConsent"), "{msg}");
 }
+
+/// `case(id)` was null for an unknown id but FORBIDDEN for another organisation's case, so
+/// any account could learn which case ids exist. Now both read as none, and a change aimed at
+/// either gets the same NOT_FOUND, word for word but the id.
+async fn another_organisations_case_reads_as_one_that_does_not_exist(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = tests::fixtures::world(&t).await;
+    let case = tests::fixtures::open_case(&t, &w, true).await;
+    let org = t
+        .ok(&t.admin, "mutation { registerOrganization(input: {name: \"Other NGO\", kind: NGO}) { id } }", json!({}))
+        .await;
+    let other = tests::fixtures::token(&t, "INTAKE_WORKER", org["registerOrganization"]["id"].as_str(), None).await;
+    let unknown = "7d4c2f1e-0000-4000-8000-00000000beef";
+    let read = "query($id: ID!) { case(id: $id) { id } }";
+    for id in [case.as_str(), unknown] {
+        let body = t.gql(&other, read, json!({ "id": id })).await;
+        assert_eq!(body, json!({ "data": { "case": null } }), "{id}");
+    }
+    let refer = "mutation($c: ID!) { referToService(input: {caseId: $c, service: SHELTER}) { id } }";
+    let answers: Vec<(String, String)> = answers_for(&t, &other, refer, [case.as_str(), unknown]).await;
+    for (id, (code, message)) in [case.as_str(), unknown].iter().zip(&answers) {
+        assert_eq!(code, "NOT_FOUND");
+        assert_eq!(message, &format!("no case {id}"));
+    }
+    // The organisation's own worker still reads it.
+    t.ok(&w.intake, read, json!({ "id": case })).await;
+}
+
+async fn answers_for<const N: usize>(t: &TestApp, token: &str, q: &str, ids: [&str; N]) -> Vec<(String, String)> {
+    let mut out = vec![];
+    for id in ids {
+        let body = t.gql(token, q, json!({ "c": id })).await;
+        let e = &body["errors"][0];
+        out.push((e["extensions"]["code"].as_str().unwrap_or("").into(), e["message"].as_str().unwrap_or("").into()));
+    }
+    out
+}
+
+on_both_backends!(another_organisations_case_reads_as_one_that_does_not_exist);

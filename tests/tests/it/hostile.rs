@@ -196,7 +196,7 @@ fn templates(ids: &Ids) -> Vec<Template> {
         m(
             "recordOffenseRegistration",
             "RecordOffenseRegistrationInput!",
-            json!({"caseId": case, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2020-05-02", "registryNumber": "N-1"}),
+            json!({"caseId": case, "reportId": report, "offenseCode": "2021-209", "registeredOn": "2022-05-02", "registryNumber": "N-1"}),
             CASE,
             "LAWYER",
         ),
@@ -210,7 +210,7 @@ fn templates(ids: &Ids) -> Vec<Template> {
         m(
             "reclassifyOffense",
             "ReclassifyOffenseInput!",
-            json!({"caseId": case, "reportId": report, "offenseCode": "2021-166", "decidedOn": "2020-06-01", "decidedBy": "PROSECUTOR", "reason": "review"}),
+            json!({"caseId": case, "reportId": report, "offenseCode": "2021-166", "decidedOn": "2022-06-01", "decidedBy": "PROSECUTOR", "reason": "review"}),
             CASE,
             "LAWYER",
         ),

@@ -223,6 +223,83 @@ impl Verdict {
     }
 }
 
+/// One defendant's own court outcome.
+#[derive(SimpleObject)]
+#[graphql(complex)]
+pub struct DefendantVerdict {
+    pub outcome: VerdictOutcome,
+    #[graphql(skip)]
+    pub offense_ref: Option<OffenseRef>,
+    pub decided_on: Date,
+    pub sentence_months: Option<i32>,
+}
+
+#[ComplexObject]
+impl DefendantVerdict {
+    /// The article the court decided on, when it differs from the charge.
+    async fn offense(&self, ctx: &Context<'_>) -> Res<Option<Offense>> {
+        match &self.offense_ref {
+            Some(r) => offense_of(ctx, r).await.map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The client's compensation claim on a report (whole units of `currency`).
+#[derive(SimpleObject)]
+pub struct Compensation {
+    /// ISO 4217.
+    pub currency: String,
+    pub claimed: i64,
+    pub claimed_on: Date,
+    pub awarded: Option<i64>,
+    pub awarded_on: Option<Date>,
+    /// The sum of the payments so far.
+    pub paid: i64,
+    pub last_paid_on: Option<Date>,
+}
+
+/// An accused person on a report. No name: the ledger does not record defendants' names.
+pub struct Defendant(pub projections::model::case::DefendantView);
+
+#[Object]
+impl Defendant {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn gender(&self) -> Gender {
+        self.0.gender.into()
+    }
+    async fn age_at_offense(&self) -> Option<i32> {
+        self.0.age_at_offense.map(i32::from)
+    }
+    /// ISO 3166-1 alpha-2.
+    async fn citizenship(&self) -> Option<&str> {
+        self.0.citizenship.as_ref().map(|c| c.as_str())
+    }
+    async fn role(&self) -> DefendantRole {
+        self.0.role.into()
+    }
+    /// The article of the charge, if charged.
+    async fn charged_with(&self, ctx: &Context<'_>) -> Res<Option<Offense>> {
+        match &self.0.charged_with {
+            Some(r) => offense_of(ctx, r).await.map(Some),
+            None => Ok(None),
+        }
+    }
+    async fn charged_on(&self) -> Date {
+        Date(self.0.charged_on)
+    }
+    async fn verdict(&self) -> Option<DefendantVerdict> {
+        self.0.verdict.as_ref().map(|v| DefendantVerdict {
+            outcome: v.outcome.into(),
+            offense_ref: v.offense.clone(),
+            decided_on: Date(v.decided_on),
+            sentence_months: v.sentence_months.map(i32::from),
+        })
+    }
+}
+
 pub struct PoliceReport(pub ReportView);
 
 #[Object]
@@ -311,6 +388,23 @@ impl PoliceReport {
             sentence_months: v.sentence_months.map(i32::from),
             compensation_awarded: v.compensation_awarded,
         })
+    }
+    /// The client's compensation claim, if one was made.
+    async fn compensation(&self) -> Option<Compensation> {
+        let to_i64 = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        self.0.compensation.as_ref().map(|c| Compensation {
+            currency: c.currency.as_str().to_string(),
+            claimed: to_i64(c.claimed),
+            claimed_on: Date(c.claimed_on),
+            awarded: c.awarded.map(|(a, _)| to_i64(a)),
+            awarded_on: c.awarded.map(|(_, d)| Date(d)),
+            paid: to_i64(c.paid()),
+            last_paid_on: c.payments.last().map(|p| Date(p.1)),
+        })
+    }
+    /// The accused persons on this report, each with their own charge and verdict.
+    async fn defendants(&self) -> Vec<Defendant> {
+        self.0.defendants.iter().cloned().map(Defendant).collect()
     }
 }
 

@@ -60,26 +60,100 @@ pub struct UpdateClientIdentityInput {
 pub struct ConsentChangeInput {
     pub case_id: ID,
     pub scopes: Vec<ConsentScope>,
-    pub on: Date,
+    /// The day of the change; today when omitted.
+    pub on: Option<Date>,
 }
 
 #[derive(InputObject)]
 pub struct ReferToServiceInput {
     pub case_id: ID,
     pub service: ProtectionService,
-    pub referred_on: Date,
+    /// Today when omitted.
+    pub referred_on: Option<Date>,
     pub provider: Option<String>,
 }
 
+/// `acceptAssignment`'s input.
 #[derive(InputObject)]
 pub struct CaseIdInput {
     pub case_id: ID,
+    /// The day the lawyer accepted; today when omitted. Not before the assignment.
+    pub accepted_on: Option<Date>,
 }
 
+/// The input of `declineAssignment`, `closeCase`, `reopenCase` and `eraseClientData`; each
+/// takes only its own date (today when omitted).
 #[derive(InputObject)]
 pub struct CaseReasonInput {
     pub case_id: ID,
     pub reason: String,
+    /// `declineAssignment` only.
+    pub declined_on: Option<Date>,
+    /// `closeCase` only.
+    pub closed_on: Option<Date>,
+    /// `reopenCase` only: not before the case was closed.
+    pub reopened_on: Option<Date>,
+}
+
+impl CaseReasonInput {
+    /// The date field meant for `op` (named `field`); any other date given is refused.
+    fn date_for(&self, op: &str, field: &str) -> Res<Option<chrono::NaiveDate>> {
+        let dates = [("declinedOn", self.declined_on), ("closedOn", self.closed_on), ("reopenedOn", self.reopened_on)];
+        let mut mine = None;
+        for (name, date) in dates {
+            match date {
+                Some(d) if name == field => mine = Some(d.0),
+                Some(_) => {
+                    return Err(crate::error::ApiError::BadInput(format!(
+                        "{name} does not apply to {op}; give {}",
+                        if field.is_empty() { "no date".to_string() } else { field.to_string() }
+                    )))
+                }
+                None => {}
+            }
+        }
+        Ok(mine)
+    }
+}
+
+/// A step of the client's compensation claim on a report.
+#[derive(InputObject)]
+pub struct CompensationInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    /// Whole units of `currency`.
+    pub amount: i64,
+    /// ISO 4217, e.g. KGS.
+    pub currency: String,
+    /// The day of the claim, award or payment; today when omitted.
+    pub on: Option<Date>,
+}
+
+#[derive(InputObject)]
+pub struct AddDefendantInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    pub gender: Gender,
+    pub age_at_offense: Option<i32>,
+    /// ISO 3166-1 alpha-2.
+    pub citizenship: Option<String>,
+    pub role: DefendantRole,
+    /// The offence code of the charge (see `offenses`), if charged.
+    pub charged_with: Option<String>,
+    /// The day of the charge; today when omitted. Counts fall in its year.
+    pub charged_on: Option<Date>,
+}
+
+#[derive(InputObject)]
+pub struct RecordDefendantVerdictInput {
+    pub case_id: ID,
+    pub report_id: ID,
+    pub defendant_id: ID,
+    pub outcome: VerdictOutcome,
+    /// The article the court decided on, when it differs from the charge.
+    pub offense_code: Option<String>,
+    pub decided_on: Date,
+    pub sentence_months: Option<i32>,
 }
 
 #[derive(InputObject)]
@@ -168,6 +242,7 @@ impl ErasureMutation {
     /// again; the events and statistics stay.
     async fn erase_client_data(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
+        input.date_for("eraseClientData", "")?;
         Ok(Case(app(ctx)?.erase_client_data(caller(ctx)?, id, &input.reason).await?))
     }
 }
@@ -218,7 +293,9 @@ impl CaseMutation {
     async fn give_consent(&self, ctx: &Context<'_>, input: ConsentChangeInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let scopes = input.scopes.into_iter().map(Into::into).collect();
-        Ok(Case(app(ctx)?.give_consent(caller(ctx)?, id, scopes, input.on.0).await?))
+        let app = app(ctx)?;
+        let on = input.on.map(|d| d.0).unwrap_or_else(|| app.clock.today());
+        Ok(Case(app.give_consent(caller(ctx)?, id, scopes, on).await?))
     }
 
     /// Withdrawing REPORT_TO_POLICE blocks new police reports; DATA_SHARING limits identity
@@ -226,26 +303,30 @@ impl CaseMutation {
     async fn withdraw_consent(&self, ctx: &Context<'_>, input: ConsentChangeInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let scopes = input.scopes.into_iter().map(Into::into).collect();
-        Ok(Case(app(ctx)?.withdraw_consent(caller(ctx)?, id, scopes, input.on.0).await?))
+        let app = app(ctx)?;
+        let on = input.on.map(|d| d.0).unwrap_or_else(|| app.clock.today());
+        Ok(Case(app.withdraw_consent(caller(ctx)?, id, scopes, on).await?))
     }
 
     /// A referral to a protection service of the National Referral Mechanism.
     async fn refer_to_service(&self, ctx: &Context<'_>, input: ReferToServiceInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let app = app(ctx)?;
-        let case =
-            app.refer_to_service(caller(ctx)?, id, input.service.into(), input.referred_on.0, input.provider).await?;
+        let on = input.referred_on.map(|d| d.0).unwrap_or_else(|| app.clock.today());
+        let case = app.refer_to_service(caller(ctx)?, id, input.service.into(), on, input.provider).await?;
         Ok(Case(case))
     }
 
     async fn accept_assignment(&self, ctx: &Context<'_>, input: CaseIdInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
-        Ok(Case(app(ctx)?.accept_assignment(caller(ctx)?, id).await?))
+        let on = input.accepted_on.map(|d| d.0);
+        Ok(Case(app(ctx)?.accept_assignment_on(caller(ctx)?, id, on).await?))
     }
 
     async fn decline_assignment(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
-        Ok(Case(app(ctx)?.decline_assignment(caller(ctx)?, id, &input.reason).await?))
+        let on = input.date_for("declineAssignment", "declinedOn")?;
+        Ok(Case(app(ctx)?.decline_assignment_on(caller(ctx)?, id, &input.reason, on).await?))
     }
 
     async fn record_legal_action(&self, ctx: &Context<'_>, input: RecordLegalActionInput) -> Res<Case> {
@@ -328,11 +409,85 @@ impl CaseMutation {
 
     async fn close_case(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
-        Ok(Case(app(ctx)?.close_case(caller(ctx)?, id, &input.reason).await?))
+        let on = input.date_for("closeCase", "closedOn")?;
+        Ok(Case(app(ctx)?.close_case_on(caller(ctx)?, id, &input.reason, on).await?))
     }
 
     async fn reopen_case(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
-        Ok(Case(app(ctx)?.reopen_case(caller(ctx)?, id, &input.reason).await?))
+        let on = input.date_for("reopenCase", "reopenedOn")?;
+        Ok(Case(app(ctx)?.reopen_case_on(caller(ctx)?, id, &input.reason, on).await?))
     }
+}
+
+/// Mutations on the proceedings of a report: defendants and compensation. Apart from
+/// [`CaseMutation`] so that neither resolver's stack frame grows past what a debug build's
+/// 2 MiB test threads hold.
+#[derive(Default)]
+pub struct ProceedingsMutation;
+
+#[Object]
+impl ProceedingsMutation {
+    /// An accused person on a police report: gender, age, citizenship, role and charge.
+    /// No name is taken or stored.
+    async fn add_defendant(&self, ctx: &Context<'_>, input: AddDefendantInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let defendant = uc::DefendantInput {
+            report_id: parse_id("reportId", &input.report_id)?,
+            defendant_id: None,
+            gender: input.gender.into(),
+            age_at_offense: input.age_at_offense.map(i64::from),
+            citizenship: input.citizenship,
+            role: input.role.into(),
+            charged_with: input.charged_with,
+            charged_on: input.charged_on.map(|d| d.0),
+        };
+        Ok(Case(app(ctx)?.add_defendant(caller(ctx)?, id, defendant).await?))
+    }
+
+    /// The client claims compensation on a report (amount, currency, day).
+    async fn claim_compensation(&self, ctx: &Context<'_>, input: CompensationInput) -> Res<Case> {
+        compensation(ctx, input, domain::values::CompensationStep::Claimed).await
+    }
+
+    /// The court awards compensation on a claimed report (same currency as the claim).
+    async fn record_compensation_award(&self, ctx: &Context<'_>, input: CompensationInput) -> Res<Case> {
+        compensation(ctx, input, domain::values::CompensationStep::Awarded).await
+    }
+
+    /// A payment of awarded compensation; payments may not exceed the award.
+    async fn record_compensation_payment(&self, ctx: &Context<'_>, input: CompensationInput) -> Res<Case> {
+        compensation(ctx, input, domain::values::CompensationStep::Paid).await
+    }
+
+    /// One defendant's own court outcome (the report must have been sent to court).
+    async fn record_defendant_verdict(&self, ctx: &Context<'_>, input: RecordDefendantVerdictInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let verdict = uc::DefendantVerdictInput {
+            report_id: parse_id("reportId", &input.report_id)?,
+            defendant_id: parse_id("defendantId", &input.defendant_id)?,
+            outcome: input.outcome.into(),
+            offense_code: input.offense_code,
+            decided_on: input.decided_on.0,
+            sentence_months: input.sentence_months.map(i64::from),
+        };
+        Ok(Case(app(ctx)?.record_defendant_verdict(caller(ctx)?, id, verdict).await?))
+    }
+}
+
+/// The three compensation mutations differ only by their step.
+async fn compensation(
+    ctx: &Context<'_>,
+    input: CompensationInput,
+    step: domain::values::CompensationStep,
+) -> Res<Case> {
+    let id = parse_id("caseId", &input.case_id)?;
+    let step_input = uc::CompensationInput {
+        report_id: parse_id("reportId", &input.report_id)?,
+        step,
+        amount: input.amount,
+        currency: input.currency,
+        on: input.on.map(|d| d.0),
+    };
+    Ok(Case(app(ctx)?.record_compensation(caller(ctx)?, id, step_input).await?))
 }

@@ -1,6 +1,7 @@
 //! The offence catalogue: its type, query and mutations.
 
 use super::enums::OffenseCategory;
+use super::scalars::Date;
 use super::{app, caller, Res};
 use crate::app::catalogue::NewOffense;
 use async_graphql::{Context, InputObject, Object, SimpleObject};
@@ -20,11 +21,37 @@ pub struct Offense {
     pub category: OffenseCategory,
     pub retired: bool,
     pub source: Option<String>,
+    /// The first day the article's code was in force, where a cited source states it.
+    pub in_force_from: Option<Date>,
+    /// The last day the code was in force, where a cited source states it. Its articles
+    /// stay usable afterwards (acts committed while it was in force).
+    pub in_force_until: Option<Date>,
+    /// The code the article belongs to, e.g. "Criminal Code of the Kyrgyz Republic of 28
+    /// October 2021 No. 127".
+    pub edition_name: Option<String>,
+    /// The earliest day a registration, reclassification, charge or verdict may apply the
+    /// article: `inForceFrom`, or where that is not verified, the date of the code itself.
+    pub applies_from: Option<Date>,
+}
+
+/// The era fields of an offence code, from the edition its code names.
+fn era(code: &str) -> (Option<Date>, Option<Date>, Option<String>, Option<Date>) {
+    match domain::offense::edition_of(code) {
+        Some(e) => {
+            (e.in_force_from.map(Date), e.in_force_until.map(Date), Some(e.name.clone()), Some(Date(e.applies_from())))
+        }
+        None => (None, None, None, None),
+    }
 }
 
 impl Offense {
     pub fn from_row(r: OffenseRow) -> Offense {
+        let (in_force_from, in_force_until, edition_name, applies_from) = era(&r.code);
         Offense {
+            in_force_from,
+            in_force_until,
+            edition_name,
+            applies_from,
             code: r.code,
             edition: r.edition,
             article: r.article,
@@ -46,7 +73,12 @@ pub(crate) async fn offense_of(ctx: &Context<'_>, r: &OffenseRef) -> Res<Offense
         Some(row) => Offense { category: r.category.into(), ..Offense::from_row(row) },
         None => {
             let (edition, article) = r.code.split_once('-').unwrap_or(("", r.code.as_str()));
+            let (in_force_from, in_force_until, edition_name, applies_from) = era(&r.code);
             Offense {
+                in_force_from,
+                in_force_until,
+                edition_name,
+                applies_from,
                 code: r.code.clone(),
                 edition: edition.into(),
                 article: article.into(),

@@ -86,6 +86,9 @@ pub struct RegisterLawyerInput {
 pub struct AssignLawyerInput {
     pub case_id: ID,
     pub lawyer_id: ID,
+    /// The day of the assignment; today when omitted. Not in the future, not before the
+    /// intake.
+    pub assigned_on: Option<Date>,
 }
 
 #[derive(InputObject)]
@@ -166,6 +169,7 @@ impl LawyerMutation {
     async fn assign_lawyer(&self, ctx: &Context<'_>, input: AssignLawyerInput) -> Res<Case> {
         let lawyer_id = parse_id("lawyerId", &input.lawyer_id)?;
         let case_id = parse_id("caseId", &input.case_id)?;
-        Ok(Case(app(ctx)?.assign_lawyer(caller(ctx)?, case_id, lawyer_id).await?))
+        let on = input.assigned_on.map(|d| d.0);
+        Ok(Case(app(ctx)?.assign_lawyer_on(caller(ctx)?, case_id, lawyer_id, on).await?))
     }
 }
