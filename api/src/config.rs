@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// Mutations a token may send in a burst above the sustained rate.
     #[arg(long, env = "PROBONO_MUTATION_BURST", default_value_t = 200.0)]
     pub mutation_burst: f64,
+    /// Ask every web user whose role can read identity for a TOTP code at sign-in. Turn off
+    /// (`false`) only for a trial installation without real cases.
+    #[arg(long, env = "PROBONO_WEB_REQUIRE_TOTP", default_value_t = true, action = clap::ArgAction::Set)]
+    pub web_require_totp: bool,
 }
 
 #[derive(Debug, Subcommand)]

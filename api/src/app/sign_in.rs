@@ -388,6 +388,11 @@ impl App {
         if user.totp_sealed.is_some() || row.pending == 0 {
             return Ok(None);
         }
+        // The same secret on every render until confirmed: a mistyped code does not change it.
+        if let Some(e) = store::session_enrolment(&self.db, &id_hash).await? {
+            let bytes = self.open_secret(&row.account_id, &e)?;
+            return Ok(Some(totp_rs::Secret::from(bytes.as_slice()).to_base32()));
+        }
         let secret = totp_rs::Secret::generate();
         let sealed = self.seal_secret(&row.account_id, secret.as_bytes())?;
         store::set_session_enrolment(&self.db, &id_hash, Some(&sealed)).await?;
