@@ -88,6 +88,11 @@ impl App {
         Ok(CreatedAccount { account, token_id, token, expires_at: input.expires_at })
     }
 
+    /// Creates an account that has no token: its user signs in to the web app instead.
+    pub async fn create_account_without_token(&self, caller: &Caller, input: NewAccount) -> Res<Uuid> {
+        self.create_account_record(caller, &input).await
+    }
+
     /// Creates an account without a token (web users sign in with a password instead). The
     /// organisation or lawyer it is scoped to must exist, as their own streams say.
     pub(crate) async fn create_account_record(&self, caller: &Caller, input: &NewAccount) -> Res<Uuid> {

@@ -204,9 +204,18 @@ impl App {
         crypto::open(&dk, account_id, "totp", &sealed).map_err(ApiError::internal)
     }
 
-    /// Gives an existing account a username and password (the CLI, the demo seed and an
-    /// accepted invitation come here).
-    async fn add_user(&self, account_id: Uuid, username: &str, password: &str) -> Res<String> {
+    /// Gives an existing account a username and password (the demo seed). ADMIN only.
+    pub async fn add_user(&self, caller: &Caller, account_id: Uuid, username: &str, password: &str) -> Res<String> {
+        caller.allow(Op::CreateAccessToken)?;
+        if self.account(account_id).await?.is_none() {
+            return Err(ApiError::NotFound(format!("no account {account_id}")));
+        }
+        self.insert_user(account_id, username, password).await
+    }
+
+    /// Stores a username and password for an account (`probono user create`, the demo seed
+    /// and an accepted invitation come here).
+    async fn insert_user(&self, account_id: Uuid, username: &str, password: &str) -> Res<String> {
         let username = parse_username(username)?;
         check_password(password, &username).map_err(|w| {
             ApiError::BadInput(match w {
@@ -241,7 +250,7 @@ impl App {
             ))
         })?;
         let account_id = self.create_account_record(caller, &input).await?;
-        self.add_user(account_id, &username, password).await?;
+        self.insert_user(account_id, &username, password).await?;
         Ok(account_id)
     }
 
@@ -286,7 +295,7 @@ impl App {
             return Err(invitation_gone());
         }
         let account_id: Uuid = row.account_id.parse().map_err(ApiError::internal)?;
-        self.add_user(account_id, &username, password).await
+        self.insert_user(account_id, &username, password).await
     }
 
     /// Checks a username and password and opens a session (pending when a second factor is
