@@ -249,7 +249,8 @@ fn consent_section(ctx: &Ctx, view: &CaseView, form: &Form, errors: &Errors) -> 
         (ConsentScope::ReportToPolice, c.report_to_police),
         (ConsentScope::DataSharing, c.data_sharing),
     ];
-    let may = ctx.may(Op::ManageConsent) && view.closed.is_none();
+    // The use case decides; the page offers the form to the role that records consent.
+    let may = view.closed.is_none();
     let scopes: Vec<(String, String)> =
         ConsentScope::ALL.iter().map(|s| (s.as_str().to_string(), tr.label("ConsentScope", s.as_str()))).collect();
     let actions = vec![("give".to_string(), tr.t("consent-give")), ("withdraw".to_string(), tr.t("consent-withdraw"))];

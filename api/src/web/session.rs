@@ -31,8 +31,9 @@ pub struct Throttle {
 
 impl Default for Throttle {
     fn default() -> Self {
-        // 5 attempts per username, then one every 12 s; 30 per address, then one every 2 s.
-        let per_user = Quota::per_minute(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN));
+        // 10 attempts per username, then one every 12 s; 30 per address, then one every 2 s.
+        let per_user = Quota::per_minute(NonZeroU32::new(5).unwrap_or(NonZeroU32::MIN))
+            .allow_burst(NonZeroU32::new(10).unwrap_or(NonZeroU32::MIN));
         let per_address = Quota::per_minute(NonZeroU32::new(30).unwrap_or(NonZeroU32::MIN));
         Throttle {
             by_user: DefaultKeyedRateLimiter::keyed(per_user),
@@ -288,7 +289,7 @@ mod tests {
     #[test]
     fn sign_in_is_throttled_per_username_and_per_address() {
         let t = Throttle::default();
-        for _ in 0..5 {
+        for _ in 0..10 {
             assert!(t.attempt("aida", Some("10.0.0.1")));
         }
         assert!(!t.attempt("AIDA", Some("10.0.0.2")), "the username's attempts are spent");
@@ -296,6 +297,7 @@ mod tests {
         let t = Throttle::default();
         let mut allowed = 0;
         for i in 0..40 {
+            // Distinct usernames: only the address limit applies.
             if t.attempt(&format!("user{i}"), Some("10.0.0.9")) {
                 allowed += 1;
             }
