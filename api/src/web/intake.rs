@@ -93,7 +93,7 @@ fn render(ctx: &Ctx, form: &Form, errors: &Errors) -> Response {
                 (f("citizenship", "field-citizenship", Some("hint-country")).input("text", false))
                 (f("region", "field-region", Some("hint-optional")).select(&forms::options(tr, "Region", &regions), false, &tr.t("unknown")))
             }
-            fieldset id="legalAid" {
+            fieldset id="consent-step" {
                 legend { (tr.t("intake-step-4")) }
                 div.consent { p { (tr.t("consent-intro")) } }
                 (consent("legalAid", "consent-legal-aid", "consent-legal-aid-plain"))

@@ -91,7 +91,9 @@ pub fn query_lang(query: Option<&str>) -> Option<Lang> {
 /// Whether a state-changing request comes from a page of this server.
 pub fn same_origin(headers: &HeaderMap) -> bool {
     let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
-    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()) {
+    // Under `Referrer-Policy: no-referrer` a browser sends `Origin: null` even from our own
+    // pages; the Fetch Metadata header then says where the request came from.
+    match headers.get(header::ORIGIN).and_then(|v| v.to_str().ok()).filter(|o| *o != "null") {
         Some(origin) => {
             let authority = origin.split_once("://").map(|(_, a)| a);
             matches!((authority, host), (Some(a), Some(h)) if a.eq_ignore_ascii_case(h))
@@ -260,6 +262,8 @@ mod tests {
         assert!(same_origin(&h(&[("host", "ledger.example:8080"), ("origin", "https://ledger.example:8080")])));
         assert!(!same_origin(&h(&[("host", "ledger.example"), ("origin", "https://evil.example")])));
         assert!(!same_origin(&h(&[("host", "ledger.example"), ("origin", "null")])));
+        assert!(same_origin(&h(&[("host", "ledger.example"), ("origin", "null"), ("sec-fetch-site", "same-origin")])));
+        assert!(!same_origin(&h(&[("host", "ledger.example"), ("origin", "null"), ("sec-fetch-site", "cross-site")])));
         assert!(!same_origin(&h(&[("host", "ledger.example")])));
         assert!(same_origin(&h(&[("host", "ledger.example"), ("sec-fetch-site", "same-origin")])));
         assert!(!same_origin(&h(&[("host", "ledger.example"), ("sec-fetch-site", "cross-site")])));

@@ -127,8 +127,25 @@ impl Tab {
         self.settle().await;
     }
 
+    /// Clicks something that loads a new page, and waits until the new page has loaded.
+    async fn navigate(&self, css: &str) {
+        self.c.execute("window.__before = true", vec![]).await.unwrap();
+        self.c.find(Locator::Css(css)).await.unwrap_or_else(|_| panic!("nothing matches {css}")).click().await.unwrap();
+        for _ in 0..200 {
+            let state = self
+                .c
+                .execute("return window.__before === undefined && document.readyState === 'complete'", vec![])
+                .await;
+            if matches!(state, Ok(Value::Bool(true))) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no new page after clicking {css}");
+    }
+
     async fn submit(&self, action: &str) {
-        self.click(&format!("form[action=\"{action}\"] button[type=submit]")).await;
+        self.navigate(&format!("form[action=\"{action}\"] button[type=submit]")).await;
     }
 
     async fn sign_in(&self, username: &str) {
@@ -136,13 +153,18 @@ impl Tab {
         self.fill("username", username).await;
         self.fill("password", PASSWORD).await;
         self.submit("/app/sign-in").await;
-        assert!(!self.title().await.starts_with("Вход"), "{username} is signed in");
+        let title = self.title().await;
+        assert!(
+            !title.starts_with("Вход") && !title.starts_with("Не удалось"),
+            "{username} is signed in: {}",
+            self.source().await
+        );
     }
 
     /// Every request the page made went to this server (the resource timing log), and the
     /// page has no script at all.
     async fn same_origin_only(&self, name: &str) {
-        let entries = self.c.execute("return performance.getEntries().map(e => e.name)", vec![]).await.unwrap();
+        let entries = self.c.execute("return performance.getEntriesByType('navigation').concat(performance.getEntriesByType('resource')).map(e => e.name)", vec![]).await.unwrap();
         let entries: Vec<String> = serde_json::from_value(entries).unwrap();
         assert!(!entries.is_empty());
         for e in &entries {
@@ -277,7 +299,7 @@ async fn whole_case_in_a_browser(backend: Backend) {
     // A stale CSRF token: the form from before signing in again is refused.
     intake.go("/app/intake/new").await;
     let old = intake.c.execute("return document.querySelector('input[name=csrf]').value", vec![]).await.unwrap();
-    intake.click("header form[action=\"/app/sign-out\"] button").await;
+    intake.navigate("header form[action=\"/app/sign-out\"] button").await;
     assert!(intake.title().await.starts_with("Вход"));
     intake.sign_in("intake").await;
     intake.go("/app/intake/new").await;
