@@ -124,7 +124,10 @@ impl Errors {
                 h2 #error-summary-title { (tr.t("form-has-errors")) }
                 ul {
                     @for (field, message) in &self.0 {
-                        li { a href={ "#" (field) } { (message) } }
+                        li { a href={ "#" (field) } {
+                            @if let Some(id) = label_id(field) { (tr.t(id)) ": " }
+                            (message)
+                        } }
                     }
                 }
             }
@@ -222,5 +225,78 @@ pub fn hidden(csrf: &str) -> Markup {
     html! {
         input type="hidden" name="csrf" value=(csrf);
         input type="hidden" name="idempotencyKey" value=(uuid::Uuid::new_v4().to_string());
+    }
+}
+
+/// The label of a form field by its (GraphQL) name, for the error summary.
+fn label_id(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "identifiedOn" => "field-identified-on",
+        "referralSource" => "field-referral-source",
+        "exploitationTypes" => "field-exploitation-types",
+        "countryOfExploitation" => "field-country-of-exploitation",
+        "fullName" => "field-full-name",
+        "gender" => "field-gender",
+        "ageAtIdentification" => "field-age",
+        "dateOfBirth" => "field-date-of-birth",
+        "citizenship" => "field-citizenship",
+        "region" => "field-region",
+        "contact" => "field-contact",
+        "documentNumber" => "field-document-number",
+        "narrative" => "field-narrative",
+        "username" => "field-username",
+        "password" => "field-password",
+        "otp" => "field-otp",
+        "purpose" => "field-purpose",
+        "scopes" => "field-scopes",
+        "on" => "field-on",
+        "action" => "field-consent-action",
+        "service" => "field-service",
+        "referredOn" => "field-referred-on",
+        "provider" => "field-provider",
+        "lawyerId" => "field-lawyer",
+        "reason" => "field-reason",
+        "filedOn" => "field-filed-on",
+        "policeUnit" => "field-police-unit",
+        "referenceNumber" => "field-reference-number",
+        "offenseCode" => "field-offense",
+        "registeredOn" => "field-registered-on",
+        "registryNumber" => "field-registry-number",
+        "decidedOn" => "field-decided-on",
+        "decidedBy" => "field-decided-by",
+        "outcome" => "field-outcome",
+        "sentenceMonths" => "field-sentence-months",
+        "kind" => "field-action-kind",
+        "takenOn" => "field-taken-on",
+        "note" => "field-note",
+        "status" => "field-lawyer-status",
+        "languages" => "field-languages",
+        "licenseNumber" => "field-license-number",
+        "course" => "field-course",
+        "completedOn" => "field-completed-on",
+        "name" => "field-account-name",
+        "role" => "field-role",
+        "organizationId" => "field-organization-id",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::i18n::{Lang, Tr};
+
+    #[test]
+    fn the_error_summary_names_each_field_and_links_to_it() {
+        let mut e = Errors::default();
+        e.add("referralSource", "Choose one of the options.".into());
+        let html = e.summary(Tr(Lang::En)).into_string();
+        assert!(html.contains("href=\"#referralSource\""), "{html}");
+        assert!(html.contains("Who referred the person: Choose one of the options."), "{html}");
+        for lang in Lang::ALL {
+            for f in ["identifiedOn", "offenseCode", "lawyerId", "organizationId"] {
+                assert!(Tr(*lang).has(label_id(f).unwrap()), "{f}");
+            }
+        }
     }
 }
