@@ -133,7 +133,8 @@ pub async fn seed_with(app: &Arc<App>, clock: &ManualClock, force: bool) -> Resu
                 .into(),
         ));
     }
-    let mut summary = seed_all(app, clock).await?;
+    // Boxed: the seed's future is large, and a test thread's stack is not.
+    let mut summary = Box::pin(seed_all(app, clock)).await?;
     summary.users = seed_users(app, &system).await?;
     Ok(summary)
 }
