@@ -11,6 +11,8 @@ CREATE TABLE web_users
     account_id    text NOT NULL UNIQUE,
     password_hash text NOT NULL,
     totp_sealed   text,
+    -- The 30-second step of the last code accepted: a code is never accepted twice.
+    totp_last_step integer,
     created_at    text NOT NULL
 );
 

@@ -281,12 +281,18 @@ async fn sign_in_asks_for_a_second_factor_and_records_everything(backend: Backen
     assert_eq!(a.post("/app/sign-out", &[("csrf", &csrf)]).await.location.as_deref(), Some("/app/sign-in"));
     assert_eq!(a.get("/app/cases").await.location.as_deref(), Some("/app/sign-in"));
     assert!(aud.get("/app/dashboard").await.body.contains("Signed out"));
-    // The intake worker may not read the audit dashboard.
+    // A code is accepted once: the one used above is refused now.
     let mut i = Agent::new(&base, "en");
     i.sign_in("intake").await;
     let step = i.get("/app/sign-in").await;
     let csrf = value_of(&step.body, "csrf").unwrap();
-    i.post("/app/sign-in", &[("csrf", &csrf), ("otp", &api::app::sign_in::totp_code(&secret).unwrap())]).await;
+    let replay = i.post("/app/sign-in", &[("csrf", &csrf), ("otp", &code)]).await;
+    assert_eq!(replay.status, 401, "a used code is refused");
+    // The next step's code (within the allowed clock skew) works; the intake worker may not
+    // read the audit dashboard.
+    let next = api::app::sign_in::totp_code_at(&secret, chrono::Utc::now().timestamp() as u64 + 30).unwrap();
+    let r = i.post("/app/sign-in", &[("csrf", &csrf), ("otp", &next)]).await;
+    assert_eq!(r.location.as_deref(), Some("/app"), "{}", r.body);
     assert_eq!(i.get("/app/dashboard").await.status, 404);
 }
 

@@ -182,9 +182,14 @@ fn totp(secret: &[u8]) -> Res<totp_rs::Totp> {
 
 /// The current TOTP code for a base32 secret (what an authenticator app shows).
 pub fn totp_code(secret_base32: &str) -> Option<String> {
+    totp_code_at(secret_base32, chrono::Utc::now().timestamp().max(0) as u64)
+}
+
+/// The TOTP code for a base32 secret at a Unix time.
+pub fn totp_code_at(secret_base32: &str, unix_time: u64) -> Option<String> {
     let secret = totp_rs::Secret::try_from_base32(secret_base32).ok()?;
     let t = totp(secret.as_bytes()).ok()?;
-    Some(t.generate_current().to_string())
+    Some(t.generate(unix_time).to_string())
 }
 
 impl App {
@@ -423,7 +428,11 @@ impl App {
         };
         let code: String = code.chars().filter(|c| c.is_ascii_digit()).collect();
         let account_id = row.account_id.parse().ok();
-        if totp(&secret)?.check_current(&code).is_none() {
+        let fresh = match totp(&secret)?.check_current(&code) {
+            Some(step) => store::use_totp_step(&self.db, &row.account_id, step as i64).await?,
+            None => false,
+        };
+        if !fresh {
             self.log_sign_in(&user.username, account_id, SignInOutcome::FailedOtp, client).await?;
             return Ok(false);
         }

@@ -167,3 +167,12 @@ pub async fn session_enrolment(db: &Db, id_hash: &str) -> Res<Option<String>> {
         .bind(id_hash).fetch_optional(p).await)?;
     Ok(row.and_then(|r| r.0))
 }
+
+/// Uses up a TOTP step: `false` when this step (or a later one) was accepted before, so a
+/// code seen over someone's shoulder cannot be used again.
+pub async fn use_totp_step(db: &Db, account_id: &str, step: i64) -> Res<bool> {
+    let n = projections::on_db!(db, p => sqlx::query(
+        "UPDATE web_users SET totp_last_step = $2 WHERE account_id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)")
+        .bind(account_id).bind(step).execute(p).await?.rows_affected());
+    Ok(n == 1)
+}
