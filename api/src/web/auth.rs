@@ -13,7 +13,7 @@ use maud::html;
 
 /// `/app`: where each role starts.
 pub async fn home(ctx: Ctx) -> Response {
-    let Ok(s) = ctx.signed_in() else { return ctx.finish(Redirect::to("/app/sign-in").into_response()) };
+    let Ok(s) = ctx.signed_in() else { return Redirect::to("/app/sign-in").into_response() };
     let to = match s.principal.role {
         Role::IntakeWorker => "/app/cases",
         Role::Coordinator => "/app/coordinator",
@@ -21,7 +21,7 @@ pub async fn home(ctx: Ctx) -> Response {
         Role::Auditor => "/app/dashboard",
         Role::Admin => "/app/admin",
     };
-    ctx.finish(Redirect::to(to).into_response())
+    Redirect::to(to).into_response()
 }
 
 fn pre_token(ctx: &Ctx) -> String {
@@ -39,7 +39,7 @@ pub async fn sign_in_page(ctx: Ctx) -> Response {
 async fn render_sign_in(ctx: &Ctx, form: &Form, errors: &Errors, status: StatusCode) -> Response {
     let tr = ctx.tr;
     if ctx.signed_in().is_ok() {
-        return ctx.finish(Redirect::to("/app").into_response());
+        return Redirect::to("/app").into_response();
     }
     let pending = ctx.session.as_ref().filter(|s| s.pending);
     let pre = pre_token(ctx);
@@ -108,7 +108,7 @@ pub async fn sign_in(ctx: Ctx, form: Form) -> Response {
                 return render_sign_in(&ctx, &form, &errors, StatusCode::TOO_MANY_REQUESTS).await;
             }
             return match app.confirm_otp(cookie, form.get("otp").unwrap_or(""), client).await {
-                Ok(true) => ctx.finish(Redirect::to("/app").into_response()),
+                Ok(true) => Redirect::to("/app").into_response(),
                 Ok(false) => {
                     errors.add("otp", tr.t("err-otp"));
                     render_sign_in(&ctx, &form, &errors, StatusCode::UNAUTHORIZED).await
@@ -136,15 +136,15 @@ pub async fn sign_in(ctx: Ctx, form: Form) -> Response {
         return render_sign_in(&ctx, &form, &errors, StatusCode::TOO_MANY_REQUESTS).await;
     }
     match app.sign_in_password(&username, &password, ctx.state.opts.require_totp, client).await {
-        Ok(PasswordStep::Done(s)) => with_session_cookie(ctx.finish(Redirect::to("/app").into_response()), &s.cookie),
+        Ok(PasswordStep::Done(s)) => with_session_cookie(Redirect::to("/app").into_response(), &s.cookie),
         Ok(PasswordStep::NeedOtp(s)) => {
             // A script may send the code with the password.
             if let Some(code) = form.get("otp") {
                 if let Ok(true) = app.confirm_otp(&s.cookie, code, client).await {
-                    return with_session_cookie(ctx.finish(Redirect::to("/app").into_response()), &s.cookie);
+                    return with_session_cookie(Redirect::to("/app").into_response(), &s.cookie);
                 }
             }
-            with_session_cookie(ctx.finish(Redirect::to("/app/sign-in").into_response()), &s.cookie)
+            with_session_cookie(Redirect::to("/app/sign-in").into_response(), &s.cookie)
         }
         Ok(PasswordStep::Refused) => {
             errors.add("username", tr.t("err-credentials"));
@@ -165,7 +165,7 @@ async fn end(ctx: Ctx, form: Form, everywhere: bool) -> Response {
     }
     let mut resp = Redirect::to("/app/sign-in").into_response();
     resp.headers_mut().append(header::SET_COOKIE, session::set_cookie(SESSION_COOKIE, "", Some(0)));
-    ctx.finish(resp)
+    resp
 }
 
 pub async fn sign_out(ctx: Ctx, form: Form) -> Response {
@@ -218,7 +218,7 @@ pub async fn accept_invitation(ctx: Ctx, Path(secret): Path<String>, form: Form)
         return render_invitation(&ctx, &secret, &form, &errors).await;
     }
     match ctx.state.app.accept_invitation(&secret, &username, &password).await {
-        Ok(_) => ctx.finish(Redirect::to("/app/sign-in").into_response()),
+        Ok(_) => Redirect::to("/app/sign-in").into_response(),
         Err(e) => {
             let field = layout::field_of(&e, &["username", "password"]).unwrap_or_else(|| "password".into());
             errors.add(&field, layout::explain(tr, &e));

@@ -74,7 +74,7 @@ pub fn page_status(ctx: &Ctx, status: StatusCode, title: &str, body: Markup) -> 
             }
         }
     };
-    ctx.finish((status, Html(markup.into_string())).into_response())
+    (status, Html(markup.into_string())).into_response()
 }
 
 fn languages(ctx: &Ctx) -> Markup {

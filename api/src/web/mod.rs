@@ -113,13 +113,18 @@ async fn not_found(ctx: session::Ctx) -> Response {
     layout::not_found(&ctx)
 }
 
-/// Security headers on every answer of the web app: a strict CSP (nothing from another
+/// Security headers on every answer of the web app, and the language cookie: a strict CSP (nothing from another
 /// origin, no inline script), no framing, no referrer; pages are never stored by a cache or
 /// the browser (any of them may show an identity), assets may be.
 async fn headers(req: Request, next: Next) -> Response {
     let is_asset = req.uri().path().starts_with("/app/assets/") || req.uri().path() == "/favicon.ico";
+    let chosen = session::query_lang(req.uri().query());
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
+    // A language chosen with `?lang=` is remembered, whatever the answer (a redirect too).
+    if let Some(l) = chosen {
+        h.append(header::SET_COOKIE, session::set_cookie(session::LANG_COOKIE, l.code(), Some(365 * 24 * 3600)));
+    }
     h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));

@@ -115,8 +115,6 @@ pub struct Ctx {
     pub cookie: Option<String>,
     pub client: Option<String>,
     pub headers: HeaderMap,
-    /// The language came from `?lang=` and is to be remembered.
-    pub remember_lang: bool,
     pub path: String,
 }
 
@@ -126,7 +124,6 @@ impl FromRequestParts<WebState> for Ctx {
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query();
         let lang = lang_of(&parts.headers, query);
-        let remember_lang = query_lang(query).is_some();
         let client = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip().to_string());
         let cookie = cookie(&parts.headers, SESSION_COOKIE).map(str::to_string);
         let session = match &cookie {
@@ -143,7 +140,6 @@ impl FromRequestParts<WebState> for Ctx {
             cookie,
             client,
             headers: parts.headers.clone(),
-            remember_lang,
             path: parts.uri.path().to_string(),
         })
     }
@@ -233,15 +229,6 @@ impl Ctx {
             Claim::InFlight => Err(ApiError::Conflict),
             Claim::Mismatch => Err(ApiError::BadInput("this form was already sent with other values".into())),
         }
-    }
-
-    /// Adds the language cookie when the language came from `?lang=`.
-    pub fn finish(&self, mut resp: Response) -> Response {
-        if self.remember_lang {
-            resp.headers_mut()
-                .append(header::SET_COOKIE, set_cookie(LANG_COOKIE, self.tr.lang().code(), Some(365 * 24 * 3600)));
-        }
-        resp
     }
 }
 

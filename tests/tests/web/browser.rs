@@ -149,7 +149,7 @@ impl Tab {
     }
 
     async fn sign_in(&self, username: &str) {
-        self.go("/app/sign-in?lang=ru").await;
+        self.go("/app/sign-in").await;
         self.fill("username", username).await;
         self.fill("password", PASSWORD).await;
         self.submit("/app/sign-in").await;
@@ -325,6 +325,52 @@ async fn whole_case_in_a_browser(backend: Backend) {
     lawyer.go(&case).await;
     assert!(lawyer.title().await.starts_with("Страница не найдена"));
     lawyer.screen("not-found").await;
+
+    // Kyrgyz, remembered once chosen (the idle session above ended too: the choice survives
+    // the way through signing in).
+    intake.go("/app/cases?lang=ky").await;
+    assert!(intake.title().await.starts_with("Кирүү"));
+    intake.sign_in("intake").await;
+    intake.go("/app/cases").await;
+    let lang = intake.c.execute("return document.documentElement.lang", vec![]).await.unwrap();
+    assert_eq!(lang, json!("ky"), "{}", intake.source().await);
+    assert_eq!(intake.title().await, "Иштер — Pro Bono Ledger");
+    intake.screen("cases-ky").await;
+    intake.go("/app/intake/new").await;
+    assert_eq!(intake.title().await, "Жаңы кайрылуу — Pro Bono Ledger");
+
+    // The auditor sees every sign-in, failure and sign-out, and who read an identity.
+    coordinator.navigate("header form[action=\"/app/sign-out\"] button").await;
+    coordinator.sign_in("auditor").await;
+    coordinator.go("/app/dashboard").await;
+    let dash = coordinator.source().await;
+    assert!(dash.contains("Выход") && dash.contains("Связь с клиентом"), "{dash}");
+    coordinator.screen("dashboard").await;
+
+    // An ADMIN invites an intake worker; the link works once.
+    coordinator.navigate("header form[action=\"/app/sign-out\"] button").await;
+    super::user(&t, "admin", domain::values::Role::Admin, None, None).await;
+    coordinator.sign_in("admin").await;
+    coordinator.go("/app/admin").await;
+    coordinator.screen("admin").await;
+    coordinator.fill("name", "Айгуль").await;
+    coordinator.select("role", "INTAKE_WORKER").await;
+    coordinator.fill("organizationId", &p.w.org).await;
+    coordinator.submit("/app/admin").await;
+    let made = coordinator.source().await;
+    let link =
+        made.split("/app/invitations/").nth(1).expect("an invitation link").split('<').next().unwrap().to_string();
+    coordinator.navigate("header form[action=\"/app/sign-out\"] button").await;
+    coordinator.go(&format!("/app/invitations/{link}")).await;
+    coordinator.screen("invitation").await;
+    coordinator.fill("username", "aigul").await;
+    coordinator.fill("password", PASSWORD).await;
+    coordinator.submit(&format!("/app/invitations/{link}")).await;
+    coordinator.sign_in("aigul").await;
+    assert!(coordinator.source().await.contains("aigul"));
+    coordinator.navigate("header form[action=\"/app/sign-out\"] button").await;
+    coordinator.go(&format!("/app/invitations/{link}")).await;
+    assert!(coordinator.title().await.starts_with("Страница не найдена"), "the link works once");
 
     for tab in [intake, coordinator, lawyer] {
         let _ = tab.c.close().await;
