@@ -226,6 +226,13 @@ async fn pages_carry_strict_security_headers(backend: Backend) {
     }
     let css = a.get("/app/assets/app.css").await;
     assert_eq!(css.status, 200);
+    // A poor connection: the intake form with everything it loads stays far below 100 KB,
+    // even uncompressed.
+    let form = a.get("/app/intake/new").await;
+    let icon = a.get("/app/assets/icon.svg").await;
+    let weight = form.body.len() + css.body.len() + icon.body.len();
+    assert!(weight < 100_000, "the intake form weighs {weight} bytes");
+    eprintln!("intake form page weight: {weight} bytes uncompressed");
     assert!(css.headers["content-type"].to_str().unwrap().starts_with("text/css"));
     let en = a.get("/app/cases?lang=en").await;
     assert!(en.body.contains("<html lang=\"en\">"));
@@ -517,6 +524,15 @@ async fn a_whole_case_in_russian_by_three_users(backend: Backend) {
     assert!(r.body.contains("Эта статья не действовала на выбранную дату"), "{}", r.body);
     for (action, fields) in [
         ("registration", vec![("offenseCode", "2021-166"), ("registeredOn", "2024-03-12")]),
+        (
+            "reclassification",
+            vec![
+                ("offenseCode", "2021-167"),
+                ("decidedOn", "2024-04-02"),
+                ("decidedBy", "PROSECUTOR"),
+                ("reason", "the client was 17"),
+            ],
+        ),
         ("outcome", vec![("outcome", "SENT_TO_COURT"), ("decidedOn", "2024-06-01")]),
         ("verdict", vec![("outcome", "CONVICTED"), ("decidedOn", "2024-09-01"), ("sentenceMonths", "96")]),
     ] {
@@ -525,7 +541,23 @@ async fn a_whole_case_in_russian_by_three_users(backend: Backend) {
         let r = lawyer.submit(&case, &format!("{case}/{action}"), &f).await;
         assert_eq!(r.status, 303, "{action}: {}", r.body);
     }
+    // A second report whose registration the police refused.
+    let r = lawyer
+        .submit(&case, &format!("{case}/police-report"), &[("filedOn", "2024-09-10"), ("policeUnit", "УВД г. Ош")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let view = t.app.case_view(case_id).await.unwrap().unwrap();
+    let second = view.reports.iter().find(|r| r.police_unit == "УВД г. Ош").unwrap().id.to_string();
+    let r = lawyer
+        .submit(
+            &case,
+            &format!("{case}/refusal"),
+            &[("reportId", &second), ("decidedOn", "2024-09-20"), ("reason", "нет состава")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
     let done = lawyer.get(&case).await;
+    assert!(done.body.contains("В регистрации отказано") && done.body.contains("Торговля детьми"), "{}", done.body);
     assert!(done.body.contains("Обвинительный приговор") && done.body.contains("Решение вынесено"), "{}", done.body);
     let view = t.app.case_view(case_id).await.unwrap().unwrap();
     assert_eq!(view.status().as_str(), "DECIDED");

@@ -123,7 +123,7 @@ pub async fn dashboard(ctx: Ctx) -> Response {
         Ok(r) => r,
         Err(e) => return layout::error_page(&ctx, &e),
     };
-    let when = |t: chrono::DateTime<chrono::Utc>| format!("{} {}", tr.date(t.date_naive()), t.format("%H:%M:%S"));
+    let when = |t: chrono::DateTime<chrono::Utc>| format!("{} {} UTC", tr.date(t.date_naive()), t.format("%H:%M:%S"));
     let body = html! {
         section.card aria-labelledby="signins-h" {
             h2 #signins-h { (tr.t("sign-in-log")) }
