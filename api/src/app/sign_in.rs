@@ -361,8 +361,14 @@ impl App {
     pub async fn web_session(&self, cookie: &str) -> Res<Option<WebSession>> {
         let id_hash = tokens::hash_token(cookie);
         let now = Utc::now();
-        // Expired sessions are deleted here, so a stolen old cookie meets no row at all.
-        store::expire_sessions(&self.db, &stamp(now - IDLE), &stamp(now - ABSOLUTE)).await?;
+        // Expired sessions are swept at most once a minute (each request checks its own
+        // session's times below, so a stale row never opens anything meanwhile).
+        static LAST_SWEEP: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+        let last = LAST_SWEEP.load(std::sync::atomic::Ordering::Relaxed);
+        if now.timestamp() - last >= 60 {
+            LAST_SWEEP.store(now.timestamp(), std::sync::atomic::Ordering::Relaxed);
+            store::expire_sessions(&self.db, &stamp(now - IDLE), &stamp(now - ABSOLUTE)).await?;
+        }
         let Some(row) = store::session(&self.db, &id_hash).await? else { return Ok(None) };
         let (Some(created), Some(seen)) = (parse_stamp(&row.created_at), parse_stamp(&row.last_seen_at)) else {
             return Ok(None);
@@ -374,7 +380,10 @@ impl App {
         let account_id: Uuid = row.account_id.parse().map_err(ApiError::internal)?;
         let Some(account) = self.account(account_id).await?.filter(|a| !a.disabled) else { return Ok(None) };
         let Some(user) = store::user_by_account(&self.db, &row.account_id).await? else { return Ok(None) };
-        store::touch_session(&self.db, &id_hash, &stamp(now)).await?;
+        // The idle timer moves in steps of 15 seconds: not every page view is a write.
+        if now - seen >= Duration::seconds(15) {
+            store::touch_session(&self.db, &id_hash, &stamp(now)).await?;
+        }
         let enrolling = enrolling(self, &id_hash).await?;
         Ok(Some(WebSession {
             principal: Principal {
