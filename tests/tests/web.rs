@@ -581,3 +581,105 @@ tests::on_both_backends!(
     a_case_out_of_scope_is_a_plain_404,
     a_whole_case_in_russian_by_three_users,
 );
+
+/// `probono user create --password-stdin` makes a web user; `demo seed` prints a user of every
+/// role and refuses a ledger holding cases it did not create, unless `--force`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_makes_web_users_and_the_demo_keeps_out_of_real_ledgers() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("probono.db").display());
+    // A ledger with a case of its own.
+    {
+        let app = api::App::open(&api::config::StoreArgs::with_url(&url)).await.unwrap();
+        let system = Caller::system("t");
+        let org =
+            app.register_organization(&system, None, "Real NGO", domain::values::OrganizationKind::Ngo).await.unwrap();
+        let worker = user_in(&app, "real.worker", Role::IntakeWorker, Some(org.id)).await;
+        let caller = Caller::new(worker, "t");
+        let input = api::app::cases::OpenIntakeInput {
+            case_id: None,
+            organization_id: None,
+            identified_on: chrono::NaiveDate::from_ymd_opt(2024, 1, 2).unwrap(),
+            referral_source: domain::values::ReferralSource::Hotline,
+            exploitation_types: vec![domain::values::ExploitationType::ForcedLabor],
+            country_of_exploitation: None,
+            client: api::app::cases::ClientInput {
+                gender: domain::values::Gender::Female,
+                age_at_identification: None,
+                citizenship: None,
+                region: None,
+            },
+            identity: api::app::cases::IdentityInput { full_name: CLIENT_NAME.into(), ..Default::default() },
+            consent: domain::case::ConsentGrant { legal_aid: true, report_to_police: false, data_sharing: false },
+        };
+        app.open_intake(&caller, input).await.unwrap();
+        app.db.close().await;
+    }
+    let out = tests::run_probono(&["demo", "seed", "--database-url", &url]).await;
+    assert_ne!(out.code, Some(0), "a ledger with real cases is refused");
+    assert!(out.stderr.contains("--force") && out.stderr.contains("did not create"), "{}", out.stderr);
+    let out = tests::run_probono(&["demo", "seed", "--force", "--database-url", &url]).await;
+    assert_eq!(out.code, Some(0), "{}", out.stderr);
+    for username in ["demo-intake", "demo-coordinator", "demo-lawyer", "demo-auditor", "demo-admin"] {
+        assert!(out.stdout.contains(username), "{}", out.stdout);
+    }
+    assert!(out.stdout.contains("/app/sign-in") || out.stdout.contains("http://127.0.0.1:8080/"));
+    // user create reads the password from standard input, and refuses a weak one.
+    let mut run = |password: &str| {
+        let mut child = std::process::Command::new(tests::probono_bin())
+            .args([
+                "user",
+                "create",
+                "--role",
+                "AUDITOR",
+                "--username",
+                "Aud.Two",
+                "--password-stdin",
+                "--database-url",
+                &url,
+            ])
+            .env("PROBONO_LOG", "warn")
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        writeln!(child.stdin.take().unwrap(), "{password}").unwrap();
+        child.wait_with_output().unwrap()
+    };
+    let weak = run("password1");
+    assert!(!weak.status.success());
+    assert!(String::from_utf8_lossy(&weak.stderr).contains("too weak"));
+    let ok = run(PASSWORD);
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    let app = api::App::open(&api::config::StoreArgs::with_url(&url)).await.unwrap();
+    app.projector.catch_up().await.unwrap();
+    let step = app.sign_in_password("aud.two", PASSWORD, true, None).await.unwrap();
+    assert!(matches!(step, api::app::sign_in::PasswordStep::Done(_)), "an auditor needs no second factor");
+    let refused = app.sign_in_password("aud.two", "not the password", true, None).await.unwrap();
+    assert!(matches!(refused, api::app::sign_in::PasswordStep::Refused));
+}
+
+async fn user_in(app: &api::App, username: &str, role: Role, org: Option<Uuid>) -> api::access::Principal {
+    let input = NewAccount {
+        account_id: None,
+        name: username.into(),
+        role,
+        organization_id: org,
+        lawyer_id: None,
+        expires_at: None,
+    };
+    let id = app.create_user(&Caller::system("t"), input, username, PASSWORD).await.unwrap();
+    let a =
+        app.me(&Caller::new(api::access::Principal { account_id: id, ..api::access::Principal::system() }, "t")).await;
+    let a = a.unwrap();
+    api::access::Principal {
+        account_id: id,
+        name: a.name,
+        role: a.role,
+        organization_id: a.organization_id,
+        lawyer_id: a.lawyer_id,
+        token_id: Uuid::new_v4(),
+    }
+}
