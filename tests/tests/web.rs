@@ -626,7 +626,7 @@ async fn the_cli_makes_web_users_and_the_demo_keeps_out_of_real_ledgers() {
     }
     assert!(out.stdout.contains("/app/sign-in") || out.stdout.contains("http://127.0.0.1:8080/"));
     // user create reads the password from standard input, and refuses a weak one.
-    let mut run = |password: &str| {
+    let run = |password: &str| {
         let mut child = std::process::Command::new(tests::probono_bin())
             .args([
                 "user",
