@@ -568,6 +568,11 @@ async fn a_whole_case_in_russian_by_three_users(backend: Backend) {
     for role in ["INTAKE_WORKER", "COORDINATOR", "LAWYER"] {
         assert!(roles.iter().any(|r| r == role), "{role} in {roles:?}");
     }
+    // Closing the case ends the lawyer's part: the steps are gone from the page.
+    let r = lawyer.submit(&case, &format!("{case}/close"), &[("reason", "дело решено")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let closed = lawyer.get(&case).await;
+    assert!(closed.body.contains("Закрыто") && !closed.body.contains(&format!("{case}/legal-action")));
     assert!(!tests::dump_database(&t.app.db).await.contains(CLIENT_NAME), "no identity in clear anywhere");
 }
 

@@ -262,6 +262,13 @@ pub async fn lawyer_section(ctx: &Ctx, view: &CaseView, section: &str, form: &Fo
                 (Field { name: "note", label: tr.t("field-note"), hint: Some(tr.t("hint-note")), value: vals("legal-action").raw("note"), errors: errs("legal-action") }.textarea())
                 button type="submit" { (tr.t("save")) }
             }
+            h3 { (tr.t("close-title")) }
+            (errs("close").summary(tr))
+            form method="post" action=(post("close")) novalidate {
+                (hidden(&csrf))
+                (Field { name: "reason", label: tr.t("field-reason"), hint: Some(tr.t("hint-close")), value: vals("close").raw("reason"), errors: errs("close") }.textarea())
+                button.secondary type="submit" { (tr.t("close-case")) }
+            }
             ul { @for la in &view.legal_actions { li { (tr.date(la.taken_on)) " — " (tr.label("LegalActionKind", la.kind.as_str())) @if la.has_note { " · " (tr.t("note-sealed")) } } } }
         }
     }
@@ -407,6 +414,10 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
                 let on = errors.date(tr, &f, "takenOn", true);
                 let input = LegalActionInput { kind: kind?, taken_on: on?, note: f.get("note").map(str::to_string) };
                 Box::pin(async move { app.record_legal_action(&c, id, input).await.map(|_| ()) })
+            }
+            "close" => {
+                let reason = errors.required(tr, &f, "reason")?.to_string();
+                Box::pin(async move { app.close_case(&c, id, &reason).await.map(|_| ()) })
             }
             _ => {
                 errors.add("reason", tr.t("err-rule"));
