@@ -88,9 +88,17 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         .route("/app/admin", get(admin::show).post(admin::invite))
         .route("/app/dashboard", get(admin::dashboard))
         .fallback(not_found)
+        // A defect answers with a page in the user's language, not a trace: the payload is
+        // never shown (it could hold anything).
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_page))
         .layer(middleware::from_fn(headers))
         .layer(middleware::from_fn(same_origin))
         .with_state(state)
+}
+
+fn panic_page(_payload: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a web handler panicked");
+    layout::refused(i18n::Lang::Ru, StatusCode::INTERNAL_SERVER_ERROR, "err-internal")
 }
 
 async fn css() -> Response {
@@ -150,4 +158,32 @@ async fn same_origin(req: Request, next: Next) -> Response {
     }
     let lang = session::lang_of(req.headers(), req.uri().query());
     layout::refused(lang, StatusCode::FORBIDDEN, "err-cross-origin")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_answers_with_a_page_not_a_trace() {
+        let app = Router::new()
+            .route(
+                "/boom",
+                get(|| async {
+                    if true {
+                        panic!("secret detail");
+                    }
+                    "unreachable"
+                }),
+            )
+            .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_page));
+        let resp = tower::ServiceExt::oneshot(app, Request::get("/boom").body(axum::body::Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("<html lang=\"ru\">") && text.contains("ничего не сохранено"), "{text}");
+        assert!(!text.contains("secret detail"));
+    }
 }
