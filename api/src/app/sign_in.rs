@@ -369,7 +369,7 @@ impl App {
             LAST_SWEEP.store(now.timestamp(), std::sync::atomic::Ordering::Relaxed);
             store::expire_sessions(&self.db, &stamp(now - IDLE), &stamp(now - ABSOLUTE)).await?;
         }
-        let Some(row) = store::session(&self.db, &id_hash).await? else { return Ok(None) };
+        let Some(row) = store::live_session(&self.db, &id_hash).await? else { return Ok(None) };
         let (Some(created), Some(seen)) = (parse_stamp(&row.created_at), parse_stamp(&row.last_seen_at)) else {
             return Ok(None);
         };
@@ -379,12 +379,11 @@ impl App {
         }
         let account_id: Uuid = row.account_id.parse().map_err(ApiError::internal)?;
         let Some(account) = self.account(account_id).await?.filter(|a| !a.disabled) else { return Ok(None) };
-        let Some(user) = store::user_by_account(&self.db, &row.account_id).await? else { return Ok(None) };
         // The idle timer moves in steps of 15 seconds: not every page view is a write.
         if now - seen >= Duration::seconds(15) {
             store::touch_session(&self.db, &id_hash, &stamp(now)).await?;
         }
-        let enrolling = enrolling(self, &id_hash).await?;
+        let enrolling = row.enrolling != 0;
         Ok(Some(WebSession {
             principal: Principal {
                 account_id,
@@ -394,7 +393,7 @@ impl App {
                 lawyer_id: account.lawyer_id,
                 token_id: row.session_id.parse().map_err(ApiError::internal)?,
             },
-            username: user.username,
+            username: row.username,
             csrf_token: row.csrf_token,
             pending: row.pending != 0,
             enrolling,
@@ -508,10 +507,6 @@ impl App {
             })
             .collect())
     }
-}
-
-async fn enrolling(app: &App, id_hash: &str) -> Res<bool> {
-    Ok(store::session_enrolment(&app.db, id_hash).await?.is_some())
 }
 
 fn invitation_gone() -> ApiError {

@@ -25,6 +25,19 @@ pub struct SessionRow {
     pub last_seen_at: String,
 }
 
+/// A session with what a request needs of its user, in one query.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LiveSessionRow {
+    pub session_id: String,
+    pub account_id: String,
+    pub csrf_token: String,
+    pub pending: i64,
+    pub created_at: String,
+    pub last_seen_at: String,
+    pub enrolling: i64,
+    pub username: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct InvitationRow {
     pub account_id: String,
@@ -83,6 +96,14 @@ pub async fn insert_session(db: &Db, id_hash: &str, s: &SessionRow) -> Res<()> {
 pub async fn session(db: &Db, id_hash: &str) -> Res<Option<SessionRow>> {
     projections::on_db!(db, p => sqlx::query_as::<_, SessionRow>(
         "SELECT session_id, account_id, csrf_token, pending, created_at, last_seen_at FROM web_sessions WHERE id_hash = $1")
+        .bind(id_hash).fetch_optional(p).await)
+}
+
+pub async fn live_session(db: &Db, id_hash: &str) -> Res<Option<LiveSessionRow>> {
+    projections::on_db!(db, p => sqlx::query_as::<_, LiveSessionRow>(
+        "SELECT s.session_id, s.account_id, s.csrf_token, s.pending, s.created_at, s.last_seen_at, \
+         CAST(CASE WHEN s.totp_pending IS NULL THEN 0 ELSE 1 END AS bigint) AS enrolling, u.username \
+         FROM web_sessions s JOIN web_users u ON u.account_id = s.account_id WHERE s.id_hash = $1")
         .bind(id_hash).fetch_optional(p).await)
 }
 
