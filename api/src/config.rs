@@ -91,6 +91,10 @@ pub struct ServeArgs {
     /// AUDITOR's token.
     #[arg(long, env = "PROBONO_METRICS_BIND")]
     pub metrics_bind: Option<String>,
+    /// Ask every web user whose role can read identity for a TOTP code at sign-in. Turn off
+    /// (`false`) only for a trial installation without real cases.
+    #[arg(long, env = "PROBONO_WEB_REQUIRE_TOTP", default_value_t = true, action = clap::ArgAction::Set)]
+    pub web_require_totp: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,6 +106,9 @@ pub enum Command {
     /// Access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Web app users (username and password).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Read models.
     #[command(subcommand)]
     Projections(ProjectionsCommand),
@@ -180,8 +187,18 @@ pub enum KeysCommand {
 #[derive(Debug, Subcommand)]
 pub enum DemoCommand {
     /// Loads a deterministic, fictitious data set shaped like the UNODC project report
-    /// (2016–2021). Does nothing when it is already there.
-    Seed(StoreArgs),
+    /// (2016–2021), with a web user of every role, and prints how to sign in. Does nothing
+    /// when it is already there; refuses a database holding other cases unless `--force`.
+    Seed(DemoSeedArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoSeedArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// Seed even though the database holds cases the demo did not create.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -211,6 +228,33 @@ pub struct ExportStatsArgs {
     /// Write to this file instead of standard output.
     #[arg(long)]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates an account that signs in to the web app with a username and the password
+    /// read from standard input (one line).
+    Create {
+        /// ADMIN, COORDINATOR, LAWYER, INTAKE_WORKER or AUDITOR.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        username: String,
+        /// The person's name as others see it (the username when not given).
+        #[arg(long)]
+        name: Option<String>,
+        /// Organisation of an INTAKE_WORKER.
+        #[arg(long)]
+        organization: Option<String>,
+        /// Lawyer a LAWYER account acts as.
+        #[arg(long)]
+        lawyer: Option<String>,
+        /// Read the password from standard input (the only way: never on the command line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Debug, Subcommand)]

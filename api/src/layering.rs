@@ -16,9 +16,10 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("audit", &["privacy"]),
     ("app", &["access", "privacy", "store", "audit"]),
     ("graphql", &["app", "access"]),
-    ("http", &["app", "access", "graphql"]),
+    ("web", &["app", "access", "privacy"]),
+    ("http", &["app", "access", "graphql", "web"]),
     ("demo", &["app", "access", "privacy"]),
-    ("cli", &["app", "access", "audit", "privacy", "graphql", "http", "demo"]),
+    ("cli", &["app", "access", "audit", "privacy", "graphql", "http", "web", "demo"]),
 ];
 const SHARED: &[&str] = &["error", "config", "metrics"];
 

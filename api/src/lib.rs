@@ -3,7 +3,7 @@
 //! Data and calls flow one way:
 //!
 //! ```text
-//!   edges: graphql, http, cli, demo          translate requests to use cases and back
+//!   edges: graphql, web, http, cli, demo     translate requests to use cases and back
 //!     │
 //!     ▼
 //!   app: one function per use case           authorise, load, seal/open, execute,
@@ -32,6 +32,7 @@ pub mod http;
 pub mod metrics;
 pub mod privacy;
 pub mod store;
+pub mod web;
 
 pub use app::App;
 pub use error::ApiError;

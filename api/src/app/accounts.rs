@@ -73,6 +73,31 @@ impl App {
     #[tracing::instrument(skip_all, fields(role = %input.role))]
     pub async fn create_account(&self, caller: &Caller, input: NewAccount) -> Res<CreatedAccount> {
         caller.allow(Op::CreateAccessToken)?;
+        if let Some(e) = input.expires_at {
+            if e <= Utc::now() {
+                return Err(ApiError::BadInput("expiresAt is in the past".into()));
+            }
+        }
+        let account_id = self.create_account_record(caller, &input).await?;
+        let id = account_id.to_string();
+        let (token, token_hash) = tokens::new_token();
+        let token_id = Uuid::new_v4();
+        let issue = AccountCommand::IssueToken { token_id, token_hash, expires_at: input.expires_at };
+        self.execute(&self.cqrs.accounts, caller, &id, issue).await?;
+        let account =
+            self.account(account_id).await?.ok_or_else(|| ApiError::Internal("account not projected".into()))?;
+        Ok(CreatedAccount { account, token_id, token, expires_at: input.expires_at })
+    }
+
+    /// Creates an account that has no token: its user signs in to the web app instead.
+    pub async fn create_account_without_token(&self, caller: &Caller, input: NewAccount) -> Res<Uuid> {
+        self.create_account_record(caller, &input).await
+    }
+
+    /// Creates an account without a token (web users sign in with a password instead). The
+    /// organisation or lawyer it is scoped to must exist, as their own streams say.
+    pub(crate) async fn create_account_record(&self, caller: &Caller, input: &NewAccount) -> Res<Uuid> {
+        caller.allow(Op::CreateAccessToken)?;
         let name = Text::parse_with_max("name", &input.name, 200)?;
         if let Some(o) = input.organization_id {
             if !self.cqrs.load::<Organization>(&o.to_string()).await?.aggregate.registered {
@@ -84,13 +109,7 @@ impl App {
                 return Err(ApiError::NotFound(format!("no lawyer {l}")));
             }
         }
-        if let Some(e) = input.expires_at {
-            if e <= Utc::now() {
-                return Err(ApiError::BadInput("expiresAt is in the past".into()));
-            }
-        }
         let account_id = input.account_id.unwrap_or_else(Uuid::new_v4);
-        let id = account_id.to_string();
         let create = AccountCommand::Create(CreateAccount {
             account_id,
             name,
@@ -98,14 +117,8 @@ impl App {
             organization_id: input.organization_id,
             lawyer_id: input.lawyer_id,
         });
-        self.execute(&self.cqrs.accounts, caller, &id, create).await?;
-        let (token, token_hash) = tokens::new_token();
-        let token_id = Uuid::new_v4();
-        let issue = AccountCommand::IssueToken { token_id, token_hash, expires_at: input.expires_at };
-        self.execute(&self.cqrs.accounts, caller, &id, issue).await?;
-        let account =
-            self.account(account_id).await?.ok_or_else(|| ApiError::Internal("account not projected".into()))?;
-        Ok(CreatedAccount { account, token_id, token, expires_at: input.expires_at })
+        self.execute(&self.cqrs.accounts, caller, &account_id.to_string(), create).await?;
+        Ok(account_id)
     }
 
     /// A second person approves an account that can read client identity: an ADMIN other

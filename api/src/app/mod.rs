@@ -18,6 +18,7 @@ pub mod idempotency;
 pub mod lawyers;
 pub mod organizations;
 pub mod privacy;
+pub mod sign_in;
 pub mod stats;
 
 use crate::access::{policy, CaseScope, Op, Principal};

@@ -10,7 +10,7 @@ use crate::app::{App, Caller, StartupError};
 use crate::audit;
 use crate::config::{
     AuditCommand, AuditStoreArgs, Cli, Command, DemoCommand, ExportCommand, KeysCommand, LogFormat, ProjectionsCommand,
-    TokenCommand,
+    TokenCommand, UserCommand,
 };
 use crate::error::ApiError;
 use crate::privacy::crypto::{CryptoError, MasterKey};
@@ -123,6 +123,34 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             let created = app.create_account(&Caller::system("cli"), input).await?;
             println!("{}", created.token);
         }
+        Command::User(UserCommand::Create { role, username, name, organization, lawyer, password_stdin: _, store }) => {
+            let role: domain::values::Role = role.trim().to_ascii_uppercase().parse().map_err(|_| {
+                let roles: Vec<&str> = domain::values::Role::ALL.iter().map(|r| r.as_str()).collect();
+                CliError::Usage(format!("--role {role:?} is not a role; use one of {}", roles.join(", ")))
+            })?;
+            let mut password = String::new();
+            std::io::stdin()
+                .read_line(&mut password)
+                .map_err(|error| CliError::File { path: "standard input".into(), error })?;
+            let password = password.trim_end_matches(['\r', '\n']);
+            if password.is_empty() {
+                return Err(CliError::Usage(
+                    "give the password on standard input, e.g. `… --password-stdin < file`".into(),
+                ));
+            }
+            let input = NewAccount {
+                account_id: None,
+                name: name.unwrap_or_else(|| username.clone()),
+                role,
+                organization_id: uuid_arg("organization", organization)?,
+                lawyer_id: uuid_arg("lawyer", lawyer)?,
+                expires_at: None,
+            };
+            let app = App::open(&store).await?;
+            app.projector.catch_up().await?;
+            let account = app.create_user(&Caller::system("cli"), input, &username, password).await?;
+            eprintln!("created {} {username} (account {account}); they sign in at /app/sign-in", role.as_str());
+        }
         Command::Audit(cmd) => return Ok(run_audit(cmd).await),
         Command::Projections(ProjectionsCommand::Rebuild(store)) => {
             let app = App::open(&store).await?;
@@ -130,15 +158,24 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             let n = app.rebuild_read_models().await?;
             eprintln!("rebuilt read models from {n} events in {:.2?}", started.elapsed());
         }
-        Command::Demo(DemoCommand::Seed(store)) => {
+        Command::Demo(DemoCommand::Seed(args)) => {
             let clock = std::sync::Arc::new(domain::ManualClock::new(chrono::Utc::now().date_naive()));
-            let app = App::open_with_clock(&store, clock.clone()).await?;
+            let app = App::open_with_clock(&args.store, clock.clone()).await?;
             app.projector.catch_up().await?;
             let started = std::time::Instant::now();
-            let s = crate::demo::seed(&app, &clock).await?;
+            let s = crate::demo::seed_with(&app, &clock, args.force).await?;
             if s.already_present {
-                eprintln!("demo data already present; nothing to do");
+                eprintln!("demo data already present; nothing to do (the demo users' passwords were printed by the first seed)");
             } else {
+                println!("Demo users of the web app (the passwords are shown only now):");
+                for (role, username, password) in &s.users {
+                    println!("  {:<14} username {:<17} password {}", role.as_str(), username, password);
+                }
+                println!(
+                    "Start the server (`probono serve`), open http://127.0.0.1:8080/ and sign in. Roles that can read \
+                     identity set up a TOTP code at first sign-in; for a trial without real cases start with \
+                     `probono serve --web-require-totp false`."
+                );
                 eprintln!(
                     "seeded {} organisations, {} lawyers, {} cases, {} police reports in {:.1?}",
                     s.organizations,

@@ -46,6 +46,8 @@ pub struct SeedSummary {
     pub cases: usize,
     pub police_reports: usize,
     pub already_present: bool,
+    /// The web app's demo users: (role, username, password), the passwords shown once.
+    pub users: Vec<(Role, String, String)>,
 }
 
 /// SplitMix64: a tiny generator whose sequence never changes between builds.
@@ -119,11 +121,58 @@ const LAST: &[&str] = &[
 
 /// Seeds the database behind `app` (opened with `clock`). Returns what it wrote.
 pub async fn seed(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, ApiError> {
+    seed_with(app, clock, false).await
+}
+
+/// [`seed`], refusing a ledger that holds cases the demo did not create (real ones, perhaps)
+/// unless `force`: demo people and demo passwords must never mix into a real ledger.
+pub async fn seed_with(app: &Arc<App>, clock: &ManualClock, force: bool) -> Result<SeedSummary, ApiError> {
     let first_org = id(1, 0);
     if app.organization(first_org).await?.is_some() {
         return Ok(SeedSummary { already_present: true, ..Default::default() });
     }
-    Box::pin(seed_all(app, clock)).await
+    let system = Caller::system("demo-seed");
+    let existing = app.cases(&system, Default::default(), 1, None).await?;
+    if !existing.cases.is_empty() && !force {
+        return Err(ApiError::Rule(
+            "this database already holds cases the demo did not create; demo data and demo passwords would mix into \
+             them. Seed an empty database (e.g. --database-url sqlite://data/demo.db), or pass --force if these cases \
+             are test data"
+                .into(),
+        ));
+    }
+    // Boxed: the seed's future is large, and a test thread's stack is not.
+    let mut summary = Box::pin(seed_all(app, clock)).await?;
+    summary.users = seed_users(app, &system).await?;
+    Ok(summary)
+}
+
+/// A password nobody else has: 96 random bits, printed once by the seed.
+fn demo_password() -> String {
+    use base64::Engine;
+    use rand::RngCore;
+    let mut bytes = [0u8; 12];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    format!("demo-{}", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes))
+}
+
+/// Web users for one demo account of every role.
+async fn seed_users(app: &Arc<App>, system: &Caller) -> Result<Vec<(Role, String, String)>, ApiError> {
+    // The demo administrator (id(2, 12)) was created with the other accounts.
+    let people = [
+        (Role::IntakeWorker, id(2, 0), "demo-intake"),
+        (Role::Coordinator, id(2, 10), "demo-coordinator"),
+        (Role::Lawyer, id(4, 0), "demo-lawyer"),
+        (Role::Auditor, id(2, 11), "demo-auditor"),
+        (Role::Admin, id(2, 12), "demo-admin"),
+    ];
+    let mut out = vec![];
+    for (role, account, username) in people {
+        let password = demo_password();
+        app.add_user(system, account, username, &password).await?;
+        out.push((role, username.to_string(), password));
+    }
+    Ok(out)
 }
 
 /// The demo's people, as callers.

@@ -1,4 +1,4 @@
-//! The HTTP edge: `POST /graphql` (bearer token required; [`graphql`]), the GraphQL explorer
+//! The HTTP edge: the web app (`crate::web`, under `/app`), `POST /graphql` (bearer token required; [`graphql`]), the GraphQL explorer
 //! at `GET /graphql` when introspection is on ([`explorer`], served from the binary), and `/healthz`, `/readyz`, `/metrics`
 //! ([`ops`]). Every request gets a correlation id (the client's `x-request-id` when
 //! well-formed) carried in a tracing span, event metadata and the response header.
@@ -24,6 +24,8 @@ use limits::RateLimiter;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tracing::Instrument;
+
+pub use crate::web::WebOptions;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -63,6 +65,12 @@ pub fn router(app: Arc<App>, introspection: bool) -> Router {
 }
 
 pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
+    router_full(app, opts, WebOptions::default())
+}
+
+/// The whole server: GraphQL, the operations endpoints and the web app (`crate::web`).
+pub fn router_full(app: Arc<App>, opts: EdgeOptions, web_opts: WebOptions) -> Router {
+    let web = crate::web::router(app.clone(), web_opts);
     let schema = build_schema(Some(app.clone()), opts.introspection);
     let limiter = opts.mutation_rate.map(|(rate, burst)| Arc::new(RateLimiter::new(rate, burst)));
     let introspection_schema = opts.introspection.then(|| build_introspection_schema(Some(app.clone())));
@@ -83,6 +91,8 @@ pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .with_state(state.clone())
+        .merge(web)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         // The GraphQL extractor streams the body past `DefaultBodyLimit`: this limit holds
         // for every route and body, with or without a Content-Length.
@@ -90,8 +100,7 @@ pub fn router_with(app: Arc<App>, opts: EdgeOptions) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(middleware::map_response(limits::typed_edge_errors))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(limits::panic_response))
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .with_state(state)
+        .layer(middleware::from_fn_with_state(state, observe))
 }
 
 /// The client's `x-request-id`, when it is a plain token (letters, digits, `-`, `_`, at
@@ -175,7 +184,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     tracing::info!(events = caught, "read models caught up");
     let projector = tokio::spawn(app.projector.clone().run());
     let listener = bind(&args.bind).await?;
-    tracing::info!(address = %listener.local_addr()?, "serving GraphQL at /graphql");
+    tracing::info!(address = %listener.local_addr()?, "serving the web app at / and GraphQL at /graphql");
     let metrics_server = match &args.metrics_bind {
         Some(address) => {
             let listener = bind(address).await?;
@@ -191,7 +200,14 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
         introspection: args.introspection,
         mutation_rate: (args.mutation_rate > 0.0).then_some((args.mutation_rate, args.mutation_burst)),
     };
-    axum::serve(listener, router_with(app.clone(), opts)).with_graceful_shutdown(shutdown_signal()).await?;
+    let web = WebOptions { require_totp: args.web_require_totp };
+    if !web.require_totp {
+        tracing::warn!(
+            "the web app signs in without a second factor (--web-require-totp false): for a trial installation only"
+        );
+    }
+    let service = router_full(app.clone(), opts, web).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service).with_graceful_shutdown(shutdown_signal()).await?;
     if let Some(m) = metrics_server {
         m.abort();
     }

@@ -19,7 +19,7 @@ use tests::{synth, Backend, TestApp, TestDb};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SECTIONS: [&str; 5] = ["commands", "read", "rebuild", "stats", "startup"];
+const SECTIONS: [&str; 6] = ["commands", "read", "web", "rebuild", "stats", "startup"];
 
 /// How long `probono serve` may take to answer `/readyz` with 200.
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -598,6 +598,131 @@ async fn commands_and_read(r: &mut Report, b: Backend, sizes: &Sizes, commands: 
     t.stop().await;
 }
 
+/// The web app's case page for an intake worker signed in with a session cookie, 16 users at
+/// once, against the GraphQL case query in the same run (`web` section).
+async fn web(r: &mut Report, b: Backend, sizes: &Sizes) {
+    let n = name(b);
+    let what = "correct case pages";
+    let mut t = TestApp::spawn_on(fresh(b).await).await;
+    let (lawyer, _, _, detail) = setup(&t, 4).await;
+    let org = ok(&t, &lawyer, "query($c: ID!) { case(id: $c) { organization { id } } }", json!({"c": detail})).await;
+    let org = org["case"]["organization"]["id"].as_str().unwrap_or_default().parse().ok();
+    let password = "bench web user copper kettle";
+    let input = api::app::accounts::NewAccount {
+        account_id: None,
+        name: "bench web intake".into(),
+        role: domain::values::Role::IntakeWorker,
+        organization_id: org,
+        lawyer_id: None,
+        expires_at: None,
+    };
+    if let Err(e) = t.app.create_user(&api::app::Caller::system("bench"), input, "bench.intake", password).await {
+        r.sections.push(Section::failed(section_name("web", n), what, format!("web user: {}", e.message())));
+        return;
+    }
+    let listener = match tokio::net::TcpListener::bind("127.0.0.1:0").await {
+        Ok(l) => l,
+        Err(e) => {
+            r.sections.push(Section::failed(section_name("web", n), what, e.to_string()));
+            return;
+        }
+    };
+    let base = format!("http://localhost:{}", listener.local_addr().map(|a| a.port()).unwrap_or_default());
+    let opts = api::http::EdgeOptions { introspection: true, mutation_rate: None };
+    let router = api::http::router_full(t.app.clone(), opts, api::http::WebOptions { require_totp: false });
+    let server = tokio::spawn(async move {
+        let _ = axum::serve(listener, router.into_make_service_with_connect_info::<std::net::SocketAddr>()).await;
+    });
+    let Some(cookie) = web_sign_in(&base, "bench.intake", password).await else {
+        r.sections.push(Section::failed(section_name("web", n), what, "signing in to the web app failed"));
+        server.abort();
+        return;
+    };
+    let total = sizes.read_requests / 4;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(sizes.clients)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap_or_default();
+    let url = format!("{base}/app/cases/{detail}");
+    let per = total.div_ceil(sizes.clients);
+    let mut tasks = vec![];
+    for _ in 0..sizes.clients {
+        let (client, url, cookie) = (client.clone(), url.clone(), cookie.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut load = Load { lat: Vec::with_capacity(per), ..Load::default() };
+            for _ in 0..per {
+                let started = Instant::now();
+                let reply = client.get(&url).header("cookie", format!("pbl_session={cookie}")).send().await;
+                let outcome = match reply {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        match resp.text().await {
+                            Ok(body) if status == 200 && body.contains("<h1>") => Ok(()),
+                            Ok(body) => Err((format!("status {status}"), clip(&body, 200))),
+                            Err(e) => Err(("transport".to_string(), chain(&e))),
+                        }
+                    }
+                    Err(e) => Err(("transport".to_string(), chain(&e))),
+                };
+                load.record(started.elapsed().as_secs_f64() * 1000.0, outcome);
+            }
+            load
+        }));
+    }
+    let mut page = Load::join(tasks).await;
+    let mut gql = latency_load(
+        t.url("/graphql"),
+        Some(lawyer.clone()),
+        "query($id: ID!) { case(id: $id) { id status policeReports { id policeUnit } } }",
+        json!({"id": detail}),
+        sizes.clients,
+        total,
+        |d, v| d["case"]["id"] == v["id"],
+    )
+    .await;
+    server.abort();
+    let (wp99, gp99) = (percentile(&mut page.lat, 99.0), percentile(&mut gql.lat, 99.0));
+    let ratio = wp99 / gp99;
+    let mut s = Section::new(section_name("web", n), what);
+    s.answers = page.answers;
+    s.errors = page.errors;
+    s.errors.merge("baseline", gql.errors);
+    s.baseline_ops = Some(gql.answers);
+    s.figures = vec![("case_page_p99_ms", wp99), ("graphql_case_p99_ms", gp99), ("ratio", ratio)];
+    r.out[format!("web_{n}")] = json!({"case_page_p99_ms": wp99, "case_page_p50_ms": percentile(&mut page.lat, 50.0),
+        "graphql_case_p99_ms": gp99, "ratio": ratio, "requests": total, "answers": s.answers, "errors": s.errors.total()});
+    r.row(
+        format!("web case page p99 @{} ({n}) / GraphQL case p99", sizes.clients),
+        format!("{wp99:.2} ms / {gp99:.2} ms = {ratio:.2}  (target ≤ 50 ms; {} errors)", s.errors.total()),
+    );
+    r.sections.push(s);
+    t.stop().await;
+}
+
+/// Signs in to the web app as a browser would; the session cookie's value.
+async fn web_sign_in(base: &str, username: &str, password: &str) -> Option<String> {
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().ok()?;
+    let page = client.get(format!("{base}/app/sign-in")).send().await.ok()?;
+    let cookie_of = |resp: &reqwest::Response, name: &str| {
+        resp.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find_map(|v| v.split(';').next()?.strip_prefix(&format!("{name}=")).map(str::to_string))
+    };
+    let pre = cookie_of(&page, "pbl_pre")?;
+    let resp = client
+        .post(format!("{base}/app/sign-in"))
+        .header("cookie", format!("pbl_pre={pre}"))
+        .header("origin", base)
+        .form(&[("csrf", pre.as_str()), ("username", username), ("password", password)])
+        .send()
+        .await
+        .ok()?;
+    cookie_of(&resp, "pbl_session").filter(|c| !c.is_empty())
+}
+
 /// Waits until every committed event is visible to readers (on PostgreSQL a transaction
 /// open anywhere in the cluster hides later commits for a while).
 async fn all_visible(db: &projections::Db, within: Duration) -> Result<(), String> {
@@ -784,6 +909,9 @@ async fn main() {
         let primary = b == Backend::Postgres || backends.len() == 1;
         if want("commands") || want("read") {
             commands_and_read(&mut r, b, &sizes, want("commands"), want("read"), primary).await;
+        }
+        if want("web") {
+            web(&mut r, b, &sizes).await;
         }
         if want("rebuild") || want("stats") {
             rebuild_and_stats(&mut r, b, &sizes, want("stats")).await;

@@ -16,6 +16,7 @@ mod lifecycle;
 mod outcomes;
 mod privacy;
 mod schema;
+mod web;
 
 /// A file left in `tests/tests/` or `tests/tests/it/` without a `mod` line here would be
 /// compiled by nobody and pass silently: every test file must be a module of this binary.

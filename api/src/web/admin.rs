@@ -1,0 +1,164 @@
+//! `/app/admin` (an ADMIN invites people: a one-time link that expires) and
+//! `/app/dashboard` (auditors and admins: the sign-in log and the identity-read log).
+
+use super::forms::{self, hidden, Errors, Field, Form};
+use super::layout::{self, page, page_status};
+use super::session::Ctx;
+use crate::access::Op;
+use crate::app::accounts::NewAccount;
+use axum::http::StatusCode;
+use axum::response::Response;
+use domain::values::Role;
+use maud::html;
+use uuid::Uuid;
+
+pub async fn page_(ctx: &Ctx, form: &Form, errors: &Errors, link: Option<String>) -> Response {
+    if let Err(r) = ctx.signed_in() {
+        return r;
+    }
+    if !ctx.may(Op::CreateAccessToken) {
+        return layout::not_found(ctx);
+    }
+    let tr = ctx.tr;
+    let roles: Vec<&str> = Role::ALL.iter().map(|r| r.as_str()).collect();
+    let f = |name: &'static str, label: &str, hint: Option<&str>| Field {
+        name,
+        label: tr.t(label),
+        hint: hint.map(|h| tr.t(h)),
+        value: form.raw(name),
+        errors,
+    };
+    let body = html! {
+        @if let Some(l) = &link {
+            div.notice role="status" {
+                p { (tr.t("invitation-made")) }
+                p.code { (l) }
+            }
+        }
+        section.card aria-labelledby="invite-h" {
+            h2 #invite-h { (tr.t("invite-title")) }
+            (errors.summary(tr))
+            form method="post" action="/app/admin" novalidate {
+                (hidden(&ctx.csrf()))
+                (f("name", "field-account-name", None).input("text", true))
+                (f("role", "field-role", None).select(&forms::options(tr, "Role", &roles), true, &tr.t("choose")))
+                (f("organizationId", "field-organization-id", Some("hint-organization-id")).input("text", false))
+                (f("lawyerId", "field-lawyer-id", Some("hint-lawyer-id")).input("text", false))
+                button type="submit" { (tr.t("invite")) }
+            }
+        }
+    };
+    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    page_status(ctx, status, &tr.t("admin-title"), body)
+}
+
+pub async fn show(ctx: Ctx) -> Response {
+    page_(&ctx, &Form::default(), &Errors::default(), None).await
+}
+
+pub async fn invite(ctx: Ctx, form: Form) -> Response {
+    if let Err(r) = ctx.check_csrf(&form) {
+        return r;
+    }
+    let caller = match ctx.caller() {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let tr = ctx.tr;
+    let mut errors = Errors::default();
+    let name = errors.required(tr, &form, "name").map(str::to_string);
+    let role: Option<Role> = errors.label(tr, &form, "role", true);
+    let uuid = |errors: &mut Errors, k: &str| match form.get(k) {
+        None => None,
+        Some(s) => {
+            let id = Uuid::parse_str(s).ok();
+            if id.is_none() {
+                errors.add(k, tr.t("err-id"));
+            }
+            id
+        }
+    };
+    let organization_id = uuid(&mut errors, "organizationId");
+    let lawyer_id = uuid(&mut errors, "lawyerId");
+    let (Some(name), Some(role), true) = (name, role, errors.is_empty()) else {
+        return page_(&ctx, &form, &errors, None).await;
+    };
+    let input = NewAccount { account_id: None, name, role, organization_id, lawyer_id, expires_at: None };
+    match ctx.state.app.invite(&caller, input).await {
+        Ok((_, secret)) => {
+            let host = ctx.headers.get("host").and_then(|h| h.to_str().ok()).unwrap_or("localhost");
+            let link = format!("https://{host}/app/invitations/{secret}");
+            page_(&ctx, &Form::default(), &Errors::default(), Some(link)).await
+        }
+        Err(e) => {
+            let field = layout::field_of(&e, &["organisation", "lawyer"]).map(|f| {
+                if f == "lawyer" {
+                    "lawyerId".to_string()
+                } else {
+                    "organizationId".to_string()
+                }
+            });
+            errors.add(field.as_deref().unwrap_or("name"), layout::explain(tr, &e));
+            page_(&ctx, &form, &errors, None).await
+        }
+    }
+}
+
+/// The auditor's view of who signed in, failed, or signed out, and who read identities.
+pub async fn dashboard(ctx: Ctx) -> Response {
+    let caller = match ctx.caller() {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !ctx.may(Op::ReadIdentityLog) {
+        return layout::not_found(&ctx);
+    }
+    let tr = ctx.tr;
+    let app = &ctx.state.app;
+    let sign_ins = match app.sign_in_log(&caller, 200).await {
+        Ok(s) => s,
+        Err(e) => return layout::error_page(&ctx, &e),
+    };
+    let reads = match app.identity_reads(&caller, None, None, 200).await {
+        Ok(r) => r,
+        Err(e) => return layout::error_page(&ctx, &e),
+    };
+    let when = |t: chrono::DateTime<chrono::Utc>| format!("{} {} UTC", tr.date(t.date_naive()), t.format("%H:%M:%S"));
+    let body = html! {
+        section.card aria-labelledby="signins-h" {
+            h2 #signins-h { (tr.t("sign-in-log")) }
+            div.table-wrap { table {
+                thead { tr {
+                    th scope="col" { (tr.t("col-when")) }
+                    th scope="col" { (tr.t("field-username")) }
+                    th scope="col" { (tr.t("col-outcome")) }
+                    th scope="col" { (tr.t("col-address")) }
+                } }
+                tbody { @for s in &sign_ins { tr {
+                    td { (when(s.at)) }
+                    td { (s.username) }
+                    td { (tr.label("SignInOutcome", &s.outcome)) }
+                    td { (s.client_address.clone().unwrap_or_default()) }
+                } } }
+            } }
+        }
+        section.card aria-labelledby="reads-h" {
+            h2 #reads-h { (tr.t("identity-read-log")) }
+            div.table-wrap { table {
+                thead { tr {
+                    th scope="col" { (tr.t("col-when")) }
+                    th scope="col" { (tr.t("col-reader")) }
+                    th scope="col" { (tr.t("col-reference")) }
+                    th scope="col" { (tr.t("field-purpose")) }
+                } }
+                tbody { @for r in &reads { tr {
+                    td { (when(r.read.read_at)) }
+                    td { (r.account_name.clone().unwrap_or_default()) " (" (tr.label("Role", r.read.role.as_str())) ")" }
+                    td { (super::cases::reference(r.read.case_id)) }
+                    td { (r.read.purpose.as_deref().map(|p| if tr.has(&format!("Purpose-{p}")) { tr.label("Purpose", p) } else { p.to_string() }).unwrap_or_default()) }
+                } } }
+            } }
+        }
+    };
+    page(&ctx, &tr.t("dashboard-title"), body)
+}
