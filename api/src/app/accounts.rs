@@ -140,6 +140,20 @@ impl App {
         self.account(account_id).await?.ok_or_else(|| ApiError::NotFound("no such account".into()))
     }
 
+    /// The accounts waiting for this caller's approval: not approved, not disabled, of a role
+    /// the caller approves, and not created by the caller.
+    #[tracing::instrument(skip_all)]
+    pub async fn accounts_awaiting_approval(&self, caller: &Caller) -> Res<Vec<AccountView>> {
+        caller.allow(Op::ApproveAccount)?;
+        let me = caller.principal.account_id;
+        Ok(projections::store::accounts(&self.db)
+            .await?
+            .into_iter()
+            .filter(|a| !a.approved && !a.disabled && a.created_by != Some(me))
+            .filter(|a| crate::access::policy::may_approve(&caller.principal, a.role))
+            .collect())
+    }
+
     /// Every account with who created and approved it (ADMIN, AUDITOR).
     #[tracing::instrument(skip_all)]
     pub async fn accounts(&self, caller: &Caller) -> Res<Vec<AccountView>> {

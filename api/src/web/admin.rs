@@ -6,6 +6,7 @@ use super::layout::{self, page, page_status};
 use super::session::Ctx;
 use crate::access::Op;
 use crate::app::accounts::NewAccount;
+use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::response::Response;
 use domain::values::Role;
@@ -101,6 +102,78 @@ pub async fn invite(ctx: Ctx, form: Form) -> Response {
             errors.add(field.as_deref().unwrap_or("name"), layout::explain(tr, &e));
             page_(&ctx, &form, &errors, None).await
         }
+    }
+}
+
+/// `/app/approvals`: the accounts that wait for this person's approval before they can read
+/// client identity (an ADMIN approves intake workers and coordinators, the COORDINATOR
+/// lawyers; never the account's own creator).
+pub async fn approvals(ctx: Ctx) -> Response {
+    if let Err(r) = ctx.signed_in() {
+        return r;
+    }
+    let caller = match ctx.caller() {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    if !ctx.may(Op::ApproveAccount) {
+        return layout::not_found(&ctx);
+    }
+    let tr = ctx.tr;
+    let waiting = match ctx.state.app.accounts_awaiting_approval(&caller).await {
+        Ok(w) => w,
+        Err(e) => return layout::error_page(&ctx, &e),
+    };
+    let body = html! {
+        section.card aria-labelledby="approvals-h" {
+            h2 #approvals-h { (tr.t("approvals-title")) }
+            p { (tr.t("approvals-intro")) }
+            @if waiting.is_empty() {
+                p { (tr.t("approvals-none")) }
+            } @else {
+                div.table-wrap { table {
+                    caption.skip { (tr.t("approvals-title")) }
+                    thead { tr {
+                        th scope="col" { (tr.t("field-account-name")) }
+                        th scope="col" { (tr.t("field-role")) }
+                        th scope="col" { (tr.t("field-created-on")) }
+                        th scope="col" { span.skip { (tr.t("approve")) } }
+                    } }
+                    tbody { @for a in &waiting {
+                        tr {
+                            td { (a.name) }
+                            td { (tr.label("Role", a.role.as_str())) }
+                            td { (tr.date(a.created_at.date_naive())) }
+                            td {
+                                form method="post" action={ "/app/approvals/" (a.id) } {
+                                    (hidden(&ctx.csrf()))
+                                    button type="submit" aria-label={ (tr.t("approve")) ": " (a.name) } { (tr.t("approve")) }
+                                }
+                            }
+                        }
+                    } }
+                } }
+            }
+        }
+    };
+    page_status(&ctx, StatusCode::OK, &tr.t("approvals-title"), body)
+}
+
+/// `POST /app/approvals/{accountId}`: approves one account, then shows the list again.
+pub async fn approve(ctx: Ctx, Path(account_id): Path<String>, form: Form) -> Response {
+    if let Err(r) = ctx.check_csrf(&form) {
+        return r;
+    }
+    let caller = match ctx.caller() {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let Ok(id) = Uuid::parse_str(&account_id) else { return layout::not_found(&ctx) };
+    let app = ctx.state.app.clone();
+    let run = async { app.approve_account(&caller, id).await.map(|_| "/app/approvals".to_string()) };
+    match ctx.once(&caller, &form, run).await {
+        Ok(r) => r,
+        Err(e) => layout::error_page(&ctx, &e),
     }
 }
 

@@ -25,10 +25,15 @@ pub fn page_status(ctx: &Ctx, status: StatusCode, title: &str, body: Markup) -> 
             ("/app/coordinator", tr.t("nav-unassigned")),
             ("/app/lawyers", tr.t("nav-network")),
             ("/app/cases", tr.t("nav-all-cases")),
+            ("/app/approvals", tr.t("nav-approvals")),
         ],
         Some(Role::Lawyer) => vec![("/app/assignments", tr.t("nav-assignments"))],
         Some(Role::Auditor) => vec![("/app/dashboard", tr.t("nav-dashboard"))],
-        Some(Role::Admin) => vec![("/app/admin", tr.t("nav-admin")), ("/app/dashboard", tr.t("nav-dashboard"))],
+        Some(Role::Admin) => vec![
+            ("/app/admin", tr.t("nav-admin")),
+            ("/app/approvals", tr.t("nav-approvals")),
+            ("/app/dashboard", tr.t("nav-dashboard")),
+        ],
         None => vec![],
     };
     let markup = html! {

@@ -86,6 +86,8 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         .route("/app/lawyers/{lawyer_id}/training", post(network::training))
         .route("/app/assignments", get(legal::assignments))
         .route("/app/admin", get(admin::show).post(admin::invite))
+        .route("/app/approvals", get(admin::approvals))
+        .route("/app/approvals/{account_id}", axum::routing::post(admin::approve))
         .route("/app/dashboard", get(admin::dashboard))
         .fallback(not_found)
         // A defect answers with a page in the user's language, not a trace: the payload is

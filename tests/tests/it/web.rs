@@ -711,3 +711,54 @@ async fn user_in(app: &api::App, username: &str, role: Role, org: Option<Uuid>) 
         approved: a.approved,
     }
 }
+
+/// Second-person approval in the browser: an ADMIN sees the intake workers' and
+/// coordinators' accounts another person created and approves them; the COORDINATOR sees the
+/// lawyers'; nobody sees their own, and an intake worker has no such page.
+async fn approvals_are_made_by_a_second_person_in_the_web_app(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let p = people(&t).await;
+    user(&t, "chief", Role::Admin, None, None).await;
+    let mint = "mutation($i: CreateAccessTokenInput!) { createAccessToken(input: $i) { account { id approved } } }";
+    let worker = t
+        .ok(&t.admin, mint, serde_json::json!({ "i": { "name": "New intake worker", "role": "INTAKE_WORKER", "organizationId": p.w.org } }))
+        .await["createAccessToken"]["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let lawyer = t
+        .ok(&t.admin, mint, serde_json::json!({ "i": { "name": "Second lawyer login", "role": "LAWYER", "lawyerId": p.w.lawyer_b_id } }))
+        .await["createAccessToken"]["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let base = serve_web(&t, false).await;
+    let mut chief = signed_in(&base, "chief").await;
+    let page = chief.get("/app/approvals").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("New intake worker") && !page.body.contains("Second lawyer login"), "{}", page.body);
+    let action = format!("/app/approvals/{worker}");
+    let r = chief.submit("/app/approvals", &action, &[]).await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/app/approvals")), "{}", r.body);
+    let approved = |id: String| {
+        let t = &t;
+        async move {
+            let d = t.ok(&t.admin, "{ accounts { id approved } }", serde_json::json!({})).await;
+            d["accounts"].as_array().unwrap().iter().any(|a| a["id"] == id.as_str() && a["approved"] == true)
+        }
+    };
+    assert!(approved(worker.clone()).await, "approved by the second ADMIN");
+    assert!(!chief.get("/app/approvals").await.body.contains("New intake worker"));
+    // The coordinator approves the lawyer's account.
+    let mut coordinator = signed_in(&base, "coordinator").await;
+    let page = coordinator.get("/app/approvals").await;
+    assert!(page.body.contains("Second lawyer login") && !page.body.contains("New intake worker"), "{}", page.body);
+    let r = coordinator.submit("/app/approvals", &format!("/app/approvals/{lawyer}"), &[]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(approved(lawyer).await);
+    // An intake worker has no approvals page.
+    let mut intake = signed_in(&base, "intake").await;
+    assert_eq!(intake.get("/app/approvals").await.status, 404);
+}
+
+tests::on_both_backends!(approvals_are_made_by_a_second_person_in_the_web_app);

@@ -360,3 +360,10 @@ offense-2021-167 = Trafficking in children
 offense-2021-170 = Trafficking in persons (with art. 166)
 offense-2021-159 = Involvement in prostitution by force, threat or deceit
 offense-2021-209 = Fraud
+
+nav-approvals = Approvals
+approvals-title = Accounts awaiting approval
+approvals-intro = An account that may see clients' personal data sees it only once a second person has approved it. Approve only people you know and who really work where the account says.
+approvals-none = No account is waiting for your approval.
+approve = Approve
+field-created-on = Created
