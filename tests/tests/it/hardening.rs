@@ -730,3 +730,24 @@ async fn answers_for<const N: usize>(t: &TestApp, token: &str, q: &str, ids: [&s
 }
 
 on_both_backends!(another_organisations_case_reads_as_one_that_does_not_exist);
+
+/// No answer is larger than 4 MB: the schema's types asked for again and again under
+/// aliases (each copy well under the cap) are refused with a sentence that says to ask for
+/// less, and one copy is answered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_larger_than_four_megabytes_is_refused() {
+    let t = TestApp::spawn(Backend::Sqlite).await;
+    let types = "types { name description fields { name description args { name description defaultValue type { name kind ofType { name kind ofType { name kind } } } } type { name kind ofType { name kind ofType { name kind } } } } inputFields { name description type { name kind ofType { name kind } } } enumValues { name description } }";
+    let single = t.gql(&t.admin, &format!("{{ __schema {{ {types} }} }}"), json!({})).await;
+    assert!(single.get("errors").is_none(), "{single}");
+    let size = single.to_string().len();
+    let copies = (4 << 20) / size + 2;
+    assert!(copies < 200, "{size} bytes a copy");
+    let many: String = (0..copies).map(|i| format!("t{i}: {types} ")).collect();
+    let body = t.gql(&t.admin, &format!("{{ __schema {{ {many} }} }}"), json!({})).await;
+    let text = body.to_string();
+    assert!(text.len() < 10_000, "the refusal is short, not the answer: {} bytes", text.len());
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{text}");
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("larger than 4 MB"), "{text}");
+    assert!(body["data"].is_null());
+}
