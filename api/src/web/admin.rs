@@ -125,8 +125,7 @@ pub async fn approvals(ctx: Ctx) -> Response {
         Err(e) => return layout::error_page(&ctx, &e),
     };
     let body = html! {
-        section.card aria-labelledby="approvals-h" {
-            h2 #approvals-h { (tr.t("approvals-title")) }
+        section.card {
             p { (tr.t("approvals-intro")) }
             @if waiting.is_empty() {
                 p { (tr.t("approvals-none")) }

@@ -369,6 +369,20 @@ async fn whole_case_in_a_browser(backend: Backend) {
     coordinator.sign_in("aigul").await;
     assert!(coordinator.source().await.contains("aigul"));
     coordinator.navigate("header form[action=\"/app/sign-out\"] button").await;
+    // A second ADMIN approves the invited worker's account on the Approvals page.
+    super::user(&t, "chief", domain::values::Role::Admin, None, None).await;
+    coordinator.sign_in("chief").await;
+    coordinator.go("/app/approvals").await;
+    let page = coordinator.source().await;
+    assert!(page.contains("Айгуль"), "{page}");
+    coordinator.screen("approvals").await;
+    // The approve form in Айгуль's row.
+    let row = &page[page.find("Айгуль").unwrap()..];
+    let id = row.split("action=\"/app/approvals/").nth(1).expect("an approve form").split('"').next().unwrap();
+    coordinator.submit(&format!("/app/approvals/{id}")).await;
+    let after = coordinator.source().await;
+    assert!(!after.contains("Айгуль"), "approved, so no longer waiting: {after}");
+    coordinator.navigate("header form[action=\"/app/sign-out\"] button").await;
     coordinator.go(&format!("/app/invitations/{link}")).await;
     assert!(coordinator.title().await.starts_with("Страница не найдена"), "the link works once");
 
