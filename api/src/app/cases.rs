@@ -444,13 +444,7 @@ impl App {
     /// state is read from their own stream and the slot is taken in the transaction of the
     /// assignment, so two assignments racing for a last free slot cannot both succeed.
     #[tracing::instrument(skip_all, fields(%case_id, %lawyer_id))]
-    pub async fn assign_lawyer(&self, caller: &Caller, case_id: Uuid, lawyer_id: Uuid) -> Res<Arc<CaseView>> {
-        self.assign_lawyer_on(caller, case_id, lawyer_id, None).await
-    }
-
-    /// [`App::assign_lawyer`] with the day of the assignment (today when `None`).
-    #[tracing::instrument(skip_all, fields(%case_id, %lawyer_id))]
-    pub async fn assign_lawyer_on(
+    pub async fn assign_lawyer(
         &self,
         caller: &Caller,
         case_id: Uuid,
@@ -485,13 +479,7 @@ impl App {
     }
 
     #[tracing::instrument(skip_all, fields(%case_id))]
-    pub async fn accept_assignment(&self, caller: &Caller, case_id: Uuid) -> Res<Arc<CaseView>> {
-        self.accept_assignment_on(caller, case_id, None).await
-    }
-
-    /// [`App::accept_assignment`] with the day of the answer (today when `None`).
-    #[tracing::instrument(skip_all, fields(%case_id))]
-    pub async fn accept_assignment_on(
+    pub async fn accept_assignment(
         &self,
         caller: &Caller,
         case_id: Uuid,
@@ -502,13 +490,7 @@ impl App {
 
     /// Declining frees the lawyer's slot.
     #[tracing::instrument(skip_all, fields(%case_id))]
-    pub async fn decline_assignment(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
-        self.decline_assignment_on(caller, case_id, reason, None).await
-    }
-
-    /// [`App::decline_assignment`] with the day of the answer (today when `None`).
-    #[tracing::instrument(skip_all, fields(%case_id))]
-    pub async fn decline_assignment_on(
+    pub async fn decline_assignment(
         &self,
         caller: &Caller,
         case_id: Uuid,
@@ -741,13 +723,7 @@ impl App {
 
     /// Closing frees the lawyer's slot.
     #[tracing::instrument(skip_all, fields(%case_id))]
-    pub async fn close_case(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
-        self.close_case_on(caller, case_id, reason, None).await
-    }
-
-    /// [`App::close_case`] with the day of closing (today when `None`).
-    #[tracing::instrument(skip_all, fields(%case_id))]
-    pub async fn close_case_on(
+    pub async fn close_case(
         &self,
         caller: &Caller,
         case_id: Uuid,
@@ -763,13 +739,7 @@ impl App {
     /// Reopening gives the assigned lawyer the case back, over their capacity if need be:
     /// the case was theirs.
     #[tracing::instrument(skip_all, fields(%case_id))]
-    pub async fn reopen_case(&self, caller: &Caller, case_id: Uuid, reason: &str) -> Res<Arc<CaseView>> {
-        self.reopen_case_on(caller, case_id, reason, None).await
-    }
-
-    /// [`App::reopen_case`] with the day of reopening (today when `None`).
-    #[tracing::instrument(skip_all, fields(%case_id))]
-    pub async fn reopen_case_on(
+    pub async fn reopen_case(
         &self,
         caller: &Caller,
         case_id: Uuid,

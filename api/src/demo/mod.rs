@@ -427,20 +427,20 @@ async fn seed_case(
     let mut day = identified_on + rng.days(5, 30);
     clock.set(day);
     let mut lawyer = rng.pick(&cast.lawyers).clone();
-    Box::pin(async { app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer)).await }).await?;
+    Box::pin(async { app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer), None).await }).await?;
     if rng.pct(10) {
-        Box::pin(async { app.decline_assignment(&lawyer, case_id, "workload").await }).await?;
+        Box::pin(async { app.decline_assignment(&lawyer, case_id, "workload", None).await }).await?;
         let other = rng.pick(&cast.lawyers).clone();
         lawyer = if other.principal.lawyer_id == lawyer.principal.lawyer_id {
             cast.lawyers[(n as usize + 1) % cast.lawyers.len()].clone()
         } else {
             other
         };
-        Box::pin(async { app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer)).await }).await?;
+        Box::pin(async { app.assign_lawyer(coordinator, case_id, lawyer_id(&lawyer), None).await }).await?;
     }
     day += rng.days(1, 7);
     clock.set(day);
-    Box::pin(async { app.accept_assignment(&lawyer, case_id).await }).await?;
+    Box::pin(async { app.accept_assignment(&lawyer, case_id, None).await }).await?;
     day += rng.days(1, 20);
     clock.set(day);
     let consultation = LegalActionInput { kind: LegalActionKind::Consultation, taken_on: day, note: None };
@@ -559,7 +559,7 @@ async fn seed_case(
     if rng.pct(50) {
         clock.set(day + rng.days(10, 60));
         let reason = if in_court { "proceedings completed" } else { "no further legal avenue" };
-        Box::pin(async { app.close_case(&lawyer, case_id, reason).await }).await?;
+        Box::pin(async { app.close_case(&lawyer, case_id, reason, None).await }).await?;
     }
     Ok(1)
 }

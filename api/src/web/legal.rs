@@ -336,10 +336,10 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
         errors.0.extend(pre.0);
         let c = caller;
         let run: Run = match action.as_str() {
-            "accept" => Box::pin(async move { app.accept_assignment(&c, id).await.map(|_| ()) }),
+            "accept" => Box::pin(async move { app.accept_assignment(&c, id, None).await.map(|_| ()) }),
             "decline" => {
                 let reason = errors.required(tr, &f, "reason")?.to_string();
-                Box::pin(async move { app.decline_assignment(&c, id, &reason).await.map(|_| ()) })
+                Box::pin(async move { app.decline_assignment(&c, id, &reason, None).await.map(|_| ()) })
             }
             "police-report" => {
                 let filed_on = errors.date(tr, &f, "filedOn", true);
@@ -417,7 +417,7 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
             }
             "close" => {
                 let reason = errors.required(tr, &f, "reason")?.to_string();
-                Box::pin(async move { app.close_case(&c, id, &reason).await.map(|_| ()) })
+                Box::pin(async move { app.close_case(&c, id, &reason, None).await.map(|_| ()) })
             }
             _ => {
                 errors.add("reason", tr.t("err-rule"));

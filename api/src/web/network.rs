@@ -160,7 +160,7 @@ pub async fn assign(ctx: Ctx, Path(case_id): Path<String>, form: Form) -> Respon
             errors.add("lawyerId", tr.t("err-choose"));
         }
         let lawyer = lawyer?;
-        Some(async move { app.assign_lawyer(&caller, id, lawyer).await.map(|_| ()) })
+        Some(async move { app.assign_lawyer(&caller, id, lawyer, None).await.map(|_| ()) })
     })
     .await
 }

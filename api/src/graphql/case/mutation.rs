@@ -320,13 +320,13 @@ impl CaseMutation {
     async fn accept_assignment(&self, ctx: &Context<'_>, input: CaseIdInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.accepted_on.map(|d| d.0);
-        Ok(Case(app(ctx)?.accept_assignment_on(caller(ctx)?, id, on).await?))
+        Ok(Case(app(ctx)?.accept_assignment(caller(ctx)?, id, on).await?))
     }
 
     async fn decline_assignment(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.date_for("declineAssignment", "declinedOn")?;
-        Ok(Case(app(ctx)?.decline_assignment_on(caller(ctx)?, id, &input.reason, on).await?))
+        Ok(Case(app(ctx)?.decline_assignment(caller(ctx)?, id, &input.reason, on).await?))
     }
 
     async fn record_legal_action(&self, ctx: &Context<'_>, input: RecordLegalActionInput) -> Res<Case> {
@@ -410,13 +410,13 @@ impl CaseMutation {
     async fn close_case(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.date_for("closeCase", "closedOn")?;
-        Ok(Case(app(ctx)?.close_case_on(caller(ctx)?, id, &input.reason, on).await?))
+        Ok(Case(app(ctx)?.close_case(caller(ctx)?, id, &input.reason, on).await?))
     }
 
     async fn reopen_case(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.date_for("reopenCase", "reopenedOn")?;
-        Ok(Case(app(ctx)?.reopen_case_on(caller(ctx)?, id, &input.reason, on).await?))
+        Ok(Case(app(ctx)?.reopen_case(caller(ctx)?, id, &input.reason, on).await?))
     }
 }
 

@@ -170,6 +170,6 @@ impl LawyerMutation {
         let lawyer_id = parse_id("lawyerId", &input.lawyer_id)?;
         let case_id = parse_id("caseId", &input.case_id)?;
         let on = input.assigned_on.map(|d| d.0);
-        Ok(Case(app(ctx)?.assign_lawyer_on(caller(ctx)?, case_id, lawyer_id, on).await?))
+        Ok(Case(app(ctx)?.assign_lawyer(caller(ctx)?, case_id, lawyer_id, on).await?))
     }
 }
