@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+pub mod anchors;
 pub mod bench;
 pub mod fixtures;
 
