@@ -170,6 +170,20 @@ impl Db {
         })
     }
 
+    /// Starts a write transaction of derived data only (read models and their checkpoint,
+    /// which commit together and can always be replayed from the event log). On PostgreSQL
+    /// its commit does not wait for the WAL to reach the disk (`synchronous_commit = off`,
+    /// for this transaction only): it is visible to every reader at once, and a crash can
+    /// lose at most the last fraction of a second of projection, read models and checkpoint
+    /// together, which the projector applies again from the log before the server is ready.
+    /// The events themselves are always committed synchronously. See ADR 0015.
+    pub async fn begin_derived(&self) -> Result<Tx> {
+        Ok(match self {
+            Db::Postgres(p) => Tx::Postgres(p.begin_with("BEGIN; SET LOCAL synchronous_commit = off").await?),
+            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+        })
+    }
+
     /// Cheap liveness probe.
     pub async fn ping(&self) -> Result<()> {
         on_db!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
