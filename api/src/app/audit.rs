@@ -161,6 +161,18 @@ impl App {
         entries(&self.db, rows).await
     }
 
+    /// What an account did: the newest events it recorded (at most `first`, 1–1000), with
+    /// their hash-chain links. Oversight roles that read the identity-read log.
+    #[tracing::instrument(skip_all, fields(%account_id))]
+    pub async fn account_activity(&self, caller: &Caller, account_id: Uuid, first: i64) -> Res<Vec<Entry>> {
+        caller.allow(Op::ReadSignInLog)?;
+        if !(1..=1000).contains(&first) {
+            return Err(ApiError::BadInput("first must be between 1 and 1000".into()));
+        }
+        let rows = projections::log::read_actor_rows(&self.db, &account_id.to_string(), first).await?;
+        entries(&self.db, rows).await
+    }
+
     /// Recomputes the hash chain of one case, or of every stream when `case_id` is `None`,
     /// and names the first link that does not hold.
     #[tracing::instrument(skip_all)]
