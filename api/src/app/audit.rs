@@ -173,6 +173,25 @@ impl App {
         entries(&self.db, rows).await
     }
 
+    /// Checks a signed checkpoint pasted by an auditor against the ledger: its signature
+    /// (by `public_key_hex`, the audit unit's key) and that every head it records is still
+    /// in the ledger, with every chain. `Err(BAD_USER_INPUT)` for a text that is no
+    /// checkpoint or no key.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_checkpoint(
+        &self,
+        caller: &Caller,
+        checkpoint_json: &str,
+        public_key_hex: &str,
+    ) -> Res<LedgerVerification> {
+        caller.allow(Op::VerifyAuditTrail)?;
+        let cp: audit::SignedCheckpoint = serde_json::from_str(checkpoint_json.trim())
+            .map_err(|_| ApiError::BadInput("checkpoint: not a signed checkpoint file (JSON)".into()))?;
+        let key = audit::parse_public_key(public_key_hex)
+            .map_err(|_| ApiError::BadInput("publicKey: 64 hexadecimal characters (an Ed25519 public key)".into()))?;
+        verify_ledger(&self.db, Some(&cp), Some(&key)).await
+    }
+
     /// Recomputes the hash chain of one case, or of every stream when `case_id` is `None`,
     /// and names the first link that does not hold.
     #[tracing::instrument(skip_all)]
