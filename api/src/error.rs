@@ -5,6 +5,7 @@
 use cqrs_es::AggregateError;
 use domain::account::AccountError;
 use domain::case::CaseError;
+use domain::erasure::ErasureError;
 use domain::lawyer::LawyerError;
 use domain::offense::CatalogueError;
 use domain::organization::OrganizationError;
@@ -128,6 +129,15 @@ impl From<AccountError> for ApiError {
             AccountError::MissingScope(..) | AccountError::UnexpectedScope(..) | AccountError::BadTokenHash => {
                 ApiError::BadInput(e.to_string())
             }
+            other => ApiError::Rule(other.to_string()),
+        }
+    }
+}
+
+impl From<ErasureError> for ApiError {
+    fn from(e: ErasureError) -> Self {
+        match e {
+            ErasureError::NoPendingRequest => ApiError::NotFound(e.to_string()),
             other => ApiError::Rule(other.to_string()),
         }
     }

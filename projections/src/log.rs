@@ -322,6 +322,25 @@ pub async fn read_stream_page(
         .collect())
 }
 
+/// The newest `limit` events whose metadata names `actor_id` as the account that recorded
+/// them, newest first: an account's activity, for oversight. Scans the log (no index on
+/// the metadata); the oversight screens ask for a page at a time.
+pub async fn read_actor_rows(db: &Db, actor_id: &str, limit: i64) -> Result<Vec<ChainRow>> {
+    let actor = match db {
+        Db::Postgres(_) => "metadata->>'actor_id'",
+        Db::Sqlite(_) => "json_extract(metadata, '$.actor_id')",
+    };
+    let sql = format!("SELECT {} FROM events WHERE {actor} = $1 ORDER BY position DESC LIMIT $2", chain_columns(db));
+    crate::on_db!(db, p => sqlx::query(&sql)
+        .bind(actor_id)
+        .bind(limit)
+        .fetch_all(p)
+        .await?
+        .iter()
+        .map(|r| chain_row!(r))
+        .collect())
+}
+
 /// The newest event in the log, visible to readers or not (no snapshot filter).
 pub async fn committed_head(db: &Db) -> Result<Position> {
     let p = match db {

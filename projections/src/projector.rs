@@ -15,6 +15,7 @@ use crate::{Error, Result};
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
+use domain::erasure::{ErasureEvent, ErasureRequests};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue};
 use domain::organization::{Organization, OrganizationEvent};
@@ -99,6 +100,7 @@ impl Batch {
             Organization::TYPE => self.handle::<Organization>(tx, ev).await,
             Account::TYPE => self.handle::<Account>(tx, ev).await,
             OffenseCatalogue::TYPE => self.handle::<OffenseCatalogue>(tx, ev).await,
+            ErasureRequests::TYPE => self.handle::<ErasureRequests>(tx, ev).await,
             other => {
                 tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped");
                 Ok(())
@@ -235,6 +237,24 @@ impl Handler for OffenseCatalogue {
             }
             CatalogueEvent::OffenseAdded { entry } => write::upsert_offense(tx, &entry).await,
             CatalogueEvent::OffenseRetired { code, .. } => write::retire_offense(tx, &code).await,
+        }
+    }
+}
+
+impl Handler for ErasureRequests {
+    async fn project(_: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: ErasureEvent) -> Result<()> {
+        use crate::store::erasure::{decide_request, insert_request, ErasureStatus};
+        let at = recorded_at(ev)?;
+        match e {
+            ErasureEvent::ErasureRequested { request_id, case_id, reason, requested_by } => {
+                insert_request(tx, request_id, case_id, reason.as_str(), requested_by, &at).await
+            }
+            ErasureEvent::ErasureApproved { request_id, approved_by } => {
+                decide_request(tx, request_id, ErasureStatus::Approved, approved_by, &at, None).await
+            }
+            ErasureEvent::ErasureRejected { request_id, rejected_by, reason } => {
+                decide_request(tx, request_id, ErasureStatus::Rejected, rejected_by, &at, Some(reason.as_str())).await
+            }
         }
     }
 }

@@ -47,6 +47,18 @@ pub enum Op {
     ApproveAccount,
     /// The list of accounts, with who created and approved each.
     ListAccounts,
+    /// Deactivating an account, revoking every token and session of one.
+    ManageAccounts,
+    /// The web app's sign-in log, and an account's activity.
+    ReadSignInLog,
+    /// Asking for a client's data to be erased (decided by an ADMIN other than the asker).
+    RequestErasure,
+    /// Approving or turning down an erasure request.
+    DecideErasure,
+    /// The list of erasure requests.
+    ListErasureRequests,
+    /// The master key's status: epochs, number of data keys wrapped, last change.
+    ReadKeyStatus,
     // mutations: the lawyer network
     RegisterLawyer,
     ManageLawyer,
@@ -91,6 +103,12 @@ impl Op {
         Op::ReadMetrics,
         Op::ApproveAccount,
         Op::ListAccounts,
+        Op::ManageAccounts,
+        Op::ReadSignInLog,
+        Op::RequestErasure,
+        Op::DecideErasure,
+        Op::ListErasureRequests,
+        Op::ReadKeyStatus,
         Op::RegisterLawyer,
         Op::ManageLawyer,
         Op::AssignLawyer,
@@ -167,7 +185,11 @@ pub fn who_may(op: Op) -> &'static str {
             "the intake workers of the client's organisation, the assigned lawyer once they accepted and until the case is closed, and the COORDINATOR where the client consented to data sharing"
         }
         Op::ReadIdentityForConflictCheck => "the lawyer offered the case, before they answer",
-        Op::ReadIdentityLog | Op::ReadMetrics | Op::ListAccounts => "ADMIN and AUDITOR accounts",
+        Op::ReadIdentityLog | Op::ReadMetrics | Op::ListAccounts | Op::ReadSignInLog | Op::ListErasureRequests => {
+            "ADMIN and AUDITOR accounts"
+        }
+        Op::RequestErasure => "the intake workers of the case's organisation, its assigned lawyer and an ADMIN",
+        Op::ManageAccounts | Op::DecideErasure | Op::ReadKeyStatus => "an ADMIN",
         Op::RegisterOrganization
         | Op::CreateAccessToken
         | Op::RevokeAccessToken
@@ -243,7 +265,16 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         // Counts of requests and errors by route: operators and oversight only.
         Op::ReadMetrics => matches!(p.role, Admin | Auditor),
         Op::ApproveAccount => matches!(p.role, Admin | Coordinator),
-        Op::ListAccounts => matches!(p.role, Admin | Auditor),
+        Op::ListAccounts | Op::ReadSignInLog | Op::ListErasureRequests => matches!(p.role, Admin | Auditor),
+        Op::ManageAccounts | Op::DecideErasure | Op::ReadKeyStatus => p.role == Admin,
+        // Those who work for the client (and an ADMIN, who may take a request by phone);
+        // another ADMIN decides. A lawyer's part ends with the case.
+        Op::RequestErasure => match p.role {
+            Admin => true,
+            IntakeWorker => in_scope,
+            Lawyer => in_scope && scope.is_some_and(|s| !s.closed),
+            Coordinator | Auditor => false,
+        },
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
         Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,

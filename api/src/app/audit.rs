@@ -161,6 +161,37 @@ impl App {
         entries(&self.db, rows).await
     }
 
+    /// What an account did: the newest events it recorded (at most `first`, 1–1000), with
+    /// their hash-chain links. Oversight roles that read the identity-read log.
+    #[tracing::instrument(skip_all, fields(%account_id))]
+    pub async fn account_activity(&self, caller: &Caller, account_id: Uuid, first: i64) -> Res<Vec<Entry>> {
+        caller.allow(Op::ReadSignInLog)?;
+        if !(1..=1000).contains(&first) {
+            return Err(ApiError::BadInput("first must be between 1 and 1000".into()));
+        }
+        let rows = projections::log::read_actor_rows(&self.db, &account_id.to_string(), first).await?;
+        entries(&self.db, rows).await
+    }
+
+    /// Checks a signed checkpoint pasted by an auditor against the ledger: its signature
+    /// (by `public_key_hex`, the audit unit's key) and that every head it records is still
+    /// in the ledger, with every chain. `Err(BAD_USER_INPUT)` for a text that is no
+    /// checkpoint or no key.
+    #[tracing::instrument(skip_all)]
+    pub async fn verify_checkpoint(
+        &self,
+        caller: &Caller,
+        checkpoint_json: &str,
+        public_key_hex: &str,
+    ) -> Res<LedgerVerification> {
+        caller.allow(Op::VerifyAuditTrail)?;
+        let cp: audit::SignedCheckpoint = serde_json::from_str(checkpoint_json.trim())
+            .map_err(|_| ApiError::BadInput("checkpoint: not a signed checkpoint file (JSON)".into()))?;
+        let key = audit::parse_public_key(public_key_hex)
+            .map_err(|_| ApiError::BadInput("publicKey: 64 hexadecimal characters (an Ed25519 public key)".into()))?;
+        verify_ledger(&self.db, Some(&cp), Some(&key)).await
+    }
+
     /// Recomputes the hash chain of one case, or of every stream when `case_id` is `None`,
     /// and names the first link that does not hold.
     #[tracing::instrument(skip_all)]

@@ -9,6 +9,7 @@
 //! [`export`] formats statistics for publication.
 
 pub mod accounts;
+pub mod admin;
 pub mod audit;
 pub mod backup;
 pub mod cases;

@@ -40,6 +40,8 @@ pub enum SignInOutcome {
     Throttled,
     SignedOut,
     SignedOutEverywhere,
+    /// An ADMIN ended every session of the account (revoked access or deactivated it).
+    RevokedByAdmin,
 }
 
 impl SignInOutcome {
@@ -50,6 +52,7 @@ impl SignInOutcome {
         SignInOutcome::Throttled,
         SignInOutcome::SignedOut,
         SignInOutcome::SignedOutEverywhere,
+        SignInOutcome::RevokedByAdmin,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +63,7 @@ impl SignInOutcome {
             SignInOutcome::Throttled => "THROTTLED",
             SignInOutcome::SignedOut => "SIGNED_OUT",
             SignInOutcome::SignedOutEverywhere => "SIGNED_OUT_EVERYWHERE",
+            SignInOutcome::RevokedByAdmin => "REVOKED_BY_ADMIN",
         }
     }
 }
@@ -496,8 +500,26 @@ impl App {
     /// The newest sign-ins, failures and sign-outs. AUDITOR and ADMIN.
     #[tracing::instrument(skip_all)]
     pub async fn sign_in_log(&self, caller: &Caller, first: i64) -> Res<Vec<SignInEntry>> {
-        caller.allow(Op::ReadIdentityLog)?;
-        let rows = store::sign_ins(&self.db, first.clamp(1, 1000)).await?;
+        self.sign_in_history(caller, None, first).await
+    }
+
+    /// The newest sign-ins, failures and sign-outs, of one account when given (at most
+    /// `first`, 1–1000). AUDITOR and ADMIN.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in_history(
+        &self,
+        caller: &Caller,
+        account_id: Option<Uuid>,
+        first: i64,
+    ) -> Res<Vec<SignInEntry>> {
+        caller.allow(Op::ReadSignInLog)?;
+        if !(1..=1000).contains(&first) {
+            return Err(ApiError::BadInput("first must be between 1 and 1000".into()));
+        }
+        let rows = match account_id {
+            Some(a) => store::sign_ins_of(&self.db, &a.to_string(), first).await?,
+            None => store::sign_ins(&self.db, first).await?,
+        };
         Ok(rows
             .into_iter()
             .map(|r| SignInEntry {

@@ -4,6 +4,7 @@
 //! [`catalogue`], [`stats`], [`audit`], [`privacy`].
 
 pub mod account;
+pub mod admin;
 pub mod audit;
 pub mod case;
 pub mod catalogue;
@@ -25,6 +26,7 @@ use uuid::Uuid;
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
     account::AccountQuery,
+    admin::AdminQuery,
     case::query::CaseQuery,
     lawyer::LawyerQuery,
     organization::OrganizationQuery,
@@ -39,6 +41,7 @@ pub struct QueryRoot(
 pub struct MutationRoot(
     organization::OrganizationMutation,
     account::AccountMutation,
+    admin::AdminMutation,
     catalogue::CatalogueMutation,
     case::mutation::ErasureMutation,
     lawyer::LawyerMutation,

@@ -176,6 +176,14 @@ pub async fn sign_ins(db: &Db, first: i64) -> Res<Vec<SignInRow>> {
         .bind(first).fetch_all(p).await)
 }
 
+/// The newest `first` sign-in log rows of one account.
+pub async fn sign_ins_of(db: &Db, account_id: &str, first: i64) -> Res<Vec<SignInRow>> {
+    projections::on_db!(db, p => sqlx::query_as::<_, SignInRow>(
+        "SELECT id, at, username, account_id, outcome, client_address FROM web_sign_ins WHERE account_id = $1 \
+         ORDER BY at DESC LIMIT $2")
+        .bind(account_id).bind(first).fetch_all(p).await)
+}
+
 /// Sets (or clears) the sealed second-factor secret a pending session is enrolling.
 pub async fn set_session_enrolment(db: &Db, id_hash: &str, sealed: Option<&str>) -> Res<()> {
     projections::on_db!(db, p => sqlx::query("UPDATE web_sessions SET totp_pending = $2 WHERE id_hash = $1")

@@ -14,6 +14,18 @@ use maud::html;
 use uuid::Uuid;
 
 pub async fn page_(ctx: &Ctx, form: &Form, errors: &Errors, link: Option<String>) -> Response {
+    page_with(ctx, form, errors, link, &Form::default(), &Errors::default()).await
+}
+
+/// `/app/admin` with the organisation form's values and errors too.
+pub async fn page_with(
+    ctx: &Ctx,
+    form: &Form,
+    errors: &Errors,
+    link: Option<String>,
+    org_form: &Form,
+    org_errors: &Errors,
+) -> Response {
     if let Err(r) = ctx.signed_in() {
         return r;
     }
@@ -48,8 +60,10 @@ pub async fn page_(ctx: &Ctx, form: &Form, errors: &Errors, link: Option<String>
                 button type="submit" { (tr.t("invite")) }
             }
         }
+        (super::administration::sections(ctx, org_form, org_errors).await)
     };
-    let status = if errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status =
+        if errors.is_empty() && org_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     page_status(ctx, status, &tr.t("admin-title"), body)
 }
 

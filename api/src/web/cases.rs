@@ -188,6 +188,7 @@ pub async fn render(ctx: &Ctx, id: Uuid, extra: Extra<'_>, saved: bool) -> Respo
                 }
             } }
         }
+        (super::administration::case_links(ctx, &view))
     };
     let title = tr.t_args("case-title", &[("reference", &reference(view.id))]);
     super::layout::page_status(ctx, status, &title, body)

@@ -175,6 +175,7 @@ pub fn enumerations() -> Vec<(&'static str, Vec<&'static str>)> {
         ("Purpose", crate::app::privacy::PURPOSES.to_vec()),
         ("Event", EVENTS.to_vec()),
         ("SignInOutcome", l(crate::app::sign_in::SignInOutcome::ALL, crate::app::sign_in::SignInOutcome::as_str)),
+        ("ErasureStatus", vec!["PENDING", "APPROVED", "REJECTED"]),
     ]
 }
 

@@ -28,11 +28,12 @@ pub fn page_status(ctx: &Ctx, status: StatusCode, title: &str, body: Markup) -> 
             ("/app/approvals", tr.t("nav-approvals")),
         ],
         Some(Role::Lawyer) => vec![("/app/assignments", tr.t("nav-assignments"))],
-        Some(Role::Auditor) => vec![("/app/dashboard", tr.t("nav-dashboard"))],
+        Some(Role::Auditor) => vec![("/app/dashboard", tr.t("nav-dashboard")), ("/app/audit", tr.t("nav-audit"))],
         Some(Role::Admin) => vec![
             ("/app/admin", tr.t("nav-admin")),
             ("/app/approvals", tr.t("nav-approvals")),
             ("/app/dashboard", tr.t("nav-dashboard")),
+            ("/app/audit", tr.t("nav-audit")),
         ],
         None => vec![],
     };

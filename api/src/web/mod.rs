@@ -7,12 +7,14 @@
 //!   sign-in throttling, idempotency keys of forms;
 //! - [`i18n`]: Fluent catalogues (ru, ky, en);
 //! - [`layout`], [`forms`]: the page shell, form fields, error summaries;
-//! - [`auth`], [`cases`], [`intake`], [`network`], [`legal`], [`admin`]: the screens.
+//! - [`auth`], [`cases`], [`intake`], [`network`], [`legal`], [`admin`], [`administration`],
+//!   [`oversight`]: the screens.
 //!
 //! Every asset is compiled into the binary; no page loads anything from another origin, and
 //! none needs JavaScript.
 
 mod admin;
+mod administration;
 mod auth;
 mod cases;
 mod forms;
@@ -21,6 +23,7 @@ mod intake;
 mod layout;
 mod legal;
 mod network;
+mod oversight;
 mod session;
 
 use crate::app::App;
@@ -80,6 +83,7 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         .route("/app/cases/{case_id}/consent", post(cases::consent))
         .route("/app/cases/{case_id}/referral", post(cases::referral))
         .route("/app/cases/{case_id}/assign", post(network::assign))
+        .route("/app/cases/{case_id}/erasure", get(administration::request_form).post(administration::request))
         .route("/app/cases/{case_id}/{action}", post(legal::act))
         .route("/app/coordinator", get(network::coordinator))
         .route("/app/lawyers", get(network::lawyers).post(network::register_lawyer))
@@ -89,6 +93,18 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         .route("/app/approvals", get(admin::approvals))
         .route("/app/approvals/{account_id}", axum::routing::post(admin::approve))
         .route("/app/dashboard", get(admin::dashboard))
+        .route("/app/admin/organizations", post(administration::add_organization))
+        .route("/app/admin/accounts/{account_id}", get(administration::account))
+        .route("/app/admin/accounts/{account_id}/revoke", post(administration::revoke))
+        .route("/app/admin/accounts/{account_id}/deactivate", post(administration::deactivate))
+        .route("/app/admin/erasures/{request_id}", get(administration::erasure))
+        .route("/app/admin/erasures/{request_id}/approve", post(administration::approve_erasure))
+        .route("/app/admin/erasures/{request_id}/reject", post(administration::reject_erasure))
+        .route("/app/audit", get(oversight::index))
+        .route("/app/audit/case", get(oversight::open_case))
+        .route("/app/audit/cases/{case_id}", get(oversight::case_trail))
+        .route("/app/audit/cases/{case_id}/checkpoint", post(oversight::check_checkpoint))
+        .route("/app/audit/accounts/{account_id}", get(oversight::account))
         .fallback(not_found)
         // A defect answers with a page in the user's language, not a trace: the payload is
         // never shown (it could hold anything).

@@ -9,6 +9,7 @@
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
+use domain::erasure::{ErasureEvent, ErasureRequests};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue, OffenseRef};
 use domain::organization::{Organization, OrganizationEvent};
@@ -48,6 +49,7 @@ pub fn summarize(aggregate_type: &str, event_type: &str, payload: &Value, lawyer
         Organization::TYPE => line::<Organization>(payload, lawyers),
         Account::TYPE => line::<Account>(payload, lawyers),
         OffenseCatalogue::TYPE => line::<OffenseCatalogue>(payload, lawyers),
+        ErasureRequests::TYPE => line::<ErasureRequests>(payload, lawyers),
         _ => None,
     };
     known.unwrap_or_else(|| format!("{event_type} (content not readable by this version)"))
@@ -229,6 +231,22 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
         CaseEvent::CaseReopened { reopened_on, .. } => format!("Case reopened on {reopened_on} (reason recorded)"),
         CaseEvent::ClientDataErased { erased_on, .. } => {
             format!("Client data erased on {erased_on}: the identity key was destroyed")
+        }
+    }
+}
+
+impl Summarized for ErasureRequests {
+    fn summary(e: &ErasureEvent, _: &LawyerNames) -> String {
+        match e {
+            ErasureEvent::ErasureRequested { request_id, requested_by, .. } => {
+                format!("Erasure of the client's data requested by account {requested_by} (request {request_id}, reason recorded)")
+            }
+            ErasureEvent::ErasureApproved { request_id, approved_by } => {
+                format!("Erasure request {request_id} approved by account {approved_by}")
+            }
+            ErasureEvent::ErasureRejected { request_id, rejected_by, .. } => {
+                format!("Erasure request {request_id} turned down by account {rejected_by} (reason recorded)")
+            }
         }
     }
 }

@@ -224,6 +224,27 @@ pub async fn token_by_hash(db: &Db, hash: &str) -> Result<Option<TokenView>> {
     }))
 }
 
+/// Every token of an account, newest first (never the hash).
+pub async fn tokens_of_account(db: &Db, account_id: Uuid) -> Result<Vec<TokenView>> {
+    let id = account_id.to_string();
+    let rows: Vec<(String, String, String, Option<String>, i32)> = on_db!(db, p => sqlx::query_as(
+        "SELECT token_id, account_id, issued_at, expires_at, revoked FROM rm_token WHERE account_id = $1 \
+         ORDER BY issued_at DESC, token_id")
+        .bind(&id).fetch_all(p).await?);
+    rows.into_iter()
+        .map(|(token_id, account_id, issued_at, expires_at, revoked)| {
+            let row = Row { table: "rm_token", id: &token_id };
+            Ok(TokenView {
+                token_id: row.uuid("token_id", &token_id)?,
+                account_id: row.uuid("account_id", &account_id)?,
+                issued_at: row.instant("issued_at", &issued_at)?,
+                expires_at: expires_at.map(|e| row.instant("expires_at", &e)).transpose()?,
+                revoked: row.flag("revoked", revoked)?,
+            })
+        })
+        .collect()
+}
+
 /// The account a token belongs to.
 pub async fn token_account(db: &Db, token_id: Uuid) -> Result<Option<Uuid>> {
     let token_id = token_id.to_string();

@@ -32,7 +32,16 @@ fn allowed(op: &str, who: Who) -> bool {
             matches!(who, Admin | Coordinator | Auditor)
         }
         "organizations" => matches!(who, Admin | Coordinator | Auditor | IntakeIn | IntakeOut),
-        "identityReads" | "accounts" => matches!(who, Admin | Auditor),
+        "identityReads" | "accounts" | "accessTokens" | "signInHistory" | "accountActivity" | "erasureRequests" => {
+            matches!(who, Admin | Auditor)
+        }
+        "keyStatus"
+        | "deactivateAccount"
+        | "revokeAccountAccess"
+        | "approveErasureRequest"
+        | "rejectErasureRequest" => who == Admin,
+        // Those who work for the client, and an ADMIN; another ADMIN decides.
+        "requestErasure" => matches!(who, Admin | IntakeIn | LawyerIn),
         "accountAuditTrail" => matches!(who, Admin | Coordinator | Auditor),
         // The row's account is a lawyer's: the COORDINATOR approves those.
         "approveAccount" => who == Coordinator,
@@ -267,6 +276,31 @@ async fn every_operation_every_role_every_scope() {
         .unwrap()
         .to_string();
 
+    // An account to deactivate and revoke, and two erasure requests an intake worker made
+    // (one to approve, one to turn down).
+    let target = t
+        .ok(
+            &t.admin,
+            "mutation { createAccessToken(input: {name: \"leaver\", role: AUDITOR}) { account { id } } }",
+            json!({}),
+        )
+        .await["createAccessToken"]["account"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut requests = vec![];
+    for _ in 0..2 {
+        let case = represented_case(&t, &w).await;
+        let d = t
+            .ok(
+                &w.intake,
+                "mutation($c: ID!) { requestErasure(input: {caseId: $c, reason: \"the client asked\"}) { id } }",
+                json!({"c": case}),
+            )
+            .await;
+        requests.push(d["requestErasure"]["id"].as_str().unwrap().to_string());
+    }
+
     let token_of = |who: Who| -> String {
         match who {
             Who::Admin => t.admin.clone(),
@@ -301,6 +335,16 @@ async fn every_operation_every_role_every_scope() {
         ("identityReads", Reported, false, "{ identityReads { role } }", json!({})),
         ("accounts", Reported, false, "{ accounts { id } }", json!({})),
         ("accountAuditTrail", Reported, false, "query($a: ID!) { accountAuditTrail(accountId: $a) { hash } }", json!({"a": unapproved})),
+        ("accessTokens", Reported, false, "query($a: ID!) { accessTokens(accountId: $a) { id revoked } }", json!({"a": unapproved})),
+        ("signInHistory", Reported, false, "{ signInHistory { outcome } }", json!({})),
+        ("accountActivity", Reported, false, "query($a: ID!) { accountActivity(accountId: $a) { hash } }", json!({"a": unapproved})),
+        ("erasureRequests", Reported, false, "{ erasureRequests { id status } }", json!({})),
+        ("keyStatus", Reported, false, "{ keyStatus { currentEpoch wrappedKeys } }", json!({})),
+        ("deactivateAccount", Reported, false, "mutation($a: ID!) { deactivateAccount(input: {accountId: $a, reason: \"left\"}) { disabled } }", json!({"a": target})),
+        ("revokeAccountAccess", Reported, false, "mutation($a: ID!) { revokeAccountAccess(accountId: $a) { revokedTokens } }", json!({"a": target})),
+        ("requestErasure", Represented, true, "mutation($c: ID!) { requestErasure(input: {caseId: $c, reason: \"the client asked\"}) { id } }", json!({"c": "{case}"})),
+        ("approveErasureRequest", Reported, false, "mutation($r: ID!) { approveErasureRequest(requestId: $r) { request { status } } }", json!({"r": requests[0]})),
+        ("rejectErasureRequest", Reported, false, "mutation($r: ID!) { rejectErasureRequest(input: {requestId: $r, reason: \"not asked by the client\"}) { status } }", json!({"r": requests[1]})),
         ("approveAccount", Reported, false, "mutation($a: ID!) { approveAccount(accountId: $a) { id } }", json!({"a": unapproved})),
         ("Case.identity", Reported, false, "query($c: ID!) { case(id: $c) { identity(purpose: \"access matrix\") { fullName } } }", json!({"c": "{case}"})),
         ("registerOrganization", Reported, false, "mutation { registerOrganization(input: {name: \"M NGO\", kind: NGO}) { id } }", json!({})),

@@ -3,6 +3,7 @@
 //! 404s, one record per form render, identity reads on record, and a whole case in Russian by
 //! three users. `browser` drives the same app in Chromium.
 
+mod administration;
 mod browser;
 
 use api::app::accounts::NewAccount;
