@@ -11,6 +11,7 @@ mod erasure_epochs;
 mod faults;
 mod hardening;
 mod hostile;
+mod import;
 mod legal;
 mod lifecycle;
 mod outcomes;
