@@ -28,9 +28,11 @@ use chrono::NaiveDate;
 use cqrs_es::Aggregate;
 use domain::case::{self as dc, Case, CaseCommand};
 use domain::offense::OffenseRef;
+use domain::organization::Organization;
 use domain::values::{self as v, CountryCode, Role, Text};
 use projections::model::CaseView;
 use sha2::{Digest, Sha256};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::str::FromStr;
 use uuid::Uuid;
@@ -787,13 +789,15 @@ impl App {
                 row_problems.push(Problem { row: row.row, column: Some(column.into()), message })
             };
             let org = row.intake.organization_id.unwrap_or_default();
-            if !*known_orgs.entry(org).or_insert(
-                self.cqrs.load::<domain::organization::Organization>(&org.to_string()).await?.aggregate.registered,
-            ) {
+            if let Entry::Vacant(e) = known_orgs.entry(org) {
+                let registered = self.cqrs.load::<Organization>(&org.to_string()).await?.aggregate.registered;
+                e.insert(registered);
+            }
+            if known_orgs.get(&org) != Some(&true) {
                 problem("organizationId", format!("no organisation {org} is registered"));
             }
             if let Some(l) = row.lawyer_id {
-                if !known_lawyers.contains_key(&l) {
+                if let Entry::Vacant(e) = known_lawyers.entry(l) {
                     let lawyer = self.cqrs.load::<domain::lawyer::Lawyer>(&l.to_string()).await?.aggregate;
                     let state = if !lawyer.registered {
                         Some(format!("no lawyer {l} is registered"))
@@ -802,7 +806,7 @@ impl App {
                     } else {
                         None
                     };
-                    known_lawyers.insert(l, state);
+                    e.insert(state);
                 }
                 if let Some(Some(m)) = known_lawyers.get(&l) {
                     problem("lawyerId", m.clone());
