@@ -123,6 +123,9 @@ pub enum Command {
     /// Exports for publication.
     #[command(subcommand)]
     Export(ExportCommand),
+    /// Imports historic cases from a CSV file (docs/import.md).
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// The master key.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -199,6 +202,29 @@ pub struct DemoSeedArgs {
     /// Seed even though the database holds cases the demo did not create.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportCommand {
+    /// Imports cases, one a row, through the same use cases as a case entered by hand.
+    /// The whole file is checked first; a file with any problem imports nothing. A second
+    /// run of the same file creates nothing twice.
+    Cases(ImportCasesArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportCasesArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The CSV file (UTF-8, comma-separated, a header row; columns in docs/import.md).
+    pub file: PathBuf,
+    /// Checks every row and reports each problem (row, column, what to fix); writes nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// The COORDINATOR or ADMIN account the import is recorded under (its id); by default
+    /// the command-line operator.
+    #[arg(long, env = "PROBONO_IMPORT_ACCOUNT")]
+    pub account: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

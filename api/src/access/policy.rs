@@ -76,6 +76,8 @@ pub enum Op {
     RecordCompensation,
     CloseCase,
     ReopenCase,
+    /// `probono import cases` and the import page: historic cases from a CSV file.
+    ImportCases,
 }
 
 impl Op {
@@ -122,6 +124,7 @@ impl Op {
         Op::RecordCompensation,
         Op::CloseCase,
         Op::ReopenCase,
+        Op::ImportCases,
     ];
 }
 
@@ -207,6 +210,7 @@ pub fn who_may(op: Op) -> &'static str {
             "the lawyer assigned to the case"
         }
         Op::CloseCase | Op::ReopenCase => "the COORDINATOR and the lawyer assigned to the case",
+        Op::ImportCases => "the COORDINATOR and ADMIN accounts",
     }
 }
 
@@ -282,6 +286,7 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
             rel == Relation::AssignedLawyer
         }
         Op::CloseCase | Op::ReopenCase => p.role == Coordinator || rel == Relation::AssignedLawyer,
+        Op::ImportCases => matches!(p.role, Admin | Coordinator),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod cases;
 pub mod catalogue;
 pub mod export;
 pub mod idempotency;
+pub mod import;
 pub mod lawyers;
 pub mod organizations;
 pub mod privacy;

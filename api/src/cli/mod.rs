@@ -9,8 +9,8 @@ use crate::app::backup::{self as app_backup, BackupReport, RestoreReport};
 use crate::app::{App, Caller, StartupError};
 use crate::audit;
 use crate::config::{
-    AuditCommand, AuditStoreArgs, Cli, Command, DemoCommand, ExportCommand, KeysCommand, LogFormat, ProjectionsCommand,
-    TokenCommand, UserCommand,
+    AuditCommand, AuditStoreArgs, Cli, Command, DemoCommand, ExportCommand, ImportCommand, KeysCommand, LogFormat,
+    ProjectionsCommand, TokenCommand, UserCommand,
 };
 use crate::error::ApiError;
 use crate::privacy::crypto::{CryptoError, MasterKey};
@@ -215,6 +215,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
                 return Ok(ExitCode::from(TAMPERED));
             }
         }
+        Command::Import(ImportCommand::Cases(args)) => return import_cases(args).await,
         Command::Export(ExportCommand::Stats(args)) => {
             let mut dims = vec![];
             for name in &args.group_by {
@@ -243,6 +244,54 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+// ---------------------------------------------------------------- import
+
+/// Exit status of an import whose file has problems (nothing was imported).
+const IMPORT_PROBLEMS: u8 = 3;
+
+async fn import_cases(args: crate::config::ImportCasesArgs) -> Result<ExitCode, CliError> {
+    let bytes =
+        std::fs::read(&args.file).map_err(|error| CliError::File { path: args.file.display().to_string(), error })?;
+    let app = App::open(&args.store).await?;
+    app.projector.catch_up().await?;
+    let caller = match uuid_arg("account", args.account)? {
+        None => Caller::system("cli-import"),
+        Some(id) => {
+            let a = projections::store::account_by_id(&app.db, id)
+                .await?
+                .filter(|a| !a.disabled)
+                .ok_or_else(|| CliError::Usage(format!("--account {id}: no such active account")))?;
+            let principal = crate::access::Principal {
+                account_id: a.id,
+                name: a.name,
+                role: a.role,
+                organization_id: a.organization_id,
+                lawyer_id: a.lawyer_id,
+                token_id: uuid::Uuid::nil(),
+                approved: a.approved,
+            };
+            Caller::new(principal, "cli-import")
+        }
+    };
+    let report = app.import_cases(&caller, &bytes, args.dry_run).await?;
+    for p in &report.problems {
+        println!("{p}");
+    }
+    let verb = if report.dry_run { "would create" } else { "created" };
+    eprintln!(
+        "{}: {} rows; {verb} {} cases, completed {}, {} already imported; {} steps recorded; {} problems{}",
+        args.file.display(),
+        report.rows,
+        report.created,
+        report.completed,
+        report.unchanged,
+        report.steps_run,
+        report.problems.len(),
+        if report.ok() { "" } else { " (nothing was imported: fix them and run again)" },
+    );
+    Ok(if report.ok() { ExitCode::SUCCESS } else { ExitCode::from(IMPORT_PROBLEMS) })
 }
 
 // ---------------------------------------------------------------- backup and restore
