@@ -6,6 +6,7 @@ pub mod account;
 pub mod actor;
 pub mod case;
 pub mod chain;
+pub mod figure;
 pub mod clock;
 pub mod lawyer;
 pub mod offense;

@@ -15,6 +15,7 @@ use crate::{Error, Result};
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
+use domain::figure::{FigureEvent, PublishedFigure};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue};
 use domain::organization::{Organization, OrganizationEvent};
@@ -99,6 +100,7 @@ impl Batch {
             Organization::TYPE => self.handle::<Organization>(tx, ev).await,
             Account::TYPE => self.handle::<Account>(tx, ev).await,
             OffenseCatalogue::TYPE => self.handle::<OffenseCatalogue>(tx, ev).await,
+            PublishedFigure::TYPE => self.handle::<PublishedFigure>(tx, ev).await,
             other => {
                 tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped");
                 Ok(())
@@ -236,6 +238,13 @@ impl Handler for OffenseCatalogue {
             CatalogueEvent::OffenseAdded { entry } => write::upsert_offense(tx, &entry).await,
             CatalogueEvent::OffenseRetired { code, .. } => write::retire_offense(tx, &code).await,
         }
+    }
+}
+
+impl Handler for PublishedFigure {
+    async fn project(_: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: FigureEvent) -> Result<()> {
+        let FigureEvent::PublishedFigureRecorded(f) = e;
+        store::figures::upsert_figure(tx, &f, ev.position.pos).await
     }
 }
 

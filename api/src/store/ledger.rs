@@ -383,6 +383,7 @@ pub struct Frameworks {
     pub organizations: Framework<domain::organization::Organization>,
     pub accounts: Framework<domain::account::Account>,
     pub catalogue: Framework<domain::offense::OffenseCatalogue>,
+    pub figures: Framework<domain::figure::PublishedFigure>,
     db: Db,
 }
 
@@ -403,6 +404,7 @@ impl Frameworks {
             organizations: fw(db, ()),
             accounts: fw(db, ()),
             catalogue: fw(db, ()),
+            figures: fw(db, ()),
             db: db.clone(),
         }
     }

@@ -26,13 +26,17 @@ pub fn page_status(ctx: &Ctx, status: StatusCode, title: &str, body: Markup) -> 
             ("/app/lawyers", tr.t("nav-network")),
             ("/app/cases", tr.t("nav-all-cases")),
             ("/app/approvals", tr.t("nav-approvals")),
+            ("/app/dashboard", tr.t("nav-outcomes")),
         ],
         Some(Role::Lawyer) => vec![("/app/assignments", tr.t("nav-assignments"))],
-        Some(Role::Auditor) => vec![("/app/dashboard", tr.t("nav-dashboard"))],
+        Some(Role::Auditor) => {
+            vec![("/app/dashboard", tr.t("nav-outcomes")), ("/app/audit", tr.t("nav-dashboard"))]
+        }
         Some(Role::Admin) => vec![
             ("/app/admin", tr.t("nav-admin")),
             ("/app/approvals", tr.t("nav-approvals")),
-            ("/app/dashboard", tr.t("nav-dashboard")),
+            ("/app/dashboard", tr.t("nav-outcomes")),
+            ("/app/audit", tr.t("nav-dashboard")),
         ],
         None => vec![],
     };

@@ -7,7 +7,8 @@
 //!   sign-in throttling, idempotency keys of forms;
 //! - [`i18n`]: Fluent catalogues (ru, ky, en);
 //! - [`layout`], [`forms`]: the page shell, form fields, error summaries;
-//! - [`auth`], [`cases`], [`intake`], [`network`], [`legal`], [`admin`]: the screens.
+//! - [`auth`], [`cases`], [`intake`], [`network`], [`legal`], [`admin`], [`dashboard`]: the
+//!   screens; [`charts`]: SVG charts drawn on the server.
 //!
 //! Every asset is compiled into the binary; no page loads anything from another origin, and
 //! none needs JavaScript.
@@ -15,6 +16,8 @@
 mod admin;
 mod auth;
 mod cases;
+mod charts;
+mod dashboard;
 mod forms;
 pub mod i18n;
 mod intake;
@@ -88,7 +91,11 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         .route("/app/admin", get(admin::show).post(admin::invite))
         .route("/app/approvals", get(admin::approvals))
         .route("/app/approvals/{account_id}", axum::routing::post(admin::approve))
-        .route("/app/dashboard", get(admin::dashboard))
+        .route("/app/dashboard", get(dashboard::show))
+        .route("/app/dashboard/cases", get(dashboard::cases))
+        .route("/app/dashboard/export.csv", get(dashboard::export_csv))
+        .route("/app/dashboard/figures", post(dashboard::record_figure))
+        .route("/app/audit", get(admin::dashboard))
         .fallback(not_found)
         // A defect answers with a page in the user's language, not a trace: the payload is
         // never shown (it could hold anything).

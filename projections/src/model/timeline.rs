@@ -11,6 +11,7 @@ use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue, OffenseRef};
+use domain::figure::{FigureEvent, PublishedFigure};
 use domain::organization::{Organization, OrganizationEvent};
 use serde::Deserialize;
 use serde_json::Value;
@@ -48,6 +49,7 @@ pub fn summarize(aggregate_type: &str, event_type: &str, payload: &Value, lawyer
         Organization::TYPE => line::<Organization>(payload, lawyers),
         Account::TYPE => line::<Account>(payload, lawyers),
         OffenseCatalogue::TYPE => line::<OffenseCatalogue>(payload, lawyers),
+        PublishedFigure::TYPE => line::<PublishedFigure>(payload, lawyers),
         _ => None,
     };
     known.unwrap_or_else(|| format!("{event_type} (content not readable by this version)"))
@@ -91,6 +93,14 @@ impl Summarized for Account {
 impl Summarized for OffenseCatalogue {
     fn summary(e: &CatalogueEvent, _: &LawyerNames) -> String {
         catalogue(e)
+    }
+}
+
+impl Summarized for PublishedFigure {
+    fn summary(e: &FigureEvent, _: &LawyerNames) -> String {
+        let FigureEvent::PublishedFigureRecorded(f) = e;
+        let value = f.value.map_or_else(|| "no figure".to_string(), |v| v.to_string());
+        format!("Published figure recorded: {} for {} in {}: {value}", f.source.as_str(), f.indicator.as_str(), f.year)
     }
 }
 

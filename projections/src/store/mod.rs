@@ -8,10 +8,12 @@
 //! and labels as their domain names; a stored value that does not decode is a
 //! [`Error::CorruptRow`], never a panic.
 
+pub mod figures;
 pub mod identity_log;
 pub mod query;
 pub(crate) mod write;
 
+pub use figures::{published_figures, FigureRow};
 pub use identity_log::{identity_reads, record_identity_read, IdentityRead};
 pub use query::*;
 
@@ -36,6 +38,7 @@ pub const TABLES: &[&str] = &[
     "rm_account",
     "rm_token",
     "rm_offense",
+    "rm_published_figure",
     "rm_checkpoint",
 ];
 

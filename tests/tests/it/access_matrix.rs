@@ -28,11 +28,12 @@ fn allowed(op: &str, who: Who) -> bool {
     match op {
         "me" | "cases" | "lawyer" | "offenses" => true,
         "case" => !matches!(who, IntakeOut | LawyerOut),
-        "lawyers" | "outcomeStats" | "networkStats" | "compensationTotals" | "auditTrail" | "verifyAuditTrail" => {
+        "lawyers" | "outcomeStats" | "networkStats" | "compensationTotals" | "auditTrail" | "verifyAuditTrail"
+        | "publishedFigures" => {
             matches!(who, Admin | Coordinator | Auditor)
         }
         "organizations" => matches!(who, Admin | Coordinator | Auditor | IntakeIn | IntakeOut),
-        "identityReads" | "accounts" => matches!(who, Admin | Auditor),
+        "identityReads" | "accounts" | "recordPublishedFigure" => matches!(who, Admin | Auditor),
         "accountAuditTrail" => matches!(who, Admin | Coordinator | Auditor),
         // The row's account is a lawyer's: the COORDINATOR approves those.
         "approveAccount" => who == Coordinator,
@@ -295,6 +296,7 @@ async fn every_operation_every_role_every_scope() {
         ("offenses", Reported, false, "{ offenses { code } }", json!({})),
         ("outcomeStats", Reported, false, "{ outcomeStats(groupBy: [YEAR]) { totals { casesOpened } } }", json!({})),
         ("compensationTotals", Reported, false, "{ compensationTotals { currency paid } }", json!({})),
+        ("publishedFigures", Reported, false, "{ publishedFigures { source value ledgerValue } }", json!({})),
         ("networkStats", Reported, false, "{ networkStats(groupBy: [STATUS]) { total } }", json!({})),
         ("auditTrail", Reported, false, "query($c: ID!) { auditTrail(caseId: $c) { hash } }", json!({"c": "{case}"})),
         ("verifyAuditTrail", Reported, false, "query($c: ID) { verifyAuditTrail(caseId: $c) { ok } }", json!({"c": "{case}"})),
@@ -303,6 +305,7 @@ async fn every_operation_every_role_every_scope() {
         ("accountAuditTrail", Reported, false, "query($a: ID!) { accountAuditTrail(accountId: $a) { hash } }", json!({"a": unapproved})),
         ("approveAccount", Reported, false, "mutation($a: ID!) { approveAccount(accountId: $a) { id } }", json!({"a": unapproved})),
         ("Case.identity", Reported, false, "query($c: ID!) { case(id: $c) { identity(purpose: \"access matrix\") { fullName } } }", json!({"c": "{case}"})),
+        ("recordPublishedFigure", Reported, false, "mutation { recordPublishedFigure(input: {source: \"NSC\", citation: \"access matrix\", indicator: \"registered TIP cases\", year: 2020, value: 8}) { value ledgerValue } }", json!({})),
         ("registerOrganization", Reported, false, "mutation { registerOrganization(input: {name: \"M NGO\", kind: NGO}) { id } }", json!({})),
         ("createAccessToken", Reported, false, "mutation { createAccessToken(input: {name: \"m\", role: AUDITOR}) { token } }", json!({})),
         ("revokeAccessToken", Reported, false, "mutation($t: ID!) { revokeAccessToken(tokenId: $t) { id } }", json!({"t": spare})),
