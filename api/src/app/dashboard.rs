@@ -34,11 +34,11 @@ impl App {
         }
         let by = super::stats::distinct(by);
         if pick_dims.is_empty() {
-            return self.outcome_stats(caller, filter, &by).await;
+            return Box::pin(self.outcome_stats(caller, filter, &by)).await;
         }
         let matches = |key: &[String]| picks.iter().zip(key).all(|((_, want), got)| want == got);
         // Totals: grouped by the picked dimensions alone, read at the picked values.
-        let narrowed = self.outcome_stats(caller, filter, &pick_dims).await?;
+        let narrowed = Box::pin(self.outcome_stats(caller, filter, &pick_dims)).await?;
         let mut out = OutcomeStats::default();
         for (key, counts) in &narrowed.groups {
             if matches(key) {
@@ -50,7 +50,7 @@ impl App {
         }
         let mut dims = pick_dims.clone();
         dims.extend(by.iter().copied());
-        let grouped = self.outcome_stats(caller, filter, &dims).await?;
+        let grouped = Box::pin(self.outcome_stats(caller, filter, &dims)).await?;
         for (key, counts) in &grouped.groups {
             let (head, tail) = key.split_at(pick_dims.len());
             if matches(head) {

@@ -65,7 +65,7 @@ impl App {
         self.execute(&self.cqrs.figures, caller, &id.to_string(), FigureCommand::Record(figure)).await?;
         // A correction with another spelling of the same source lands on the stored row.
         let key = |s: &str| s.trim().to_lowercase();
-        self.published_figures(caller, Some(&indicator))
+        Box::pin(self.published_figures(caller, Some(&indicator)))
             .await?
             .into_iter()
             .find(|f| key(&f.figure.source) == key(&source) && f.figure.year == year)
@@ -78,7 +78,7 @@ impl App {
         caller.allow(Op::ReadStatistics)?;
         let rows = projections::store::published_figures(&self.db, indicator).await?;
         let by_year = if rows.iter().any(|r| ledger_kind(&r.indicator).is_some()) {
-            self.outcome_stats(caller, &StatsFilter::default(), &[Dimension::Year]).await?.groups
+            Box::pin(self.outcome_stats(caller, &StatsFilter::default(), &[Dimension::Year])).await?.groups
         } else {
             BTreeMap::new()
         };

@@ -276,7 +276,7 @@ fn downloads(tr: Tr, f: &Filters, view: &str) -> Markup {
 /// `GET /app/dashboard`.
 pub async fn show(ctx: Ctx, form: Form) -> Response {
     let saved = form.get("saved").is_some().then_some(true);
-    render(&ctx, &form, &Form::default(), &Errors::default(), saved).await
+    Box::pin(render(&ctx, &form, &Form::default(), &Errors::default(), saved)).await
 }
 
 async fn render(ctx: &Ctx, query: &Form, posted: &Form, figure_errors: &Errors, saved: Option<bool>) -> Response {
@@ -295,12 +295,16 @@ async fn render(ctx: &Ctx, query: &Form, posted: &Form, figure_errors: &Errors, 
     let (stats, f) = if errors.is_empty() { (Some(&f.stats), f.clone()) } else { (None, Filters::default()) };
     let sf = stats.cloned().unwrap_or_default();
     let picks = &f.picks;
-    let (totals, years, authorities, figures) = match futures::try_join!(
-        app.outcome_stats_where(&caller, &sf, picks, &[]),
-        app.outcome_stats_where(&caller, &sf, picks, &[Dimension::Year]),
-        app.outcome_stats_where(&caller, &sf, picks, &[Dimension::Authority]),
-        app.published_figures(&caller, None),
-    ) {
+    // Boxed: four use cases at once make a large future for a worker thread's stack.
+    let all = Box::pin(async {
+        futures::try_join!(
+            Box::pin(app.outcome_stats_where(&caller, &sf, picks, &[])),
+            Box::pin(app.outcome_stats_where(&caller, &sf, picks, &[Dimension::Year])),
+            Box::pin(app.outcome_stats_where(&caller, &sf, picks, &[Dimension::Authority])),
+            Box::pin(app.published_figures(&caller, None)),
+        )
+    });
+    let (totals, years, authorities, figures) = match all.await {
         Ok(x) => x,
         Err(e) => return layout::error_page(ctx, &e),
     };
@@ -538,7 +542,7 @@ pub async fn record_figure(ctx: Ctx, form: Form) -> Response {
     let (Some(source), Some(citation), Some(indicator), Some(year), true) =
         (source, citation, indicator, year, errors.is_empty())
     else {
-        return render(&ctx, &Form::default(), &form, &errors, None).await;
+        return Box::pin(render(&ctx, &Form::default(), &form, &errors, None)).await;
     };
     let input = NewFigure { source, citation, indicator, year: year.clamp(i32::MIN as i64, i32::MAX as i64) as i32, value };
     let app = ctx.state.app.clone();
@@ -549,7 +553,7 @@ pub async fn record_figure(ctx: Ctx, form: Form) -> Response {
             let field = layout::field_of(&e, &["year", "value", "source", "citation", "indicator"]).unwrap_or_else(|| "source".into());
             let message = if field == "year" || field == "value" { tr.t("dash-err-figure") } else { layout::explain(tr, &e) };
             errors.add(&field, message);
-            render(&ctx, &Form::default(), &form, &errors, None).await
+            Box::pin(render(&ctx, &Form::default(), &form, &errors, None)).await
         }
         Err(e) => layout::error_page(&ctx, &e),
     }
@@ -578,7 +582,7 @@ pub async fn cases(ctx: Ctx, form: Form) -> Response {
     let Some(kind) = kind.filter(|_| errors.is_empty()) else {
         return layout::error_page(&ctx, &ApiError::BadInput(tr.t("dash-err-filters")));
     };
-    let (list, total) = match ctx.state.app.cases_behind(&caller, &f.stats, &f.picks, kind).await {
+    let (list, total) = match Box::pin(ctx.state.app.cases_behind(&caller, &f.stats, &f.picks, kind)).await {
         Ok(x) => x,
         Err(e) => return layout::error_page(&ctx, &e),
     };
@@ -631,7 +635,7 @@ pub async fn export_csv(ctx: Ctx, form: Form) -> Response {
     if !errors.is_empty() {
         return layout::error_page(&ctx, &ApiError::BadInput(tr.t("dash-err-filters")));
     }
-    let stats = match ctx.state.app.outcome_stats_where(&caller, &f.stats, &f.picks, &by).await {
+    let stats = match Box::pin(ctx.state.app.outcome_stats_where(&caller, &f.stats, &f.picks, &by)).await {
         Ok(s) => s,
         Err(e) => return layout::error_page(&ctx, &e),
     };

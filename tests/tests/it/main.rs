@@ -6,6 +6,7 @@ mod access_matrix;
 mod audit;
 mod backup;
 mod capacity;
+mod dashboard;
 mod edge;
 mod erasure_epochs;
 mod faults;
