@@ -79,7 +79,12 @@ impl Aggregate for PublishedFigure {
     type Error = FigureError;
     type Services = ();
 
-    async fn handle(&mut self, acting: Acting<FigureCommand>, _: &(), sink: &EventSink<Self>) -> Result<(), FigureError> {
+    async fn handle(
+        &mut self,
+        acting: Acting<FigureCommand>,
+        _: &(),
+        sink: &EventSink<Self>,
+    ) -> Result<(), FigureError> {
         let FigureCommand::Record(figure) = acting.command;
         if !YEARS.contains(&figure.year) {
             return Err(FigureError::Year);

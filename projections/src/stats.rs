@@ -220,7 +220,8 @@ pub async fn cases_behind(
         ""
     };
     let count_sql = format!("SELECT count(DISTINCT f.case_id) FROM rm_fact f{join} WHERE {wh}");
-    let list_sql = format!("SELECT DISTINCT f.case_id FROM rm_fact f{join} WHERE {wh} ORDER BY f.case_id LIMIT {}", limit.max(0));
+    let list_sql =
+        format!("SELECT DISTINCT f.case_id FROM rm_fact f{join} WHERE {wh} ORDER BY f.case_id LIMIT {}", limit.max(0));
     let (total, ids): (i64, Vec<String>) = on_db!(db, p => {
         let total: i64 = crate::store::bind_all!(sqlx::query_scalar(&count_sql), &args).fetch_one(p).await?;
         let ids: Vec<String> = crate::store::bind_all!(sqlx::query_scalar(&list_sql), &args).fetch_all(p).await?;

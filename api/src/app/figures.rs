@@ -85,9 +85,8 @@ impl App {
         Ok(rows
             .into_iter()
             .map(|figure| {
-                let ledger_value = ledger_kind(&figure.indicator).map(|k| {
-                    by_year.get(&vec![figure.year.to_string()]).and_then(|c| c.get(&k)).copied().unwrap_or(0)
-                });
+                let ledger_value = ledger_kind(&figure.indicator)
+                    .map(|k| by_year.get(&vec![figure.year.to_string()]).and_then(|c| c.get(&k)).copied().unwrap_or(0));
                 FigureWithLedger { figure, ledger_value }
             })
             .collect())

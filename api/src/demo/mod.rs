@@ -247,7 +247,8 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
     let coordinator =
         create_account(app, &system, Some(&admin), id(2, 10), name, Role::Coordinator, Some(id(1, 4)), None).await?;
     let auditor =
-        create_account(app, &system, None, id(2, 11), "Bar Association auditor (demo)", Role::Auditor, None, None).await?;
+        create_account(app, &system, None, id(2, 11), "Bar Association auditor (demo)", Role::Auditor, None, None)
+            .await?;
 
     // The network: 14 professionals and 19 students; 24 women and 9 men.
     let regions = [
@@ -311,15 +312,37 @@ const REPORT: &str = "UNODC, Final report: Strengthening the criminal justice re
 /// the report's "-" (no figure). The three "registered TIP cases" rows have no "-"; the
 /// other rows of the same tables do, and are loaded too so that "no data" shows as such.
 const SERIES: &[(&str, &str, &str, [Option<i64>; 6])] = &[
-    ("National Statistics Committee", "table \"NSC data (web/public-n)\"", "registered TIP cases",
-        [Some(7), Some(2), Some(8), Some(11), Some(8), Some(6)]),
-    ("MOI/GPO", "table \"MOI/GPO data\"", "registered TIP cases", [Some(7), Some(4), Some(8), Some(9), Some(7), Some(9)]),
-    ("US TIP Report", "table \"US TIP Report\"", "registered TIP cases",
-        [Some(8), Some(4), Some(10), Some(8), Some(40), Some(6)]),
-    ("National Statistics Committee", "table \"NSC data (web/public-n)\"", "prosecuted cases",
-        [Some(13), Some(5), Some(3), None, None, None]),
+    (
+        "National Statistics Committee",
+        "table \"NSC data (web/public-n)\"",
+        "registered TIP cases",
+        [Some(7), Some(2), Some(8), Some(11), Some(8), Some(6)],
+    ),
+    (
+        "MOI/GPO",
+        "table \"MOI/GPO data\"",
+        "registered TIP cases",
+        [Some(7), Some(4), Some(8), Some(9), Some(7), Some(9)],
+    ),
+    (
+        "US TIP Report",
+        "table \"US TIP Report\"",
+        "registered TIP cases",
+        [Some(8), Some(4), Some(10), Some(8), Some(40), Some(6)],
+    ),
+    (
+        "National Statistics Committee",
+        "table \"NSC data (web/public-n)\"",
+        "prosecuted cases",
+        [Some(13), Some(5), Some(3), None, None, None],
+    ),
     ("MOI/GPO", "table \"MOI/GPO data\"", "prosecuted cases", [None, Some(5), Some(10), Some(9), Some(9), None]),
-    ("US TIP Report", "table \"US TIP Report\"", "prosecuted cases", [Some(5), Some(7), Some(8), Some(11), Some(3), None]),
+    (
+        "US TIP Report",
+        "table \"US TIP Report\"",
+        "prosecuted cases",
+        [Some(5), Some(7), Some(8), Some(11), Some(3), None],
+    ),
 ];
 
 /// Records [`SERIES`] as the demo auditor; returns how many figures it recorded.

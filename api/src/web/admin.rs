@@ -1,5 +1,5 @@
 //! `/app/admin` (an ADMIN invites people: a one-time link that expires) and
-//! `/app/dashboard` (auditors and admins: the sign-in log and the identity-read log).
+//! `/app/audit` (auditors and admins: the sign-in log and the identity-read log).
 
 use super::forms::{self, hidden, Errors, Field, Form};
 use super::layout::{self, page, page_status};

@@ -16,7 +16,11 @@ const FONT: &str = "sans-serif";
 /// Sets the picture's accessible name and lets it scale to its container.
 fn finish(svg: String, label: &str) -> String {
     let label = maud::html! { (label) }.into_string();
-    svg.replacen("<svg ", &format!("<svg role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMinYMin meet\" "), 1)
+    svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{label}\" preserveAspectRatio=\"xMinYMin meet\" "),
+        1,
+    )
 }
 
 /// A horizontal bar per `(label, value)`, the value written at the end of its bar.
@@ -101,9 +105,8 @@ fn draw_lines(
         match n % 3 {
             0 => chart.draw_series(points.iter().map(|p| Circle::new(*p, 5, colour.filled())))?,
             1 => chart.draw_series(points.iter().map(|p| TriangleMarker::new(*p, 7, colour.filled())))?,
-            _ => chart.draw_series(
-                points.iter().map(|p| Rectangle::new([(p.0, p.1), (p.0, p.1)], colour.stroke_width(8))),
-            )?,
+            _ => chart
+                .draw_series(points.iter().map(|p| Rectangle::new([(p.0, p.1), (p.0, p.1)], colour.stroke_width(8))))?,
         };
         let line = chart.draw_series(LineSeries::new(points, colour.stroke_width(3)))?.label(name.clone());
         match n % 3 {

@@ -95,7 +95,9 @@ impl Filters {
             f.picks.push((Dimension::ExploitationType, e.as_str().to_string()));
         }
         f.publish = form.checked("publish");
-        for name in ["from", "to", "region", "organizationId", "exploitationType", "gender", "ageGroup", "offenseCategory"] {
+        for name in
+            ["from", "to", "region", "organizationId", "exploitationType", "gender", "ageGroup", "offenseCategory"]
+        {
             if let Some(v) = form.get(name) {
                 if errors.of(name).is_none() {
                     f.query.push((name, v.to_string()));
@@ -184,7 +186,8 @@ fn count(c: &Counts, k: FactKind) -> i64 {
 fn suppressed(stats: &OutcomeStats, kinds: &[FactKind]) -> BTreeMap<(Vec<String>, FactKind), bool> {
     let mut out = BTreeMap::new();
     for k in kinds {
-        let cells: BTreeMap<Vec<String>, i64> = stats.groups.iter().map(|(key, c)| (key.clone(), count(c, *k))).collect();
+        let cells: BTreeMap<Vec<String>, i64> =
+            stats.groups.iter().map(|(key, c)| (key.clone(), count(c, *k))).collect();
         let hidden = export::suppressed_cells(&cells, K);
         for key in cells.keys() {
             out.insert((key.clone(), *k), hidden.contains(key));
@@ -217,7 +220,8 @@ async fn organization_options(ctx: &Ctx) -> Vec<(String, String)> {
 
 fn filter_form(ctx: &Ctx, form: &Form, errors: &Errors, orgs: &[(String, String)]) -> Markup {
     let tr = ctx.tr;
-    let f = |name: &'static str, label: &str| Field { name, label: tr.t(label), hint: None, value: form.raw(name), errors };
+    let f =
+        |name: &'static str, label: &str| Field { name, label: tr.t(label), hint: None, value: form.raw(name), errors };
     let opts = |kind: &str, labels: Vec<&'static str>| forms::options(tr, kind, &labels);
     let any = tr.t("any");
     html! {
@@ -319,7 +323,8 @@ async fn render(ctx: &Ctx, query: &Form, posted: &Form, figure_errors: &Errors, 
             p.no-print { a href="/app/audit" { (tr.t("dash-audit-log")) } }
         }
     };
-    let status = if errors.is_empty() && figure_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status =
+        if errors.is_empty() && figure_errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     page_status(ctx, status, &tr.t("dash-title"), body)
 }
 
@@ -430,7 +435,13 @@ fn authority_section(tr: Tr, f: &Filters, s: &OutcomeStats) -> Markup {
 
 /// One table per indicator: a row per year, a column per source and the ledger's count;
 /// a source that differs from the ledger is marked with a sign and a word, not colour alone.
-fn figures_section(ctx: &Ctx, figures: &[FigureWithLedger], posted: &Form, errors: &Errors, saved: Option<bool>) -> Markup {
+fn figures_section(
+    ctx: &Ctx,
+    figures: &[FigureWithLedger],
+    posted: &Form,
+    errors: &Errors,
+    saved: Option<bool>,
+) -> Markup {
     let tr = ctx.tr;
     let mut by_indicator: Vec<(String, Vec<&FigureWithLedger>)> = vec![];
     for fig in figures {
@@ -494,12 +505,10 @@ fn figures_section(ctx: &Ctx, figures: &[FigureWithLedger], posted: &Form, error
                     } }
                 } }
                 @if counted { p.hint { (tr.t("dash-ledger-hint")) } }
-                details.no-print {
-                    summary { (tr.t("dash-citations")) }
-                    ul { @for s in &sources {
-                        @if let Some(r) = rows.iter().find(|r| &r.figure.source == s) { li { strong { (s) } ": " (r.figure.citation) } }
-                    } }
-                }
+                p.hint { (tr.t("dash-citations")) ":" }
+                ul.citations { @for s in &sources {
+                    @if let Some(r) = rows.iter().find(|r| &r.figure.source == s) { li { strong { (s) } ": " (r.figure.citation) } }
+                } }
             }
             @if may_record {
                 details.no-print open[!errors.is_empty()] {
@@ -544,14 +553,19 @@ pub async fn record_figure(ctx: Ctx, form: Form) -> Response {
     else {
         return Box::pin(render(&ctx, &Form::default(), &form, &errors, None)).await;
     };
-    let input = NewFigure { source, citation, indicator, year: year.clamp(i32::MIN as i64, i32::MAX as i64) as i32, value };
+    let input =
+        NewFigure { source, citation, indicator, year: year.clamp(i32::MIN as i64, i32::MAX as i64) as i32, value };
     let app = ctx.state.app.clone();
-    let run = async { app.record_published_figure(&caller, input).await.map(|_| "/app/dashboard?saved=1#figures-h".to_string()) };
+    let run = async {
+        app.record_published_figure(&caller, input).await.map(|_| "/app/dashboard?saved=1#figures-h".to_string())
+    };
     match ctx.once(&caller, &form, run).await {
         Ok(r) => r,
         Err(e @ (ApiError::BadInput(_) | ApiError::Rule(_))) => {
-            let field = layout::field_of(&e, &["year", "value", "source", "citation", "indicator"]).unwrap_or_else(|| "source".into());
-            let message = if field == "year" || field == "value" { tr.t("dash-err-figure") } else { layout::explain(tr, &e) };
+            let field = layout::field_of(&e, &["year", "value", "source", "citation", "indicator"])
+                .unwrap_or_else(|| "source".into());
+            let message =
+                if field == "year" || field == "value" { tr.t("dash-err-figure") } else { layout::explain(tr, &e) };
             errors.add(&field, message);
             Box::pin(render(&ctx, &Form::default(), &form, &errors, None)).await
         }

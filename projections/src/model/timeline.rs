@@ -9,9 +9,9 @@
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
+use domain::figure::{FigureEvent, PublishedFigure};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue, OffenseRef};
-use domain::figure::{FigureEvent, PublishedFigure};
 use domain::organization::{Organization, OrganizationEvent};
 use serde::Deserialize;
 use serde_json::Value;

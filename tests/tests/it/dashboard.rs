@@ -11,7 +11,7 @@ use std::sync::Arc;
 use tests::fixtures::{case_mutation, represented_case, world, CLIENT_NAME};
 use tests::{on_both_backends, Backend, TestApp};
 
-async fn seed_demo(t: &TestApp) {
+pub async fn seed_demo(t: &TestApp) {
     let clock = Arc::new(domain::ManualClock::new(chrono::NaiveDate::from_ymd_opt(2016, 1, 1).unwrap()));
     let seeder = App::open_with_clock(&t.db.store_args(), clock.clone()).await.unwrap();
     let s = api::demo::seed(&seeder, &clock).await.unwrap();
@@ -118,7 +118,8 @@ async fn the_dashboard_shows_outcome_stats_and_publishes_them_safely(backend: Ba
     assert!(cases.body.contains(&reference) && cases.body.contains(&format!("/app/cases/{case}")));
     let all_fraud = a.get("/app/dashboard/cases?kind=REGISTERED_AS_FRAUD&year=2022").await;
     assert!(all_fraud.body.contains(&reference), "the year's cases include the planted one");
-    let none = a.get(&format!("/app/dashboard/cases?kind=REGISTERED_AS_FRAUD&year=2016&organizationId={}", w.org)).await;
+    let none =
+        a.get(&format!("/app/dashboard/cases?kind=REGISTERED_AS_FRAUD&year=2016&organizationId={}", w.org)).await;
     assert!(!none.body.contains(&reference), "a filter that excludes the case excludes it");
 
     // 3. The CSV: the export's suppression, cells from 1 to 4 never printed.
@@ -131,7 +132,8 @@ async fn the_dashboard_shows_outcome_stats_and_publishes_them_safely(backend: Ba
     let col = header.iter().position(|h| *h == "registered_as_fraud").unwrap();
     assert_eq!(total[col], "<5", "the planted organisation's single fraud is suppressed: {}", csv.body);
     let years = a.get("/app/dashboard/export.csv?view=years").await;
-    let q = "{ outcomeStats(groupBy: [YEAR]) { groups { key { value } counts { registeredAsTip registeredAsFraud } } } }";
+    let q =
+        "{ outcomeStats(groupBy: [YEAR]) { groups { key { value } counts { registeredAsTip registeredAsFraud } } } }";
     let d = t.ok(&w.auditor, q, json!({})).await;
     let mut rows = years.body.lines();
     let header: Vec<&str> = rows.next().unwrap().split(',').collect();
@@ -145,7 +147,8 @@ async fn the_dashboard_shows_outcome_stats_and_publishes_them_safely(backend: Ba
         if cells[0] == "TOTAL" {
             continue;
         }
-        let g = d["outcomeStats"]["groups"].as_array().unwrap().iter().find(|g| g["key"][0]["value"] == cells[0]).unwrap();
+        let g =
+            d["outcomeStats"]["groups"].as_array().unwrap().iter().find(|g| g["key"][0]["value"] == cells[0]).unwrap();
         for (i, field) in [(tip, "registeredAsTip"), (fraud, "registeredAsFraud")] {
             let n = g["counts"][field].as_i64().unwrap();
             if (1..5).contains(&n) {
@@ -175,7 +178,13 @@ async fn the_dashboard_shows_outcome_stats_and_publishes_them_safely(backend: Ba
     assert_eq!(series("National Statistics Committee"), [7, 2, 8, 11, 8, 6]);
     assert_eq!(series("MOI/GPO"), [7, 4, 8, 9, 7, 9]);
     assert_eq!(series("US TIP Report"), [8, 4, 10, 8, 40, 6]);
-    let by_year = t.ok(&w.auditor, "{ outcomeStats(groupBy: [YEAR]) { groups { key { value } counts { registeredAsTip } } } }", json!({})).await;
+    let by_year = t
+        .ok(
+            &w.auditor,
+            "{ outcomeStats(groupBy: [YEAR]) { groups { key { value } counts { registeredAsTip } } } }",
+            json!({}),
+        )
+        .await;
     for f in &figures {
         let year = f["year"].as_i64().unwrap().to_string();
         let ledger = by_year["outcomeStats"]["groups"]
@@ -193,15 +202,34 @@ async fn the_dashboard_shows_outcome_stats_and_publishes_them_safely(backend: Ba
     assert_eq!(none["recordPublishedFigure"]["value"], Value::Null);
     let q = "{ publishedFigures(indicator: \"REGISTERED TIP CASES\") { source value } }";
     let stored = t.ok(&w.auditor, q, json!({})).await;
-    let test_row = |d: &Value| d["publishedFigures"].as_array().unwrap().iter().find(|f| f["source"] == "Test source").cloned();
+    let test_row =
+        |d: &Value| d["publishedFigures"].as_array().unwrap().iter().find(|f| f["source"] == "Test source").cloned();
     assert_eq!(test_row(&stored).unwrap()["value"], Value::Null, "stored as no figure, not 0");
     t.ok(&w.auditor, record, input(json!(0))).await;
     let stored = t.ok(&w.auditor, q, json!({})).await;
     assert_eq!(test_row(&stored).unwrap()["value"], 0, "a correction to zero is a zero");
-    let other = t.ok(&w.auditor, "{ publishedFigures(indicator: \"prosecuted cases\") { source year value ledgerValue } }", json!({})).await;
-    let moi_2016 = other["publishedFigures"].as_array().unwrap().iter().find(|f| f["source"] == "MOI/GPO" && f["year"] == 2016).unwrap().clone();
+    let other = t
+        .ok(
+            &w.auditor,
+            "{ publishedFigures(indicator: \"prosecuted cases\") { source year value ledgerValue } }",
+            json!({}),
+        )
+        .await;
+    let moi_2016 = other["publishedFigures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["source"] == "MOI/GPO" && f["year"] == 2016)
+        .unwrap()
+        .clone();
     assert_eq!((moi_2016["value"].clone(), moi_2016["ledgerValue"].clone()), (Value::Null, Value::Null));
-    let bad = t.err(&w.auditor, record, json!({"i": {"source": "S", "citation": "c", "indicator": "i", "year": 2019, "value": -1}})).await;
+    let bad = t
+        .err(
+            &w.auditor,
+            record,
+            json!({"i": {"source": "S", "citation": "c", "indicator": "i", "year": 2019, "value": -1}}),
+        )
+        .await;
     assert_eq!(bad, "BAD_USER_INPUT");
     let refused = t.err(&w.coordinator, record, input(json!(3))).await;
     assert_eq!(refused, "FORBIDDEN");
@@ -213,11 +241,23 @@ async fn the_dashboard_shows_outcome_stats_and_publishes_them_safely(backend: Ba
     assert!(page.body.contains("реестрден айырмаланат"), "differences are said in words");
     assert!(page.body.contains("маалымат жарыяланган эмес"), "no figure is said in words");
     // Recorded through the dashboard's form; a wrong year is explained, nothing recorded.
-    let fields = [("source", "Form source"), ("citation", "p. 2"), ("indicator", "registered TIP cases"), ("year", "3000"), ("value", "")];
+    let fields = [
+        ("source", "Form source"),
+        ("citation", "p. 2"),
+        ("indicator", "registered TIP cases"),
+        ("year", "3000"),
+        ("value", ""),
+    ];
     let r = a.submit("/app/dashboard", "/app/dashboard/figures", &fields).await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("1990"));
-    let fields = [("source", "Form source"), ("citation", "p. 2"), ("indicator", "registered TIP cases"), ("year", "2020"), ("value", "")];
+    let fields = [
+        ("source", "Form source"),
+        ("citation", "p. 2"),
+        ("indicator", "registered TIP cases"),
+        ("year", "2020"),
+        ("value", ""),
+    ];
     let r = a.submit("/app/dashboard", "/app/dashboard/figures", &fields).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let stored = t.ok(&w.auditor, q, json!({})).await;
