@@ -470,8 +470,7 @@ fn figures_section(
                     for r in rows { if !s.contains(&r.figure.source) { s.push(r.figure.source.clone()); } }
                     s
                 };
-                @let mut years: Vec<i32> = rows.iter().map(|r| r.figure.year).collect();
-                @let _ = { years.sort(); years.dedup(); };
+                @let years: std::collections::BTreeSet<i32> = rows.iter().map(|r| r.figure.year).collect();
                 @let counted = ledger_kind(indicator).is_some();
                 h3 id={ "indicator-" (n) } { (indicator) }
                 div.table-wrap { table.figures aria-labelledby={ "indicator-" (n) } {
