@@ -143,6 +143,12 @@ impl From<ErasureError> for ApiError {
     }
 }
 
+impl From<domain::figure::FigureError> for ApiError {
+    fn from(e: domain::figure::FigureError) -> Self {
+        ApiError::BadInput(e.to_string())
+    }
+}
+
 impl From<CatalogueError> for ApiError {
     fn from(e: CatalogueError) -> Self {
         match e {

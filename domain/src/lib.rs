@@ -8,6 +8,7 @@ pub mod case;
 pub mod chain;
 pub mod clock;
 pub mod erasure;
+pub mod figure;
 pub mod lawyer;
 pub mod offense;
 pub mod organization;

@@ -16,6 +16,7 @@ use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
 use domain::erasure::{ErasureEvent, ErasureRequests};
+use domain::figure::{FigureEvent, PublishedFigure};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue};
 use domain::organization::{Organization, OrganizationEvent};
@@ -101,6 +102,7 @@ impl Batch {
             Account::TYPE => self.handle::<Account>(tx, ev).await,
             OffenseCatalogue::TYPE => self.handle::<OffenseCatalogue>(tx, ev).await,
             ErasureRequests::TYPE => self.handle::<ErasureRequests>(tx, ev).await,
+            PublishedFigure::TYPE => self.handle::<PublishedFigure>(tx, ev).await,
             other => {
                 tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped");
                 Ok(())
@@ -256,6 +258,13 @@ impl Handler for ErasureRequests {
                 decide_request(tx, request_id, ErasureStatus::Rejected, rejected_by, &at, Some(reason.as_str())).await
             }
         }
+    }
+}
+
+impl Handler for PublishedFigure {
+    async fn project(_: &mut Batch, tx: &mut Tx, ev: &StoredEvent, e: FigureEvent) -> Result<()> {
+        let FigureEvent::PublishedFigureRecorded(f) = e;
+        store::figures::upsert_figure(tx, &f, ev.position.pos).await
     }
 }
 

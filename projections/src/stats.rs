@@ -195,6 +195,51 @@ pub async fn outcome_stats(db: &Db, filter: &StatsFilter, dims: &[Dimension]) ->
     Ok(stats)
 }
 
+/// The cases behind one count of `outcomeStats`: the distinct cases with a fact of `kind`
+/// under `filter` whose dimensions have the given values (`YEAR` `2019`, `GENDER` `FEMALE`, …,
+/// as in [`OutcomeStats::groups`]). Returns at most `limit` case ids, in id order, and how
+/// many cases there are in all.
+pub async fn cases_behind(
+    db: &Db,
+    filter: &StatsFilter,
+    kind: FactKind,
+    values: &[(Dimension, String)],
+    limit: i64,
+) -> Result<(Vec<Uuid>, i64)> {
+    let mut args = Vec::new();
+    let mut wh = where_clause(filter, &mut args);
+    args.push(Arg::Text(kind.as_str().to_string()));
+    wh.push_str(&format!(" AND f.kind = ${}", args.len()));
+    for (d, v) in values {
+        args.push(Arg::Text(v.clone()));
+        wh.push_str(&format!(" AND {} = ${}", d.expr(), args.len()));
+    }
+    let join = if values.iter().any(|(d, _)| *d == Dimension::ExploitationType) {
+        " JOIN rm_case_exploitation e ON e.case_id = f.case_id"
+    } else {
+        ""
+    };
+    let count_sql = format!("SELECT count(DISTINCT f.case_id) FROM rm_fact f{join} WHERE {wh}");
+    let list_sql =
+        format!("SELECT DISTINCT f.case_id FROM rm_fact f{join} WHERE {wh} ORDER BY f.case_id LIMIT {}", limit.max(0));
+    let (total, ids): (i64, Vec<String>) = on_db!(db, p => {
+        let total: i64 = crate::store::bind_all!(sqlx::query_scalar(&count_sql), &args).fetch_one(p).await?;
+        let ids: Vec<String> = crate::store::bind_all!(sqlx::query_scalar(&list_sql), &args).fetch_all(p).await?;
+        (total, ids)
+    });
+    let ids = ids
+        .iter()
+        .map(|s| {
+            Uuid::parse_str(s).map_err(|_| crate::Error::CorruptRow {
+                table: "rm_fact",
+                id: String::new(),
+                reason: "case_id is not a UUID".into(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((ids, total))
+}
+
 /// Compensation in one currency: the sums claimed, awarded and paid, and how many claims,
 /// awards and payments they are.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

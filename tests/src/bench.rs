@@ -2,6 +2,8 @@
 //! sections of one run. `probono-bench` exits non-zero unless the verdict passes, so a run
 //! that measured errors, or measured nothing, cannot pass for a working instrument.
 
+pub mod dashboard;
+
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fmt::Display;

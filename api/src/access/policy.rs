@@ -26,6 +26,8 @@ pub enum Op {
     /// `Case.identity` for a lawyer offered the case: the client's name only, so the lawyer
     /// can check for a conflict of interest before accepting.
     ReadIdentityForConflictCheck,
+    /// `recordPublishedFigure`: an official source's figure beside the ledger's count.
+    RecordPublishedFigure,
     /// `identityReads`: the log of who read which identity.
     ReadIdentityLog,
     /// `auditTrail`: any case's events with their hash-chain links.
@@ -92,6 +94,7 @@ impl Op {
         Op::ReadStatistics,
         Op::ReadIdentity,
         Op::ReadIdentityForConflictCheck,
+        Op::RecordPublishedFigure,
         Op::ReadIdentityLog,
         Op::ReadAuditTrail,
         Op::VerifyAuditTrail,
@@ -188,7 +191,8 @@ pub fn who_may(op: Op) -> &'static str {
             "the intake workers of the client's organisation, the assigned lawyer once they accepted and until the case is closed, and the COORDINATOR where the client consented to data sharing"
         }
         Op::ReadIdentityForConflictCheck => "the lawyer offered the case, before they answer",
-        Op::ReadIdentityLog | Op::ReadMetrics | Op::ListAccounts | Op::ReadSignInLog | Op::ListErasureRequests => {
+        Op::ReadIdentityLog | Op::ReadMetrics | Op::ListAccounts | Op::ReadSignInLog | Op::ListErasureRequests
+        | Op::RecordPublishedFigure => {
             "ADMIN and AUDITOR accounts"
         }
         Op::RequestErasure => "the intake workers of the case's organisation, its assigned lawyer and an ADMIN",
@@ -266,6 +270,8 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
             p.role == Lawyer && rel == Relation::AssignedLawyer && scope.is_some_and(|s| !s.accepted && !s.closed)
         }
         Op::ReadIdentityLog => matches!(p.role, Admin | Auditor),
+        // Public figures entered by those who compare them with the ledger's own.
+        Op::RecordPublishedFigure => matches!(p.role, Admin | Auditor),
         // Counts of requests and errors by route: operators and oversight only.
         Op::ReadMetrics => matches!(p.role, Admin | Auditor),
         Op::ApproveAccount => matches!(p.role, Admin | Coordinator),

@@ -45,6 +45,8 @@ pub struct SeedSummary {
     pub lawyers: usize,
     pub cases: usize,
     pub police_reports: usize,
+    /// Official figures from the seed report, beside the ledger's own.
+    pub published_figures: usize,
     pub already_present: bool,
     /// The web app's demo users: (role, username, password), the passwords shown once.
     pub users: Vec<(Role, String, String)>,
@@ -244,7 +246,9 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
     let name = "Pro bono coordinator (demo)";
     let coordinator =
         create_account(app, &system, Some(&admin), id(2, 10), name, Role::Coordinator, Some(id(1, 4)), None).await?;
-    create_account(app, &system, None, id(2, 11), "Bar Association auditor (demo)", Role::Auditor, None, None).await?;
+    let auditor =
+        create_account(app, &system, None, id(2, 11), "Bar Association auditor (demo)", Role::Auditor, None, None)
+            .await?;
 
     // The network: 14 professionals and 19 students; 24 women and 9 men.
     let regions = [
@@ -295,7 +299,69 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
         summary.police_reports += seeded;
         summary.cases += 1;
     }
+    summary.published_figures = Box::pin(seed_published_figures(app, &auditor)).await?;
     Ok(summary)
+}
+
+/// Where the seed report prints the official series.
+const REPORT: &str = "UNODC, Final report: Strengthening the criminal justice response to trafficking in persons in \
+                      the Kyrgyz Republic, section \"Key TIP trends during project implementation\"";
+
+/// The official series the seed report prints for 2016–2021 (section "Key TIP trends during
+/// project implementation", the three tables after "have slight discrepancies"); `None` is
+/// the report's "-" (no figure). The three "registered TIP cases" rows have no "-"; the
+/// other rows of the same tables do, and are loaded too so that "no data" shows as such.
+const SERIES: &[(&str, &str, &str, [Option<i64>; 6])] = &[
+    (
+        "National Statistics Committee",
+        "table \"NSC data (web/public-n)\"",
+        "registered TIP cases",
+        [Some(7), Some(2), Some(8), Some(11), Some(8), Some(6)],
+    ),
+    (
+        "MOI/GPO",
+        "table \"MOI/GPO data\"",
+        "registered TIP cases",
+        [Some(7), Some(4), Some(8), Some(9), Some(7), Some(9)],
+    ),
+    (
+        "US TIP Report",
+        "table \"US TIP Report\"",
+        "registered TIP cases",
+        [Some(8), Some(4), Some(10), Some(8), Some(40), Some(6)],
+    ),
+    (
+        "National Statistics Committee",
+        "table \"NSC data (web/public-n)\"",
+        "prosecuted cases",
+        [Some(13), Some(5), Some(3), None, None, None],
+    ),
+    ("MOI/GPO", "table \"MOI/GPO data\"", "prosecuted cases", [None, Some(5), Some(10), Some(9), Some(9), None]),
+    (
+        "US TIP Report",
+        "table \"US TIP Report\"",
+        "prosecuted cases",
+        [Some(5), Some(7), Some(8), Some(11), Some(3), None],
+    ),
+];
+
+/// Records [`SERIES`] as the demo auditor; returns how many figures it recorded.
+async fn seed_published_figures(app: &App, auditor: &Caller) -> Result<usize, ApiError> {
+    let mut n = 0;
+    for (source, table, indicator, values) in SERIES {
+        for (i, value) in values.iter().enumerate() {
+            let input = crate::app::figures::NewFigure {
+                source: source.to_string(),
+                citation: format!("{REPORT}, {table}"),
+                indicator: indicator.to_string(),
+                year: 2016 + i as i32,
+                value: *value,
+            };
+            app.record_published_figure(auditor, input).await?;
+            n += 1;
+        }
+    }
+    Ok(n)
 }
 
 /// The code in force on a date: 1997 to 2018, 2017 from 1 January 2019, 2021 from the

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod case;
 pub mod catalogue;
 pub mod enums;
+pub mod figures;
 pub mod lawyer;
 pub mod organization;
 pub mod privacy;
@@ -34,6 +35,7 @@ pub struct QueryRoot(
     stats::StatsQuery,
     audit::AuditQuery,
     privacy::PrivacyQuery,
+    figures::FigureQuery,
 );
 
 // The mutation root, likewise.
@@ -47,6 +49,7 @@ pub struct MutationRoot(
     lawyer::LawyerMutation,
     case::mutation::CaseMutation,
     case::mutation::ProceedingsMutation,
+    figures::FigureMutation,
 );
 
 pub type LedgerSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -384,6 +384,7 @@ pub struct Frameworks {
     pub accounts: Framework<domain::account::Account>,
     pub catalogue: Framework<domain::offense::OffenseCatalogue>,
     pub erasures: Framework<domain::erasure::ErasureRequests>,
+    pub figures: Framework<domain::figure::PublishedFigure>,
     db: Db,
 }
 
@@ -405,6 +406,7 @@ impl Frameworks {
             accounts: fw(db, ()),
             catalogue: fw(db, ()),
             erasures: fw(db, ()),
+            figures: fw(db, ()),
             db: db.clone(),
         }
     }

@@ -1,8 +1,8 @@
 //! `/app/admin` (an ADMIN invites people: a one-time link that expires) and
-//! `/app/dashboard` (auditors and admins: the sign-in log and the identity-read log).
+//! `/app/audit` (auditors and admins: the sign-in log and the identity-read log).
 
 use super::forms::{self, hidden, Errors, Field, Form};
-use super::layout::{self, page, page_status};
+use super::layout::{self, page_status};
 use super::session::Ctx;
 use crate::access::Op;
 use crate::app::accounts::NewAccount;
@@ -190,61 +190,3 @@ pub async fn approve(ctx: Ctx, Path(account_id): Path<String>, form: Form) -> Re
     }
 }
 
-/// The auditor's view of who signed in, failed, or signed out, and who read identities.
-pub async fn dashboard(ctx: Ctx) -> Response {
-    let caller = match ctx.caller() {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    if !ctx.may(Op::ReadIdentityLog) {
-        return layout::not_found(&ctx);
-    }
-    let tr = ctx.tr;
-    let app = &ctx.state.app;
-    let sign_ins = match app.sign_in_log(&caller, 200).await {
-        Ok(s) => s,
-        Err(e) => return layout::error_page(&ctx, &e),
-    };
-    let reads = match app.identity_reads(&caller, None, None, 200).await {
-        Ok(r) => r,
-        Err(e) => return layout::error_page(&ctx, &e),
-    };
-    let when = |t: chrono::DateTime<chrono::Utc>| format!("{} {} UTC", tr.date(t.date_naive()), t.format("%H:%M:%S"));
-    let body = html! {
-        section.card aria-labelledby="signins-h" {
-            h2 #signins-h { (tr.t("sign-in-log")) }
-            div.table-wrap { table {
-                thead { tr {
-                    th scope="col" { (tr.t("col-when")) }
-                    th scope="col" { (tr.t("field-username")) }
-                    th scope="col" { (tr.t("col-outcome")) }
-                    th scope="col" { (tr.t("col-address")) }
-                } }
-                tbody { @for s in &sign_ins { tr {
-                    td { (when(s.at)) }
-                    td { (s.username) }
-                    td { (tr.label("SignInOutcome", &s.outcome)) }
-                    td { (s.client_address.clone().unwrap_or_default()) }
-                } } }
-            } }
-        }
-        section.card aria-labelledby="reads-h" {
-            h2 #reads-h { (tr.t("identity-read-log")) }
-            div.table-wrap { table {
-                thead { tr {
-                    th scope="col" { (tr.t("col-when")) }
-                    th scope="col" { (tr.t("col-reader")) }
-                    th scope="col" { (tr.t("col-reference")) }
-                    th scope="col" { (tr.t("field-purpose")) }
-                } }
-                tbody { @for r in &reads { tr {
-                    td { (when(r.read.read_at)) }
-                    td { (r.account_name.clone().unwrap_or_default()) " (" (tr.label("Role", r.read.role.as_str())) ")" }
-                    td { (super::cases::reference(r.read.case_id)) }
-                    td { (r.read.purpose.as_deref().map(|p| if tr.has(&format!("Purpose-{p}")) { tr.label("Purpose", p) } else { p.to_string() }).unwrap_or_default()) }
-                } } }
-            } }
-        }
-    };
-    page(&ctx, &tr.t("dashboard-title"), body)
-}

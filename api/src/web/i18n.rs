@@ -174,6 +174,8 @@ pub fn enumerations() -> Vec<(&'static str, Vec<&'static str>)> {
         ("CaseStatus", l(projections::model::CaseStatus::ALL, projections::model::CaseStatus::as_str)),
         ("Purpose", crate::app::privacy::PURPOSES.to_vec()),
         ("Event", EVENTS.to_vec()),
+        ("Fact", l(projections::model::facts::FactKind::ALL, projections::model::facts::FactKind::as_str)),
+        ("AgeGroup", vec!["MINOR", "ADULT", "UNKNOWN"]),
         ("SignInOutcome", l(crate::app::sign_in::SignInOutcome::ALL, crate::app::sign_in::SignInOutcome::as_str)),
         ("ErasureStatus", vec!["PENDING", "APPROVED", "REJECTED"]),
     ]

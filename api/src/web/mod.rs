@@ -8,7 +8,7 @@
 //! - [`i18n`]: Fluent catalogues (ru, ky, en);
 //! - [`layout`], [`forms`]: the page shell, form fields, error summaries;
 //! - [`auth`], [`cases`], [`intake`], [`network`], [`legal`], [`admin`], [`administration`],
-//!   [`oversight`]: the screens.
+//!   [`oversight`], [`dashboard`]: the screens; [`charts`]: SVG charts drawn on the server.
 //!
 //! Every asset is compiled into the binary; no page loads anything from another origin, and
 //! none needs JavaScript.
@@ -17,6 +17,8 @@ mod admin;
 mod administration;
 mod auth;
 mod cases;
+mod charts;
+mod dashboard;
 mod forms;
 pub mod i18n;
 mod intake;
@@ -92,7 +94,10 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         .route("/app/admin", get(admin::show).post(admin::invite))
         .route("/app/approvals", get(admin::approvals))
         .route("/app/approvals/{account_id}", axum::routing::post(admin::approve))
-        .route("/app/dashboard", get(admin::dashboard))
+        .route("/app/dashboard", get(dashboard::show))
+        .route("/app/dashboard/cases", get(dashboard::cases))
+        .route("/app/dashboard/export.csv", get(dashboard::export_csv))
+        .route("/app/dashboard/figures", post(dashboard::record_figure))
         .route("/app/admin/organizations", post(administration::add_organization))
         .route("/app/admin/accounts/{account_id}", get(administration::account))
         .route("/app/admin/accounts/{account_id}/revoke", post(administration::revoke))

@@ -10,6 +10,7 @@ use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
 use domain::erasure::{ErasureEvent, ErasureRequests};
+use domain::figure::{FigureEvent, PublishedFigure};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue, OffenseRef};
 use domain::organization::{Organization, OrganizationEvent};
@@ -50,6 +51,7 @@ pub fn summarize(aggregate_type: &str, event_type: &str, payload: &Value, lawyer
         Account::TYPE => line::<Account>(payload, lawyers),
         OffenseCatalogue::TYPE => line::<OffenseCatalogue>(payload, lawyers),
         ErasureRequests::TYPE => line::<ErasureRequests>(payload, lawyers),
+        PublishedFigure::TYPE => line::<PublishedFigure>(payload, lawyers),
         _ => None,
     };
     known.unwrap_or_else(|| format!("{event_type} (content not readable by this version)"))
@@ -93,6 +95,14 @@ impl Summarized for Account {
 impl Summarized for OffenseCatalogue {
     fn summary(e: &CatalogueEvent, _: &LawyerNames) -> String {
         catalogue(e)
+    }
+}
+
+impl Summarized for PublishedFigure {
+    fn summary(e: &FigureEvent, _: &LawyerNames) -> String {
+        let FigureEvent::PublishedFigureRecorded(f) = e;
+        let value = f.value.map_or_else(|| "no figure".to_string(), |v| v.to_string());
+        format!("Published figure recorded: {} for {} in {}: {value}", f.source.as_str(), f.indicator.as_str(), f.year)
     }
 }
 

@@ -9,11 +9,13 @@
 //! [`Error::CorruptRow`], never a panic.
 
 pub mod erasure;
+pub mod figures;
 pub mod identity_log;
 pub mod query;
 pub(crate) mod write;
 
 pub use erasure::{erasure_request, erasure_requests, ErasureRequestRow, ErasureStatus};
+pub use figures::{published_figures, FigureRow};
 pub use identity_log::{identity_reads, record_identity_read, IdentityRead};
 pub use query::*;
 
@@ -39,6 +41,7 @@ pub const TABLES: &[&str] = &[
     "rm_token",
     "rm_offense",
     "rm_erasure_request",
+    "rm_published_figure",
     "rm_checkpoint",
 ];
 

@@ -20,7 +20,7 @@ use tests::{synth, Backend, TestApp, TestDb};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SECTIONS: [&str; 6] = ["commands", "read", "web", "rebuild", "stats", "startup"];
+const SECTIONS: [&str; 7] = ["commands", "read", "web", "rebuild", "stats", "startup", "dashboard"];
 
 /// How long `probono serve` may take to answer `/readyz` with 200.
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -931,6 +931,13 @@ async fn main() {
         if want("rebuild") || want("stats") {
             rebuild_and_stats(&mut r, b, &sizes, want("stats")).await;
             took(&mut r, "rebuild_stats");
+        }
+        // The outcomes dashboard's render p99 against outcomeStats' (tests/src/bench/dashboard.rs).
+        if want("dashboard") {
+            let m = bench::dashboard::run(b, sizes.rebuild_events, sizes.stats_requests).await;
+            r.row(m.row.0, m.row.1);
+            r.out[format!("dashboard_{}", name(b))] = m.json;
+            r.sections.push(m.section);
         }
         if b == Backend::Sqlite && want("startup") {
             startup(&mut r, args.probono_bin.as_deref(), sizes.startup_events).await;

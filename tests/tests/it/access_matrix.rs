@@ -28,11 +28,13 @@ fn allowed(op: &str, who: Who) -> bool {
     match op {
         "me" | "cases" | "lawyer" | "offenses" => true,
         "case" => !matches!(who, IntakeOut | LawyerOut),
-        "lawyers" | "outcomeStats" | "networkStats" | "compensationTotals" | "auditTrail" | "verifyAuditTrail" => {
+        "lawyers" | "outcomeStats" | "networkStats" | "compensationTotals" | "auditTrail" | "verifyAuditTrail"
+        | "publishedFigures" => {
             matches!(who, Admin | Coordinator | Auditor)
         }
         "organizations" => matches!(who, Admin | Coordinator | Auditor | IntakeIn | IntakeOut),
-        "identityReads" | "accounts" | "accessTokens" | "signInHistory" | "accountActivity" | "erasureRequests" => {
+        "identityReads" | "accounts" | "accessTokens" | "signInHistory" | "accountActivity" | "erasureRequests"
+        | "recordPublishedFigure" => {
             matches!(who, Admin | Auditor)
         }
         "keyStatus"
@@ -329,6 +331,7 @@ async fn every_operation_every_role_every_scope() {
         ("offenses", Reported, false, "{ offenses { code } }", json!({})),
         ("outcomeStats", Reported, false, "{ outcomeStats(groupBy: [YEAR]) { totals { casesOpened } } }", json!({})),
         ("compensationTotals", Reported, false, "{ compensationTotals { currency paid } }", json!({})),
+        ("publishedFigures", Reported, false, "{ publishedFigures { source value ledgerValue } }", json!({})),
         ("networkStats", Reported, false, "{ networkStats(groupBy: [STATUS]) { total } }", json!({})),
         ("auditTrail", Reported, false, "query($c: ID!) { auditTrail(caseId: $c) { hash } }", json!({"c": "{case}"})),
         ("verifyAuditTrail", Reported, false, "query($c: ID) { verifyAuditTrail(caseId: $c) { ok } }", json!({"c": "{case}"})),
@@ -347,6 +350,7 @@ async fn every_operation_every_role_every_scope() {
         ("rejectErasureRequest", Reported, false, "mutation($r: ID!) { rejectErasureRequest(input: {requestId: $r, reason: \"not asked by the client\"}) { status } }", json!({"r": requests[1]})),
         ("approveAccount", Reported, false, "mutation($a: ID!) { approveAccount(accountId: $a) { id } }", json!({"a": unapproved})),
         ("Case.identity", Reported, false, "query($c: ID!) { case(id: $c) { identity(purpose: \"access matrix\") { fullName } } }", json!({"c": "{case}"})),
+        ("recordPublishedFigure", Reported, false, "mutation { recordPublishedFigure(input: {source: \"NSC\", citation: \"access matrix\", indicator: \"registered TIP cases\", year: 2020, value: 8}) { value ledgerValue } }", json!({})),
         ("registerOrganization", Reported, false, "mutation { registerOrganization(input: {name: \"M NGO\", kind: NGO}) { id } }", json!({})),
         ("createAccessToken", Reported, false, "mutation { createAccessToken(input: {name: \"m\", role: AUDITOR}) { token } }", json!({})),
         ("revokeAccessToken", Reported, false, "mutation($t: ID!) { revokeAccessToken(tokenId: $t) { id } }", json!({"t": spare})),

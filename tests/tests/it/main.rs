@@ -7,6 +7,7 @@ mod audit;
 mod backup;
 mod capacity;
 mod catalogue_eras;
+mod dashboard;
 mod edge;
 mod erasure_epochs;
 mod faults;

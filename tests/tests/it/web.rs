@@ -281,7 +281,7 @@ async fn sign_in_asks_for_a_second_factor_and_records_everything(backend: Backen
     // An auditor (no identity access) needs no second factor, and sees the log.
     let mut aud = Agent::new(&base, "en");
     assert_eq!(aud.sign_in("auditor").await.location.as_deref(), Some("/app"));
-    let dash = aud.get("/app/dashboard").await;
+    let dash = aud.get("/app/audit").await;
     assert_eq!(dash.status, 200);
     for outcome in ["Wrong username or password", "Wrong code", "Signed in"] {
         assert!(dash.body.contains(outcome), "the log shows {outcome:?}");
@@ -291,7 +291,7 @@ async fn sign_in_asks_for_a_second_factor_and_records_everything(backend: Backen
     let csrf = value_of(&a.get("/app/cases").await.body, "csrf").unwrap();
     assert_eq!(a.post("/app/sign-out", &[("csrf", &csrf)]).await.location.as_deref(), Some("/app/sign-in"));
     assert_eq!(a.get("/app/cases").await.location.as_deref(), Some("/app/sign-in"));
-    assert!(aud.get("/app/dashboard").await.body.contains("Signed out"));
+    assert!(aud.get("/app/audit").await.body.contains("Signed out"));
     // A code is accepted once: the one used above is refused now.
     let mut i = Agent::new(&base, "en");
     i.sign_in("intake").await;
@@ -304,7 +304,7 @@ async fn sign_in_asks_for_a_second_factor_and_records_everything(backend: Backen
     let next = api::app::sign_in::totp_code_at(&secret, chrono::Utc::now().timestamp() as u64 + 30).unwrap();
     let r = i.post("/app/sign-in", &[("csrf", &csrf), ("otp", &next)]).await;
     assert_eq!(r.location.as_deref(), Some("/app"), "{}", r.body);
-    assert_eq!(i.get("/app/dashboard").await.status, 404);
+    assert_eq!(i.get("/app/audit").await.status, 404);
 }
 
 async fn forms_need_the_sessions_token_and_this_origin(backend: Backend) {
