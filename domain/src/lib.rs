@@ -7,6 +7,7 @@ pub mod actor;
 pub mod case;
 pub mod chain;
 pub mod clock;
+pub mod deadline;
 pub mod lawyer;
 pub mod offense;
 pub mod organization;

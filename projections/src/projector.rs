@@ -99,6 +99,8 @@ impl Batch {
             Organization::TYPE => self.handle::<Organization>(tx, ev).await,
             Account::TYPE => self.handle::<Account>(tx, ev).await,
             OffenseCatalogue::TYPE => self.handle::<OffenseCatalogue>(tx, ev).await,
+            // Read from their own stream when asked (`deadlines`): no read model to fold.
+            domain::deadline::DeadlineRules::TYPE => Ok(()),
             other => {
                 tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped");
                 Ok(())

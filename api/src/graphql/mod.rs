@@ -32,6 +32,7 @@ pub struct QueryRoot(
     stats::StatsQuery,
     audit::AuditQuery,
     privacy::PrivacyQuery,
+    case::proceedings::DeadlineQuery,
 );
 
 // The mutation root, likewise.
@@ -44,6 +45,7 @@ pub struct MutationRoot(
     lawyer::LawyerMutation,
     case::mutation::CaseMutation,
     case::mutation::ProceedingsMutation,
+    case::proceedings::CourtMutation,
 );
 
 pub type LedgerSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -383,6 +383,7 @@ pub struct Frameworks {
     pub organizations: Framework<domain::organization::Organization>,
     pub accounts: Framework<domain::account::Account>,
     pub catalogue: Framework<domain::offense::OffenseCatalogue>,
+    pub deadline_rules: Framework<domain::deadline::DeadlineRules>,
     db: Db,
 }
 
@@ -403,6 +404,7 @@ impl Frameworks {
             organizations: fw(db, ()),
             accounts: fw(db, ()),
             catalogue: fw(db, ()),
+            deadline_rules: fw(db, ()),
             db: db.clone(),
         }
     }

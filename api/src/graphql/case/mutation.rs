@@ -171,6 +171,9 @@ pub struct FilePoliceReportInput {
     pub filed_on: Date,
     pub police_unit: String,
     pub reference_number: Option<String>,
+    /// Who started the report: the lawyer, the NGO on the victim's behalf, or the police on
+    /// their own initiative; not recorded when left out.
+    pub initiated_by: Option<ReportInitiator>,
 }
 
 #[derive(InputObject)]
@@ -180,6 +183,8 @@ pub struct RecordOffenseRegistrationInput {
     pub offense_code: String,
     pub registered_on: Date,
     pub registry_number: Option<String>,
+    /// The authority that registered it (as a rule the police).
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(InputObject)]
@@ -188,6 +193,8 @@ pub struct RecordRegistrationRefusedInput {
     pub report_id: ID,
     pub decided_on: Date,
     pub reason: String,
+    /// The authority that refused.
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(InputObject)]
@@ -207,6 +214,8 @@ pub struct RecordInvestigationOutcomeInput {
     pub outcome: InvestigationOutcome,
     pub decided_on: Date,
     pub note: Option<String>,
+    /// The authority that decided (the investigator's police, the prosecutor, a court).
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(InputObject)]
@@ -218,6 +227,9 @@ pub struct RecordVerdictInput {
     pub decided_on: Date,
     pub sentence_months: Option<i32>,
     pub compensation_awarded: Option<bool>,
+    /// The instance that decided: FIRST_INSTANCE when left out; APPEAL or CASSATION only
+    /// after an appeal to it (fileAppeal). The last verdict is the one in force.
+    pub instance: Option<CourtInstance>,
 }
 
 impl IdentityInput {
@@ -338,6 +350,7 @@ impl CaseMutation {
     async fn file_police_report(&self, ctx: &Context<'_>, input: FilePoliceReportInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let report = uc::PoliceReportInput {
+            initiated_by: input.initiated_by.map(Into::into),
             report_id: None,
             filed_on: input.filed_on.0,
             police_unit: input.police_unit,
@@ -349,6 +362,7 @@ impl CaseMutation {
     async fn record_offense_registration(&self, ctx: &Context<'_>, input: RecordOffenseRegistrationInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let registration = uc::RegistrationInput {
+            decided_by: input.decided_by.map(Into::into),
             report_id: parse_id("reportId", &input.report_id)?,
             offense_code: input.offense_code,
             registered_on: input.registered_on.0,
@@ -360,6 +374,7 @@ impl CaseMutation {
     async fn record_registration_refused(&self, ctx: &Context<'_>, input: RecordRegistrationRefusedInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let refusal = uc::RefusalInput {
+            decided_by: input.decided_by.map(Into::into),
             report_id: parse_id("reportId", &input.report_id)?,
             decided_on: input.decided_on.0,
             reason: input.reason,
@@ -386,6 +401,7 @@ impl CaseMutation {
     ) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let outcome = uc::InvestigationOutcomeInput {
+            decided_by: input.decided_by.map(Into::into),
             report_id: parse_id("reportId", &input.report_id)?,
             outcome: input.outcome.into(),
             decided_on: input.decided_on.0,
@@ -397,6 +413,7 @@ impl CaseMutation {
     async fn record_verdict(&self, ctx: &Context<'_>, input: RecordVerdictInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let verdict = uc::VerdictInput {
+            instance: input.instance.map(Into::into),
             report_id: parse_id("reportId", &input.report_id)?,
             outcome: input.outcome.into(),
             offense_code: input.offense_code,
