@@ -510,6 +510,29 @@ impl CaseView {
                     c.payments.push((*amount, *paid_on));
                 }
             }
+            E::HearingScheduled { .. }
+            | E::HearingHeld { .. }
+            | E::HearingPostponed { .. }
+            | E::ComplaintFiled { .. }
+            | E::ComplaintDecided { .. }
+            | E::AppealFiled { .. }
+            | E::CaseTransferred { .. }
+            | E::ReferralOutcomeRecorded { .. }
+            | E::VictimStatusDecided { .. } => self.apply_proceedings(event),
+            E::CaseClosed { reason, closed_on } => self.closed = Some((*closed_on, reason.to_string())),
+            E::CaseReopened { .. } => self.closed = None,
+            E::ClientDataErased { .. } => {
+                self.erased = true;
+                self.identity = None;
+            }
+        }
+    }
+
+    /// Folds a proceedings event (its own function: `apply` stays small on the stack).
+    #[inline(never)]
+    fn apply_proceedings(&mut self, event: &CaseEvent) {
+        use CaseEvent as E;
+        match event {
             E::HearingScheduled { report_id, hearing_id, on, court, instance } => {
                 if let Some(r) = self.report_mut(report_id) {
                     r.hearings.push(HearingView {
@@ -582,12 +605,7 @@ impl CaseView {
                     decided_on: *decided_on,
                 })
             }
-            E::CaseClosed { reason, closed_on } => self.closed = Some((*closed_on, reason.to_string())),
-            E::CaseReopened { .. } => self.closed = None,
-            E::ClientDataErased { .. } => {
-                self.erased = true;
-                self.identity = None;
-            }
+            _ => {}
         }
     }
 

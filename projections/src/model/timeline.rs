@@ -173,7 +173,11 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
         }
         CaseEvent::PoliceReportFiled { report_id, filed_on, lawyer_id, initiated_by, .. } => {
             let by = initiated_by.map(|i| format!(", started by {}", i.as_str())).unwrap_or_default();
-            format!("Police report filed on {filed_on} by {} ({}{by})", lawyer_name(lawyer_id, lawyers), report(report_id))
+            format!(
+                "Police report filed on {filed_on} by {} ({}{by})",
+                lawyer_name(lawyer_id, lawyers),
+                report(report_id)
+            )
         }
         CaseEvent::OffenseRegistered { report_id, offense: o, registered_on, .. } => {
             format!("Offence registered as {} on {registered_on} ({})", offense(o), report(report_id))
@@ -247,6 +251,27 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
         CaseEvent::CompensationPaid { report_id, amount, currency, paid_on } => {
             format!("Compensation of {amount} {} paid on {paid_on} ({})", currency.as_str(), report(report_id))
         }
+        CaseEvent::HearingScheduled { .. }
+        | CaseEvent::HearingHeld { .. }
+        | CaseEvent::HearingPostponed { .. }
+        | CaseEvent::ComplaintFiled { .. }
+        | CaseEvent::ComplaintDecided { .. }
+        | CaseEvent::AppealFiled { .. }
+        | CaseEvent::CaseTransferred { .. }
+        | CaseEvent::ReferralOutcomeRecorded { .. }
+        | CaseEvent::VictimStatusDecided { .. } => proceedings(e),
+        CaseEvent::CaseClosed { closed_on, .. } => format!("Case closed on {closed_on} (reason recorded)"),
+        CaseEvent::CaseReopened { reopened_on, .. } => format!("Case reopened on {reopened_on} (reason recorded)"),
+        CaseEvent::ClientDataErased { erased_on, .. } => {
+            format!("Client data erased on {erased_on}: the identity key was destroyed")
+        }
+    }
+}
+
+/// The lines of the proceedings events (apart, so `case` stays small on the stack).
+#[inline(never)]
+fn proceedings(e: &CaseEvent) -> String {
+    match e {
         CaseEvent::HearingScheduled { report_id, on, instance, .. } => {
             format!("Hearing ({}) scheduled for {on} ({})", instance.as_str(), report(report_id))
         }
@@ -276,11 +301,7 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
             let what = if *granted { "granted" } else { "refused" };
             format!("Victim status {what} on {decided_on} (deciding body recorded)")
         }
-        CaseEvent::CaseClosed { closed_on, .. } => format!("Case closed on {closed_on} (reason recorded)"),
-        CaseEvent::CaseReopened { reopened_on, .. } => format!("Case reopened on {reopened_on} (reason recorded)"),
-        CaseEvent::ClientDataErased { erased_on, .. } => {
-            format!("Client data erased on {erased_on}: the identity key was destroyed")
-        }
+        _ => String::new(),
     }
 }
 

@@ -15,6 +15,7 @@ mod legal;
 mod lifecycle;
 mod outcomes;
 mod privacy;
+mod proceedings;
 mod schema;
 mod web;
 

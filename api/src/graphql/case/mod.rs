@@ -180,12 +180,12 @@ impl Case {
     /// Everything due on the case (hearings ahead, time limits of the deadline rules),
     /// earliest first; nothing once it is closed.
     async fn deadlines(&self, ctx: &Context<'_>) -> Res<Vec<Deadline>> {
-        let due = app(ctx)?.case_deadlines(caller(ctx)?, &self.0).await?;
+        let due = Box::pin(app(ctx)?.case_deadlines(caller(ctx)?, &self.0)).await?;
         Ok(due.into_iter().map(Deadline::from).collect())
     }
     /// Something due on the case is overdue.
     async fn overdue(&self, ctx: &Context<'_>) -> Res<bool> {
-        Ok(app(ctx)?.case_deadlines(caller(ctx)?, &self.0).await?.iter().any(|d| d.overdue))
+        Ok(Box::pin(app(ctx)?.case_deadlines(caller(ctx)?, &self.0)).await?.iter().any(|d| d.overdue))
     }
     /// Moves of the case between organisations, oldest first.
     async fn transfers(&self) -> Vec<Transfer> {
@@ -493,6 +493,18 @@ impl PoliceReport {
     async fn refused_by(&self) -> Option<Authority> {
         self.0.refused_by.map(Into::into)
     }
+    /// Hearings, complaints, appeals and the chain of verdicts of this report.
+    async fn proceedings(&self) -> ReportProceedings {
+        ReportProceedings(self.0.clone())
+    }
+}
+
+/// What happened to a report in and around the courts (kept apart from `PoliceReport` so
+/// each type resolves on its own).
+pub struct ReportProceedings(pub ReportView);
+
+#[Object]
+impl ReportProceedings {
     /// The court hearings, in date order.
     async fn hearings(&self) -> Vec<Hearing> {
         self.0.hearings_by_date().into_iter().map(Hearing::from).collect()

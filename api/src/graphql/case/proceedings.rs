@@ -201,13 +201,13 @@ impl DeadlineQuery {
         due_within_days: Option<i32>,
     ) -> Res<Vec<Deadline>> {
         let lawyer_id = crate::graphql::opt_id("lawyerId", &lawyer_id)?;
-        let due = app(ctx)?.deadlines(caller(ctx)?, lawyer_id, due_within_days.map(i64::from)).await?;
+        let due = Box::pin(app(ctx)?.deadlines(caller(ctx)?, lawyer_id, due_within_days.map(i64::from))).await?;
         Ok(due.into_iter().map(Deadline::from).collect())
     }
 
     /// The deadline rules, retired ones included.
     async fn deadline_rules(&self, ctx: &Context<'_>) -> Res<Vec<DeadlineRule>> {
-        Ok(app(ctx)?.deadline_rules(caller(ctx)?).await?.into_iter().map(DeadlineRule::from).collect())
+        Ok(Box::pin(app(ctx)?.deadline_rules(caller(ctx)?)).await?.into_iter().map(DeadlineRule::from).collect())
     }
 }
 
@@ -331,7 +331,7 @@ impl CourtMutation {
             court: input.court,
             instance: input.instance.map(Into::into).unwrap_or_default(),
         };
-        Ok(Case(app(ctx)?.schedule_hearing(caller(ctx)?, id, h).await?))
+        Ok(Case(Box::pin(app(ctx)?.schedule_hearing(caller(ctx)?, id, h)).await?))
     }
 
     /// The hearing took place on its day (which must not lie ahead).
@@ -339,7 +339,7 @@ impl CourtMutation {
         let id = parse_id("caseId", &input.case_id)?;
         let report = parse_id("reportId", &input.report_id)?;
         let hearing = parse_id("hearingId", &input.hearing_id)?;
-        Ok(Case(app(ctx)?.record_hearing_held(caller(ctx)?, id, report, hearing).await?))
+        Ok(Case(Box::pin(app(ctx)?.record_hearing_held(caller(ctx)?, id, report, hearing)).await?))
     }
 
     /// The court moved the hearing to another day.
@@ -352,7 +352,7 @@ impl CourtMutation {
             postponed_on: input.postponed_on.map(|d| d.0),
             reason: input.reason,
         };
-        Ok(Case(app(ctx)?.postpone_hearing(caller(ctx)?, id, p).await?))
+        Ok(Case(Box::pin(app(ctx)?.postpone_hearing(caller(ctx)?, id, p)).await?))
     }
 
     async fn file_complaint(&self, ctx: &Context<'_>, input: FileComplaintInput) -> Res<Case> {
@@ -364,7 +364,7 @@ impl CourtMutation {
             filed_with: input.filed_with.into(),
             filed_on: input.filed_on.map(|d| d.0),
         };
-        Ok(Case(app(ctx)?.file_complaint(caller(ctx)?, id, c).await?))
+        Ok(Case(Box::pin(app(ctx)?.file_complaint(caller(ctx)?, id, c)).await?))
     }
 
     async fn decide_complaint(&self, ctx: &Context<'_>, input: DecideComplaintInput) -> Res<Case> {
@@ -372,7 +372,9 @@ impl CourtMutation {
         let report = parse_id("reportId", &input.report_id)?;
         let complaint = parse_id("complaintId", &input.complaint_id)?;
         let on = input.decided_on.map(|d| d.0);
-        Ok(Case(app(ctx)?.decide_complaint(caller(ctx)?, id, report, complaint, input.outcome.into(), on).await?))
+        Ok(Case(
+            Box::pin(app(ctx)?.decide_complaint(caller(ctx)?, id, report, complaint, input.outcome.into(), on)).await?,
+        ))
     }
 
     /// An appeal of the verdict in force to a higher instance; that instance's verdict is
@@ -385,7 +387,7 @@ impl CourtMutation {
             instance: input.instance.into(),
             filed_on: input.filed_on.map(|d| d.0),
         };
-        Ok(Case(app(ctx)?.file_appeal(caller(ctx)?, id, a).await?))
+        Ok(Case(Box::pin(app(ctx)?.file_appeal(caller(ctx)?, id, a)).await?))
     }
 
     /// Moves the case to another organisation; needs the client's consent to data sharing.
@@ -393,7 +395,7 @@ impl CourtMutation {
         let id = parse_id("caseId", &input.case_id)?;
         let org = parse_id("organizationId", &input.organization_id)?;
         let on = input.transferred_on.map(|d| d.0);
-        Ok(Case(app(ctx)?.transfer_case(caller(ctx)?, id, org, &input.reason, on).await?))
+        Ok(Case(Box::pin(app(ctx)?.transfer_case(caller(ctx)?, id, org, &input.reason, on)).await?))
     }
 
     async fn record_referral_outcome(&self, ctx: &Context<'_>, input: RecordReferralOutcomeInput) -> Res<Case> {
@@ -409,7 +411,9 @@ impl CourtMutation {
     async fn record_victim_status(&self, ctx: &Context<'_>, input: RecordVictimStatusInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.decided_on.map(|d| d.0);
-        Ok(Case(app(ctx)?.record_victim_status(caller(ctx)?, id, input.granted, &input.decided_by, on).await?))
+        Ok(Case(
+            Box::pin(app(ctx)?.record_victim_status(caller(ctx)?, id, input.granted, &input.decided_by, on)).await?,
+        ))
     }
 
     /// Adds a deadline rule or replaces the one with its id (ADMIN). Enter only limits
@@ -429,11 +433,11 @@ impl CourtMutation {
             code: input.code,
             url: input.url,
         };
-        Ok(app(ctx)?.set_deadline_rule(caller(ctx)?, rule).await?.into())
+        Ok(Box::pin(app(ctx)?.set_deadline_rule(caller(ctx)?, rule)).await?.into())
     }
 
     /// Retires a deadline rule (ADMIN); it stays listed, no longer applied.
     async fn retire_deadline_rule(&self, ctx: &Context<'_>, id: String, reason: String) -> Res<DeadlineRule> {
-        Ok(app(ctx)?.retire_deadline_rule(caller(ctx)?, &id, &reason).await?.into())
+        Ok(Box::pin(app(ctx)?.retire_deadline_rule(caller(ctx)?, &id, &reason)).await?.into())
     }
 }
