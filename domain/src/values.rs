@@ -127,6 +127,7 @@ labelled!(
     /// The court instance that decided (or hears) a case, lowest first.
     CourtInstance { FirstInstance => "FIRST_INSTANCE", Appeal => "APPEAL", Cassation => "CASSATION" }
 );
+#[allow(clippy::derivable_impls)] // the `labelled!` macro derives the rest
 impl Default for CourtInstance {
     fn default() -> Self {
         CourtInstance::FirstInstance
