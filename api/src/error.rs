@@ -159,6 +159,17 @@ impl From<CatalogueError> for ApiError {
     }
 }
 
+impl From<domain::deadline::RulesError> for ApiError {
+    fn from(e: domain::deadline::RulesError) -> Self {
+        use domain::deadline::RulesError as R;
+        match e {
+            R::UnknownRule(_) => ApiError::NotFound(e.to_string()),
+            R::Invalid(_) => ApiError::BadInput(e.to_string()),
+            R::AlreadyRetired(_) => ApiError::Rule(e.to_string()),
+        }
+    }
+}
+
 impl From<projections::Error> for ApiError {
     fn from(e: projections::Error) -> Self {
         if e.is_connection() {

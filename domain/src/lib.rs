@@ -9,6 +9,7 @@ pub mod chain;
 pub mod clock;
 pub mod erasure;
 pub mod figure;
+pub mod deadline;
 pub mod lawyer;
 pub mod offense;
 pub mod organization;

@@ -116,6 +116,56 @@ impl AgeGroup {
     }
 }
 
+// ---- proceedings: who started a report, hearings, complaints, appeals, referrals
+
+labelled!(
+    /// Who started a police report: the client's lawyer, the NGO on the victim's behalf, or
+    /// the police on their own initiative. Reports recorded before this was asked have none.
+    ReportInitiator { Lawyer => "LAWYER", Ngo => "NGO", Police => "POLICE" }
+);
+labelled!(
+    /// The court instance that decided (or hears) a case, lowest first.
+    CourtInstance { FirstInstance => "FIRST_INSTANCE", Appeal => "APPEAL", Cassation => "CASSATION" }
+);
+#[allow(clippy::derivable_impls)] // the `labelled!` macro derives the rest
+impl Default for CourtInstance {
+    fn default() -> Self {
+        CourtInstance::FirstInstance
+    }
+}
+impl CourtInstance {
+    /// True for the first instance (the default, left out of stored verdicts).
+    pub fn is_first(&self) -> bool {
+        *self == CourtInstance::FirstInstance
+    }
+}
+labelled!(
+    /// What a complaint is against.
+    ComplaintSubject {
+        RefusalToRegister => "REFUSAL_TO_REGISTER", Termination => "TERMINATION", Qualification => "QUALIFICATION"
+    }
+);
+labelled!(
+    /// Whom a complaint was filed with.
+    ComplaintAddressee {
+        Prosecutor => "PROSECUTOR", InvestigatingJudge => "INVESTIGATING_JUDGE", Court => "COURT",
+        HigherProsecutor => "HIGHER_PROSECUTOR"
+    }
+);
+labelled!(
+    /// The decision on a complaint (pending until one is recorded).
+    ComplaintOutcome { Upheld => "UPHELD", Rejected => "REJECTED" }
+);
+labelled!(
+    /// What came of a referral to a protection service.
+    ReferralOutcome { ServiceProvided => "SERVICE_PROVIDED", Declined => "DECLINED", Unavailable => "UNAVAILABLE" }
+);
+labelled!(
+    /// Who gave a consent: the client, or for a minor (or a client who cannot) a parent or
+    /// guardian, or another legal representative.
+    ConsentGiver { Client => "CLIENT", Guardian => "GUARDIAN", Representative => "REPRESENTATIVE" }
+);
+
 /// Why a piece of input was refused before it reached an aggregate.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InvalidInput {

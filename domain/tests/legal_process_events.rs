@@ -45,6 +45,7 @@ fn history() -> Vec<CaseEvent> {
         CaseEvent::LawyerAssigned { lawyer_id: lawyer, assigned_on: d("2019-02-05"), replaces: None },
         CaseEvent::AssignmentAccepted { lawyer_id: lawyer, accepted_on: d("2019-02-05") },
         CaseEvent::PoliceReportFiled {
+            initiated_by: Default::default(),
             report_id: report,
             filed_on: d("2019-03-01"),
             police_unit: Text::parse("t", "Osh").unwrap(),
@@ -52,6 +53,7 @@ fn history() -> Vec<CaseEvent> {
             lawyer_id: lawyer,
         },
         CaseEvent::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: report,
             offense: tip.clone(),
             registered_on: d("2019-03-10"),
@@ -68,6 +70,7 @@ fn history() -> Vec<CaseEvent> {
             added_on: d("2019-03-15"),
         },
         CaseEvent::InvestigationOutcomeRecorded {
+            decided_by: Default::default(),
             report_id: report,
             outcome: InvestigationOutcome::SentToCourt,
             decided_on: d("2019-09-01"),

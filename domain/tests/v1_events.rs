@@ -50,6 +50,7 @@ fn history() -> Vec<CaseEvent> {
         CaseEvent::LawyerAssigned { lawyer_id: lawyer, assigned_on: d("2020-03-05"), replaces: None },
         CaseEvent::AssignmentAccepted { lawyer_id: lawyer, accepted_on: d("2020-03-06") },
         CaseEvent::PoliceReportFiled {
+            initiated_by: Default::default(),
             report_id: report,
             filed_on: d("2020-04-01"),
             police_unit: t("Osh"),
@@ -57,18 +58,21 @@ fn history() -> Vec<CaseEvent> {
             lawyer_id: lawyer,
         },
         CaseEvent::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: report,
             offense: fraud.clone(),
             registered_on: d("2020-04-05"),
             registry_number: None,
         },
         CaseEvent::InvestigationOutcomeRecorded {
+            decided_by: Default::default(),
             report_id: report,
             outcome: InvestigationOutcome::Terminated,
             decided_on: d("2020-06-01"),
             note: None,
         },
         CaseEvent::InvestigationOutcomeRecorded {
+            decided_by: Default::default(),
             report_id: report,
             outcome: InvestigationOutcome::ReturnedForInvestigation,
             decided_on: d("2020-10-01"),
@@ -83,12 +87,14 @@ fn history() -> Vec<CaseEvent> {
             reason: t("review"),
         },
         CaseEvent::InvestigationOutcomeRecorded {
+            decided_by: Default::default(),
             report_id: report,
             outcome: InvestigationOutcome::SentToCourt,
             decided_on: d("2021-01-10"),
             note: None,
         },
         CaseEvent::VerdictRecorded {
+            instance: Default::default(),
             report_id: report,
             outcome: VerdictOutcome::Convicted,
             offense: None,

@@ -103,6 +103,8 @@ impl Batch {
             OffenseCatalogue::TYPE => self.handle::<OffenseCatalogue>(tx, ev).await,
             ErasureRequests::TYPE => self.handle::<ErasureRequests>(tx, ev).await,
             PublishedFigure::TYPE => self.handle::<PublishedFigure>(tx, ev).await,
+            // Read from their own stream when asked (`deadlines`): no read model to fold.
+            domain::deadline::DeadlineRules::TYPE => Ok(()),
             other => {
                 tracing::warn!(aggregate_type = other, "event of an unknown aggregate type; skipped");
                 Ok(())

@@ -169,6 +169,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     s.push(
         out,
         &CaseEvent::PoliceReportFiled {
+            initiated_by: Default::default(),
             report_id: report,
             filed_on: filed,
             police_unit: t("Unit 1"),
@@ -183,6 +184,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     s.push(
         out,
         &CaseEvent::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: report,
             offense: first.clone(),
             registered_on: filed + chrono::Duration::days(2),
@@ -194,6 +196,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     s.push(
         out,
         &CaseEvent::InvestigationOutcomeRecorded {
+            decided_by: Default::default(),
             report_id: report,
             outcome: InvestigationOutcome::Terminated,
             decided_on: d(60),
@@ -204,6 +207,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     s.push(
         out,
         &CaseEvent::InvestigationOutcomeRecorded {
+            decided_by: Default::default(),
             report_id: report,
             outcome: InvestigationOutcome::ReturnedForInvestigation,
             decided_on: d(200),
@@ -228,6 +232,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     s.push(
         out,
         &CaseEvent::InvestigationOutcomeRecorded {
+            decided_by: Default::default(),
             report_id: report,
             outcome: InvestigationOutcome::SentToCourt,
             decided_on: d(260),
@@ -238,6 +243,7 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
     s.push(
         out,
         &CaseEvent::VerdictRecorded {
+            instance: Default::default(),
             report_id: report,
             outcome: if n.is_multiple_of(3) { VerdictOutcome::Acquitted } else { VerdictOutcome::Convicted },
             offense: None,

@@ -80,6 +80,12 @@ pub enum Op {
     ReopenCase,
     /// `probono import cases` and the import page: historic cases from a CSV file.
     ImportCases,
+    /// `deadlines` and `Case.deadlines`: what is due, within the caller's cases.
+    ReadDeadlines,
+    /// `setDeadlineRule`, `retireDeadlineRule`.
+    ManageDeadlineRules,
+    /// `transferCase`: the case moves to another organisation.
+    TransferCase,
 }
 
 impl Op {
@@ -128,6 +134,9 @@ impl Op {
         Op::CloseCase,
         Op::ReopenCase,
         Op::ImportCases,
+        Op::ReadDeadlines,
+        Op::ManageDeadlineRules,
+        Op::TransferCase,
     ];
 }
 
@@ -181,7 +190,7 @@ pub fn check(p: &Principal, op: Op, scope: Option<&CaseScope>) -> Result<(), Api
 /// Who may do `op`, in words, for the refusal.
 pub fn who_may(op: Op) -> &'static str {
     match op {
-        Op::Me | Op::ListOffenses | Op::ListCases | Op::ReadLawyer => "every account",
+        Op::Me | Op::ListOffenses | Op::ListCases | Op::ReadLawyer | Op::ReadDeadlines => "every account",
         Op::ListOrganizations => "ADMIN, COORDINATOR, AUDITOR and INTAKE_WORKER accounts",
         Op::ListLawyers | Op::ReadStatistics | Op::ReadAuditTrail | Op::VerifyAuditTrail => {
             "ADMIN, COORDINATOR and AUDITOR accounts"
@@ -203,7 +212,8 @@ pub fn who_may(op: Op) -> &'static str {
         | Op::AddOffense
         | Op::RetireOffense
         | Op::EraseClientData
-        | Op::RotateMasterKey => "an ADMIN",
+        | Op::RotateMasterKey
+        | Op::ManageDeadlineRules => "an ADMIN",
         Op::ApproveAccount => "an ADMIN (or the COORDINATOR, for a lawyer's account)",
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => "the COORDINATOR",
         Op::OpenIntake => "an INTAKE_WORKER",
@@ -213,7 +223,7 @@ pub fn who_may(op: Op) -> &'static str {
         Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant | Op::RecordCompensation => {
             "the lawyer assigned to the case"
         }
-        Op::CloseCase | Op::ReopenCase => "the COORDINATOR and the lawyer assigned to the case",
+        Op::CloseCase | Op::ReopenCase | Op::TransferCase => "the COORDINATOR and the lawyer assigned to the case",
         Op::ImportCases => "the COORDINATOR and ADMIN accounts",
     }
 }
@@ -236,7 +246,8 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
     let rel = scope.map(|s| relation(p, s)).unwrap_or(Relation::None);
     let in_scope = matches!(rel, Relation::OwnOrganization | Relation::AssignedLawyer);
     match op {
-        Op::Me | Op::ListOffenses | Op::ListCases => true,
+        // Scoped by the use case to the caller's own cases, like the case list.
+        Op::Me | Op::ListOffenses | Op::ListCases | Op::ReadDeadlines => true,
         Op::ListOrganizations => matches!(p.role, Admin | Coordinator | Auditor | IntakeWorker),
         Op::ReadLawyer => true,
         Op::ListLawyers => matches!(p.role, Admin | Coordinator | Auditor),
@@ -265,7 +276,7 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         | Op::RevokeAccessToken
         | Op::AddOffense
         | Op::RetireOffense => p.role == Admin,
-        Op::EraseClientData | Op::RotateMasterKey => p.role == Admin,
+        Op::EraseClientData | Op::RotateMasterKey | Op::ManageDeadlineRules => p.role == Admin,
         Op::ReadIdentityForConflictCheck => {
             p.role == Lawyer && rel == Relation::AssignedLawyer && scope.is_some_and(|s| !s.accepted && !s.closed)
         }
@@ -291,7 +302,7 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant | Op::RecordCompensation => {
             rel == Relation::AssignedLawyer
         }
-        Op::CloseCase | Op::ReopenCase => p.role == Coordinator || rel == Relation::AssignedLawyer,
+        Op::CloseCase | Op::ReopenCase | Op::TransferCase => p.role == Coordinator || rel == Relation::AssignedLawyer,
         Op::ImportCases => matches!(p.role, Admin | Coordinator),
     }
 }

@@ -72,6 +72,8 @@ pub struct PoliceReportInput {
     pub filed_on: NaiveDate,
     pub police_unit: String,
     pub reference_number: Option<String>,
+    /// Who started the report; not recorded when `None`.
+    pub initiated_by: Option<v::ReportInitiator>,
 }
 
 #[derive(Debug, Clone)]
@@ -80,6 +82,8 @@ pub struct RegistrationInput {
     pub offense_code: String,
     pub registered_on: NaiveDate,
     pub registry_number: Option<String>,
+    /// The authority that registered it; not recorded when `None`.
+    pub decided_by: Option<v::Authority>,
 }
 
 #[derive(Debug, Clone)]
@@ -87,6 +91,7 @@ pub struct RefusalInput {
     pub report_id: Uuid,
     pub decided_on: NaiveDate,
     pub reason: String,
+    pub decided_by: Option<v::Authority>,
 }
 
 #[derive(Debug, Clone)]
@@ -104,6 +109,7 @@ pub struct InvestigationOutcomeInput {
     pub outcome: v::InvestigationOutcome,
     pub decided_on: NaiveDate,
     pub note: Option<String>,
+    pub decided_by: Option<v::Authority>,
 }
 
 #[derive(Debug, Clone)]
@@ -114,6 +120,8 @@ pub struct VerdictInput {
     pub decided_on: NaiveDate,
     pub sentence_months: Option<i64>,
     pub compensation_awarded: Option<bool>,
+    /// The instance that decided; the first when `None`.
+    pub instance: Option<v::CourtInstance>,
 }
 
 /// An accused person on a police report. There is no name field: defendants' names are
@@ -304,7 +312,7 @@ impl App {
     }
 
     /// The case, if `op` is allowed on it, and the command built from it.
-    async fn on_case(
+    pub(super) async fn on_case(
         &self,
         caller: &Caller,
         case_id: Uuid,
@@ -537,6 +545,7 @@ impl App {
         let reference_number = opt_text("referenceNumber", &input.reference_number)?;
         self.on_case(caller, case_id, Op::LegalAction, |_| {
             Ok(CaseCommand::FilePoliceReport(dc::FilePoliceReport {
+                initiated_by: input.initiated_by,
                 report_id: input.report_id.unwrap_or_else(Uuid::new_v4),
                 filed_on: input.filed_on,
                 police_unit,
@@ -557,6 +566,7 @@ impl App {
         let registry_number = opt_text("registryNumber", &input.registry_number)?;
         self.on_case(caller, case_id, Op::LegalAction, |_| {
             Ok(CaseCommand::RecordOffenseRegistration(dc::RecordOffenseRegistration {
+                decided_by: input.decided_by,
                 report_id: input.report_id,
                 offense,
                 registered_on: input.registered_on,
@@ -576,6 +586,7 @@ impl App {
         let reason = text("reason", &input.reason)?;
         self.on_case(caller, case_id, Op::LegalAction, |_| {
             Ok(CaseCommand::RecordRegistrationRefused(dc::RecordRegistrationRefused {
+                decided_by: input.decided_by,
                 report_id: input.report_id,
                 decided_on: input.decided_on,
                 reason,
@@ -615,6 +626,7 @@ impl App {
         let note = opt_text("note", &input.note)?;
         self.on_case(caller, case_id, Op::LegalAction, |_| {
             Ok(CaseCommand::RecordInvestigationOutcome(dc::RecordInvestigationOutcome {
+                decided_by: input.decided_by,
                 report_id: input.report_id,
                 outcome: input.outcome,
                 decided_on: input.decided_on,
@@ -633,6 +645,7 @@ impl App {
         let sentence_months = sentence(input.sentence_months)?;
         self.on_case(caller, case_id, Op::LegalAction, |_| {
             Ok(CaseCommand::RecordVerdict(dc::RecordVerdict {
+                instance: input.instance.unwrap_or_default(),
                 report_id: input.report_id,
                 outcome: input.outcome,
                 offense,

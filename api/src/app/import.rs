@@ -586,6 +586,7 @@ fn parse_row(row: usize, headers: &[String], record: &csv::StringRecord) -> Resu
             filed_on,
             police_unit,
             reference_number,
+            initiated_by: None,
         }));
         if let (Some(code), Some(on)) = (offense_code, registered_on) {
             codes.push(("offenseCode", code.clone()));
@@ -594,10 +595,11 @@ fn parse_row(row: usize, headers: &[String], record: &csv::StringRecord) -> Resu
                 offense_code: code,
                 registered_on: on,
                 registry_number,
+                decided_by: None,
             }));
         }
         if let (Some(on), Some(reason)) = (refused_on, refusal_reason) {
-            steps.push(Step::Refuse(RefusalInput { report_id, decided_on: on, reason }));
+            steps.push(Step::Refuse(RefusalInput { report_id, decided_on: on, reason, decided_by: None }));
         }
         if let (Some(code), Some(on), Some(by), Some(reason)) =
             (reclassified_to, reclassified_on, reclassified_by, reclassification_reason)
@@ -612,7 +614,7 @@ fn parse_row(row: usize, headers: &[String], record: &csv::StringRecord) -> Resu
             }));
         }
         if let (Some(outcome), Some(on)) = (outcome, outcome_on) {
-            steps.push(Step::Outcome(InvestigationOutcomeInput { report_id, outcome, decided_on: on, note: None }));
+            steps.push(Step::Outcome(InvestigationOutcomeInput { report_id, outcome, decided_on: on, note: None, decided_by: None }));
         }
         if let (Some(outcome), Some(on)) = (verdict, verdict_on) {
             if let Some(code) = &verdict_code {
@@ -625,6 +627,7 @@ fn parse_row(row: usize, headers: &[String], record: &csv::StringRecord) -> Resu
                 decided_on: on,
                 sentence_months,
                 compensation_awarded: None,
+                instance: None,
             }));
         }
     }
@@ -988,17 +991,20 @@ fn step_command(step: &Step, codes: &HashMap<String, OffenseRef>) -> Result<Case
             filed_on: r.filed_on,
             police_unit: text("policeUnit", &r.police_unit)?,
             reference_number: opt("referenceNumber", &r.reference_number)?,
+            initiated_by: r.initiated_by,
         }),
         Step::Register(r) => CaseCommand::RecordOffenseRegistration(dc::RecordOffenseRegistration {
             report_id: r.report_id,
             offense: code(&r.offense_code)?,
             registered_on: r.registered_on,
             registry_number: opt("registryNumber", &r.registry_number)?,
+            decided_by: r.decided_by,
         }),
         Step::Refuse(r) => CaseCommand::RecordRegistrationRefused(dc::RecordRegistrationRefused {
             report_id: r.report_id,
             decided_on: r.decided_on,
             reason: text("refusalReason", &r.reason)?,
+            decided_by: r.decided_by,
         }),
         Step::Reclassify(r) => CaseCommand::ReclassifyOffense(dc::ReclassifyOffense {
             report_id: r.report_id,
@@ -1012,6 +1018,7 @@ fn step_command(step: &Step, codes: &HashMap<String, OffenseRef>) -> Result<Case
             outcome: r.outcome,
             decided_on: r.decided_on,
             note: None,
+            decided_by: r.decided_by,
         }),
         Step::Verdict(r) => CaseCommand::RecordVerdict(dc::RecordVerdict {
             report_id: r.report_id,
@@ -1020,6 +1027,7 @@ fn step_command(step: &Step, codes: &HashMap<String, OffenseRef>) -> Result<Case
             decided_on: r.decided_on,
             sentence_months: r.sentence_months.map(|m| m as u16),
             compensation_awarded: None,
+            instance: r.instance.unwrap_or_default(),
         }),
         Step::Close { reason, on } => {
             CaseCommand::CloseCase { reason: text("closeReason", reason)?, closed_on: Some(*on) }

@@ -22,6 +22,7 @@ pub mod import;
 pub mod lawyers;
 pub mod organizations;
 pub mod privacy;
+pub mod proceedings;
 pub mod sign_in;
 pub mod stats;
 
@@ -184,7 +185,18 @@ impl App {
             read_your_writes_timeout: Duration::from_secs(5),
         });
         app.import_catalogue().await?;
+        app.import_deadline_rules().await?;
         Ok(app)
+    }
+
+    async fn import_deadline_rules(&self) -> Result<(), StartupError> {
+        use domain::deadline::{RulesCommand, RulesFile, RULES_ID};
+        let file = RulesFile::shipped().map_err(|e| StartupError::Catalogue(format!("deadline rules: {e}")))?;
+        let caller = Caller::system("startup");
+        match self.execute(&self.cqrs.deadline_rules, &caller, RULES_ID, RulesCommand::Import { file }).await {
+            Ok(()) | Err(ApiError::Conflict) => Ok(()),
+            Err(e) => Err(StartupError::Catalogue(format!("deadline rules: {}", e.message()))),
+        }
     }
 
     async fn import_catalogue(&self) -> Result<(), StartupError> {

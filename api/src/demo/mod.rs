@@ -520,7 +520,13 @@ async fn seed_case(
     let filed_on = day + rng.days(3, 40);
     clock.set(filed_on);
     let police_unit = format!("{} police department (demo)", region.as_str().replace('_', " ").to_lowercase());
-    let report = PoliceReportInput { report_id: Some(report_id), filed_on, police_unit, reference_number: None };
+    let report = PoliceReportInput {
+        initiated_by: Default::default(),
+        report_id: Some(report_id),
+        filed_on,
+        police_unit,
+        reference_number: None,
+    };
     Box::pin(async { app.file_police_report(&lawyer, case_id, report).await }).await?;
     let decided = filed_on + rng.days(3, 30);
     clock.set(decided);
@@ -528,7 +534,7 @@ async fn seed_case(
     let registered = match roll {
         0..=21 => {
             let reason = "no elements of a crime found by the police".to_string();
-            let refusal = RefusalInput { report_id, decided_on: decided, reason };
+            let refusal = RefusalInput { decided_by: Default::default(), report_id, decided_on: decided, reason };
             Box::pin(async { app.record_registration_refused(&lawyer, case_id, refusal).await }).await?;
             None
         }
@@ -537,8 +543,13 @@ async fn seed_case(
         _ => Some((tip_code(decided, labour), OffenseCategory::Tip)),
     };
     let Some((code, category)) = registered else { return Ok(1) };
-    let registration =
-        RegistrationInput { report_id, offense_code: code.into(), registered_on: decided, registry_number: None };
+    let registration = RegistrationInput {
+        decided_by: Default::default(),
+        report_id,
+        offense_code: code.into(),
+        registered_on: decided,
+        registry_number: None,
+    };
     Box::pin(async { app.record_offense_registration(&lawyer, case_id, registration).await }).await?;
 
     // Investigation: fraud cases are mostly terminated; the prosecutor's review of 2020-21
@@ -552,6 +563,7 @@ async fn seed_case(
     };
     clock.set(day);
     let step = |outcome, decided_on, note: Option<&str>| InvestigationOutcomeInput {
+        decided_by: Default::default(),
         report_id,
         outcome,
         decided_on,
@@ -606,6 +618,7 @@ async fn seed_case(
         let sentence_months = (outcome == VerdictOutcome::Convicted).then(|| 36 + rng.below(96) as i64);
         let compensation_awarded = rng.pct(20);
         let verdict = VerdictInput {
+            instance: Default::default(),
             report_id,
             outcome,
             offense_code: None,

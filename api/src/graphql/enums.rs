@@ -160,3 +160,96 @@ pub enum AgeGroup {
     Adult,
     Unknown,
 }
+
+// ---- proceedings
+
+/// Who started a police report.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::ReportInitiator")]
+pub enum ReportInitiator {
+    /// The client's lawyer.
+    Lawyer,
+    /// The NGO, on the victim's behalf.
+    Ngo,
+    /// The police, on their own initiative.
+    Police,
+}
+
+/// A court instance, lowest first.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::CourtInstance")]
+pub enum CourtInstance {
+    FirstInstance,
+    Appeal,
+    Cassation,
+}
+
+/// What a complaint is against.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::ComplaintSubject")]
+pub enum ComplaintSubject {
+    RefusalToRegister,
+    Termination,
+    Qualification,
+}
+
+/// Whom a complaint was filed with.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::ComplaintAddressee")]
+pub enum ComplaintAddressee {
+    Prosecutor,
+    InvestigatingJudge,
+    Court,
+    HigherProsecutor,
+}
+
+/// The decision on a complaint; `PENDING` until one is recorded.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum ComplaintStatus {
+    Pending,
+    Upheld,
+    Rejected,
+}
+
+/// A decision on a complaint.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::ComplaintOutcome")]
+pub enum ComplaintOutcome {
+    Upheld,
+    Rejected,
+}
+
+/// What came of a referral to a protection service.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::ReferralOutcome")]
+pub enum ReferralOutcome {
+    ServiceProvided,
+    Declined,
+    Unavailable,
+}
+
+/// A kind of fact on a police report that starts a time limit or meets one.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "domain::deadline::DeadlineEvent")]
+pub enum DeadlineEvent {
+    PoliceReportFiled,
+    OffenseRegistered,
+    RegistrationRefused,
+    OffenseReclassified,
+    InvestigationTerminated,
+    ReturnedForInvestigation,
+    SentToCourt,
+    Verdict,
+    ComplaintFiled,
+    ComplaintDecided,
+    AppealFiled,
+}
+
+/// Where something due comes from.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+pub enum DeadlineKind {
+    /// A court hearing ahead (or passed and not recorded as held).
+    Hearing,
+    /// A time limit of a deadline rule.
+    Rule,
+}

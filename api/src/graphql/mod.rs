@@ -36,6 +36,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     privacy::PrivacyQuery,
     figures::FigureQuery,
+    case::proceedings::DeadlineQuery,
 );
 
 // The mutation root, likewise.
@@ -50,6 +51,7 @@ pub struct MutationRoot(
     case::mutation::CaseMutation,
     case::mutation::ProceedingsMutation,
     figures::FigureMutation,
+    case::proceedings::CourtMutation,
 );
 
 pub type LedgerSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;

@@ -385,6 +385,7 @@ pub struct Frameworks {
     pub catalogue: Framework<domain::offense::OffenseCatalogue>,
     pub erasures: Framework<domain::erasure::ErasureRequests>,
     pub figures: Framework<domain::figure::PublishedFigure>,
+    pub deadline_rules: Framework<domain::deadline::DeadlineRules>,
     db: Db,
 }
 
@@ -407,6 +408,7 @@ impl Frameworks {
             catalogue: fw(db, ()),
             erasures: fw(db, ()),
             figures: fw(db, ()),
+            deadline_rules: fw(db, ()),
             db: db.clone(),
         }
     }

@@ -345,6 +345,7 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
                 let filed_on = errors.date(tr, &f, "filedOn", true);
                 let unit = errors.required(tr, &f, "policeUnit").map(str::to_string);
                 let input = PoliceReportInput {
+                    initiated_by: Default::default(),
                     report_id: None,
                     filed_on: filed_on?,
                     police_unit: unit?,
@@ -357,6 +358,7 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
                 let code = errors.required(tr, &f, "offenseCode").map(str::to_string);
                 let on = errors.date(tr, &f, "registeredOn", true);
                 let input = RegistrationInput {
+                    decided_by: Default::default(),
                     report_id: report_id?,
                     offense_code: code?,
                     registered_on: on?,
@@ -368,7 +370,12 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
                 let report_id = report_id(errors, tr, &f);
                 let on = errors.date(tr, &f, "decidedOn", true);
                 let reason = errors.required(tr, &f, "reason").map(str::to_string);
-                let input = RefusalInput { report_id: report_id?, decided_on: on?, reason: reason? };
+                let input = RefusalInput {
+                    decided_by: Default::default(),
+                    report_id: report_id?,
+                    decided_on: on?,
+                    reason: reason?,
+                };
                 Box::pin(async move { app.record_registration_refused(&c, id, input).await.map(|_| ()) })
             }
             "reclassification" => {
@@ -390,8 +397,13 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
                 let report_id = report_id(errors, tr, &f);
                 let outcome: Option<v::InvestigationOutcome> = errors.label(tr, &f, "outcome", true);
                 let on = errors.date(tr, &f, "decidedOn", true);
-                let input =
-                    InvestigationOutcomeInput { report_id: report_id?, outcome: outcome?, decided_on: on?, note: None };
+                let input = InvestigationOutcomeInput {
+                    decided_by: Default::default(),
+                    report_id: report_id?,
+                    outcome: outcome?,
+                    decided_on: on?,
+                    note: None,
+                };
                 Box::pin(async move { app.record_investigation_outcome(&c, id, input).await.map(|_| ()) })
             }
             "verdict" => {
@@ -400,6 +412,7 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
                 let on = errors.date(tr, &f, "decidedOn", true);
                 let months = errors.number(tr, &f, "sentenceMonths");
                 let input = VerdictInput {
+                    instance: Default::default(),
                     report_id: report_id?,
                     outcome: outcome?,
                     offense_code: None,

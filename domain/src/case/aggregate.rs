@@ -1,6 +1,7 @@
 use super::command::*;
 use super::error::CaseError;
 use super::event::CaseEvent;
+use super::proceedings::{ComplaintState, HearingState, VerdictState};
 use crate::actor::Actor;
 use crate::clock::Clock;
 use crate::offense::OffenseRef;
@@ -71,6 +72,20 @@ pub struct ReportState {
     pub defendants: Vec<DefendantState>,
     #[serde(default)]
     pub compensation: Option<CompensationState>,
+    /// The verdict in force (the last one recorded) and a pending appeal of it.
+    #[serde(default)]
+    pub verdict_in_force: Option<VerdictState>,
+    #[serde(default)]
+    pub hearings: Vec<HearingState>,
+    #[serde(default)]
+    pub complaints: Vec<ComplaintState>,
+    /// The days of the decisions a complaint can be against.
+    #[serde(default)]
+    pub refused_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub terminated_on: Option<NaiveDate>,
+    #[serde(default)]
+    pub qualified_on: Option<NaiveDate>,
 }
 
 /// The case aggregate. It holds no identity in clear: only what the rules need.
@@ -86,10 +101,13 @@ pub struct Case {
     /// The day the case was last closed (a reopening cannot precede it).
     #[serde(default)]
     pub closed_on: Option<NaiveDate>,
+    /// The day of each referral, in order (an outcome cannot precede it).
+    #[serde(default)]
+    pub referrals: Vec<NaiveDate>,
 }
 
 impl Case {
-    fn report(&self, id: Uuid) -> Result<&ReportState, CaseError> {
+    pub(super) fn report(&self, id: Uuid) -> Result<&ReportState, CaseError> {
         self.reports.iter().find(|r| r.report_id == id).ok_or(CaseError::UnknownReport(id))
     }
 
@@ -102,7 +120,7 @@ impl Case {
     }
 
     /// The accepted lawyer, when the actor is that lawyer.
-    fn acting_lawyer(&self, actor: &Actor) -> Result<Uuid, CaseError> {
+    pub(super) fn acting_lawyer(&self, actor: &Actor) -> Result<Uuid, CaseError> {
         let a = self.assignment.as_ref().ok_or(CaseError::NoLawyerAssigned)?;
         if actor.role != Role::Lawyer || actor.lawyer_id != Some(a.lawyer_id) {
             return Err(CaseError::NotAssignedLawyer);
@@ -114,7 +132,7 @@ impl Case {
     }
 
     /// Lawyers may act only on their own cases; other roles are scoped by the edge.
-    fn lawyer_scope(&self, actor: &Actor) -> Result<(), CaseError> {
+    pub(super) fn lawyer_scope(&self, actor: &Actor) -> Result<(), CaseError> {
         if actor.role == Role::Lawyer {
             self.acting_lawyer(actor)?;
         }
@@ -133,7 +151,7 @@ impl Case {
     }
 
     /// The effective date of a fact given as `Option` (today when absent), checked.
-    fn effective(
+    pub(super) fn effective(
         &self,
         today: NaiveDate,
         field: &'static str,
@@ -193,16 +211,22 @@ impl Aggregate for Case {
     }
 
     fn apply(&mut self, event: CaseEvent) {
+        if self.apply_proceedings(&event) {
+            return;
+        }
         match event {
             CaseEvent::IntakeOpened { organization_id, identified_on, .. } => {
                 self.state = CaseState::Open;
                 self.organization_id = Some(organization_id);
                 self.identified_on = Some(identified_on);
             }
-            CaseEvent::IdentityUpdated { .. }
-            | CaseEvent::ReferredToService { .. }
-            | CaseEvent::LegalActionRecorded { .. }
-            | CaseEvent::RegistrationRefused { .. } => {}
+            CaseEvent::IdentityUpdated { .. } | CaseEvent::LegalActionRecorded { .. } => {}
+            CaseEvent::ReferredToService { referred_on, .. } => self.referrals.push(referred_on),
+            CaseEvent::RegistrationRefused { report_id, decided_on, .. } => {
+                if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
+                    r.refused_on = Some(decided_on);
+                }
+            }
             CaseEvent::ConsentGiven { scopes, .. } => self.consent.extend(scopes),
             CaseEvent::ConsentWithdrawn { scopes, .. } => {
                 for s in scopes {
@@ -226,25 +250,37 @@ impl Aggregate for Case {
                 verdict: false,
                 defendants: vec![],
                 compensation: None,
+                verdict_in_force: None,
+                hearings: vec![],
+                complaints: vec![],
+                refused_on: None,
+                terminated_on: None,
+                qualified_on: None,
             }),
-            CaseEvent::OffenseRegistered { report_id, offense, .. } => {
+            CaseEvent::OffenseRegistered { report_id, offense, registered_on, .. } => {
                 if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
                     r.current = Some(offense);
+                    r.qualified_on = Some(registered_on);
                 }
             }
-            CaseEvent::OffenseReclassified { report_id, to, .. } => {
+            CaseEvent::OffenseReclassified { report_id, to, decided_on, .. } => {
                 if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
                     r.current = Some(to);
+                    r.qualified_on = Some(decided_on);
                 }
             }
-            CaseEvent::InvestigationOutcomeRecorded { report_id, outcome, .. } => {
+            CaseEvent::InvestigationOutcomeRecorded { report_id, outcome, decided_on, .. } => {
                 if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
                     r.sent_to_court = outcome == InvestigationOutcome::SentToCourt;
+                    if outcome == InvestigationOutcome::Terminated {
+                        r.terminated_on = Some(decided_on);
+                    }
                 }
             }
-            CaseEvent::VerdictRecorded { report_id, .. } => {
+            CaseEvent::VerdictRecorded { report_id, instance, decided_on, .. } => {
                 if let Some(r) = self.reports.iter_mut().find(|r| r.report_id == report_id) {
                     r.verdict = true;
+                    r.verdict_in_force = Some(VerdictState { instance, decided_on, appeal: None });
                 }
             }
             CaseEvent::DefendantAdded { report_id, defendant_id, .. } => {
@@ -283,6 +319,16 @@ impl Aggregate for Case {
             }
             CaseEvent::CaseReopened { .. } => self.state = CaseState::Open,
             CaseEvent::ClientDataErased { .. } => self.erased = true,
+            // Folded by `apply_proceedings` above.
+            CaseEvent::HearingScheduled { .. }
+            | CaseEvent::HearingHeld { .. }
+            | CaseEvent::HearingPostponed { .. }
+            | CaseEvent::ComplaintFiled { .. }
+            | CaseEvent::ComplaintDecided { .. }
+            | CaseEvent::AppealFiled { .. }
+            | CaseEvent::CaseTransferred { .. }
+            | CaseEvent::ReferralOutcomeRecorded { .. }
+            | CaseEvent::VictimStatusDecided { .. } => {}
         }
     }
 }
@@ -417,6 +463,7 @@ impl Case {
                     police_unit: r.police_unit,
                     reference_number: r.reference_number,
                     lawyer_id,
+                    initiated_by: r.initiated_by,
                 }]
             }
             C::RecordOffenseRegistration(r) => {
@@ -432,6 +479,7 @@ impl Case {
                     offense: r.offense,
                     registered_on: r.registered_on,
                     registry_number: r.registry_number,
+                    decided_by: r.decided_by,
                 }]
             }
             C::RecordRegistrationRefused(r) => {
@@ -441,7 +489,12 @@ impl Case {
                     return Err(CaseError::AlreadyRegistered);
                 }
                 self.check_date(today, "decidedOn", r.decided_on, Some((rep.filed_on, "the report was filed")))?;
-                vec![E::RegistrationRefused { report_id: r.report_id, decided_on: r.decided_on, reason: r.reason }]
+                vec![E::RegistrationRefused {
+                    report_id: r.report_id,
+                    decided_on: r.decided_on,
+                    reason: r.reason,
+                    decided_by: r.decided_by,
+                }]
             }
             C::ReclassifyOffense(r) => {
                 self.acting_lawyer(actor)?;
@@ -476,17 +529,16 @@ impl Case {
                     outcome: r.outcome,
                     decided_on: r.decided_on,
                     note: r.note,
+                    decided_by: r.decided_by,
                 }]
             }
             C::RecordVerdict(r) => {
                 self.acting_lawyer(actor)?;
                 let rep = self.report(r.report_id)?;
-                if rep.verdict {
-                    return Err(CaseError::VerdictAlreadyRecorded);
-                }
                 if !rep.sent_to_court {
                     return Err(CaseError::NotSentToCourt);
                 }
+                Self::check_verdict_instance(rep, r.instance, r.decided_on)?;
                 self.check_date(today, "decidedOn", r.decided_on, Some((rep.filed_on, "the report was filed")))?;
                 if let Some(o) = &r.offense {
                     Self::check_era(o, r.decided_on)?;
@@ -498,6 +550,7 @@ impl Case {
                     decided_on: r.decided_on,
                     sentence_months: r.sentence_months,
                     compensation_awarded: r.compensation_awarded,
+                    instance: r.instance,
                 }]
             }
             C::AddDefendant(d) => {
@@ -604,6 +657,7 @@ impl Case {
                     }
                 }
             }
+            C::Proceedings(p) => return self.decide_proceedings(actor, p, today),
             C::CloseCase { reason, closed_on } => {
                 self.lawyer_scope(actor)?;
                 let closed_on = self.effective(today, "closedOn", closed_on, None)?;

@@ -1,6 +1,7 @@
 //! What users ask of a case. Each command carries the acting [`Actor`]; values inside are
 //! already parsed (see `values`), so a command that exists is well-formed.
 
+pub use super::proceedings::ProceedingsCommand;
 use crate::offense::OffenseRef;
 use crate::sealed::Sealed;
 use crate::values::*;
@@ -61,6 +62,9 @@ pub struct FilePoliceReport {
     pub filed_on: NaiveDate,
     pub police_unit: Text,
     pub reference_number: Option<Text>,
+    /// Who started the report; `None` when not recorded.
+    #[serde(default)]
+    pub initiated_by: Option<ReportInitiator>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +73,9 @@ pub struct RecordOffenseRegistration {
     pub offense: OffenseRef,
     pub registered_on: NaiveDate,
     pub registry_number: Option<Text>,
+    /// The authority that registered it (the police, as a rule); `None` when not recorded.
+    #[serde(default)]
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,6 +83,8 @@ pub struct RecordRegistrationRefused {
     pub report_id: Uuid,
     pub decided_on: NaiveDate,
     pub reason: Text,
+    #[serde(default)]
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,6 +102,8 @@ pub struct RecordInvestigationOutcome {
     pub outcome: InvestigationOutcome,
     pub decided_on: NaiveDate,
     pub note: Option<Text>,
+    #[serde(default)]
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -104,6 +115,9 @@ pub struct RecordVerdict {
     pub decided_on: NaiveDate,
     pub sentence_months: Option<u16>,
     pub compensation_awarded: Option<bool>,
+    /// The instance that decided; a verdict after the first needs an appeal to it.
+    #[serde(default)]
+    pub instance: CourtInstance,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -199,6 +213,8 @@ pub enum CaseCommand {
     AddDefendant(AddDefendant),
     RecordDefendantVerdict(RecordDefendantVerdict),
     RecordCompensation(RecordCompensation),
+    /// Hearings, complaints, appeals, transfer, referral outcomes, victim status.
+    Proceedings(ProceedingsCommand),
     CloseCase {
         reason: Text,
         closed_on: Option<NaiveDate>,

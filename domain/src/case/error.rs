@@ -41,8 +41,32 @@ pub enum CaseError {
     SameOffense,
     #[error("a verdict needs the report to have been sent to court")]
     NotSentToCourt,
-    #[error("a verdict was already recorded for this report")]
+    #[error("a verdict is already in force on this report: file an appeal (fileAppeal) before recording a higher instance's verdict")]
     VerdictAlreadyRecorded,
+    #[error("there is no verdict in force on this report to appeal; a first verdict is FIRST_INSTANCE")]
+    NoVerdictToAppeal,
+    #[error("an appeal to {0} is pending on this report; record that instance's verdict first")]
+    AppealPending(&'static str),
+    #[error("an appeal goes to a higher instance than the verdict in force ({from}), not to {to}")]
+    AppealNotHigher { from: &'static str, to: &'static str },
+    #[error("the appeal pending is at {pending}: a verdict of {given} cannot follow it")]
+    WrongInstance { pending: &'static str, given: &'static str },
+    #[error("hearing {0} is not on this report")]
+    UnknownHearing(Uuid),
+    #[error("hearing {0} already exists")]
+    DuplicateHearing(Uuid),
+    #[error("the hearing was already recorded as held")]
+    HearingAlreadyHeld,
+    #[error("complaint {0} is not on this report")]
+    UnknownComplaint(Uuid),
+    #[error("complaint {0} already exists")]
+    DuplicateComplaint(Uuid),
+    #[error("the complaint was already decided")]
+    ComplaintAlreadyDecided,
+    #[error("there is no decision to complain of ({0}) on this report")]
+    NothingToComplainOf(&'static str),
+    #[error("the case has no referral number {0}")]
+    UnknownReferral(u16),
     #[error(
         "article {code} belongs to the {edition}, which could not be applied before {applies_from}; \
          on {date} the {in_force} was in force: use an article of that code"

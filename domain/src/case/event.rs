@@ -63,17 +63,24 @@ pub enum CaseEvent {
         police_unit: Text,
         reference_number: Option<Text>,
         lawyer_id: Uuid,
+        /// Absent from reports recorded before it was asked: not recorded.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        initiated_by: Option<ReportInitiator>,
     },
     OffenseRegistered {
         report_id: Uuid,
         offense: OffenseRef,
         registered_on: NaiveDate,
         registry_number: Option<Text>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decided_by: Option<Authority>,
     },
     RegistrationRefused {
         report_id: Uuid,
         decided_on: NaiveDate,
         reason: Text,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decided_by: Option<Authority>,
     },
     OffenseReclassified {
         report_id: Uuid,
@@ -88,6 +95,8 @@ pub enum CaseEvent {
         outcome: InvestigationOutcome,
         decided_on: NaiveDate,
         note: Option<Text>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        decided_by: Option<Authority>,
     },
     VerdictRecorded {
         report_id: Uuid,
@@ -96,6 +105,9 @@ pub enum CaseEvent {
         decided_on: NaiveDate,
         sentence_months: Option<u16>,
         compensation_awarded: Option<bool>,
+        /// Absent (first instance) in verdicts recorded before appeals were.
+        #[serde(default, skip_serializing_if = "CourtInstance::is_first")]
+        instance: CourtInstance,
     },
     /// An accused person on a report (no name: see `AddDefendant`).
     DefendantAdded {
@@ -133,6 +145,61 @@ pub enum CaseEvent {
         amount: u64,
         currency: CurrencyCode,
         paid_on: NaiveDate,
+    },
+    HearingScheduled {
+        report_id: Uuid,
+        hearing_id: Uuid,
+        on: NaiveDate,
+        court: Text,
+        instance: CourtInstance,
+    },
+    HearingHeld {
+        report_id: Uuid,
+        hearing_id: Uuid,
+        held_on: NaiveDate,
+    },
+    HearingPostponed {
+        report_id: Uuid,
+        hearing_id: Uuid,
+        from: NaiveDate,
+        to: NaiveDate,
+        postponed_on: NaiveDate,
+        reason: Option<Text>,
+    },
+    ComplaintFiled {
+        report_id: Uuid,
+        complaint_id: Uuid,
+        against: ComplaintSubject,
+        filed_with: ComplaintAddressee,
+        filed_on: NaiveDate,
+    },
+    ComplaintDecided {
+        report_id: Uuid,
+        complaint_id: Uuid,
+        outcome: ComplaintOutcome,
+        decided_on: NaiveDate,
+    },
+    AppealFiled {
+        report_id: Uuid,
+        appeal_id: Uuid,
+        instance: CourtInstance,
+        filed_on: NaiveDate,
+    },
+    CaseTransferred {
+        from_organization_id: Uuid,
+        to_organization_id: Uuid,
+        reason: Text,
+        transferred_on: NaiveDate,
+    },
+    ReferralOutcomeRecorded {
+        referral: u16,
+        outcome: ReferralOutcome,
+        on: NaiveDate,
+    },
+    VictimStatusDecided {
+        granted: bool,
+        decided_by: Text,
+        decided_on: NaiveDate,
     },
     CaseClosed {
         reason: Text,
@@ -177,6 +244,15 @@ impl CaseEvent {
         "CompensationClaimed",
         "CompensationAwarded",
         "CompensationPaid",
+        "HearingScheduled",
+        "HearingHeld",
+        "HearingPostponed",
+        "ComplaintFiled",
+        "ComplaintDecided",
+        "AppealFiled",
+        "CaseTransferred",
+        "ReferralOutcomeRecorded",
+        "VictimStatusDecided",
         "CaseClosed",
         "CaseReopened",
         "ClientDataErased",
@@ -206,6 +282,15 @@ impl DomainEvent for CaseEvent {
             CaseEvent::CompensationClaimed { .. } => "CompensationClaimed",
             CaseEvent::CompensationAwarded { .. } => "CompensationAwarded",
             CaseEvent::CompensationPaid { .. } => "CompensationPaid",
+            CaseEvent::HearingScheduled { .. } => "HearingScheduled",
+            CaseEvent::HearingHeld { .. } => "HearingHeld",
+            CaseEvent::HearingPostponed { .. } => "HearingPostponed",
+            CaseEvent::ComplaintFiled { .. } => "ComplaintFiled",
+            CaseEvent::ComplaintDecided { .. } => "ComplaintDecided",
+            CaseEvent::AppealFiled { .. } => "AppealFiled",
+            CaseEvent::CaseTransferred { .. } => "CaseTransferred",
+            CaseEvent::ReferralOutcomeRecorded { .. } => "ReferralOutcomeRecorded",
+            CaseEvent::VictimStatusDecided { .. } => "VictimStatusDecided",
             CaseEvent::CaseClosed { .. } => "CaseClosed",
             CaseEvent::CaseReopened { .. } => "CaseReopened",
             CaseEvent::ClientDataErased { .. } => "ClientDataErased",

@@ -5,6 +5,7 @@ pub mod aggregate;
 pub mod command;
 pub mod error;
 pub mod event;
+pub mod proceedings;
 
 #[cfg(test)]
 mod properties;

@@ -218,18 +218,21 @@ impl Spec {
                 note: note.then(|| sealed(true)),
             }),
             Spec::File { report, date } => C::FilePoliceReport(FilePoliceReport {
+                initiated_by: Default::default(),
                 report_id: REPORTS[report],
                 filed_on: d(date),
                 police_unit: text("Osh city police"),
                 reference_number: None,
             }),
             Spec::Register { report, code, date } => C::RecordOffenseRegistration(RecordOffenseRegistration {
+                decided_by: Default::default(),
                 report_id: REPORTS[report],
                 offense: offense(code),
                 registered_on: d(date),
                 registry_number: None,
             }),
             Spec::Refuse { report, date } => C::RecordRegistrationRefused(RecordRegistrationRefused {
+                decided_by: Default::default(),
                 report_id: REPORTS[report],
                 decided_on: d(date),
                 reason: text("no elements of a crime"),
@@ -242,12 +245,14 @@ impl Spec {
                 reason: text("review"),
             }),
             Spec::Outcome { report, outcome, date } => C::RecordInvestigationOutcome(RecordInvestigationOutcome {
+                decided_by: Default::default(),
                 report_id: REPORTS[report],
                 outcome: OUTCOMES[outcome],
                 decided_on: d(date),
                 note: None,
             }),
             Spec::Verdict { report, date } => C::RecordVerdict(RecordVerdict {
+                instance: Default::default(),
                 report_id: REPORTS[report],
                 outcome: VerdictOutcome::Convicted,
                 offense: None,

@@ -248,6 +248,7 @@ fn declined() -> Vec<CaseEvent> {
 
 fn report_filed(report_id: Uuid, filed_on: NaiveDate) -> CaseEvent {
     E::PoliceReportFiled {
+        initiated_by: Default::default(),
         report_id,
         filed_on,
         police_unit: text("Oktyabrsky district police, Bishkek"),
@@ -263,6 +264,7 @@ fn filed() -> Vec<CaseEvent> {
 
 fn offense_registered(report_id: Uuid, offense: OffenseRef) -> CaseEvent {
     E::OffenseRegistered {
+        decided_by: Default::default(),
         report_id,
         offense,
         registered_on: day(2024, 4, 10),
@@ -279,6 +281,7 @@ fn refused() -> Vec<CaseEvent> {
     plus(
         filed(),
         [E::RegistrationRefused {
+            decided_by: Default::default(),
             report_id: REPORT_1,
             decided_on: day(2024, 4, 10),
             reason: text("no elements of a crime"),
@@ -287,7 +290,7 @@ fn refused() -> Vec<CaseEvent> {
 }
 
 fn outcome_recorded(report_id: Uuid, outcome: InvestigationOutcome, decided_on: NaiveDate) -> CaseEvent {
-    E::InvestigationOutcomeRecorded { report_id, outcome, decided_on, note: None }
+    E::InvestigationOutcomeRecorded { decided_by: Default::default(), report_id, outcome, decided_on, note: None }
 }
 
 /// REPORT_1, registered as trafficking, has been sent to court.
@@ -300,6 +303,7 @@ fn sent_to_court() -> Vec<CaseEvent> {
 
 fn verdict_recorded(report_id: Uuid, outcome: VerdictOutcome, decided_on: NaiveDate) -> CaseEvent {
     E::VerdictRecorded {
+        instance: Default::default(),
         report_id,
         outcome,
         offense: None,
@@ -331,6 +335,7 @@ fn legal_action(taken_on: NaiveDate, note: Option<Sealed>) -> CaseCommand {
 
 fn file_report(report_id: Uuid, filed_on: NaiveDate) -> CaseCommand {
     C::FilePoliceReport(FilePoliceReport {
+        initiated_by: Default::default(),
         report_id,
         filed_on,
         police_unit: text("Oktyabrsky district police, Bishkek"),
@@ -340,6 +345,7 @@ fn file_report(report_id: Uuid, filed_on: NaiveDate) -> CaseCommand {
 
 fn register(report_id: Uuid, offense: OffenseRef, registered_on: NaiveDate) -> CaseCommand {
     C::RecordOffenseRegistration(RecordOffenseRegistration {
+        decided_by: Default::default(),
         report_id,
         offense,
         registered_on,
@@ -349,6 +355,7 @@ fn register(report_id: Uuid, offense: OffenseRef, registered_on: NaiveDate) -> C
 
 fn refuse(report_id: Uuid, decided_on: NaiveDate) -> CaseCommand {
     C::RecordRegistrationRefused(RecordRegistrationRefused {
+        decided_by: Default::default(),
         report_id,
         decided_on,
         reason: text("no elements of a crime"),
@@ -366,11 +373,18 @@ fn reclassify(report_id: Uuid, offense: OffenseRef, decided_by: Authority, decid
 }
 
 fn record_outcome(report_id: Uuid, outcome: InvestigationOutcome, decided_on: NaiveDate) -> CaseCommand {
-    C::RecordInvestigationOutcome(RecordInvestigationOutcome { report_id, outcome, decided_on, note: None })
+    C::RecordInvestigationOutcome(RecordInvestigationOutcome {
+        decided_by: Default::default(),
+        report_id,
+        outcome,
+        decided_on,
+        note: None,
+    })
 }
 
 fn record_verdict(report_id: Uuid, outcome: VerdictOutcome, decided_on: NaiveDate) -> CaseCommand {
     C::RecordVerdict(RecordVerdict {
+        instance: Default::default(),
         report_id,
         outcome,
         offense: None,
@@ -838,6 +852,7 @@ fn after_a_decline_the_new_lawyer_accepts_and_files_a_report() {
     given(plus(reassigned, [accepted_by(LAWYER_B)]))
         .when(by(lawyer_b(), file_report(REPORT_1, filing_day())))
         .then_expect_events(vec![E::PoliceReportFiled {
+            initiated_by: Default::default(),
             report_id: REPORT_1,
             filed_on: filing_day(),
             police_unit: text("Oktyabrsky district police, Bishkek"),
@@ -916,6 +931,7 @@ fn no_legal_action_is_recorded_without_a_lawyer() {
 fn the_accepted_lawyer_files_a_police_report_in_their_name() {
     given(accepted()).when(by(lawyer_a(), file_report(REPORT_1, filing_day()))).then_expect_events(vec![
         E::PoliceReportFiled {
+            initiated_by: Default::default(),
             report_id: REPORT_1,
             filed_on: filing_day(),
             police_unit: text("Oktyabrsky district police, Bishkek"),
@@ -1045,6 +1061,7 @@ fn a_second_report_is_registered_even_when_the_first_is_already() {
     let history = plus(registered_as(fraud()), [report_filed(REPORT_2, day(2024, 5, 2))]);
     given(history).when(by(lawyer_a(), register(REPORT_2, trafficking(), day(2024, 5, 3)))).then_expect_events(vec![
         E::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: REPORT_2,
             offense: trafficking(),
             registered_on: day(2024, 5, 3),
@@ -1061,6 +1078,7 @@ fn a_second_report_is_registered_even_when_the_first_is_already() {
 fn the_police_registration_of_a_report_is_recorded_with_its_offence() {
     given(filed()).when(by(lawyer_a(), register(REPORT_1, fraud(), day(2024, 4, 10)))).then_expect_events(vec![
         E::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: REPORT_1,
             offense: fraud(),
             registered_on: day(2024, 4, 10),
@@ -1096,6 +1114,7 @@ fn only_the_assigned_lawyer_records_a_registration() {
 fn a_refusal_to_register_a_report_is_recorded_with_its_reason() {
     given(filed()).when(by(lawyer_a(), refuse(REPORT_1, day(2024, 4, 10)))).then_expect_events(vec![
         E::RegistrationRefused {
+            decided_by: Default::default(),
             report_id: REPORT_1,
             decided_on: day(2024, 4, 10),
             reason: text("no elements of a crime"),
@@ -1128,6 +1147,7 @@ fn only_the_assigned_lawyer_records_a_refusal() {
 fn a_refused_report_can_be_registered_once_the_refusal_is_overturned() {
     given(refused()).when(by(lawyer_a(), register(REPORT_1, trafficking(), day(2024, 5, 15)))).then_expect_events(
         vec![E::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: REPORT_1,
             offense: trafficking(),
             registered_on: day(2024, 5, 15),
@@ -1262,6 +1282,7 @@ fn an_investigation_outcome_is_recorded_for_a_registered_report() {
         .when(by(
             lawyer_a(),
             C::RecordInvestigationOutcome(RecordInvestigationOutcome {
+                decided_by: Default::default(),
                 report_id: REPORT_1,
                 outcome: InvestigationOutcome::Terminated,
                 decided_on: day(2024, 4, 20),
@@ -1269,6 +1290,7 @@ fn an_investigation_outcome_is_recorded_for_a_registered_report() {
             }),
         ))
         .then_expect_events(vec![E::InvestigationOutcomeRecorded {
+            decided_by: Default::default(),
             report_id: REPORT_1,
             outcome: InvestigationOutcome::Terminated,
             decided_on: day(2024, 4, 20),
@@ -1305,6 +1327,7 @@ fn a_verdict_is_recorded_for_a_report_sent_to_court() {
         .when(by(
             lawyer_a(),
             C::RecordVerdict(RecordVerdict {
+                instance: Default::default(),
                 report_id: REPORT_1,
                 outcome: VerdictOutcome::Convicted,
                 offense: Some(child_trafficking()),
@@ -1314,6 +1337,7 @@ fn a_verdict_is_recorded_for_a_report_sent_to_court() {
             }),
         ))
         .then_expect_events(vec![E::VerdictRecorded {
+            instance: Default::default(),
             report_id: REPORT_1,
             outcome: VerdictOutcome::Convicted,
             offense: Some(child_trafficking()),
@@ -1329,6 +1353,7 @@ fn an_acquittal_is_a_verdict_too() {
         .when(by(
             lawyer_a(),
             C::RecordVerdict(RecordVerdict {
+                instance: Default::default(),
                 report_id: REPORT_1,
                 outcome: VerdictOutcome::Acquitted,
                 offense: None,
@@ -1338,6 +1363,7 @@ fn an_acquittal_is_a_verdict_too() {
             }),
         ))
         .then_expect_events(vec![E::VerdictRecorded {
+            instance: Default::default(),
             report_id: REPORT_1,
             outcome: VerdictOutcome::Acquitted,
             offense: None,
@@ -1542,6 +1568,7 @@ fn facts_dated_on_the_intake_day_or_today_are_accepted() {
 fn a_decision_on_the_day_the_report_was_filed_is_accepted() {
     given(filed()).when(by(lawyer_a(), register(REPORT_1, trafficking(), filing_day()))).then_expect_events(vec![
         E::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: REPORT_1,
             offense: trafficking(),
             registered_on: filing_day(),
@@ -1709,6 +1736,7 @@ fn an_article_of_a_code_not_yet_in_force_cannot_be_registered() {
     // The 1997 Code's article of the same day is accepted.
     given(filed_in_2018()).when(by(lawyer_a(), register(REPORT_1, tip_1997(), day(2018, 5, 3)))).then_expect_events(
         vec![E::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: REPORT_1,
             offense: tip_1997(),
             registered_on: day(2018, 5, 3),
@@ -1726,6 +1754,7 @@ fn a_repealed_codes_article_stays_usable_and_reclassification_and_verdict_follow
     let history = plus(
         filed_in_2018(),
         [E::OffenseRegistered {
+            decided_by: Default::default(),
             report_id: REPORT_1,
             offense: tip_1997(),
             registered_on: day(2018, 5, 3),
@@ -1745,6 +1774,7 @@ fn a_repealed_codes_article_stays_usable_and_reclassification_and_verdict_follow
         c
     });
     let verdict = C::RecordVerdict(RecordVerdict {
+        instance: Default::default(),
         report_id: REPORT_1,
         outcome: VerdictOutcome::Convicted,
         offense: Some(OffenseRef { code: "2017-171".into(), category: OffenseCategory::Tip }),

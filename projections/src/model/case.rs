@@ -48,6 +48,56 @@ pub struct ReferralView {
     pub service: ProtectionService,
     pub referred_on: NaiveDate,
     pub provider: Option<String>,
+    /// What came of it, and when.
+    #[serde(default)]
+    pub outcome: Option<(ReferralOutcome, NaiveDate)>,
+}
+
+/// A move of the case to another organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransferView {
+    pub from: Uuid,
+    pub to: Uuid,
+    pub on: NaiveDate,
+}
+
+/// The formal decision on the client's status as a victim.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VictimStatusView {
+    pub granted: bool,
+    pub decided_by: String,
+    pub decided_on: NaiveDate,
+}
+
+/// A court hearing; `on` is its current day (after any postponement).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HearingView {
+    pub id: Uuid,
+    pub on: NaiveDate,
+    pub court: String,
+    pub instance: CourtInstance,
+    pub held: bool,
+    /// Each postponement: from, to, decided on.
+    pub postponements: Vec<(NaiveDate, NaiveDate, NaiveDate)>,
+}
+
+/// A complaint against an investigator's or prosecutor's decision.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ComplaintView {
+    pub id: Uuid,
+    pub against: ComplaintSubject,
+    pub filed_with: ComplaintAddressee,
+    pub filed_on: NaiveDate,
+    pub decision: Option<(ComplaintOutcome, NaiveDate)>,
+}
+
+/// An appeal of a verdict to a higher instance; decided once that instance's verdict is in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AppealView {
+    pub id: Uuid,
+    pub instance: CourtInstance,
+    pub filed_on: NaiveDate,
+    pub decided: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -62,6 +112,8 @@ pub struct RegistrationView {
     pub offense: OffenseRef,
     pub registered_on: NaiveDate,
     pub registry_number: Option<String>,
+    #[serde(default)]
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -78,6 +130,8 @@ pub struct OutcomeView {
     pub outcome: InvestigationOutcome,
     pub decided_on: NaiveDate,
     pub note: Option<String>,
+    #[serde(default)]
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,6 +141,8 @@ pub struct VerdictView {
     pub decided_on: NaiveDate,
     pub sentence_months: Option<u16>,
     pub compensation_awarded: Option<bool>,
+    #[serde(default)]
+    pub instance: CourtInstance,
 }
 
 /// The client's compensation claim on a report.
@@ -140,9 +196,24 @@ pub struct ReportView {
     pub current: Option<OffenseRef>,
     /// When and why the police refused to register it.
     pub refused: Option<(NaiveDate, String)>,
+    #[serde(default)]
+    pub refused_by: Option<Authority>,
+    /// Who started the report; `None` when not recorded.
+    #[serde(default)]
+    pub initiated_by: Option<ReportInitiator>,
     pub reclassifications: Vec<ReclassificationView>,
     pub outcomes: Vec<OutcomeView>,
+    /// The verdict in force: the last one recorded (the one the statistics count).
     pub verdict: Option<VerdictView>,
+    /// Every verdict through the instances, oldest first (the last is `verdict`).
+    #[serde(default)]
+    pub verdicts: Vec<VerdictView>,
+    #[serde(default)]
+    pub appeals: Vec<AppealView>,
+    #[serde(default)]
+    pub hearings: Vec<HearingView>,
+    #[serde(default)]
+    pub complaints: Vec<ComplaintView>,
     #[serde(default)]
     pub defendants: Vec<DefendantView>,
     #[serde(default)]
@@ -152,6 +223,23 @@ pub struct ReportView {
 impl ReportView {
     pub fn investigation_outcome(&self) -> Option<InvestigationOutcome> {
         self.outcomes.last().map(|o| o.outcome)
+    }
+
+    /// The hearings in date order.
+    pub fn hearings_by_date(&self) -> Vec<&HearingView> {
+        let mut h: Vec<_> = self.hearings.iter().collect();
+        h.sort_by_key(|h| (h.on, h.id));
+        h
+    }
+
+    /// The first hearing not yet held, on or after `today`.
+    pub fn next_hearing(&self, today: NaiveDate) -> Option<&HearingView> {
+        self.hearings_by_date().into_iter().find(|h| !h.held && h.on >= today)
+    }
+
+    /// An appeal not yet decided.
+    pub fn pending_appeal(&self) -> Option<&AppealView> {
+        self.appeals.iter().find(|a| !a.decided)
     }
 }
 
@@ -187,6 +275,10 @@ pub struct CaseView {
     /// The lawyer assigned last, kept after a decline so statistics can still name them.
     #[serde(default)]
     pub last_lawyer_id: Option<Uuid>,
+    #[serde(default)]
+    pub transfers: Vec<TransferView>,
+    #[serde(default)]
+    pub victim_status: Option<VictimStatusView>,
 }
 
 impl CaseView {
@@ -232,6 +324,8 @@ impl CaseView {
             first_assigned_on: None,
             lawyer_status: None,
             last_lawyer_id: None,
+            transfers: vec![],
+            victim_status: None,
         })
     }
 
@@ -256,6 +350,7 @@ impl CaseView {
                 service: *service,
                 referred_on: *referred_on,
                 provider: provider.as_ref().map(|p| p.to_string()),
+                outcome: None,
             }),
             E::LawyerAssigned { lawyer_id, assigned_on, .. } => {
                 self.first_assigned_on.get_or_insert(*assigned_on);
@@ -272,7 +367,7 @@ impl CaseView {
             E::LegalActionRecorded { kind, taken_on, note } => {
                 self.legal_actions.push(LegalActionView { kind: *kind, taken_on: *taken_on, has_note: note.is_some() })
             }
-            E::PoliceReportFiled { report_id, filed_on, police_unit, reference_number, lawyer_id } => {
+            E::PoliceReportFiled { report_id, filed_on, police_unit, reference_number, lawyer_id, initiated_by } => {
                 self.reports.push(ReportView {
                     id: *report_id,
                     filed_on: *filed_on,
@@ -287,21 +382,29 @@ impl CaseView {
                     verdict: None,
                     defendants: vec![],
                     compensation: None,
+                    refused_by: None,
+                    initiated_by: *initiated_by,
+                    verdicts: vec![],
+                    appeals: vec![],
+                    hearings: vec![],
+                    complaints: vec![],
                 })
             }
-            E::OffenseRegistered { report_id, offense, registered_on, registry_number } => {
+            E::OffenseRegistered { report_id, offense, registered_on, registry_number, decided_by } => {
                 if let Some(r) = self.report_mut(report_id) {
                     r.registration = Some(RegistrationView {
                         offense: offense.clone(),
                         registered_on: *registered_on,
                         registry_number: registry_number.as_ref().map(|n| n.to_string()),
+                        decided_by: *decided_by,
                     });
                     r.current = Some(offense.clone());
                 }
             }
-            E::RegistrationRefused { report_id, decided_on, reason } => {
+            E::RegistrationRefused { report_id, decided_on, reason, decided_by } => {
                 if let Some(r) = self.report_mut(report_id) {
                     r.refused = Some((*decided_on, reason.to_string()));
+                    r.refused_by = *decided_by;
                 }
             }
             E::OffenseReclassified { report_id, from, to, decided_on, decided_by, reason } => {
@@ -316,24 +419,40 @@ impl CaseView {
                     });
                 }
             }
-            E::InvestigationOutcomeRecorded { report_id, outcome, decided_on, note } => {
+            E::InvestigationOutcomeRecorded { report_id, outcome, decided_on, note, decided_by } => {
                 if let Some(r) = self.report_mut(report_id) {
                     r.outcomes.push(OutcomeView {
                         outcome: *outcome,
                         decided_on: *decided_on,
                         note: note.as_ref().map(|n| n.to_string()),
+                        decided_by: *decided_by,
                     });
                 }
             }
-            E::VerdictRecorded { report_id, outcome, offense, decided_on, sentence_months, compensation_awarded } => {
+            E::VerdictRecorded {
+                report_id,
+                outcome,
+                offense,
+                decided_on,
+                sentence_months,
+                compensation_awarded,
+                instance,
+            } => {
                 if let Some(r) = self.report_mut(report_id) {
-                    r.verdict = Some(VerdictView {
+                    let v = VerdictView {
                         outcome: *outcome,
                         offense: offense.clone(),
                         decided_on: *decided_on,
                         sentence_months: *sentence_months,
                         compensation_awarded: *compensation_awarded,
-                    });
+                        instance: *instance,
+                    };
+                    // The higher instance decided the appeal; its verdict is now in force.
+                    if let Some(a) = r.appeals.iter_mut().find(|a| !a.decided) {
+                        a.decided = true;
+                    }
+                    r.verdicts.push(v.clone());
+                    r.verdict = Some(v);
                 }
             }
             E::DefendantAdded {
@@ -391,12 +510,102 @@ impl CaseView {
                     c.payments.push((*amount, *paid_on));
                 }
             }
+            E::HearingScheduled { .. }
+            | E::HearingHeld { .. }
+            | E::HearingPostponed { .. }
+            | E::ComplaintFiled { .. }
+            | E::ComplaintDecided { .. }
+            | E::AppealFiled { .. }
+            | E::CaseTransferred { .. }
+            | E::ReferralOutcomeRecorded { .. }
+            | E::VictimStatusDecided { .. } => self.apply_proceedings(event),
             E::CaseClosed { reason, closed_on } => self.closed = Some((*closed_on, reason.to_string())),
             E::CaseReopened { .. } => self.closed = None,
             E::ClientDataErased { .. } => {
                 self.erased = true;
                 self.identity = None;
             }
+        }
+    }
+
+    /// Folds a proceedings event (its own function: `apply` stays small on the stack).
+    #[inline(never)]
+    fn apply_proceedings(&mut self, event: &CaseEvent) {
+        use CaseEvent as E;
+        match event {
+            E::HearingScheduled { report_id, hearing_id, on, court, instance } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.hearings.push(HearingView {
+                        id: *hearing_id,
+                        on: *on,
+                        court: court.to_string(),
+                        instance: *instance,
+                        held: false,
+                        postponements: vec![],
+                    });
+                }
+            }
+            E::HearingHeld { report_id, hearing_id, .. } => {
+                let r = self.report_mut(report_id);
+                if let Some(h) = r.and_then(|r| r.hearings.iter_mut().find(|h| h.id == *hearing_id)) {
+                    h.held = true;
+                }
+            }
+            E::HearingPostponed { report_id, hearing_id, from, to, postponed_on, .. } => {
+                let r = self.report_mut(report_id);
+                if let Some(h) = r.and_then(|r| r.hearings.iter_mut().find(|h| h.id == *hearing_id)) {
+                    h.on = *to;
+                    h.postponements.push((*from, *to, *postponed_on));
+                }
+            }
+            E::ComplaintFiled { report_id, complaint_id, against, filed_with, filed_on } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.complaints.push(ComplaintView {
+                        id: *complaint_id,
+                        against: *against,
+                        filed_with: *filed_with,
+                        filed_on: *filed_on,
+                        decision: None,
+                    });
+                }
+            }
+            E::ComplaintDecided { report_id, complaint_id, outcome, decided_on } => {
+                let r = self.report_mut(report_id);
+                if let Some(c) = r.and_then(|r| r.complaints.iter_mut().find(|c| c.id == *complaint_id)) {
+                    c.decision = Some((*outcome, *decided_on));
+                }
+            }
+            E::AppealFiled { report_id, appeal_id, instance, filed_on } => {
+                if let Some(r) = self.report_mut(report_id) {
+                    r.appeals.push(AppealView {
+                        id: *appeal_id,
+                        instance: *instance,
+                        filed_on: *filed_on,
+                        decided: false,
+                    });
+                }
+            }
+            E::CaseTransferred { from_organization_id, to_organization_id, transferred_on, .. } => {
+                self.organization_id = *to_organization_id;
+                self.transfers.push(TransferView {
+                    from: *from_organization_id,
+                    to: *to_organization_id,
+                    on: *transferred_on,
+                });
+            }
+            E::ReferralOutcomeRecorded { referral, outcome, on } => {
+                if let Some(r) = self.referrals.get_mut(usize::from(*referral)) {
+                    r.outcome = Some((*outcome, *on));
+                }
+            }
+            E::VictimStatusDecided { granted, decided_by, decided_on } => {
+                self.victim_status = Some(VictimStatusView {
+                    granted: *granted,
+                    decided_by: decided_by.to_string(),
+                    decided_on: *decided_on,
+                })
+            }
+            _ => {}
         }
     }
 

@@ -255,6 +255,8 @@ mod tests {
 
     fn case() -> CaseView {
         CaseView {
+            transfers: Default::default(),
+            victim_status: Default::default(),
             id: Uuid::from_u128(1),
             opened_seq: 1,
             organization_id: Uuid::from_u128(2),
@@ -276,12 +278,19 @@ mod tests {
             assignment: None,
             legal_actions: vec![],
             reports: vec![ReportView {
+                initiated_by: Default::default(),
+                refused_by: Default::default(),
+                verdicts: Default::default(),
+                appeals: Default::default(),
+                complaints: Default::default(),
+                hearings: Default::default(),
                 id: Uuid::from_u128(3),
                 filed_on: d("2020-01-10"),
                 police_unit: "u".into(),
                 reference_number: None,
                 lawyer_id: Uuid::from_u128(4),
                 registration: Some(RegistrationView {
+                    decided_by: Default::default(),
                     offense: off("2021-209", OffenseCategory::Fraud),
                     registered_on: d("2020-01-15"),
                     registry_number: None,
@@ -296,15 +305,27 @@ mod tests {
                     reason: "review".into(),
                 }],
                 outcomes: vec![
-                    OutcomeView { outcome: InvestigationOutcome::Terminated, decided_on: d("2020-06-01"), note: None },
                     OutcomeView {
+                        decided_by: Default::default(),
+                        outcome: InvestigationOutcome::Terminated,
+                        decided_on: d("2020-06-01"),
+                        note: None,
+                    },
+                    OutcomeView {
+                        decided_by: Default::default(),
                         outcome: InvestigationOutcome::ReturnedForInvestigation,
                         decided_on: d("2021-02-01"),
                         note: None,
                     },
-                    OutcomeView { outcome: InvestigationOutcome::SentToCourt, decided_on: d("2021-04-01"), note: None },
+                    OutcomeView {
+                        decided_by: Default::default(),
+                        outcome: InvestigationOutcome::SentToCourt,
+                        decided_on: d("2021-04-01"),
+                        note: None,
+                    },
                 ],
                 verdict: Some(VerdictView {
+                    instance: Default::default(),
                     outcome: VerdictOutcome::Convicted,
                     offense: Some(off("2021-167", OffenseCategory::Tip)),
                     decided_on: d("2022-01-20"),

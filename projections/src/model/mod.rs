@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod case;
+pub mod deadlines;
 pub mod facts;
 pub mod lawyer;
 pub mod timeline;

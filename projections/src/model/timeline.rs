@@ -11,6 +11,7 @@ use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
 use domain::erasure::{ErasureEvent, ErasureRequests};
 use domain::figure::{FigureEvent, PublishedFigure};
+use domain::deadline::{DeadlineRules, RulesEvent};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue, OffenseRef};
 use domain::organization::{Organization, OrganizationEvent};
@@ -52,6 +53,7 @@ pub fn summarize(aggregate_type: &str, event_type: &str, payload: &Value, lawyer
         OffenseCatalogue::TYPE => line::<OffenseCatalogue>(payload, lawyers),
         ErasureRequests::TYPE => line::<ErasureRequests>(payload, lawyers),
         PublishedFigure::TYPE => line::<PublishedFigure>(payload, lawyers),
+        DeadlineRules::TYPE => line::<DeadlineRules>(payload, lawyers),
         _ => None,
     };
     known.unwrap_or_else(|| format!("{event_type} (content not readable by this version)"))
@@ -89,6 +91,21 @@ impl Summarized for Organization {
 impl Summarized for Account {
     fn summary(e: &AccountEvent, _: &LawyerNames) -> String {
         account(e)
+    }
+}
+
+impl Summarized for DeadlineRules {
+    fn summary(e: &RulesEvent, _: &LawyerNames) -> String {
+        match e {
+            RulesEvent::RulesImported { version, rules } => {
+                format!("Deadline rules version {version} imported ({} rules)", rules.len())
+            }
+            RulesEvent::DeadlineRuleSet { rule } => format!(
+                "Deadline rule {} set: {} days after {:?} ({}, {})",
+                rule.id, rule.days, rule.after, rule.citation.article, rule.citation.code
+            ),
+            RulesEvent::DeadlineRuleRetired { id, .. } => format!("Deadline rule {id} retired (reason recorded)"),
+        }
     }
 }
 
@@ -166,8 +183,13 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
             let note = if note.is_some() { "; note recorded (sealed)" } else { "" };
             format!("Legal action {} on {taken_on}{note}", kind.as_str())
         }
-        CaseEvent::PoliceReportFiled { report_id, filed_on, lawyer_id, .. } => {
-            format!("Police report filed on {filed_on} by {} ({})", lawyer_name(lawyer_id, lawyers), report(report_id))
+        CaseEvent::PoliceReportFiled { report_id, filed_on, lawyer_id, initiated_by, .. } => {
+            let by = initiated_by.map(|i| format!(", started by {}", i.as_str())).unwrap_or_default();
+            format!(
+                "Police report filed on {filed_on} by {} ({}{by})",
+                lawyer_name(lawyer_id, lawyers),
+                report(report_id)
+            )
         }
         CaseEvent::OffenseRegistered { report_id, offense: o, registered_on, .. } => {
             format!("Offence registered as {} on {registered_on} ({})", offense(o), report(report_id))
@@ -192,8 +214,12 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
             decided_on,
             sentence_months,
             compensation_awarded,
+            instance,
         } => {
             let mut s = format!("Verdict {}", outcome.as_str());
+            if !instance.is_first() {
+                s.push_str(&format!(" on {}", instance.as_str()));
+            }
             if let Some(o) = o {
                 s.push_str(&format!(" under {}", offense(o)));
             }
@@ -237,6 +263,15 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
         CaseEvent::CompensationPaid { report_id, amount, currency, paid_on } => {
             format!("Compensation of {amount} {} paid on {paid_on} ({})", currency.as_str(), report(report_id))
         }
+        CaseEvent::HearingScheduled { .. }
+        | CaseEvent::HearingHeld { .. }
+        | CaseEvent::HearingPostponed { .. }
+        | CaseEvent::ComplaintFiled { .. }
+        | CaseEvent::ComplaintDecided { .. }
+        | CaseEvent::AppealFiled { .. }
+        | CaseEvent::CaseTransferred { .. }
+        | CaseEvent::ReferralOutcomeRecorded { .. }
+        | CaseEvent::VictimStatusDecided { .. } => proceedings(e),
         CaseEvent::CaseClosed { closed_on, .. } => format!("Case closed on {closed_on} (reason recorded)"),
         CaseEvent::CaseReopened { reopened_on, .. } => format!("Case reopened on {reopened_on} (reason recorded)"),
         CaseEvent::ClientDataErased { erased_on, .. } => {
@@ -258,6 +293,43 @@ impl Summarized for ErasureRequests {
                 format!("Erasure request {request_id} turned down by account {rejected_by} (reason recorded)")
             }
         }
+    }
+}
+
+/// The lines of the proceedings events (apart, so `case` stays small on the stack).
+#[inline(never)]
+fn proceedings(e: &CaseEvent) -> String {
+    match e {
+        CaseEvent::HearingScheduled { report_id, on, instance, .. } => {
+            format!("Hearing ({}) scheduled for {on} ({})", instance.as_str(), report(report_id))
+        }
+        CaseEvent::HearingHeld { report_id, held_on, .. } => format!("Hearing held on {held_on} ({})", report(report_id)),
+        CaseEvent::HearingPostponed { report_id, from, to, postponed_on, .. } => {
+            format!("Hearing of {from} postponed to {to} on {postponed_on} ({})", report(report_id))
+        }
+        CaseEvent::ComplaintFiled { report_id, against, filed_with, filed_on, .. } => format!(
+            "Complaint against {} filed with {} on {filed_on} ({})",
+            against.as_str(),
+            filed_with.as_str(),
+            report(report_id)
+        ),
+        CaseEvent::ComplaintDecided { report_id, outcome, decided_on, .. } => {
+            format!("Complaint {} on {decided_on} ({})", outcome.as_str(), report(report_id))
+        }
+        CaseEvent::AppealFiled { report_id, instance, filed_on, .. } => {
+            format!("Appeal to {} filed on {filed_on} ({})", instance.as_str(), report(report_id))
+        }
+        CaseEvent::CaseTransferred { from_organization_id, to_organization_id, transferred_on, .. } => format!(
+            "Case transferred from organisation {from_organization_id} to {to_organization_id} on {transferred_on} (reason recorded)"
+        ),
+        CaseEvent::ReferralOutcomeRecorded { referral, outcome, on } => {
+            format!("Referral {} outcome {} on {on}", referral + 1, outcome.as_str())
+        }
+        CaseEvent::VictimStatusDecided { granted, decided_on, .. } => {
+            let what = if *granted { "granted" } else { "refused" };
+            format!("Victim status {what} on {decided_on} (deciding body recorded)")
+        }
+        _ => String::new(),
     }
 }
 

@@ -80,7 +80,13 @@ fn allowed(op: &str, who: Who) -> bool {
         | "claimCompensation"
         | "recordCompensationAward"
         | "recordCompensationPayment" => who == LawyerIn,
-        "closeCase" | "reopenCase" => matches!(who, Coordinator | LawyerIn),
+        "closeCase" | "reopenCase" | "transferCase" => matches!(who, Coordinator | LawyerIn),
+        // Scoped by the use case to the caller's cases; the rules are public data.
+        "deadlines" | "deadlineRules" => true,
+        "scheduleHearing" | "recordHearingHeld" | "postponeHearing" | "fileComplaint" | "decideComplaint"
+        | "fileAppeal" => who == LawyerIn,
+        "recordReferralOutcome" | "recordVictimStatus" => matches!(who, IntakeIn | LawyerIn),
+        "setDeadlineRule" | "retireDeadlineRule" => who == Admin,
         other => panic!("no row in the access matrix for {other}: decide who may use it (DESIGN.md §1) and add it"),
     }
 }
@@ -147,6 +153,16 @@ enum State {
     Awarded,
     /// Represented, then closed.
     Closed,
+    /// In court, with a hearing (past) scheduled.
+    WithHearing,
+    /// In court, with a first-instance verdict.
+    Decided,
+    /// Reported, and registration refused.
+    Refused,
+    /// Refused, and a complaint filed against the refusal.
+    WithComplaint,
+    /// Represented, and referred to a shelter.
+    WithReferral,
 }
 
 /// A case in some state, and its report (when it has one).
@@ -155,6 +171,8 @@ struct Fixture {
     case: String,
     report: String,
     defendant: String,
+    hearing: String,
+    complaint: String,
 }
 
 /// A new case of the organisation in `state`, built through the API as a client would.
@@ -178,8 +196,8 @@ async fn fixture(t: &TestApp, w: &World, state: State) -> Fixture {
         let input = json!({"caseId": case, "scopes": ["DATA_SHARING"], "on": "2020-03-03"});
         run(&w.intake, "withdrawConsent", "ConsentChangeInput", input).await;
     }
-    let court = matches!(state, InCourt | WithDefendant | Claimed | Awarded);
-    if matches!(state, Reported | Registered) || court {
+    let court = matches!(state, InCourt | WithDefendant | Claimed | Awarded | WithHearing | Decided);
+    if matches!(state, Reported | Registered | Refused | WithComplaint) || court {
         let input = json!({"caseId": case, "filedOn": "2022-04-01", "policeUnit": "Osh"});
         let c = run(lawyer_a, "filePoliceReport", "FilePoliceReportInput", input).await;
         report = c["policeReports"][0]["id"].as_str().expect("a report id").to_string();
@@ -214,7 +232,38 @@ async fn fixture(t: &TestApp, w: &World, state: State) -> Fixture {
     if state == Closed {
         run(&w.coordinator, "closeCase", "CaseReasonInput", json!({"caseId": case, "reason": "done"})).await;
     }
-    Fixture { case, report, defendant }
+    let (mut hearing, mut complaint) = (String::new(), String::new());
+    if state == WithHearing {
+        let input = json!({"caseId": case, "reportId": report, "on": "2022-06-10", "court": "Osh city court"});
+        run(lawyer_a, "scheduleHearing", "ScheduleHearingInput", input).await;
+        let q = "query($c: ID!) { case(id: $c) { policeReports { proceedings { hearings { id } } } } }";
+        let d = t.ok(lawyer_a, q, json!({"c": case})).await;
+        hearing =
+            d["case"]["policeReports"][0]["proceedings"]["hearings"][0]["id"].as_str().expect("a hearing").to_string();
+    }
+    if state == Decided {
+        let input = json!({"caseId": case, "reportId": report, "outcome": "CONVICTED", "decidedOn": "2022-07-03"});
+        run(lawyer_a, "recordVerdict", "RecordVerdictInput", input).await;
+    }
+    if matches!(state, Refused | WithComplaint) {
+        let input = json!({"caseId": case, "reportId": report, "decidedOn": "2022-04-05", "reason": "no crime"});
+        run(lawyer_a, "recordRegistrationRefused", "RecordRegistrationRefusedInput", input).await;
+    }
+    if state == WithComplaint {
+        let input = json!({"caseId": case, "reportId": report, "against": "REFUSAL_TO_REGISTER", "filedWith": "PROSECUTOR", "filedOn": "2022-04-06"});
+        run(lawyer_a, "fileComplaint", "FileComplaintInput", input).await;
+        let q = "query($c: ID!) { case(id: $c) { policeReports { proceedings { complaints { id } } } } }";
+        let d = t.ok(lawyer_a, q, json!({"c": case})).await;
+        complaint = d["case"]["policeReports"][0]["proceedings"]["complaints"][0]["id"]
+            .as_str()
+            .expect("a complaint")
+            .to_string();
+    }
+    if state == WithReferral {
+        let input = json!({"caseId": case, "service": "SHELTER", "referredOn": "2020-03-04"});
+        run(&w.intake, "referToService", "ReferToServiceInput", input).await;
+    }
+    Fixture { case, report, defendant, hearing, complaint }
 }
 
 /// Replaces the strings "{case}" and "{report}" in `vars` with the fixture's ids.
@@ -223,6 +272,8 @@ fn with_fixture(vars: &Value, f: &Fixture) -> Value {
         Value::String(s) if s == "{case}" => json!(f.case),
         Value::String(s) if s == "{report}" => json!(f.report),
         Value::String(s) if s == "{defendant}" => json!(f.defendant),
+        Value::String(s) if s == "{hearing}" => json!(f.hearing),
+        Value::String(s) if s == "{complaint}" => json!(f.complaint),
         Value::Object(m) => Value::Object(m.iter().map(|(k, v)| (k.clone(), with_fixture(v, f))).collect()),
         other => other.clone(),
     }
@@ -321,6 +372,13 @@ async fn every_operation_every_role_every_scope() {
     // lawyer, catalogue and token rows follow each other (retire after add, reactivate
     // after deactivate).
     #[rustfmt::skip]
+    // A deadline rule for the retirement row to retire.
+    t.ok(
+        &t.admin,
+        "mutation { setDeadlineRule(input: {id: \"matrix-rule\", after: VERDICT, days: 5, what: \"test\", article: \"Test\", code: \"Test fixture\", url: \"https://example.org\"}) { id } }",
+        json!({}),
+    )
+    .await;
     let rows: Vec<(&str, State, bool, &str, Value)> = vec![
         ("me", Reported, false, "{ me { id role } }", json!({})),
         ("case", Reported, false, "query($c: ID!) { case(id: $c) { id } }", json!({"c": "{case}"})),
@@ -383,6 +441,19 @@ async fn every_operation_every_role_every_scope() {
         ("recordVerdict", InCourt, true, "mutation($c: ID!, $r: ID!) { recordVerdict(input: {caseId: $c, reportId: $r, outcome: CONVICTED, decidedOn: \"2022-07-03\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
         ("closeCase", Represented, true, "mutation($c: ID!) { closeCase(input: {caseId: $c, reason: \"done\"}) { id } }", json!({"c": "{case}"})),
         ("reopenCase", Closed, true, "mutation($c: ID!) { reopenCase(input: {caseId: $c, reason: \"appeal\"}) { id } }", json!({"c": "{case}"})),
+        ("deadlines", Reported, false, "{ deadlines(dueWithinDays: 30) { caseId dueOn } }", json!({})),
+        ("deadlineRules", Reported, false, "{ deadlineRules { id } }", json!({})),
+        ("scheduleHearing", InCourt, true, "mutation($c: ID!, $r: ID!) { scheduleHearing(input: {caseId: $c, reportId: $r, on: \"2099-01-10\", court: \"Osh city court\", instance: FIRST_INSTANCE}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("recordHearingHeld", WithHearing, true, "mutation($c: ID!, $r: ID!, $h: ID!) { recordHearingHeld(input: {caseId: $c, reportId: $r, hearingId: $h}) { id } }", json!({"c": "{case}", "r": "{report}", "h": "{hearing}"})),
+        ("postponeHearing", WithHearing, true, "mutation($c: ID!, $r: ID!, $h: ID!) { postponeHearing(input: {caseId: $c, reportId: $r, hearingId: $h, to: \"2022-06-20\", postponedOn: \"2022-06-05\"}) { id } }", json!({"c": "{case}", "r": "{report}", "h": "{hearing}"})),
+        ("fileComplaint", Refused, true, "mutation($c: ID!, $r: ID!) { fileComplaint(input: {caseId: $c, reportId: $r, against: REFUSAL_TO_REGISTER, filedWith: PROSECUTOR, filedOn: \"2022-04-07\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("decideComplaint", WithComplaint, true, "mutation($c: ID!, $r: ID!, $k: ID!) { decideComplaint(input: {caseId: $c, reportId: $r, complaintId: $k, outcome: UPHELD, decidedOn: \"2022-05-01\"}) { id } }", json!({"c": "{case}", "r": "{report}", "k": "{complaint}"})),
+        ("fileAppeal", Decided, true, "mutation($c: ID!, $r: ID!) { fileAppeal(input: {caseId: $c, reportId: $r, instance: APPEAL, filedOn: \"2022-07-10\"}) { id } }", json!({"c": "{case}", "r": "{report}"})),
+        ("transferCase", Represented, true, "mutation($c: ID!, $o: ID!) { transferCase(input: {caseId: $c, organizationId: $o, reason: \"client moved\"}) { id } }", json!({"c": "{case}", "o": other_org.clone()})),
+        ("recordReferralOutcome", WithReferral, true, "mutation($c: ID!) { recordReferralOutcome(input: {caseId: $c, referral: 0, outcome: SERVICE_PROVIDED, on: \"2020-03-10\"}) { id } }", json!({"c": "{case}"})),
+        ("recordVictimStatus", Represented, true, "mutation($c: ID!) { recordVictimStatus(input: {caseId: $c, granted: true, decidedBy: \"Commission\", decidedOn: \"2020-04-01\"}) { id } }", json!({"c": "{case}"})),
+        ("setDeadlineRule", Reported, false, "mutation { setDeadlineRule(input: {id: \"matrix-set\", after: VERDICT, days: 5, what: \"test\", article: \"Test\", code: \"Test fixture\", url: \"https://example.org\"}) { id } }", json!({})),
+        ("retireDeadlineRule", Reported, false, "mutation { retireDeadlineRule(id: \"matrix-rule\", reason: \"test\") { id } }", json!({})),
         ("eraseClientData", Represented, true, "mutation($c: ID!) { eraseClientData(input: {caseId: $c, reason: \"request\"}) { id } }", json!({"c": "{case}"})),
     ];
 

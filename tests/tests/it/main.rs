@@ -18,6 +18,7 @@ mod legal;
 mod lifecycle;
 mod outcomes;
 mod privacy;
+mod proceedings;
 mod schema;
 mod web;
 

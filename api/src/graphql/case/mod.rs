@@ -1,6 +1,7 @@
 //! Cases: the output types, and the queries ([`query`]) and mutations ([`mutation`]).
 
 pub mod mutation;
+pub mod proceedings;
 pub mod query;
 
 use super::audit::AuditEntry;
@@ -14,6 +15,7 @@ use crate::app::privacy::IdentityRead;
 use crate::error::ApiError;
 use async_graphql::{ComplexObject, Context, Object, SimpleObject, ID};
 use domain::offense::OffenseRef;
+use proceedings::{Appeal, Complaint, Deadline, Hearing};
 use projections::model::{CaseView, ReportView};
 
 #[derive(SimpleObject)]
@@ -50,6 +52,39 @@ pub struct Referral {
     pub service: ProtectionService,
     pub referred_on: Option<Date>,
     pub provider: Option<String>,
+    /// What came of it (`recordReferralOutcome`), and when.
+    pub outcome: Option<ReferralOutcome>,
+    pub outcome_on: Option<Date>,
+}
+
+/// A move of the case to another organisation.
+#[derive(SimpleObject)]
+pub struct Transfer {
+    pub from_organization_id: ID,
+    pub to_organization_id: ID,
+    pub transferred_on: Date,
+}
+
+/// The formal decision on the client's status as a victim.
+#[derive(SimpleObject)]
+pub struct VictimStatus {
+    pub granted: bool,
+    /// The body that decided.
+    pub decided_by: String,
+    pub decided_on: Date,
+}
+
+/// One verdict in the chain of instances.
+#[derive(SimpleObject)]
+pub struct VerdictRecord {
+    pub outcome: VerdictOutcome,
+    pub instance: CourtInstance,
+    pub decided_on: Date,
+    pub sentence_months: Option<i32>,
+    /// The offence code the court decided on, when recorded.
+    pub offense_code: Option<String>,
+    /// This is the verdict in force (the last one).
+    pub in_force: bool,
 }
 
 #[derive(SimpleObject)]
@@ -131,8 +166,45 @@ impl Case {
                 service: r.service.into(),
                 referred_on: Some(Date(r.referred_on)),
                 provider: r.provider.clone(),
+                outcome: r.outcome.map(|o| o.0.into()),
+                outcome_on: r.outcome.map(|o| Date(o.1)),
             })
             .collect()
+    }
+    /// The next hearing ahead on any of the case's reports.
+    async fn next_hearing(&self, ctx: &Context<'_>) -> Res<Option<Hearing>> {
+        let today = app(ctx)?.clock.today();
+        let next = self.0.reports.iter().filter_map(|r| r.next_hearing(today)).min_by_key(|h| (h.on, h.id));
+        Ok(next.map(Hearing::from))
+    }
+    /// Everything due on the case (hearings ahead, time limits of the deadline rules),
+    /// earliest first; nothing once it is closed.
+    async fn deadlines(&self, ctx: &Context<'_>) -> Res<Vec<Deadline>> {
+        let due = Box::pin(app(ctx)?.case_deadlines(caller(ctx)?, &self.0)).await?;
+        Ok(due.into_iter().map(Deadline::from).collect())
+    }
+    /// Something due on the case is overdue.
+    async fn overdue(&self, ctx: &Context<'_>) -> Res<bool> {
+        Ok(Box::pin(app(ctx)?.case_deadlines(caller(ctx)?, &self.0)).await?.iter().any(|d| d.overdue))
+    }
+    /// Moves of the case between organisations, oldest first.
+    async fn transfers(&self) -> Vec<Transfer> {
+        self.0
+            .transfers
+            .iter()
+            .map(|t| Transfer {
+                from_organization_id: ID(t.from.to_string()),
+                to_organization_id: ID(t.to.to_string()),
+                transferred_on: Date(t.on),
+            })
+            .collect()
+    }
+    async fn victim_status(&self) -> Option<VictimStatus> {
+        self.0.victim_status.as_ref().map(|v| VictimStatus {
+            granted: v.granted,
+            decided_by: v.decided_by.clone(),
+            decided_on: Date(v.decided_on),
+        })
     }
     async fn assigned_lawyer(&self, ctx: &Context<'_>) -> Res<Option<Lawyer>> {
         match &self.0.assignment {
@@ -199,6 +271,8 @@ pub struct InvestigationStep {
     pub outcome: InvestigationOutcome,
     pub decided_on: Option<Date>,
     pub note: Option<String>,
+    /// The authority that decided, where recorded.
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(SimpleObject)]
@@ -374,6 +448,7 @@ impl PoliceReport {
                 outcome: o.outcome.into(),
                 decided_on: Some(Date(o.decided_on)),
                 note: o.note.clone(),
+                decided_by: o.decided_by.map(Into::into),
             })
             .collect()
     }
@@ -405,6 +480,77 @@ impl PoliceReport {
     /// The accused persons on this report, each with their own charge and verdict.
     async fn defendants(&self) -> Vec<Defendant> {
         self.0.defendants.iter().cloned().map(Defendant).collect()
+    }
+    /// Who started the report; null when not recorded.
+    async fn initiated_by(&self) -> Option<ReportInitiator> {
+        self.0.initiated_by.map(Into::into)
+    }
+    /// The authority that registered the offence, where recorded.
+    async fn registered_by(&self) -> Option<Authority> {
+        self.0.registration.as_ref().and_then(|r| r.decided_by).map(Into::into)
+    }
+    /// The authority that refused to register, where recorded.
+    async fn refused_by(&self) -> Option<Authority> {
+        self.0.refused_by.map(Into::into)
+    }
+    /// Hearings, complaints, appeals and the chain of verdicts of this report.
+    async fn proceedings(&self) -> ReportProceedings {
+        ReportProceedings(self.0.clone())
+    }
+}
+
+/// What happened to a report in and around the courts (kept apart from `PoliceReport` so
+/// each type resolves on its own).
+pub struct ReportProceedings(pub ReportView);
+
+#[Object]
+impl ReportProceedings {
+    /// The court hearings, in date order.
+    async fn hearings(&self) -> Vec<Hearing> {
+        self.0.hearings_by_date().into_iter().map(Hearing::from).collect()
+    }
+    /// The first hearing ahead not yet held.
+    async fn next_hearing(&self, ctx: &Context<'_>) -> Res<Option<Hearing>> {
+        Ok(self.0.next_hearing(app(ctx)?.clock.today()).map(Hearing::from))
+    }
+    /// Complaints against the investigators' decisions, oldest first.
+    async fn complaints(&self) -> Vec<Complaint> {
+        self.0.complaints.iter().map(Complaint::from).collect()
+    }
+    /// Appeals of verdicts, oldest first.
+    async fn appeals(&self) -> Vec<Appeal> {
+        self.0
+            .appeals
+            .iter()
+            .map(|a| Appeal {
+                id: ID(a.id.to_string()),
+                instance: a.instance.into(),
+                filed_on: Date(a.filed_on),
+                decided: a.decided,
+            })
+            .collect()
+    }
+    /// Every verdict through the instances, oldest first; the last is in force (and is the
+    /// one `verdict` shows and the statistics count).
+    async fn verdicts(&self) -> Vec<VerdictRecord> {
+        let n = self.0.verdicts.len();
+        self.0
+            .verdicts
+            .iter()
+            .enumerate()
+            .map(|(i, v)| VerdictRecord {
+                outcome: v.outcome.into(),
+                instance: v.instance.into(),
+                decided_on: Date(v.decided_on),
+                sentence_months: v.sentence_months.map(i32::from),
+                offense_code: v.offense.as_ref().map(|o| o.code.clone()),
+                in_force: i + 1 == n,
+            })
+            .collect()
+    }
+    /// The instance of the verdict in force.
+    async fn verdict_instance(&self) -> Option<CourtInstance> {
+        self.0.verdict.as_ref().map(|v| v.instance.into())
     }
 }
 

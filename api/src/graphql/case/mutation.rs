@@ -171,6 +171,9 @@ pub struct FilePoliceReportInput {
     pub filed_on: Date,
     pub police_unit: String,
     pub reference_number: Option<String>,
+    /// Who started the report: the lawyer, the NGO on the victim's behalf, or the police on
+    /// their own initiative; not recorded when left out.
+    pub initiated_by: Option<ReportInitiator>,
 }
 
 #[derive(InputObject)]
@@ -180,6 +183,8 @@ pub struct RecordOffenseRegistrationInput {
     pub offense_code: String,
     pub registered_on: Date,
     pub registry_number: Option<String>,
+    /// The authority that registered it (as a rule the police).
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(InputObject)]
@@ -188,6 +193,8 @@ pub struct RecordRegistrationRefusedInput {
     pub report_id: ID,
     pub decided_on: Date,
     pub reason: String,
+    /// The authority that refused.
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(InputObject)]
@@ -207,6 +214,8 @@ pub struct RecordInvestigationOutcomeInput {
     pub outcome: InvestigationOutcome,
     pub decided_on: Date,
     pub note: Option<String>,
+    /// The authority that decided (the investigator's police, the prosecutor, a court).
+    pub decided_by: Option<Authority>,
 }
 
 #[derive(InputObject)]
@@ -218,6 +227,9 @@ pub struct RecordVerdictInput {
     pub decided_on: Date,
     pub sentence_months: Option<i32>,
     pub compensation_awarded: Option<bool>,
+    /// The instance that decided: FIRST_INSTANCE when left out; APPEAL or CASSATION only
+    /// after an appeal to it (fileAppeal). The last verdict is the one in force.
+    pub instance: Option<CourtInstance>,
 }
 
 impl IdentityInput {
@@ -243,7 +255,7 @@ impl ErasureMutation {
     async fn erase_client_data(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         input.date_for("eraseClientData", "")?;
-        Ok(Case(app(ctx)?.erase_client_data(caller(ctx)?, id, &input.reason).await?))
+        Ok(Case(Box::pin(app(ctx)?.erase_client_data(caller(ctx)?, id, &input.reason)).await?))
     }
 }
 
@@ -281,13 +293,13 @@ impl CaseMutation {
                 data_sharing: input.consent.data_sharing,
             },
         };
-        Ok(Case(app(ctx)?.open_intake(caller(ctx)?, input).await?))
+        Ok(Case(Box::pin(app(ctx)?.open_intake(caller(ctx)?, input)).await?))
     }
 
     /// Corrects the client's identity (sealed like at intake).
     async fn update_client_identity(&self, ctx: &Context<'_>, input: UpdateClientIdentityInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
-        Ok(Case(app(ctx)?.update_client_identity(caller(ctx)?, id, input.identity.into_app()).await?))
+        Ok(Case(Box::pin(app(ctx)?.update_client_identity(caller(ctx)?, id, input.identity.into_app())).await?))
     }
 
     async fn give_consent(&self, ctx: &Context<'_>, input: ConsentChangeInput) -> Res<Case> {
@@ -320,51 +332,54 @@ impl CaseMutation {
     async fn accept_assignment(&self, ctx: &Context<'_>, input: CaseIdInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.accepted_on.map(|d| d.0);
-        Ok(Case(app(ctx)?.accept_assignment(caller(ctx)?, id, on).await?))
+        Ok(Case(Box::pin(app(ctx)?.accept_assignment(caller(ctx)?, id, on)).await?))
     }
 
     async fn decline_assignment(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.date_for("declineAssignment", "declinedOn")?;
-        Ok(Case(app(ctx)?.decline_assignment(caller(ctx)?, id, &input.reason, on).await?))
+        Ok(Case(Box::pin(app(ctx)?.decline_assignment(caller(ctx)?, id, &input.reason, on)).await?))
     }
 
     async fn record_legal_action(&self, ctx: &Context<'_>, input: RecordLegalActionInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let action = uc::LegalActionInput { kind: input.kind.into(), taken_on: input.taken_on.0, note: input.note };
-        Ok(Case(app(ctx)?.record_legal_action(caller(ctx)?, id, action).await?))
+        Ok(Case(Box::pin(app(ctx)?.record_legal_action(caller(ctx)?, id, action)).await?))
     }
 
     async fn file_police_report(&self, ctx: &Context<'_>, input: FilePoliceReportInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let report = uc::PoliceReportInput {
+            initiated_by: input.initiated_by.map(Into::into),
             report_id: None,
             filed_on: input.filed_on.0,
             police_unit: input.police_unit,
             reference_number: input.reference_number,
         };
-        Ok(Case(app(ctx)?.file_police_report(caller(ctx)?, id, report).await?))
+        Ok(Case(Box::pin(app(ctx)?.file_police_report(caller(ctx)?, id, report)).await?))
     }
 
     async fn record_offense_registration(&self, ctx: &Context<'_>, input: RecordOffenseRegistrationInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let registration = uc::RegistrationInput {
+            decided_by: input.decided_by.map(Into::into),
             report_id: parse_id("reportId", &input.report_id)?,
             offense_code: input.offense_code,
             registered_on: input.registered_on.0,
             registry_number: input.registry_number,
         };
-        Ok(Case(app(ctx)?.record_offense_registration(caller(ctx)?, id, registration).await?))
+        Ok(Case(Box::pin(app(ctx)?.record_offense_registration(caller(ctx)?, id, registration)).await?))
     }
 
     async fn record_registration_refused(&self, ctx: &Context<'_>, input: RecordRegistrationRefusedInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let refusal = uc::RefusalInput {
+            decided_by: input.decided_by.map(Into::into),
             report_id: parse_id("reportId", &input.report_id)?,
             decided_on: input.decided_on.0,
             reason: input.reason,
         };
-        Ok(Case(app(ctx)?.record_registration_refused(caller(ctx)?, id, refusal).await?))
+        Ok(Case(Box::pin(app(ctx)?.record_registration_refused(caller(ctx)?, id, refusal)).await?))
     }
 
     async fn reclassify_offense(&self, ctx: &Context<'_>, input: ReclassifyOffenseInput) -> Res<Case> {
@@ -376,7 +391,7 @@ impl CaseMutation {
             decided_by: input.decided_by.into(),
             reason: input.reason,
         };
-        Ok(Case(app(ctx)?.reclassify_offense(caller(ctx)?, id, change).await?))
+        Ok(Case(Box::pin(app(ctx)?.reclassify_offense(caller(ctx)?, id, change)).await?))
     }
 
     async fn record_investigation_outcome(
@@ -386,17 +401,19 @@ impl CaseMutation {
     ) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let outcome = uc::InvestigationOutcomeInput {
+            decided_by: input.decided_by.map(Into::into),
             report_id: parse_id("reportId", &input.report_id)?,
             outcome: input.outcome.into(),
             decided_on: input.decided_on.0,
             note: input.note,
         };
-        Ok(Case(app(ctx)?.record_investigation_outcome(caller(ctx)?, id, outcome).await?))
+        Ok(Case(Box::pin(app(ctx)?.record_investigation_outcome(caller(ctx)?, id, outcome)).await?))
     }
 
     async fn record_verdict(&self, ctx: &Context<'_>, input: RecordVerdictInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let verdict = uc::VerdictInput {
+            instance: input.instance.map(Into::into),
             report_id: parse_id("reportId", &input.report_id)?,
             outcome: input.outcome.into(),
             offense_code: input.offense_code,
@@ -404,19 +421,19 @@ impl CaseMutation {
             sentence_months: input.sentence_months.map(i64::from),
             compensation_awarded: input.compensation_awarded,
         };
-        Ok(Case(app(ctx)?.record_verdict(caller(ctx)?, id, verdict).await?))
+        Ok(Case(Box::pin(app(ctx)?.record_verdict(caller(ctx)?, id, verdict)).await?))
     }
 
     async fn close_case(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.date_for("closeCase", "closedOn")?;
-        Ok(Case(app(ctx)?.close_case(caller(ctx)?, id, &input.reason, on).await?))
+        Ok(Case(Box::pin(app(ctx)?.close_case(caller(ctx)?, id, &input.reason, on)).await?))
     }
 
     async fn reopen_case(&self, ctx: &Context<'_>, input: CaseReasonInput) -> Res<Case> {
         let id = parse_id("caseId", &input.case_id)?;
         let on = input.date_for("reopenCase", "reopenedOn")?;
-        Ok(Case(app(ctx)?.reopen_case(caller(ctx)?, id, &input.reason, on).await?))
+        Ok(Case(Box::pin(app(ctx)?.reopen_case(caller(ctx)?, id, &input.reason, on)).await?))
     }
 }
 
@@ -442,7 +459,7 @@ impl ProceedingsMutation {
             charged_with: input.charged_with,
             charged_on: input.charged_on.map(|d| d.0),
         };
-        Ok(Case(app(ctx)?.add_defendant(caller(ctx)?, id, defendant).await?))
+        Ok(Case(Box::pin(app(ctx)?.add_defendant(caller(ctx)?, id, defendant)).await?))
     }
 
     /// The client claims compensation on a report (amount, currency, day).
@@ -471,7 +488,7 @@ impl ProceedingsMutation {
             decided_on: input.decided_on.0,
             sentence_months: input.sentence_months.map(i64::from),
         };
-        Ok(Case(app(ctx)?.record_defendant_verdict(caller(ctx)?, id, verdict).await?))
+        Ok(Case(Box::pin(app(ctx)?.record_defendant_verdict(caller(ctx)?, id, verdict)).await?))
     }
 }
 
@@ -489,5 +506,5 @@ async fn compensation(
         currency: input.currency,
         on: input.on.map(|d| d.0),
     };
-    Ok(Case(app(ctx)?.record_compensation(caller(ctx)?, id, step_input).await?))
+    Ok(Case(Box::pin(app(ctx)?.record_compensation(caller(ctx)?, id, step_input)).await?))
 }
