@@ -614,7 +614,13 @@ fn parse_row(row: usize, headers: &[String], record: &csv::StringRecord) -> Resu
             }));
         }
         if let (Some(outcome), Some(on)) = (outcome, outcome_on) {
-            steps.push(Step::Outcome(InvestigationOutcomeInput { report_id, outcome, decided_on: on, note: None, decided_by: None }));
+            steps.push(Step::Outcome(InvestigationOutcomeInput {
+                report_id,
+                outcome,
+                decided_on: on,
+                note: None,
+                decided_by: None,
+            }));
         }
         if let (Some(outcome), Some(on)) = (verdict, verdict_on) {
             if let Some(code) = &verdict_code {

@@ -189,4 +189,3 @@ pub async fn approve(ctx: Ctx, Path(account_id): Path<String>, form: Form) -> Re
         Err(e) => layout::error_page(&ctx, &e),
     }
 }
-

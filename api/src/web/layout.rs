@@ -167,6 +167,7 @@ pub fn explain(tr: Tr, e: &ApiError) -> String {
         ("must change the offence", "err-same-offence"),
         ("sent to court", "err-not-in-court"),
         ("verdict was already recorded", "err-verdict-exists"),
+        ("verdict is already in force", "err-verdict-exists"),
         ("is in the future", "err-future-date"),
         ("is before", "err-date-order"),
         ("at least one exploitation type", "err-exploitation-types"),

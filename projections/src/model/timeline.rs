@@ -9,9 +9,9 @@
 use cqrs_es::Aggregate;
 use domain::account::{Account, AccountEvent};
 use domain::case::{Case, CaseEvent};
+use domain::deadline::{DeadlineRules, RulesEvent};
 use domain::erasure::{ErasureEvent, ErasureRequests};
 use domain::figure::{FigureEvent, PublishedFigure};
-use domain::deadline::{DeadlineRules, RulesEvent};
 use domain::lawyer::{Lawyer, LawyerEvent};
 use domain::offense::{CatalogueEvent, OffenseCatalogue, OffenseRef};
 use domain::organization::{Organization, OrganizationEvent};

@@ -33,7 +33,12 @@ fn allowed(op: &str, who: Who) -> bool {
             matches!(who, Admin | Coordinator | Auditor)
         }
         "organizations" => matches!(who, Admin | Coordinator | Auditor | IntakeIn | IntakeOut),
-        "identityReads" | "accounts" | "accessTokens" | "signInHistory" | "accountActivity" | "erasureRequests"
+        "identityReads"
+        | "accounts"
+        | "accessTokens"
+        | "signInHistory"
+        | "accountActivity"
+        | "erasureRequests"
         | "recordPublishedFigure" => {
             matches!(who, Admin | Auditor)
         }

@@ -119,7 +119,7 @@ async fn hearings_are_scheduled_ahead_held_and_postponed_in_date_order(backend: 
     )
     .await;
     let second = c["policeReports"].as_array().unwrap().iter().find(|r| r["id"] != rep.as_str()).unwrap().clone();
-    let q = format!("query($id: ID!) {{ case(id: $id) {{ policeReports {{ id initiatedBy }} }} }}");
+    let q = "query($id: ID!) { case(id: $id) { policeReports { id initiatedBy } } }".to_string();
     let d = t.ok(&w.lawyer_a, &q, json!({"id": case})).await;
     let found =
         d["case"]["policeReports"].as_array().unwrap().iter().find(|r| r["id"] == second["id"]).unwrap().clone();
