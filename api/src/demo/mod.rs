@@ -78,10 +78,13 @@ impl Rng {
     }
 }
 
-const BASE: u128 = 0xDE30_0000_0000_4000_8000_0000_0000_0000;
+/// The demo's ids: `KKNNNNNN-de30-4000-8000-000000000000` (kind, number), version-4 and
+/// variant bits set, `de30` marking demo data. The kind and number lead, so the case
+/// references people read (the id's first eight hex digits) differ from case to case.
+const BASE: u128 = 0x0000_0000_DE30_4000_8000_0000_0000_0000;
 
 fn id(kind: u128, n: u128) -> Uuid {
-    Uuid::from_u128(BASE | (kind << 32) | n)
+    Uuid::from_u128(BASE | (((kind << 24) | (n & 0xFF_FFFF)) << 96))
 }
 
 /// A demo user, acting as themselves.

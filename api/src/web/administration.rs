@@ -74,6 +74,10 @@ pub async fn sections(ctx: &Ctx, org_form: &Form, org_errors: &Errors) -> Markup
                 } } }
             } }
         }
+        section.card aria-labelledby="catalogue-h" {
+            h2 #catalogue-h { (tr.t("catalogue-title")) }
+            p { a href="/app/admin/offenses" { (tr.t("catalogue-open")) } }
+        }
         section.card aria-labelledby="orgs-h" {
             h2 #orgs-h { (tr.t("organizations-title")) }
             ul { @for o in &organizations { li { (o.name) " — " (tr.label("OrganizationKind", o.kind.as_str())) } } }
@@ -90,7 +94,7 @@ pub async fn sections(ctx: &Ctx, org_form: &Form, org_errors: &Errors) -> Markup
             section.card aria-labelledby="keys-h" {
                 h2 #keys-h { (tr.t("keys-title")) }
                 p.hint { (tr.t("keys-intro")) }
-                dl {
+                dl.facts {
                     dt { (tr.t("keys-master-id")) } dd { code { (k.master_key_id) } }
                     dt { (tr.t("keys-epoch")) } dd { (k.current_epoch) }
                     dt { (tr.t("keys-changed")) } dd { (k.epoch_changed_at.map(|t| when(tr, t)).unwrap_or_else(|| "—".into())) }
@@ -151,7 +155,7 @@ async fn account_page(ctx: &Ctx, account_id: &str, form: &Form, errors: &Errors)
     let own = id == caller.principal.account_id;
     let body = html! {
         section.card {
-            dl {
+            dl.facts {
                 dt { (tr.t("field-role")) } dd { (tr.label("Role", a.role.as_str())) }
                 dt { (tr.t("col-status")) } dd { (tr.t(if a.disabled { "account-deactivated" } else { "account-active" })) }
                 dt { (tr.t("field-created-on")) } dd { (when(tr, a.created_at)) }
@@ -254,7 +258,7 @@ async fn erasure_page(ctx: &Ctx, request_id: &str, form: &Form, errors: &Errors)
     let own = r.requested_by == caller.principal.account_id;
     let body = html! {
         section.card {
-            dl {
+            dl.facts {
                 dt { (tr.t("col-reference")) } dd { (reference(r.case_id)) }
                 dt { (tr.t("col-requested-by")) } dd { (requester) }
                 dt { (tr.t("col-when")) } dd { (when(tr, r.requested_at)) }

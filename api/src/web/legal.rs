@@ -25,19 +25,6 @@ use projections::store::OffenseRow;
 use std::sync::Arc;
 use uuid::Uuid;
 
-/// The edition of the Criminal Code in force on a date: the 1997 code until 2019, the 2017
-/// code until 1 December 2021, the 2021 code since.
-pub fn edition_in_force(on: NaiveDate) -> &'static str {
-    let ymd = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap_or(NaiveDate::MIN);
-    if on < ymd(2019, 1, 1) {
-        "1997"
-    } else if on < ymd(2021, 12, 1) {
-        "2017"
-    } else {
-        "2021"
-    }
-}
-
 /// An offence's title in the user's language: the catalogue's own, else ours.
 pub fn offense_title(tr: Tr, o: &OffenseRow) -> String {
     let id = format!("offense-{}", o.code);
@@ -282,10 +269,17 @@ fn report_id(errors: &mut Errors, tr: Tr, form: &Form) -> Option<Uuid> {
     id
 }
 
-/// Checks that an offence of the catalogue was in force on `on`.
+/// Whether an article may be applied by a decision of `on`: its code applied by then (the
+/// domain's era rule, `domain::offense::edition_of`). An article of a repealed code stays
+/// usable: acts committed while it was in force are judged under it.
+fn applicable(code: &str, on: NaiveDate) -> bool {
+    domain::offense::edition_of(code).is_none_or(|e| e.applies_from() <= on)
+}
+
+/// Checks that an offence of the catalogue could be applied on `on`.
 async fn in_force(app: &crate::app::App, errors: &mut Errors, tr: Tr, code: &str, on: NaiveDate) {
     match app.offense(code).await {
-        Ok(Some(o)) if o.edition == edition_in_force(on) => {}
+        Ok(Some(o)) if applicable(&o.code, on) => {}
         Ok(Some(_)) => errors.add("offenseCode", tr.t("err-offense-not-in-force")),
         _ => errors.add("offenseCode", tr.t("err-offense-code")),
     }
@@ -447,11 +441,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_code_in_force_follows_the_date() {
+    fn an_article_applies_from_its_codes_first_day_and_stays_usable_after_repeal() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
-        assert_eq!(edition_in_force(d(2018, 12, 31)), "1997");
-        assert_eq!(edition_in_force(d(2019, 1, 1)), "2017");
-        assert_eq!(edition_in_force(d(2021, 11, 30)), "2017");
-        assert_eq!(edition_in_force(d(2021, 12, 1)), "2021");
+        // The 2017 Code was in force from 1 January 2019 (docs/offense-catalogue.md).
+        assert!(!applicable("2017-171", d(2018, 12, 31)));
+        assert!(applicable("2017-171", d(2019, 1, 1)));
+        // The 2021 Code: not before the code's own date, 28 October 2021.
+        assert!(!applicable("2021-166", d(2018, 5, 3)));
+        assert!(applicable("2021-166", d(2021, 10, 28)));
+        // The 1997 Code stays usable for acts committed while it was in force.
+        assert!(applicable("1997-124", d(2020, 6, 1)));
+        // An edition the catalogue does not know is not checked here.
+        assert!(applicable("2030-1", d(2020, 6, 1)));
     }
 }

@@ -17,6 +17,7 @@ mod admin;
 mod administration;
 mod auth;
 mod cases;
+mod catalogue;
 mod charts;
 mod dashboard;
 mod forms;
@@ -99,6 +100,9 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         .route("/app/dashboard/export.csv", get(dashboard::export_csv))
         .route("/app/dashboard/figures", post(dashboard::record_figure))
         .route("/app/admin/organizations", post(administration::add_organization))
+        .route("/app/admin/offenses", get(catalogue::list).post(catalogue::add))
+        .route("/app/admin/offenses/{code}", get(catalogue::show))
+        .route("/app/admin/offenses/{code}/retire", post(catalogue::retire))
         .route("/app/admin/accounts/{account_id}", get(administration::account))
         .route("/app/admin/accounts/{account_id}/revoke", post(administration::revoke))
         .route("/app/admin/accounts/{account_id}/deactivate", post(administration::deactivate))

@@ -347,7 +347,7 @@ pub async fn account(ctx: Ctx, Path(account_id): Path<String>) -> Response {
     };
     let body = html! {
         section.card {
-            dl {
+            dl.facts {
                 dt { (tr.t("field-role")) } dd { (tr.label("Role", account.role.as_str())) }
                 dt { (tr.t("col-status")) } dd { (tr.t(if account.disabled { "account-deactivated" } else { "account-active" })) }
             }

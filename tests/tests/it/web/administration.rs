@@ -289,7 +289,122 @@ async fn audit_screens_show_references_never_names(backend: Backend) {
     t.stop().await;
 }
 
+/// The offence catalogue screen: only an ADMIN has it; an article needs its source and a code
+/// of the right shape, a duplicate is refused with the form kept, a retirement needs a reason;
+/// what the screen adds and retires is what GraphQL then lists.
+async fn an_admin_keeps_the_offence_catalogue(backend: Backend) {
+    let mut t = TestApp::spawn(backend).await;
+    let p = people(&t).await;
+    user(&t, "chief", Role::Admin, None, None).await;
+    let base = serve_web(&t, false).await;
+    let mut chief = signed_in(&base, "chief").await;
+    let page = chief.get("/app/admin/offenses").await;
+    assert_eq!(page.status, 200);
+    for shown in ["2021-166", "2017-171", "1997-124", "2021-209"] {
+        assert!(page.body.contains(&format!("/app/admin/offenses/{shown}")), "{shown} is listed");
+    }
+    // Other roles do not have the screen.
+    for who in ["intake", "coordinator", "auditor", "lawyer.a"] {
+        let mut a = signed_in(&base, who).await;
+        assert_eq!(a.get("/app/admin/offenses").await.status, 404, "{who}");
+        assert_eq!(a.get("/app/admin/offenses/2021-166").await.status, 404, "{who}");
+    }
+    let add = "/app/admin/offenses";
+    // No source: refused, with what was typed kept.
+    let r = chief
+        .submit(
+            add,
+            add,
+            &[("edition", "2021"), ("article", "998"), ("title", "Kept title"), ("category", "OTHER"), ("source", "")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("Kept title") && r.body.contains("error-summary"), "{}", r.body);
+    // A code with a path in it: refused before it reaches the catalogue.
+    let r = chief
+        .submit(
+            add,
+            add,
+            &[("edition", "2021"), ("article", "9/../x"), ("title", "T"), ("category", "OTHER"), ("source", "S")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    // An unknown category: refused.
+    let r = chief
+        .submit(
+            add,
+            add,
+            &[("edition", "2021"), ("article", "998"), ("title", "T"), ("category", "MURDER"), ("source", "S")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    // An existing code: refused, the form kept.
+    let r = chief
+        .submit(
+            add,
+            add,
+            &[("edition", "2021"), ("article", "166"), ("title", "Again"), ("category", "TIP"), ("source", "S")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("Again"), "{}", r.body);
+    // A good one: shown on its own page, and listed by GraphQL with its source.
+    let r = chief
+        .submit(
+            add,
+            add,
+            &[
+                ("edition", "2021"),
+                ("article", "998"),
+                ("title", "Test article"),
+                ("titleRu", "Тестовая статья"),
+                ("category", "TIP_RELATED"),
+                ("source", "Official text (test citation)"),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.location.as_deref()), (303, Some("/app/admin/offenses/2021-998")), "{}", r.body);
+    let entry = chief.get("/app/admin/offenses/2021-998").await;
+    assert!(entry.body.contains("Official text (test citation)") && entry.body.contains("Тестовая статья"));
+    let q = "{ offenses { code title titleRu category retired source } }";
+    let listed = t.ok(&p.w.auditor, q, json!({})).await;
+    let find =
+        |d: &serde_json::Value| d["offenses"].as_array().unwrap().iter().find(|o| o["code"] == "2021-998").cloned();
+    assert_eq!(
+        find(&listed),
+        Some(
+            json!({"code": "2021-998", "title": "Test article", "titleRu": "Тестовая статья", "category": "TIP_RELATED",
+                    "retired": false, "source": "Official text (test citation)"})
+        )
+    );
+    // Retiring needs a reason; then the article is retired and no longer offered.
+    let retire = "/app/admin/offenses/2021-998/retire";
+    let r = chief.submit("/app/admin/offenses/2021-998", retire, &[("reason", "")]).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = chief.submit("/app/admin/offenses/2021-998", retire, &[("reason", "Entered by mistake")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(find(&t.ok(&p.w.auditor, q, json!({})).await).unwrap()["retired"], true);
+    let again = chief.get("/app/admin/offenses/2021-998").await;
+    assert!(!again.body.contains(retire), "a retired article has no retire form");
+    // Unknown and malformed codes are the plain 404.
+    assert_eq!(chief.get("/app/admin/offenses/2021-0000").await.status, 404);
+    assert_eq!(chief.get("/app/admin/offenses/%3Cscript%3E").await.status, 404);
+    // A post from another origin is refused.
+    let r = chief
+        .post_from(
+            add,
+            &[("edition", "2021"), ("article", "997"), ("title", "T"), ("category", "OTHER"), ("source", "S")],
+            "http://evil.example",
+        )
+        .await;
+    assert!(r.status == 403 || r.status == 400, "{}", r.status);
+    let codes = t.ok(&p.w.auditor, "{ offenses { code } }", json!({})).await;
+    assert!(!codes.to_string().contains("2021-997"), "nothing was added from another origin");
+    t.stop().await;
+}
+
 tests::on_both_backends!(
+    an_admin_keeps_the_offence_catalogue,
     an_admin_ends_an_accounts_access,
     an_erasure_is_approved_by_a_second_admin_only,
     audit_screens_show_references_never_names,

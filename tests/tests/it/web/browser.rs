@@ -58,6 +58,16 @@ async fn driver() -> Driver {
 }
 
 async fn browser(d: &Driver) -> Client {
+    browser_saving_to(d, None).await
+}
+
+/// A browser session; with `downloads`, files it downloads are saved there without asking.
+async fn browser_saving_to(d: &Driver, downloads: Option<&std::path::Path>) -> Client {
+    let mut prefs = json!({ "intl.accept_languages": "ru" });
+    if let Some(dir) = downloads {
+        prefs["download.default_directory"] = json!(dir.display().to_string());
+        prefs["download.prompt_for_download"] = json!(false);
+    }
     let caps = json!({
         "browserName": "chrome",
         "goog:chromeOptions": {
@@ -65,7 +75,7 @@ async fn browser(d: &Driver) -> Client {
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--lang=ru",
                      "--window-size=1366,768", "--no-first-run", "--disable-background-networking",
                      "--disable-component-update", "--disable-sync", "--disable-default-apps"],
-            "prefs": { "intl.accept_languages": "ru" }
+            "prefs": prefs
         }
     });
     let Value::Object(caps) = caps else { unreachable!() };
@@ -204,6 +214,11 @@ impl Tab {
         std::fs::create_dir_all(&dir).unwrap();
         for (w, h) in [(360, 740), (1366, 768)] {
             self.c.set_window_size(w, h).await.unwrap();
+            // A page opened at an anchor stays at it in both sizes.
+            self.c
+                .execute("if (location.hash) { document.querySelector(location.hash)?.scrollIntoView(); }", vec![])
+                .await
+                .unwrap();
             tokio::time::sleep(Duration::from_millis(150)).await;
             let png = self.c.screenshot().await.unwrap();
             std::fs::write(dir.join(format!("{name}-{w}x{h}.png")), png).unwrap();
@@ -393,9 +408,50 @@ async fn whole_case_in_a_browser(backend: Backend) {
 
 tests::on_both_backends!(whole_case_in_a_browser);
 
-/// An auditor in Kyrgyz filters the outcomes dashboard and finds its CSV links and the seed
-/// report's three official series beside the ledger's count; no identity; axe-core and
-/// screenshots of each screen.
+/// Waits for a download of the browser to finish in `dir`; its contents.
+async fn downloaded(dir: &std::path::Path) -> (String, String) {
+    for _ in 0..200 {
+        let done: Vec<PathBuf> =
+            std::fs::read_dir(dir).map(|r| r.filter_map(|e| e.ok().map(|e| e.path())).collect()).unwrap_or_default();
+        // Chromium writes `.org.chromium.*` and `*.crdownload` while it downloads.
+        let partial = |p: &PathBuf| {
+            p.extension().is_some_and(|e| e == "crdownload" || e == "tmp")
+                || p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        };
+        if let (false, Some(file)) = (done.iter().any(partial), done.first()) {
+            if let Ok(text) = std::fs::read_to_string(file) {
+                if !text.is_empty() {
+                    return (file.file_name().unwrap().to_string_lossy().into_owned(), text);
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("no finished download in {}", dir.display());
+}
+
+/// A published-statistics CSV as a publisher may print it: no count from 1 to 4 is shown,
+/// each such cell reads `<5`; returns how many cells were suppressed.
+fn suppressed_cells(csv: &str) -> usize {
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    assert!(header.len() > 1, "{csv}");
+    let mut suppressed = 0;
+    for line in lines {
+        for cell in line.split(',') {
+            if cell == "<5" {
+                suppressed += 1;
+            } else if let Ok(n) = cell.parse::<i64>() {
+                assert!(n == 0 || n >= 5, "a count under 5 is published: {line}");
+            }
+        }
+    }
+    suppressed
+}
+
+/// An auditor in Kyrgyz filters the outcomes dashboard, downloads its CSV (cells under 5
+/// suppressed), finds the seed report's three official series beside the ledger's count,
+/// drills into a number; no identity on any of it; axe-core and screenshots of each screen.
 async fn the_auditors_dashboard_in_kyrgyz(backend: Backend) {
     let t = TestApp::spawn(backend).await;
     crate::dashboard::seed_demo(&t).await;
@@ -405,7 +461,12 @@ async fn the_auditors_dashboard_in_kyrgyz(backend: Backend) {
     super::user(&t, "auditor", domain::values::Role::Auditor, None, None).await;
     let base = serve_web(&t, false).await;
     let d = driver().await;
-    let tab = Tab { c: browser(&d).await, base: base.clone(), shots: backend == Backend::Sqlite };
+    let downloads = tempfile::tempdir().unwrap();
+    let tab = Tab {
+        c: browser_saving_to(&d, Some(downloads.path())).await,
+        base: base.clone(),
+        shots: backend == Backend::Sqlite,
+    };
     tab.go("/app/sign-in?lang=ky").await;
     tab.sign_in("auditor").await;
     tab.go("/app/dashboard").await;
@@ -425,15 +486,176 @@ async fn the_auditors_dashboard_in_kyrgyz(backend: Backend) {
     assert!(filtered.contains("2018") && filtered.contains("Аял"), "the filters are shown on the report");
     tab.screen("outcomes-dashboard-filtered").await;
 
-    // The CSV links keep the filters (the download itself is checked over HTTP in
-    // `dashboard`); the three official series stand beside the ledger's count.
+    // The CSV of the years view, downloaded by the browser with the filters kept: counts
+    // under 5 suppressed, as `probono export stats` publishes them.
     assert!(filtered.contains("export.csv?from=2018-01-01&amp;to=2020-12-31&amp;gender=FEMALE"), "{filtered}");
+    tab.click("a[href*=\"export.csv\"][href*=\"view=years\"]").await;
+    let (name, csv) = downloaded(downloads.path()).await;
+    assert!(name.ends_with(".csv"), "{name}");
+    assert!(csv.starts_with("year,"), "{csv}");
+    assert!(suppressed_cells(&csv) > 0, "the filtered years have small cells, shown as <5: {csv}");
+    assert!(!csv.contains(CLIENT_NAME) && !csv.contains("Demo Client"), "no identity in the CSV");
+
+    // The three official series stand beside the ledger's count, differences marked.
     for s in ["National Statistics Committee", "MOI/GPO", "US TIP Report", "реестрден айырмаланат"]
     {
         assert!(filtered.contains(s), "{s}");
     }
-    assert!(!filtered.contains(CLIENT_NAME), "no identity on the dashboard");
+    tab.go("/app/dashboard#figures-h").await;
+    tab.screen("official-figures").await;
+
+    // A number of the funnel opens the list of cases behind it: references, never names.
+    tab.navigate("a[href*=\"/app/dashboard/cases\"]").await;
+    let behind = tab.source().await;
+    assert!(tab.c.current_url().await.unwrap().path() == "/app/dashboard/cases", "{behind}");
+    let refs: Vec<&str> =
+        behind.split("<td><a href=\"/app/cases/").skip(1).filter_map(|r| r.split(['<', '>']).nth(1)).collect();
+    let distinct: std::collections::BTreeSet<&&str> = refs.iter().collect();
+    assert!(refs.len() > 10 && distinct.len() == refs.len(), "each case has a reference of its own: {refs:?}");
+    tab.screen("outcomes-dashboard-cases").await;
+    // The case behind a number: its timeline, not its client.
+    tab.navigate("main td a[href^=\"/app/cases/\"]").await;
+    let timeline = tab.source().await;
+    assert!(!tab.title().await.starts_with("Барак табылган жок"), "{timeline}");
+    tab.screen("outcomes-dashboard-case").await;
+    for (what, html) in [("dashboard", &page), ("filtered", &filtered), ("drill-down", &behind), ("case", &timeline)] {
+        assert!(!html.contains(CLIENT_NAME) && !html.contains("Demo Client"), "no identity on the {what} page");
+    }
     let _ = tab.c.close().await;
 }
 
 tests::on_both_backends!(the_auditors_dashboard_in_kyrgyz);
+
+/// The auditor's audit screens and the ADMIN's administration, in a real browser: an
+/// auditor (Russian) verifies a case's hash chain, checks a signed checkpoint and reads the
+/// identity-read log and an account's activity, never seeing a name; an ADMIN (English)
+/// adds an article to the offence catalogue with its source and retires it, and asks for a
+/// client's data to be erased, which they cannot approve themselves; a second ADMIN approves
+/// it and the identity is gone for good.
+async fn oversight_and_administration_in_a_browser(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let p = people(&t).await;
+    let case = tests::fixtures::represented_case(&t, &p.w).await;
+    super::user(&t, "admin", domain::values::Role::Admin, None, None).await;
+    super::user(&t, "chief", domain::values::Role::Admin, None, None).await;
+    let base = serve_web(&t, false).await;
+    let d = driver().await;
+    let shots = backend == Backend::Sqlite;
+    let intake = Tab { c: browser(&d).await, base: base.clone(), shots };
+    let auditor = Tab { c: browser(&d).await, base: base.clone(), shots };
+    let admin = Tab { c: browser(&d).await, base: base.clone(), shots };
+
+    // The intake worker reads the client's identity, which is on record for the auditor.
+    intake.sign_in("intake").await;
+    intake.go(&format!("/app/cases/{case}")).await;
+    intake.select("purpose", "CONTACT_CLIENT").await;
+    intake.submit(&format!("/app/cases/{case}/identity")).await;
+    assert!(intake.source().await.contains(CLIENT_NAME));
+
+    // The auditor: the identity-read log, the case's trail, "verify", a signed checkpoint.
+    auditor.sign_in("auditor").await;
+    auditor.go("/app/audit").await;
+    let log = auditor.source().await;
+    assert!(log.contains("Связь с клиентом") && log.contains("intake (test)"), "who read, why: {log}");
+    auditor.fill("case", &case).await;
+    auditor.navigate("form[action=\"/app/audit\"] button[type=submit]").await;
+    let by_case = auditor.source().await;
+    assert!(by_case.contains(&format!("/app/audit/cases/{case}")), "{by_case}");
+    auditor.screen("audit-identity-reads").await;
+    auditor.go(&format!("/app/audit/cases/{case}")).await;
+    auditor.navigate(&format!("form[action=\"/app/audit/cases/{case}\"] button[type=submit]")).await;
+    let verified = auditor.source().await;
+    assert!(verified.contains("Запись не изменена"), "{verified}");
+    auditor.screen("audit-trail-verified").await;
+    let dir = t.db.path();
+    let key = dir.join("audit.key").display().to_string();
+    let cp = dir.join("checkpoint.json").display().to_string();
+    let k = tests::run_probono(&["audit", "keygen", "--out", &key]).await;
+    assert_eq!(k.code, Some(0), "{k:?}");
+    let public = k.stdout.trim().to_string();
+    let run =
+        tests::run_probono(&["audit", "checkpoint", "--signing-key", &key, "--out", &cp, "--database-url", &t.db.url])
+            .await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let checkpoint = std::fs::read_to_string(&cp).unwrap();
+    auditor
+        .c
+        .execute("document.getElementById('checkpoint').value = arguments[0]", vec![json!(checkpoint)])
+        .await
+        .unwrap();
+    auditor.fill("publicKey", &public).await;
+    auditor.submit(&format!("/app/audit/cases/{case}/checkpoint")).await;
+    let checked = auditor.source().await;
+    assert!(checked.contains("Подпись контрольной точки верна"), "{checked}");
+    auditor.screen("audit-checkpoint-checked").await;
+    auditor.go("/app/audit").await;
+    auditor.navigate("a[href^=\"/app/audit/accounts/\"]").await;
+    let activity = auditor.source().await;
+    auditor.screen("audit-account-activity").await;
+    for (what, html) in
+        [("log", &log), ("by case", &by_case), ("trail", &verified), ("checkpoint", &checked), ("activity", &activity)]
+    {
+        assert!(!html.contains(CLIENT_NAME), "no identity on the auditor's {what} page");
+    }
+
+    // The ADMIN, in English: the offence catalogue, an article added with its source and
+    // retired again.
+    admin.go("/app/sign-in?lang=en").await;
+    admin.sign_in("admin").await;
+    admin.go("/app/admin").await;
+    admin.navigate("a[href=\"/app/admin/offenses\"]").await;
+    assert_eq!(admin.title().await, "Offence catalogue — Pro Bono Ledger");
+    admin.screen("admin-offense-catalogue").await;
+    // Sent without a source, the form says so and keeps what was typed.
+    admin.fill("edition", "2021").await;
+    admin.fill("article", "999").await;
+    admin.fill("title", "Test offence of the catalogue screen").await;
+    admin.select("category", "OTHER").await;
+    admin.submit("/app/admin/offenses").await;
+    let refused = admin.source().await;
+    assert!(refused.contains("error-summary") && refused.contains("Test offence of the catalogue screen"), "{refused}");
+    admin.fill("source", "Official text, art. 999 (test citation)").await;
+    admin.submit("/app/admin/offenses").await;
+    assert_eq!(admin.c.current_url().await.unwrap().path(), "/app/admin/offenses/2021-999");
+    admin.screen("admin-offense").await;
+    admin.fill("reason", "Added by mistake").await;
+    admin.submit("/app/admin/offenses/2021-999/retire").await;
+    assert!(admin.source().await.contains("Retired"));
+    let listed = t.ok(&p.w.auditor, "{ offenses { code retired source } }", json!({})).await;
+    let entry = listed["offenses"].as_array().unwrap().iter().find(|o| o["code"] == "2021-999").cloned();
+    assert_eq!(
+        entry,
+        Some(json!({"code": "2021-999", "retired": true, "source": "Official text, art. 999 (test citation)"}))
+    );
+
+    // An erasure, asked for by the ADMIN (a client may ask by phone), with a reason: the
+    // ADMIN who asked cannot approve it; a second ADMIN does.
+    admin.go(&format!("/app/cases/{case}/erasure")).await;
+    admin.screen("erasure-request-form").await;
+    admin.fill("reason", "The client withdrew consent in writing").await;
+    admin.submit(&format!("/app/cases/{case}/erasure")).await;
+    admin.go("/app/admin").await;
+    admin.navigate("a[href^=\"/app/admin/erasures/\"]").await;
+    let request = admin.c.current_url().await.unwrap().path().to_string();
+    let own = admin.source().await;
+    assert!(own.contains("The client withdrew consent in writing") && own.contains("another administrator"), "{own}");
+    assert!(!own.contains(&format!("{request}/approve")), "no approve button for the one who asked: {own}");
+    admin.screen("erasure-request-own").await;
+    admin.navigate("header form[action=\"/app/sign-out\"] button").await;
+    admin.sign_in("chief").await;
+    admin.go(&request).await;
+    admin.screen("erasure-request").await;
+    admin.submit(&format!("{request}/approve")).await;
+    let after = t.ok(&p.w.auditor, "{ erasureRequests { status } }", json!({})).await;
+    assert_eq!(after["erasureRequests"][0]["status"], "APPROVED", "{after}");
+    // The identity is gone: the intake worker can no longer read it.
+    intake.go(&format!("/app/cases/{case}")).await;
+    let page = intake.source().await;
+    assert!(!page.contains(CLIENT_NAME), "{page}");
+    intake.screen("case-erased").await;
+    for tab in [intake, auditor, admin] {
+        let _ = tab.c.close().await;
+    }
+}
+
+tests::on_both_backends!(oversight_and_administration_in_a_browser);
