@@ -244,6 +244,20 @@ mod tests {
     }
 
     #[test]
+    fn no_message_is_defined_twice() {
+        for l in Lang::ALL {
+            let res = FluentResource::try_new(l.source().to_string()).expect("the catalogue parses");
+            let mut seen = BTreeSet::new();
+            for e in res.entries() {
+                if let fluent_syntax::ast::Entry::Message(m) = e {
+                    // Fluent keeps the first of two definitions: the second would never show.
+                    assert!(seen.insert(m.id.name), "{} defines {:?} twice", l.code(), m.id.name);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn the_catalogues_parse_without_errors() {
         for l in Lang::ALL {
             assert!(FluentResource::try_new(l.source().to_string()).is_ok(), "{} does not parse", l.code());

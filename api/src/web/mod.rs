@@ -118,6 +118,7 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         // A defect answers with a page in the user's language, not a trace: the payload is
         // never shown (it could hold anything).
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(panic_page))
+        .layer(middleware::from_fn(time_limit))
         .layer(middleware::from_fn(headers))
         .layer(middleware::from_fn(same_origin))
         .with_state(state)
@@ -176,6 +177,24 @@ async fn headers(req: Request, next: Next) -> Response {
 /// Refuses a state-changing request that does not come from a page of this server: its
 /// `Origin` must name this host (or, without one, `Sec-Fetch-Site` must say same-origin).
 /// The CSRF token of each form is checked on top of this, in [`session`].
+/// A page that is not ready a second before the server's request limit is stopped with a page
+/// in the user's language (the edge's own limit would answer in GraphQL's JSON).
+async fn time_limit(req: Request, next: Next) -> Response {
+    limited(req, next, crate::http::REQUEST_TIMEOUT.saturating_sub(std::time::Duration::from_secs(1))).await
+}
+
+async fn limited(req: Request, next: Next, limit: std::time::Duration) -> Response {
+    let lang = session::lang_of(req.headers(), req.uri().query());
+    let path = req.uri().path().to_string();
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => {
+            tracing::warn!(path, "a web page took longer than its limit");
+            layout::refused(lang, StatusCode::SERVICE_UNAVAILABLE, "err-timed-out")
+        }
+    }
+}
+
 async fn same_origin(req: Request, next: Next) -> Response {
     if req.method() == Method::GET || req.method() == Method::HEAD {
         return next.run(req).await;
@@ -212,5 +231,28 @@ mod tests {
         let text = String::from_utf8_lossy(&body);
         assert!(text.contains("<html lang=\"ru\">") && text.contains("ничего не сохранено"), "{text}");
         assert!(!text.contains("secret detail"));
+    }
+
+    #[tokio::test]
+    async fn a_page_past_its_time_limit_answers_with_a_page_in_the_users_language() {
+        let app = Router::new()
+            .route(
+                "/slow",
+                get(|| async {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    "late"
+                }),
+            )
+            .route("/quick", get(|| async { "on time" }))
+            .layer(middleware::from_fn(|r: Request, n: Next| limited(r, n, std::time::Duration::from_millis(50))));
+        let ask =
+            |path: &str| Request::get(path).header("accept-language", "ky").body(axum::body::Body::empty()).unwrap();
+        let resp = tower::ServiceExt::oneshot(app.clone(), ask("/slow")).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(resp.into_body(), 64 * 1024).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.contains("<html lang=\"ky\">") && text.contains("Сервер жоопту"), "{text}");
+        let resp = tower::ServiceExt::oneshot(app, ask("/quick")).await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
     }
 }

@@ -560,3 +560,4 @@ offense-retire-intro = A retired article is no longer offered for new decisions.
 offense-retire = Retire the article
 hint-retire-reason = Why, for example: the article was renumbered.
 err-offense-code-shape = Use only digits, letters, dots and hyphens, e.g. 2021 and 166.
+err-timed-out = The server took too long to answer and stopped. If you were saving something, open the page again and check whether it was saved before you send it again.
