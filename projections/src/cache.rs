@@ -263,6 +263,9 @@ struct Loaded {
 #[derive(Default)]
 pub struct StatsIndex {
     inner: RwLock<Option<Loaded>>,
+    /// Held while the index is loaded from the database: one load at a time, however many
+    /// requests find it missing at once.
+    pub loading: tokio::sync::Mutex<()>,
 }
 
 /// `YYYYMMDD`, so that number order is date order.

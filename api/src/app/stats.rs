@@ -35,21 +35,53 @@ impl App {
             }
         }
         let dims = distinct(dims);
-        let cache = self.projector.cache();
-        let projecting = self.projector.status().leader || matches!(self.db, Db::Sqlite(_));
-        if projecting {
-            if let Some(s) = cache.stats.query(filter, &dims) {
+        if self.keeps_statistics_index() {
+            if let Some(s) = self.projector.cache().stats.query(filter, &dims) {
                 return Ok(s);
             }
-            let seen = cache.generation();
-            let all = projections::store::all_case_facts(&self.db).await?;
-            if cache.install_stats(seen, all) {
-                if let Some(s) = cache.stats.query(filter, &dims) {
-                    return Ok(s);
-                }
+            self.load_statistics_index().await?;
+            if let Some(s) = self.projector.cache().stats.query(filter, &dims) {
+                return Ok(s);
             }
         }
         Ok(ps::outcome_stats(&self.db, filter, &dims).await?)
+    }
+
+    /// Whether this instance keeps the in-memory statistics index (it projects, so it can
+    /// keep the index exact).
+    fn keeps_statistics_index(&self) -> bool {
+        self.projector.status().leader || matches!(self.db, Db::Sqlite(_))
+    }
+
+    /// Loads the statistics index if it is not loaded: one load at a time — requests that
+    /// find it missing meanwhile wait for that load instead of each reading every case's
+    /// facts. A load that a concurrent batch made stale is dropped (`install_stats`); the
+    /// caller then answers from SQL.
+    pub async fn load_statistics_index(&self) -> Res<bool> {
+        let cache = self.projector.cache();
+        let _one = cache.stats.loading.lock().await;
+        if cache.stats.is_loaded() {
+            return Ok(true);
+        }
+        let seen = cache.generation();
+        let all = projections::store::all_case_facts(&self.db).await?;
+        Ok(cache.install_stats(seen, all))
+    }
+
+    /// Loads the statistics index ahead of the first statistics request (at start-up, once
+    /// the read models have caught up), so that the first dashboard does not wait for it.
+    pub async fn warm_statistics(&self) {
+        if !self.keeps_statistics_index() {
+            return;
+        }
+        let started = std::time::Instant::now();
+        match self.load_statistics_index().await {
+            Ok(true) => tracing::info!(ms = started.elapsed().as_millis() as u64, "statistics index loaded"),
+            Ok(false) => {
+                tracing::info!("statistics index not loaded (the ledger changed meanwhile): loads on first use")
+            }
+            Err(e) => tracing::warn!(error = %e.message(), "statistics index not loaded: loads on first use"),
+        }
     }
 
     /// Compensation claimed, awarded and paid, summed per currency; each amount in the

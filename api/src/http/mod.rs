@@ -183,6 +183,10 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let caught = app.projector.catch_up().await?;
     tracing::info!(events = caught, "read models caught up");
     let projector = tokio::spawn(app.projector.clone().run());
+    // The statistics index loads in the background while the server answers; a statistics
+    // request that comes before it is ready waits for that one load.
+    let warming = app.clone();
+    tokio::spawn(async move { warming.warm_statistics().await });
     let listener = bind(&args.bind).await?;
     tracing::info!(address = %listener.local_addr()?, "serving the web app at / and GraphQL at /graphql");
     let metrics_server = match &args.metrics_bind {

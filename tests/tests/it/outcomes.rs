@@ -436,3 +436,32 @@ async fn postgres_two_instances_share_one_projector_and_take_over() {
     let _ = tokio::time::timeout(Duration::from_secs(5), b_projector).await;
     b_server.abort();
 }
+
+/// The statistics index, loaded at start-up (`warm_statistics`), answers what SQL answers;
+/// eight requests that find it missing at once all get the same answer and leave it loaded.
+async fn the_statistics_index_loads_once_and_answers_as_sql_does(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    seed_demo(&t).await;
+    tests::wait_projected(&t.app).await;
+    let auditor = token(&t, "AUDITOR", None, None).await;
+    let q = "{ outcomeStats(groupBy: [YEAR, GENDER]) { totals { casesOpened registeredAsTip registeredAsFraud } groups { key { dimension value } counts { casesOpened registeredAsFraud } } } }";
+    let cache = t.app.projector.cache();
+    cache.stats.unload();
+    assert!(!cache.stats.is_loaded());
+    // Unloaded, with no index to answer from, eight requests at once (they wait for one load).
+    let asks = (0..8).map(|_| t.ok(&auditor, q, json!({})));
+    let answers = futures::future::join_all(asks).await;
+    assert!(cache.stats.is_loaded(), "the index was loaded by the first request");
+    assert!(answers.windows(2).all(|w| w[0] == w[1]), "every request got the same answer");
+    // The same numbers from SQL (no index) and from the index loaded at start-up.
+    cache.stats.unload();
+    let filter = projections::stats::StatsFilter::default();
+    let dims = [projections::stats::Dimension::Year, projections::stats::Dimension::Gender];
+    let sql = projections::stats::outcome_stats(&t.app.db, &filter, &dims).await.unwrap();
+    t.app.warm_statistics().await;
+    assert!(cache.stats.is_loaded(), "warmed at start-up");
+    assert_eq!(cache.stats.query(&filter, &dims), Some(sql));
+    assert_eq!(t.ok(&auditor, q, json!({})).await, answers[0]);
+}
+
+on_both_backends!(the_statistics_index_loads_once_and_answers_as_sql_does);
