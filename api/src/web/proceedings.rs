@@ -318,8 +318,8 @@ fn hearing_forms(p: &Page<'_>, r: &ReportView, h: &HearingView) -> Markup {
     html! {
         details.hearing-actions open[!post.errors.is_empty() || !held.errors.is_empty()] {
             summary { (tr.t("hearing-record")) }
+            (held.summary())
             @if h.on <= p.today {
-                (held.summary())
                 form method="post" action=(p.post("hearing-held")) {
                     (hidden(&p.csrf)) (rid_field(r)) input type="hidden" name="hearingId" value=(hid);
                     button type="submit" { (tr.t("hearing-mark-held")) }

@@ -84,7 +84,7 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
     let postpone = format!("{case}/hearing-postponed");
     let r = lawyer.submit(&case, &postpone, &[("reportId", rid), ("hearingId", &hid), ("to", "2021-01-15")]).await;
     assert_eq!(r.status, 422, "{}", r.body);
-    assert!(r.body.contains("Дата раньше одного из предыдущих шагов дела."), "{}", r.body);
+    assert!(r.body.contains("Дата раньше предыдущего шага по делу."), "{}", r.body);
     let r = lawyer
         .submit(&case, &postpone, &[("reportId", rid), ("hearingId", &hid), ("to", &later), ("reason", "неявка свидетеля")])
         .await;
