@@ -198,12 +198,14 @@ async fn hearing(
 
 async fn compensation(
     app: &App,
+    clock: &ManualClock,
     lawyer: &Caller,
     ids: (Uuid, Uuid),
     step: CompensationStep,
     amount: i64,
     on: NaiveDate,
 ) -> Result<(), ApiError> {
+    clock.set(on);
     let (case_id, report_id) = ids;
     let input = CompensationInput { report_id, step, amount, currency: "KGS".into(), on: Some(on) };
     Box::pin(app.record_compensation(lawyer, case_id, input)).await?;
@@ -232,7 +234,7 @@ async fn in_court_with_a_hearing_ahead(
     )
     .await?;
     register(app, clock, lawyer, ids, "2021-166", d(2023, 3, 10)).await?;
-    compensation(app, lawyer, ids, CompensationStep::Claimed, 500_000, d(2023, 3, 10)).await?;
+    compensation(app, clock, lawyer, ids, CompensationStep::Claimed, 500_000, d(2023, 3, 10)).await?;
     sent_to_court(app, clock, lawyer, ids, d(2023, 9, 1)).await?;
     defendant(app, lawyer, ids, 0, Gender::Male, 41, DefendantRole::Organiser, "2021-166", d(2023, 9, 1)).await?;
     defendant(app, lawyer, ids, 1, Gender::Female, 35, DefendantRole::Recruiter, "2021-166", d(2023, 9, 1)).await?;
@@ -272,7 +274,7 @@ async fn appealed_acquittal(app: &App, clock: &ManualClock, cast: &Cast, lawyer:
     )
     .await?;
     register(app, clock, lawyer, ids, "2017-173", d(2019, 5, 20)).await?;
-    compensation(app, lawyer, ids, CompensationStep::Claimed, 400_000, d(2019, 6, 1)).await?;
+    compensation(app, clock, lawyer, ids, CompensationStep::Claimed, 400_000, d(2019, 6, 1)).await?;
     sent_to_court(app, clock, lawyer, ids, d(2019, 11, 1)).await?;
     let accused =
         defendant(app, lawyer, ids, 2, Gender::Male, 38, DefendantRole::Recruiter, "2017-173", d(2019, 11, 1)).await?;
@@ -308,9 +310,8 @@ async fn appealed_acquittal(app: &App, clock: &ManualClock, cast: &Cast, lawyer:
         sentence_months: Some(60),
     };
     Box::pin(app.record_defendant_verdict(lawyer, ids.0, own)).await?;
-    compensation(app, lawyer, ids, CompensationStep::Awarded, 300_000, d(2020, 6, 1)).await?;
-    clock.set(d(2020, 9, 1));
-    compensation(app, lawyer, ids, CompensationStep::Paid, 100_000, d(2020, 9, 1)).await?;
+    compensation(app, clock, lawyer, ids, CompensationStep::Awarded, 300_000, d(2020, 6, 1)).await?;
+    compensation(app, clock, lawyer, ids, CompensationStep::Paid, 100_000, d(2020, 9, 1)).await?;
     Ok(())
 }
 

@@ -257,3 +257,52 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
 }
 
 tests::on_both_backends!(the_court_steps_of_a_case_in_russian);
+
+/// The demo seed shows the proceedings to the demo lawyer: a hearing postponed to a day
+/// after the seed's today, due within the week; an acquittal appealed and the appeal
+/// instance's conviction in force under a 2017-Code article; a complaint against a refusal,
+/// upheld; defendants and a compensation award.
+async fn the_demo_seed_shows_the_proceedings(backend: Backend) {
+    use api::app::cases::CaseListFilter;
+    use api::app::Caller;
+    let t = TestApp::spawn(backend).await;
+    let clock = std::sync::Arc::new(domain::ManualClock::new(chrono::NaiveDate::from_ymd_opt(2016, 1, 1).unwrap()));
+    let seeder = api::app::App::open_with_clock(&t.db.store_args(), clock.clone()).await.unwrap();
+    api::demo::seed(&seeder, &clock).await.unwrap();
+    seeder.projector.catch_up().await.unwrap();
+    let system = Caller::system("t");
+    // The seed's today: its clock is left on it.
+    let today = domain::Clock::today(clock.as_ref());
+    let due = seeder.deadlines(&system, None, Some(7)).await.unwrap();
+    let ahead: Vec<_> = due.iter().filter(|d| !d.overdue && d.due_on > today).collect();
+    assert_eq!(ahead.len(), 1, "one hearing due this week: {due:?}");
+    let case = seeder.case_view(ahead[0].case_id).await.unwrap().unwrap();
+    let report = &case.reports[0];
+    assert_eq!(report.registration.as_ref().unwrap().offense.code, "2021-166");
+    assert!(report.hearings.iter().any(|h| h.held), "a hearing held before");
+    assert!(report.hearings.iter().any(|h| !h.postponements.is_empty() && h.on == ahead[0].due_on), "postponed");
+    assert_eq!(report.defendants.len(), 2);
+    let lawyer_id = case.assignment.as_ref().unwrap().lawyer_id;
+
+    let filter = CaseListFilter { lawyer_id: Some(lawyer_id), ..Default::default() };
+    let mine = seeder.cases(&system, filter, 100, None).await.unwrap().cases;
+    let appealed = mine
+        .iter()
+        .flat_map(|c| c.reports.iter())
+        .find(|r| r.verdict.as_ref().is_some_and(|v| v.instance.as_str() == "APPEAL"))
+        .expect("an appealed verdict");
+    assert_eq!(appealed.registration.as_ref().unwrap().offense.code, "2017-173");
+    let outcomes: Vec<&str> = appealed.verdicts.iter().map(|v| v.outcome.as_str()).collect();
+    assert_eq!(outcomes, ["ACQUITTED", "CONVICTED"], "the appeal instance's verdict is the one in force");
+    let award = appealed.compensation.as_ref().unwrap();
+    assert!(award.awarded.is_some() && award.paid() > 0);
+    let complained = mine
+        .iter()
+        .flat_map(|c| c.reports.iter())
+        .find(|r| r.complaints.iter().any(|c| c.against.as_str() == "REFUSAL_TO_REGISTER"))
+        .expect("a complaint against a refusal");
+    assert!(complained.refused.as_ref().unwrap().0 < chrono::NaiveDate::from_ymd_opt(2019, 1, 1).unwrap(), "1997 era");
+    assert_eq!(complained.complaints[0].decision.map(|d| d.0.as_str()), Some("UPHELD"));
+}
+
+tests::on_both_backends!(the_demo_seed_shows_the_proceedings);
