@@ -194,6 +194,7 @@ pub async fn lawyer_section(ctx: &Ctx, view: &CaseView, section: &str, form: &Fo
                     @if let Some(o) = r.outcomes.last() { dt { (tr.t("field-outcome")) } dd { (tr.label("InvestigationOutcome", o.outcome.as_str())) " (" (tr.date(o.decided_on)) ")" } }
                     @if let Some(vd) = &r.verdict { dt { (tr.t("verdict")) } dd { (tr.label("VerdictOutcome", vd.outcome.as_str())) " (" (tr.date(vd.decided_on)) ")" } }
                 }
+                (proceedings::report_part(&court, r))
                 @if r.verdict.is_none() {
                     @if r.registration.is_none() && r.refused.is_none() {
                         h4 { (tr.t("registration-title")) }
@@ -250,7 +251,6 @@ pub async fn lawyer_section(ctx: &Ctx, view: &CaseView, section: &str, form: &Fo
                         }
                     }
                 }
-                (proceedings::report_part(&court, r))
             }
         }
     };

@@ -218,12 +218,11 @@ pub fn due_this_week(tr: Tr, due: &[Due], no_rules: bool) -> Markup {
             @if rows.is_empty() {
                 p { (tr.t("due-nothing")) }
             } @else {
-                div.table-wrap { table {
+                div.table-wrap { table.due {
                     caption.skip { (tr.t("due-title")) }
                     thead { tr {
                         th scope="col" { (tr.t("due-when")) }
                         th scope="col" { (tr.t("due-what")) }
-                        th scope="col" { (tr.t("col-reference")) }
                     } }
                     tbody { @for d in rows {
                         tr.overdue[d.overdue] {
@@ -231,8 +230,11 @@ pub fn due_this_week(tr: Tr, due: &[Due], no_rules: bool) -> Markup {
                                 (tr.date(d.due_on))
                                 @if d.overdue { " " strong.overdue-flag { (tr.t("due-overdue")) } }
                             }
-                            td { (due_what(tr, d)) }
-                            td { a href={ "/app/cases/" (d.case_id) } { (super::cases::reference(d.case_id)) } }
+                            td {
+                                (due_what(tr, d)) br;
+                                (tr.t("col-reference")) ": "
+                                a href={ "/app/cases/" (d.case_id) } { (super::cases::reference(d.case_id)) }
+                            }
                         }
                     } }
                 } }

@@ -205,6 +205,9 @@ impl Tab {
         for (w, h) in [(360, 740), (1366, 768)] {
             self.c.set_window_size(w, h).await.unwrap();
             tokio::time::sleep(Duration::from_millis(150)).await;
+            // A screen about one part of a long page names it in `window.__shot`.
+            let scroll = "if (window.__shot) { document.querySelector(window.__shot).scrollIntoView(); }";
+            self.c.execute(scroll, vec![]).await.unwrap();
             let png = self.c.screenshot().await.unwrap();
             std::fs::write(dir.join(format!("{name}-{w}x{h}.png")), png).unwrap();
         }
@@ -465,6 +468,13 @@ async fn a_hearing_postponed_and_due_this_week_in_kyrgyz(backend: Backend) {
     tab.go(&case).await;
     assert_eq!(tab.c.execute("return document.documentElement.lang", vec![]).await.unwrap(), json!("ky"));
     assert!(tab.source().await.contains("Сот отурумдары"));
+    let show = |css: String| {
+        let c = tab.c.clone();
+        async move {
+            c.execute("window.__shot = arguments[0]", vec![json!(css)]).await.unwrap();
+        }
+    };
+    show(format!("#hearings-{report}")).await;
     tab.screen("case-court-ky").await;
 
     // Sent without a court, the form comes back with the reason in Kyrgyz and the date kept.
@@ -477,6 +487,7 @@ async fn a_hearing_postponed_and_due_this_week_in_kyrgyz(backend: Backend) {
     let page = tab.source().await;
     assert!(page.contains("Бул талааны толтуруңуз.") || page.contains("field-error"), "{page}");
     assert!(page.contains(&format!("value=\"{ahead}\"")), "the date typed stays");
+    show(format!("#hearings-{report} ~ .error-summary")).await;
     tab.screen("case-court-ky-errors").await;
     tab.fill(&format!("court--{sec}"), "Ош шаардык соту").await;
     tab.submit(&format!("{case}/hearing")).await;
@@ -493,6 +504,7 @@ async fn a_hearing_postponed_and_due_this_week_in_kyrgyz(backend: Backend) {
     let page = tab.source().await;
     let moved = later.format("%d.%m.%Y").to_string();
     assert!(page.contains(&format!("{} күндөн {moved} күнгө кийинкиге калтырылды", ahead.format("%d.%m.%Y"))), "{page}");
+    show(".next-hearing".into()).await;
     tab.screen("case-hearing-postponed-ky").await;
 
     // What is due this week: the hearing on its new day, linking to the case.
