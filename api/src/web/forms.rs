@@ -290,6 +290,7 @@ fn label_id(field: &str) -> Option<&'static str> {
         "chargedOn" => "field-charged-on",
         "amount" => "field-amount",
         "currency" => "field-currency",
+        "granted" => "field-victim-status",
         _ => return None,
     })
 }

@@ -32,6 +32,8 @@ pub const ACTIONS: &[&str] = &[
     "defendant",
     "defendant-verdict",
     "compensation",
+    "referral-outcome",
+    "victim-status",
 ];
 
 /// The form fields of this module, for matching a refusal to its field (most specific
@@ -50,6 +52,7 @@ pub const FIELDS: &[&str] = &[
     "currency",
     "role",
     "gender",
+    "granted",
     "to",
     "on",
 ];
@@ -62,6 +65,8 @@ pub fn section(action: &str, form: &Form) -> String {
         "complaint-decision" => form.get("complaintId"),
         "defendant-verdict" => form.get("defendantId"),
         "compensation" => return format!("compensation-{}", form.get("reportId").unwrap_or("")),
+        "referral-outcome" => form.get("referral"),
+        "victim-status" => return action.to_string(),
         _ => form.get("reportId"),
     };
     format!("{action}-{}", key.unwrap_or(""))
@@ -567,6 +572,9 @@ fn uuid_of(errors: &mut Errors, tr: Tr, form: &Form, name: &str) -> Option<Uuid>
 /// Parses one of [`ACTIONS`] into its use case; `None` with `errors` filled when the form
 /// is not right.
 pub fn command(app: Arc<App>, c: Caller, id: Uuid, action: &str, errors: &mut Errors, tr: Tr, f: &Form) -> Option<Run> {
+    if let Some(run) = around_command(app.clone(), c.clone(), id, action, errors, tr, f) {
+        return run;
+    }
     let report_id = uuid_of(errors, tr, f, "reportId");
     let run: Run = match action {
         "hearing" => {
@@ -679,4 +687,102 @@ pub fn command(app: Arc<App>, c: Caller, id: Uuid, action: &str, errors: &mut Er
         }
     };
     Some(run)
+}
+
+/// The facts around the case: `Some` for the actions it knows.
+fn around_command(
+    app: Arc<App>,
+    c: Caller,
+    id: Uuid,
+    action: &str,
+    errors: &mut Errors,
+    tr: Tr,
+    f: &Form,
+) -> Option<Option<Run>> {
+    match action {
+        "referral-outcome" => {
+            let referral = f.get("referral").and_then(|r| r.parse::<i64>().ok());
+            if referral.is_none() {
+                errors.add("referral", tr.t("err-rule"));
+            }
+            let outcome: Option<v::ReferralOutcome> = errors.label(tr, f, "outcome", true);
+            let on = errors.date(tr, f, "on", true);
+            let (Some(referral), Some(outcome), Some(on)) = (referral, outcome, on) else { return Some(None) };
+            Some(Some(Box::pin(async move {
+                app.record_referral_outcome(&c, id, referral, outcome, Some(on)).await.map(|_| ())
+            })))
+        }
+        "victim-status" => {
+            let granted = match f.get("granted") {
+                Some("GRANTED") => Some(true),
+                Some("REFUSED") => Some(false),
+                _ => {
+                    errors.add("granted", tr.t("err-choose"));
+                    None
+                }
+            };
+            let by = errors.required(tr, f, "decidedBy").map(str::to_string);
+            let on = errors.date(tr, f, "decidedOn", true);
+            let (Some(granted), Some(by), Some(on)) = (granted, by, on) else { return Some(None) };
+            Some(Some(Box::pin(async move { app.record_victim_status(&c, id, granted, &by, Some(on)).await.map(|_| ()) })))
+        }
+        _ => None,
+    }
+}
+
+/// A referral's outcome, or (for those who may record it) the form for it.
+pub fn referral_outcome(p: &Page<'_>, i: usize, r: &projections::model::case::ReferralView, may: bool) -> Markup {
+    let tr = p.tr;
+    let outcomes: Vec<&str> = v::ReferralOutcome::ALL.iter().map(|o| o.as_str()).collect();
+    let f = p.f(format!("referral-outcome-{i}"));
+    let today = p.today.to_string();
+    html! {
+        @match r.outcome {
+            Some((o, on)) => { " · " span.badge { (tr.label("ReferralOutcome", o.as_str())) ", " (tr.date(on)) } }
+            None if may => {
+                details open[!f.errors.is_empty()] {
+                    summary { (tr.t("referral-outcome-record")) }
+                    (f.summary())
+                    form method="post" action=(p.post("referral-outcome")) novalidate {
+                        (hidden(&p.csrf)) input type="hidden" name="referral" value=(i);
+                        (f.select("outcome", "field-referral-outcome", &forms::options(tr, "ReferralOutcome", &outcomes), true, ""))
+                        (f.input("on", "field-on", "date", true, None, &today))
+                        button type="submit" { (tr.t("save")) }
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+}
+
+/// The formal decision on the client's status as a victim, and its form.
+pub fn victim_status(p: &Page<'_>, view: &CaseView, may: bool) -> Markup {
+    let tr = p.tr;
+    let f = p.f("victim-status".to_string());
+    let choices =
+        vec![("GRANTED".to_string(), tr.t("victim-status-granted")), ("REFUSED".to_string(), tr.t("victim-status-refused"))];
+    let today = p.today.to_string();
+    html! {
+        section.card aria-labelledby="victim-status-h" {
+            h2 #victim-status-h { (tr.t("victim-status-title")) }
+            @match &view.victim_status {
+                Some(s) => p { strong { (tr.t(if s.granted { "victim-status-granted" } else { "victim-status-refused" })) } ": " (s.decided_by) ", " (tr.date(s.decided_on)) },
+                None => p { (tr.t("victim-status-none")) },
+            }
+            @if may {
+                details open[!f.errors.is_empty()] {
+                    summary { (tr.t("victim-status-record")) }
+                    (f.summary())
+                    form method="post" action=(p.post("victim-status")) novalidate {
+                        (hidden(&p.csrf))
+                        (f.select("granted", "field-victim-status", &choices, true, ""))
+                        (f.input("decidedBy", "field-decided-by", "text", true, Some("hint-victim-status-by"), ""))
+                        (f.input("decidedOn", "field-decided-on", "date", true, None, &today))
+                        button type="submit" { (tr.t("save")) }
+                    }
+                }
+            }
+        }
+    }
 }

@@ -306,3 +306,43 @@ async fn the_demo_seed_shows_the_proceedings(backend: Backend) {
 }
 
 tests::on_both_backends!(the_demo_seed_shows_the_proceedings);
+
+/// Around the case, in Russian: the intake worker records what came of a referral; the
+/// lawyer records the formal decision on victim status (the deciding body is required).
+async fn referral_outcomes_and_the_victim_status_decision(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let p = people(&t).await;
+    let base = serve_web(&t, false).await;
+    let case_id: uuid::Uuid = represented_case(&t, &p.w).await.parse().unwrap();
+    let case = format!("/app/cases/{case_id}");
+    let mut intake = signed_in(&base, "intake").await;
+    let r = intake.submit(&case, &format!("{case}/referral"), &[("service", "SHELTER"), ("referredOn", "2020-03-05")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let outcome = format!("{case}/referral-outcome");
+    let r = intake.submit(&case, &outcome, &[("referral", "0"), ("outcome", "SOMETHING"), ("on", "2020-03-20")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Выберите один из вариантов."), "{}", r.body);
+    let r = intake.submit(&case, &outcome, &[("referral", "7"), ("outcome", "SERVICE_PROVIDED"), ("on", "2020-03-20")]).await;
+    assert_eq!(r.status, 422, "no referral number 7: {}", r.body);
+    let r = intake.submit(&case, &outcome, &[("referral", "0"), ("outcome", "SERVICE_PROVIDED"), ("on", "2020-03-20")]).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = intake.get(&case).await;
+    assert!(page.body.contains("Помощь оказана, 20.03.2020"), "{}", page.body);
+
+    let mut lawyer = signed_in(&base, "lawyer.a").await;
+    let status = format!("{case}/victim-status");
+    let r = lawyer.submit(&case, &status, &[("granted", "GRANTED"), ("decidedBy", ""), ("decidedOn", "2020-04-01")]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Заполните это поле.") && r.body.contains("value=\"2020-04-01\""), "{}", r.body);
+    let r = lawyer
+        .submit(&case, &status, &[("granted", "GRANTED"), ("decidedBy", "Следователь УВД г. Ош"), ("decidedOn", "2020-04-01")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let view = t.app.case_view(case_id).await.unwrap().unwrap();
+    let s = view.victim_status.clone().unwrap();
+    assert!(s.granted && s.decided_by == "Следователь УВД г. Ош");
+    let page = lawyer.get(&case).await;
+    assert!(page.body.contains("Признан(а) потерпевшим</strong>: Следователь УВД г. Ош, 01.04.2020"), "{}", page.body);
+}
+
+tests::on_both_backends!(referral_outcomes_and_the_victim_status_decision);
