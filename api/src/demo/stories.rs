@@ -12,8 +12,8 @@
 
 use super::{d, id, Cast};
 use crate::app::cases::{
-    ClientInput, CompensationInput, DefendantInput, DefendantVerdictInput, IdentityInput,
-    InvestigationOutcomeInput, OpenIntakeInput, PoliceReportInput, RefusalInput, RegistrationInput, VerdictInput,
+    ClientInput, CompensationInput, DefendantInput, DefendantVerdictInput, IdentityInput, InvestigationOutcomeInput,
+    OpenIntakeInput, PoliceReportInput, RefusalInput, RegistrationInput, VerdictInput,
 };
 use crate::app::proceedings::{AppealInput, ComplaintInput, HearingInput, PostponementInput};
 use crate::app::{App, Caller};
@@ -293,8 +293,12 @@ async fn appealed_acquittal(app: &App, clock: &ManualClock, cast: &Cast, lawyer:
     let acquittal = verdict(CourtInstance::FirstInstance, VerdictOutcome::Acquitted, d(2020, 3, 10), None);
     Box::pin(app.record_verdict(lawyer, ids.0, acquittal)).await?;
     clock.set(d(2020, 3, 20));
-    let appeal =
-        AppealInput { report_id: ids.1, appeal_id: Some(id(9, FIRST)), instance: CourtInstance::Appeal, filed_on: None };
+    let appeal = AppealInput {
+        report_id: ids.1,
+        appeal_id: Some(id(9, FIRST)),
+        instance: CourtInstance::Appeal,
+        filed_on: None,
+    };
     Box::pin(app.file_appeal(lawyer, ids.0, appeal)).await?;
     clock.set(d(2020, 6, 1));
     let second = hearing(app, lawyer, ids, 3, d(2020, 6, 1), CourtInstance::Appeal).await?;

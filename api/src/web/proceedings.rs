@@ -184,7 +184,9 @@ impl Page<'_> {
         self.catalogue
             .iter()
             .find(|o| o.code == code)
-            .map(|o| format!("{} — {}", self.tr.t_args("article", &[("article", &o.article)]), offense_title(self.tr, o)))
+            .map(|o| {
+                format!("{} — {}", self.tr.t_args("article", &[("article", &o.article)]), offense_title(self.tr, o))
+            })
             .unwrap_or_else(|| code.to_string())
     }
 
@@ -285,9 +287,10 @@ fn hearings(p: &Page<'_>, r: &ReportView) -> Markup {
     let tr = p.tr;
     let rid = r.id.to_string();
     let f = p.f(format!("hearing-{rid}"));
-    let pending = r.pending_appeal().map(|a| a.instance).unwrap_or_else(|| {
-        r.verdict.as_ref().map(|v| v.instance).unwrap_or(CourtInstance::FirstInstance)
-    });
+    let pending = r
+        .pending_appeal()
+        .map(|a| a.instance)
+        .unwrap_or_else(|| r.verdict.as_ref().map(|v| v.instance).unwrap_or(CourtInstance::FirstInstance));
     html! {
         h4 id={ "hearings-" (rid) } { (tr.t("hearings-title")) }
         @if let Some(h) = r.next_hearing(p.today) {
@@ -581,7 +584,8 @@ pub fn command(app: Arc<App>, c: Caller, id: Uuid, action: &str, errors: &mut Er
             let on = errors.date(tr, f, "on", true);
             let court = errors.required(tr, f, "court").map(str::to_string);
             let instance: Option<CourtInstance> = errors.label(tr, f, "instance", true);
-            let input = HearingInput { report_id: report_id?, hearing_id: None, on: on?, court: court?, instance: instance? };
+            let input =
+                HearingInput { report_id: report_id?, hearing_id: None, on: on?, court: court?, instance: instance? };
             Box::pin(async move { app.schedule_hearing(&c, id, input).await.map(|_| ()) })
         }
         "hearing-held" => {
@@ -724,7 +728,9 @@ fn around_command(
             let by = errors.required(tr, f, "decidedBy").map(str::to_string);
             let on = errors.date(tr, f, "decidedOn", true);
             let (Some(granted), Some(by), Some(on)) = (granted, by, on) else { return Some(None) };
-            Some(Some(Box::pin(async move { app.record_victim_status(&c, id, granted, &by, Some(on)).await.map(|_| ()) })))
+            Some(Some(Box::pin(
+                async move { app.record_victim_status(&c, id, granted, &by, Some(on)).await.map(|_| ()) },
+            )))
         }
         _ => None,
     }
@@ -760,8 +766,10 @@ pub fn referral_outcome(p: &Page<'_>, i: usize, r: &projections::model::case::Re
 pub fn victim_status(p: &Page<'_>, view: &CaseView, may: bool) -> Markup {
     let tr = p.tr;
     let f = p.f("victim-status".to_string());
-    let choices =
-        vec![("GRANTED".to_string(), tr.t("victim-status-granted")), ("REFUSED".to_string(), tr.t("victim-status-refused"))];
+    let choices = vec![
+        ("GRANTED".to_string(), tr.t("victim-status-granted")),
+        ("REFUSED".to_string(), tr.t("victim-status-refused")),
+    ];
     let today = p.today.to_string();
     html! {
         section.card aria-labelledby="victim-status-h" {

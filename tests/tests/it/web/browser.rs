@@ -497,13 +497,16 @@ async fn a_hearing_postponed_and_due_this_week_in_kyrgyz(backend: Backend) {
     // The court moves it: postponed to six days ahead.
     let hid = t.app.case_view(case_id.parse().unwrap()).await.unwrap().unwrap().reports[0].hearings[0].id;
     let psec = format!("hearing-postponed-{hid}");
-    tab.click(&format!("details.hearing-actions summary")).await;
+    tab.click("details.hearing-actions summary").await;
     tab.date(&format!("to--{psec}"), &later.to_string()).await;
     tab.fill(&format!("reason--{psec}"), "күбөнүн келбей калышы").await;
     tab.submit(&format!("{case}/hearing-postponed")).await;
     let page = tab.source().await;
     let moved = later.format("%d.%m.%Y").to_string();
-    assert!(page.contains(&format!("{} күндөн {moved} күнгө кийинкиге калтырылды", ahead.format("%d.%m.%Y"))), "{page}");
+    assert!(
+        page.contains(&format!("{} күндөн {moved} күнгө кийинкиге калтырылды", ahead.format("%d.%m.%Y"))),
+        "{page}"
+    );
     show(".next-hearing".into()).await;
     tab.screen("case-hearing-postponed-ky").await;
 

@@ -48,21 +48,33 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
     let before = events(&t).await;
     let hearing = format!("{case}/hearing");
     let r = lawyer
-        .submit(&case, &hearing, &[("reportId", rid), ("on", "31.02.2026"), ("court", ""), ("instance", "FIRST_INSTANCE")])
+        .submit(
+            &case,
+            &hearing,
+            &[("reportId", rid), ("on", "31.02.2026"), ("court", ""), ("instance", "FIRST_INSTANCE")],
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("Введите дату в виде дд.мм.гггг.") && r.body.contains("Заполните это поле."), "{}", r.body);
     assert!(r.body.contains("value=\"31.02.2026\""), "the typed date stays");
     assert!(r.body.contains(&format!("href=\"#court--hearing-{rid}\"")), "the summary links to the field");
     let r = lawyer
-        .submit(&case, &hearing, &[("reportId", rid), ("on", &ahead), ("court", "Ошский городской суд"), ("instance", "WHATEVER")])
+        .submit(
+            &case,
+            &hearing,
+            &[("reportId", rid), ("on", &ahead), ("court", "Ошский городской суд"), ("instance", "WHATEVER")],
+        )
         .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Выберите один из вариантов.") && r.body.contains("value=\"Ошский городской суд\""));
     assert_eq!(events(&t).await, before, "nothing was recorded");
     // A day ahead is allowed for a hearing.
     let r = lawyer
-        .submit(&case, &hearing, &[("reportId", rid), ("on", &ahead), ("court", "Ошский городской суд"), ("instance", "FIRST_INSTANCE")])
+        .submit(
+            &case,
+            &hearing,
+            &[("reportId", rid), ("on", &ahead), ("court", "Ошский городской суд"), ("instance", "FIRST_INSTANCE")],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let view = t.app.case_view(case_id).await.unwrap().unwrap();
@@ -76,7 +88,10 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
     let hid = h.id.to_string();
     let (csrf, key) = super::hidden_fields(&page.body, &format!("{case}/hearing-postponed"));
     let r = lawyer
-        .post(&format!("{case}/hearing-held"), &[("csrf", &csrf), ("idempotencyKey", &key), ("reportId", rid), ("hearingId", &hid)])
+        .post(
+            &format!("{case}/hearing-held"),
+            &[("csrf", &csrf), ("idempotencyKey", &key), ("reportId", rid), ("hearingId", &hid)],
+        )
         .await;
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("День заседания ещё не наступил."), "{}", r.body);
@@ -86,7 +101,11 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("Дата раньше предыдущего шага по делу."), "{}", r.body);
     let r = lawyer
-        .submit(&case, &postpone, &[("reportId", rid), ("hearingId", &hid), ("to", &later), ("reason", "неявка свидетеля")])
+        .submit(
+            &case,
+            &postpone,
+            &[("reportId", rid), ("hearingId", &hid), ("to", &later), ("reason", "неявка свидетеля")],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = lawyer.get(&case).await;
@@ -133,14 +152,24 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
         .submit(
             &case,
             &format!("{case}/defendant-verdict"),
-            &[("reportId", rid), ("defendantId", &did), ("outcome", "CONVICTED"), ("decidedOn", "2022-03-01"), ("sentenceMonths", "60")],
+            &[
+                ("reportId", rid),
+                ("defendantId", &did),
+                ("outcome", "CONVICTED"),
+                ("decidedOn", "2022-03-01"),
+                ("sentenceMonths", "60"),
+            ],
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
 
     // The verdict, an appeal of it (only to a higher instance), the appeal instance's verdict in force.
     let r = lawyer
-        .submit(&case, &format!("{case}/verdict"), &[("reportId", rid), ("outcome", "ACQUITTED"), ("decidedOn", "2022-03-01")])
+        .submit(
+            &case,
+            &format!("{case}/verdict"),
+            &[("reportId", rid), ("outcome", "ACQUITTED"), ("decidedOn", "2022-03-01")],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = lawyer.get(&case).await;
@@ -151,9 +180,8 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
         .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Жалоба подаётся в инстанцию выше той, чей приговор действует."), "{}", r.body);
-    let r = lawyer
-        .submit(&case, &appeal, &[("reportId", rid), ("instance", "APPEAL"), ("filedOn", "2022-03-10")])
-        .await;
+    let r =
+        lawyer.submit(&case, &appeal, &[("reportId", rid), ("instance", "APPEAL"), ("filedOn", "2022-03-10")]).await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = lawyer.get(&case).await;
     assert!(page.body.contains("инстанция: апелляционная инстанция") && page.body.contains("ожидает решения"));
@@ -161,7 +189,13 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
         .submit(
             &case,
             &format!("{case}/verdict"),
-            &[("reportId", rid), ("instance", "APPEAL"), ("outcome", "CONVICTED"), ("decidedOn", "2022-06-01"), ("sentenceMonths", "60")],
+            &[
+                ("reportId", rid),
+                ("instance", "APPEAL"),
+                ("outcome", "CONVICTED"),
+                ("decidedOn", "2022-06-01"),
+                ("sentenceMonths", "60"),
+            ],
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -207,17 +241,39 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
     let view = t.app.case_view(case_id).await.unwrap().unwrap();
     let second = view.reports.iter().find(|r| r.police_unit == "ОВД Кара-Суу").unwrap().id.to_string();
     let r = lawyer
-        .submit(&case, &format!("{case}/refusal"), &[("reportId", &second), ("decidedOn", "2022-07-10"), ("reason", "нет состава")])
+        .submit(
+            &case,
+            &format!("{case}/refusal"),
+            &[("reportId", &second), ("decidedOn", "2022-07-10"), ("reason", "нет состава")],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let complaint = format!("{case}/complaint");
     let r = lawyer
-        .submit(&case, &complaint, &[("reportId", &second), ("against", "TERMINATION"), ("filedWith", "PROSECUTOR"), ("filedOn", "2022-07-15")])
+        .submit(
+            &case,
+            &complaint,
+            &[
+                ("reportId", &second),
+                ("against", "TERMINATION"),
+                ("filedWith", "PROSECUTOR"),
+                ("filedOn", "2022-07-15"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("нет такого решения, которое можно обжаловать"), "{}", r.body);
     let r = lawyer
-        .submit(&case, &complaint, &[("reportId", &second), ("against", "REFUSAL_TO_REGISTER"), ("filedWith", "PROSECUTOR"), ("filedOn", "2022-07-15")])
+        .submit(
+            &case,
+            &complaint,
+            &[
+                ("reportId", &second),
+                ("against", "REFUSAL_TO_REGISTER"),
+                ("filedWith", "PROSECUTOR"),
+                ("filedOn", "2022-07-15"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let view = t.app.case_view(case_id).await.unwrap().unwrap();
@@ -231,11 +287,19 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = lawyer.get(&case).await;
-    assert!(page.body.contains("Жалоба на: отказ в регистрации заявления; подана: Прокурор, 15.07.2022"), "{}", page.body);
+    assert!(
+        page.body.contains("Жалоба на: отказ в регистрации заявления; подана: Прокурор, 15.07.2022"),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("Жалоба удовлетворена, 01.08.2022"));
     // In Kyrgyz, the same page in the official terms.
     let ky = lawyer.get(&format!("{case}?lang=ky")).await;
-    assert!(ky.body.contains("Сот отурумдары") && ky.body.contains("Айыпталуучулар") && ky.body.contains("апелляциялык инстанция"));
+    assert!(
+        ky.body.contains("Сот отурумдары")
+            && ky.body.contains("Айыпталуучулар")
+            && ky.body.contains("апелляциялык инстанция")
+    );
     // Field ids are unique on a page with many forms.
     let ids: Vec<&str> = page.body.split(" id=\"").skip(1).map(|s| &s[..s.find('"').unwrap()]).collect();
     let mut unique = ids.clone();
@@ -248,7 +312,17 @@ async fn the_court_steps_of_a_case_in_russian(backend: Backend) {
     let own = other.get("/app/assignments").await;
     let (csrf, key) = super::hidden_fields(&own.body, "/app/sign-out");
     let r = other
-        .post(&hearing, &[("csrf", &csrf), ("idempotencyKey", &key), ("reportId", rid), ("on", &ahead), ("court", "x"), ("instance", "FIRST_INSTANCE")])
+        .post(
+            &hearing,
+            &[
+                ("csrf", &csrf),
+                ("idempotencyKey", &key),
+                ("reportId", rid),
+                ("on", &ahead),
+                ("court", "x"),
+                ("instance", "FIRST_INSTANCE"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
     let mine = other.get(&case).await;
@@ -316,26 +390,37 @@ async fn referral_outcomes_and_the_victim_status_decision(backend: Backend) {
     let case_id: uuid::Uuid = represented_case(&t, &p.w).await.parse().unwrap();
     let case = format!("/app/cases/{case_id}");
     let mut intake = signed_in(&base, "intake").await;
-    let r = intake.submit(&case, &format!("{case}/referral"), &[("service", "SHELTER"), ("referredOn", "2020-03-05")]).await;
+    let r = intake
+        .submit(&case, &format!("{case}/referral"), &[("service", "SHELTER"), ("referredOn", "2020-03-05")])
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let outcome = format!("{case}/referral-outcome");
     let r = intake.submit(&case, &outcome, &[("referral", "0"), ("outcome", "SOMETHING"), ("on", "2020-03-20")]).await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Выберите один из вариантов."), "{}", r.body);
-    let r = intake.submit(&case, &outcome, &[("referral", "7"), ("outcome", "SERVICE_PROVIDED"), ("on", "2020-03-20")]).await;
+    let r = intake
+        .submit(&case, &outcome, &[("referral", "7"), ("outcome", "SERVICE_PROVIDED"), ("on", "2020-03-20")])
+        .await;
     assert_eq!(r.status, 422, "no referral number 7: {}", r.body);
-    let r = intake.submit(&case, &outcome, &[("referral", "0"), ("outcome", "SERVICE_PROVIDED"), ("on", "2020-03-20")]).await;
+    let r = intake
+        .submit(&case, &outcome, &[("referral", "0"), ("outcome", "SERVICE_PROVIDED"), ("on", "2020-03-20")])
+        .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let page = intake.get(&case).await;
     assert!(page.body.contains("Помощь оказана, 20.03.2020"), "{}", page.body);
 
     let mut lawyer = signed_in(&base, "lawyer.a").await;
     let status = format!("{case}/victim-status");
-    let r = lawyer.submit(&case, &status, &[("granted", "GRANTED"), ("decidedBy", ""), ("decidedOn", "2020-04-01")]).await;
+    let r =
+        lawyer.submit(&case, &status, &[("granted", "GRANTED"), ("decidedBy", ""), ("decidedOn", "2020-04-01")]).await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Заполните это поле.") && r.body.contains("value=\"2020-04-01\""), "{}", r.body);
     let r = lawyer
-        .submit(&case, &status, &[("granted", "GRANTED"), ("decidedBy", "Следователь УВД г. Ош"), ("decidedOn", "2020-04-01")])
+        .submit(
+            &case,
+            &status,
+            &[("granted", "GRANTED"), ("decidedBy", "Следователь УВД г. Ош"), ("decidedOn", "2020-04-01")],
+        )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     let view = t.app.case_view(case_id).await.unwrap().unwrap();
