@@ -38,6 +38,8 @@ use domain::{Clock, ManualClock};
 use std::sync::Arc;
 use uuid::Uuid;
 
+mod stories;
+
 /// What the seed wrote.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct SeedSummary {
@@ -219,6 +221,8 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
     let mut rng = Rng(20_161_201);
     let mut summary = SeedSummary::default();
     let system = Caller::system("demo-seed");
+    // The day the seed runs: the scripted stories' hearings lie ahead of it.
+    let started_on = clock.today();
     clock.set(d(2016, 1, 11));
 
     // Organisations.
@@ -302,6 +306,9 @@ async fn seed_all(app: &Arc<App>, clock: &ManualClock) -> Result<SeedSummary, Ap
         summary.police_reports += seeded;
         summary.cases += 1;
     }
+    let (cases, reports) = Box::pin(stories::seed(app, clock, &cast, started_on)).await?;
+    summary.cases += cases;
+    summary.police_reports += reports;
     summary.published_figures = Box::pin(seed_published_figures(app, &auditor)).await?;
     Ok(summary)
 }

@@ -156,6 +156,19 @@ pub async fn render(ctx: &Ctx, id: Uuid, extra: Extra<'_>, saved: bool) -> Respo
         html! {}
     };
     let status = if extra.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    // The facts around the case (victim status, referral outcomes): the use case decides
+    // who may record them; the page offers the forms to the intake worker and the lawyer.
+    let around = super::proceedings::Page {
+        tr,
+        case_id: view.id,
+        csrf: ctx.csrf(),
+        today: app.clock.today(),
+        catalogue: &[],
+        section: extra.section,
+        form: extra.form.unwrap_or(&empty),
+        errors: &extra.errors,
+    };
+    let may_status = view.closed.is_none() && matches!(role, Role::IntakeWorker | Role::Lawyer);
     let body = html! {
         @if saved { div.notice role="status" { (tr.t("saved")) } }
         section.card aria-labelledby="summary-h" {
@@ -177,7 +190,8 @@ pub async fn render(ctx: &Ctx, id: Uuid, extra: Extra<'_>, saved: bool) -> Respo
         (coordinator_part)
         (lawyer_part)
         (consent_section(ctx, &view, form_for("consent"), &errors_for("consent")))
-        (referral_section(ctx, &view, form_for("referral"), &errors_for("referral")))
+        (referral_section(ctx, &view, form_for("referral"), &errors_for("referral"), Some(&around)))
+        (super::proceedings::victim_status(&around, &view, may_status))
         section.card aria-labelledby="timeline-h" {
             h2 #timeline-h { (tr.t("timeline")) }
             ol.timeline { @for e in &timeline {
@@ -277,7 +291,13 @@ fn consent_section(ctx: &Ctx, view: &CaseView, form: &Form, errors: &Errors) -> 
     }
 }
 
-fn referral_section(ctx: &Ctx, view: &CaseView, form: &Form, errors: &Errors) -> Markup {
+fn referral_section(
+    ctx: &Ctx,
+    view: &CaseView,
+    form: &Form,
+    errors: &Errors,
+    around: Option<&super::proceedings::Page<'_>>,
+) -> Markup {
     let tr = ctx.tr;
     let services: Vec<&str> = ProtectionService::ALL.iter().map(|s| s.as_str()).collect();
     let may = ctx.session.as_ref().is_some_and(|s| s.principal.role == Role::IntakeWorker) && view.closed.is_none();
@@ -286,9 +306,10 @@ fn referral_section(ctx: &Ctx, view: &CaseView, form: &Form, errors: &Errors) ->
         section.card aria-labelledby="referral-h" {
             h2 #referral-h { (tr.t("referrals")) }
             @if view.referrals.is_empty() { p { (tr.t("no-referrals")) } }
-            ul { @for r in &view.referrals {
+            ul { @for (i, r) in view.referrals.iter().enumerate() {
                 li { (tr.date(r.referred_on)) " — " (tr.label("ProtectionService", r.service.as_str()))
-                    @if let Some(p) = &r.provider { " (" (p) ")" } }
+                    @if let Some(p) = &r.provider { " (" (p) ")" }
+                    (around.map(|a| super::proceedings::referral_outcome(a, i, r, may)).unwrap_or_default()) }
             } }
             @if may {
                 h3 { (tr.t("referral-new")) }

@@ -230,6 +230,8 @@ pub fn hidden(csrf: &str) -> Markup {
 
 /// The label of a form field by its (GraphQL) name, for the error summary.
 fn label_id(field: &str) -> Option<&'static str> {
+    // A field of a page with many forms has the id `name--form`.
+    let field = field.split("--").next().unwrap_or(field);
     Some(match field {
         "identifiedOn" => "field-identified-on",
         "referralSource" => "field-referral-source",
@@ -277,6 +279,18 @@ fn label_id(field: &str) -> Option<&'static str> {
         "name" => "field-account-name",
         "role" => "field-role",
         "organizationId" => "field-organization-id",
+        "court" => "field-court",
+        "to" => "field-postponed-to",
+        "postponedOn" => "field-postponed-on",
+        "instance" => "field-instance",
+        "against" => "field-complaint-against",
+        "filedWith" => "field-filed-with",
+        "ageAtOffense" => "field-age-at-offense",
+        "chargedWith" => "field-charged-with",
+        "chargedOn" => "field-charged-on",
+        "amount" => "field-amount",
+        "currency" => "field-currency",
+        "granted" => "field-victim-status",
         _ => return None,
     })
 }

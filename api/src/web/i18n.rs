@@ -149,6 +149,20 @@ pub const EVENTS: &[&str] = &[
     "CaseClosed",
     "CaseReopened",
     "ClientDataErased",
+    "DefendantAdded",
+    "DefendantVerdictRecorded",
+    "CompensationClaimed",
+    "CompensationAwarded",
+    "CompensationPaid",
+    "HearingScheduled",
+    "HearingHeld",
+    "HearingPostponed",
+    "ComplaintFiled",
+    "ComplaintDecided",
+    "AppealFiled",
+    "CaseTransferred",
+    "ReferralOutcomeRecorded",
+    "VictimStatusDecided",
 ];
 
 /// Every enumeration whose labels the catalogue must name, as (kind, labels).
@@ -178,6 +192,13 @@ pub fn enumerations() -> Vec<(&'static str, Vec<&'static str>)> {
         ("AgeGroup", vec!["MINOR", "ADULT", "UNKNOWN"]),
         ("SignInOutcome", l(crate::app::sign_in::SignInOutcome::ALL, crate::app::sign_in::SignInOutcome::as_str)),
         ("ErasureStatus", vec!["PENDING", "APPROVED", "REJECTED"]),
+        ("CourtInstance", l(v::CourtInstance::ALL, v::CourtInstance::as_str)),
+        ("ComplaintSubject", l(v::ComplaintSubject::ALL, v::ComplaintSubject::as_str)),
+        ("ComplaintAddressee", l(v::ComplaintAddressee::ALL, v::ComplaintAddressee::as_str)),
+        ("ComplaintOutcome", l(v::ComplaintOutcome::ALL, v::ComplaintOutcome::as_str)),
+        ("DefendantRole", l(v::DefendantRole::ALL, v::DefendantRole::as_str)),
+        ("CompensationStep", l(v::CompensationStep::ALL, v::CompensationStep::as_str)),
+        ("ReferralOutcome", l(v::ReferralOutcome::ALL, v::ReferralOutcome::as_str)),
     ]
 }
 

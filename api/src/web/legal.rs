@@ -8,6 +8,7 @@ use super::cases::{case_form, case_table, parse_case_id};
 use super::forms::{self, hidden, Errors, Field, Form};
 use super::i18n::{Lang, Tr};
 use super::layout::{self, page};
+use super::proceedings;
 use super::session::Ctx;
 use crate::app::cases::{
     CaseListFilter, InvestigationOutcomeInput, LegalActionInput, PoliceReportInput, ReclassificationInput,
@@ -87,7 +88,13 @@ pub async fn assignments(ctx: Ctx) -> Response {
         .iter()
         .filter(|c| c.assignment.as_ref().is_some_and(|a| a.accepted_on.is_some()) && c.closed.is_none())
         .collect();
+    let due = match ctx.state.app.deadlines(&caller, None, Some(7)).await {
+        Ok(d) => d,
+        Err(e) => return layout::error_page(&ctx, &e),
+    };
+    let no_rules = ctx.state.app.deadline_rules_state().await.map(|r| r.in_force().is_empty()).unwrap_or(false);
     let body = html! {
+        (proceedings::due_this_week(tr, &due, no_rules))
         section.card aria-labelledby="pending-h" {
             h2 #pending-h { (tr.t("assignments-pending")) }
             (case_table(tr, &pending))
@@ -144,6 +151,16 @@ pub async fn lawyer_section(ctx: &Ctx, view: &CaseView, section: &str, form: &Fo
         let value = if f.raw(name).is_empty() { today() } else { f.raw(name).to_string() };
         html! { (Field { name, label: tr.t(label), hint: None, value: &value, errors: errs(sec) }.input("date", true)) }
     };
+    let court = proceedings::Page {
+        tr,
+        case_id: view.id,
+        csrf: csrf.clone(),
+        today: ctx.state.app.clock.today(),
+        catalogue: &catalogue,
+        section,
+        form,
+        errors,
+    };
     let report_forms = |r: &ReportView| -> Markup {
         let rid = r.id.to_string();
         let key = |k: &str| format!("{k}-{rid}");
@@ -164,6 +181,7 @@ pub async fn lawyer_section(ctx: &Ctx, view: &CaseView, section: &str, form: &Fo
                     @if let Some(o) = r.outcomes.last() { dt { (tr.t("field-outcome")) } dd { (tr.label("InvestigationOutcome", o.outcome.as_str())) " (" (tr.date(o.decided_on)) ")" } }
                     @if let Some(vd) = &r.verdict { dt { (tr.t("verdict")) } dd { (tr.label("VerdictOutcome", vd.outcome.as_str())) " (" (tr.date(vd.decided_on)) ")" } }
                 }
+                (proceedings::report_part(&court, r))
                 @if r.verdict.is_none() {
                     @if r.registration.is_none() && r.refused.is_none() {
                         h4 { (tr.t("registration-title")) }
@@ -224,6 +242,9 @@ pub async fn lawyer_section(ctx: &Ctx, view: &CaseView, section: &str, form: &Fo
         }
     };
     html! {
+        @if let Some(h) = proceedings::next_hearing(view, court.today) {
+            div.notice.next-hearing role="status" { strong { (tr.t("next-hearing")) ": " } (proceedings::hearing_line(tr, h)) }
+        }
         section.card aria-labelledby="legal-h" {
             h2 #legal-h { (tr.t("legal-title")) }
             @for r in &view.reports { (report_forms(r)) }
@@ -285,7 +306,7 @@ async fn in_force(app: &crate::app::App, errors: &mut Errors, tr: Tr, code: &str
     }
 }
 
-type Run = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>> + Send>>;
+pub(super) type Run = std::pin::Pin<Box<dyn std::future::Future<Output = Result<(), ApiError>> + Send>>;
 
 /// Every lawyer form of the case page posts here: `/app/cases/{caseId}/{action}`.
 pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form: Form) -> Response {
@@ -299,18 +320,21 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
     let rid = form.get("reportId").unwrap_or("").to_string();
     let section = match action.as_str() {
         "registration" | "refusal" | "reclassification" | "outcome" | "verdict" => format!("{action}-{rid}"),
+        a if proceedings::ACTIONS.contains(&a) => proceedings::section(a, &form),
         _ => action.clone(),
     };
     // The offence must have been in force on the date of the decision.
     let mut pre = Errors::default();
-    if let (Some(code), Some(date)) = (
+    let checked_here = ["registration", "reclassification", "verdict"].contains(&action.as_str());
+    if let (true, Some(code), Some(date)) = (
+        checked_here,
         form.get("offenseCode"),
         form.get("registeredOn").or(form.get("decidedOn")).and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok()),
     ) {
         in_force(&app, &mut pre, tr, code, date).await;
     }
     let f = form.clone();
-    let fields: &[&str] = &[
+    let fields: Vec<&str> = [
         "reason",
         "filedOn",
         "policeUnit",
@@ -325,8 +349,12 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
         "kind",
         "takenOn",
         "note",
-    ];
-    case_form(ctx, &case_id, form, &section.clone(), fields, move |errors| -> Option<Run> {
+    ]
+    .iter()
+    .chain(proceedings::FIELDS)
+    .copied()
+    .collect::<Vec<_>>();
+    case_form(ctx, &case_id, form, &section.clone(), &fields, move |errors| -> Option<Run> {
         errors.0.extend(pre.0);
         let c = caller;
         let run: Run = match action.as_str() {
@@ -405,8 +433,10 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
                 let outcome: Option<v::VerdictOutcome> = errors.label(tr, &f, "outcome", true);
                 let on = errors.date(tr, &f, "decidedOn", true);
                 let months = errors.number(tr, &f, "sentenceMonths");
+                // An appeal or cassation instance's verdict names its instance.
+                let instance: Option<v::CourtInstance> = errors.label(tr, &f, "instance", false);
                 let input = VerdictInput {
-                    instance: Default::default(),
+                    instance,
                     report_id: report_id?,
                     outcome: outcome?,
                     offense_code: None,
@@ -426,6 +456,7 @@ pub async fn act(ctx: Ctx, Path((case_id, action)): Path<(String, String)>, form
                 let reason = errors.required(tr, &f, "reason")?.to_string();
                 Box::pin(async move { app.close_case(&c, id, &reason, None).await.map(|_| ()) })
             }
+            a if proceedings::ACTIONS.contains(&a) => return proceedings::command(app, c, id, a, errors, tr, &f),
             _ => {
                 errors.add("reason", tr.t("err-rule"));
                 return None;

@@ -8,7 +8,7 @@
 //! - [`i18n`]: Fluent catalogues (ru, ky, en);
 //! - [`layout`], [`forms`]: the page shell, form fields, error summaries;
 //! - [`auth`], [`cases`], [`intake`], [`network`], [`legal`], [`admin`], [`administration`],
-//!   [`oversight`], [`dashboard`]: the screens; [`charts`]: SVG charts drawn on the server.
+//!   [`oversight`], [`dashboard`], [`proceedings`]: the screens; [`charts`]: SVG charts drawn on the server.
 //!
 //! Every asset is compiled into the binary; no page loads anything from another origin, and
 //! none needs JavaScript.
@@ -27,6 +27,7 @@ mod layout;
 mod legal;
 mod network;
 mod oversight;
+mod proceedings;
 mod session;
 
 use crate::app::App;

@@ -5,6 +5,7 @@
 
 mod administration;
 mod browser;
+mod proceedings;
 
 use api::app::accounts::NewAccount;
 use api::app::Caller;

@@ -220,6 +220,9 @@ impl Tab {
                 .await
                 .unwrap();
             tokio::time::sleep(Duration::from_millis(150)).await;
+            // A screen about one part of a long page names it in `window.__shot`.
+            let scroll = "if (window.__shot) { document.querySelector(window.__shot).scrollIntoView(); }";
+            self.c.execute(scroll, vec![]).await.unwrap();
             let png = self.c.screenshot().await.unwrap();
             std::fs::write(dir.join(format!("{name}-{w}x{h}.png")), png).unwrap();
         }
@@ -659,3 +662,85 @@ async fn oversight_and_administration_in_a_browser(backend: Backend) {
 }
 
 tests::on_both_backends!(oversight_and_administration_in_a_browser);
+/// A lawyer in Kyrgyz sets a court hearing for a day ahead, records it postponed, and finds
+/// it under "What is due this week" with a link back to the case; axe-core and screenshots
+/// of each screen, at phone and desktop sizes.
+async fn a_hearing_postponed_and_due_this_week_in_kyrgyz(backend: Backend) {
+    use tests::fixtures::{case_mutation, represented_case};
+    let t = TestApp::spawn(backend).await;
+    let p = people(&t).await;
+    let case_id = represented_case(&t, &p.w).await;
+    let lawyer = &p.w.lawyer_a;
+    let input = json!({"caseId": case_id, "filedOn": "2024-03-10", "policeUnit": "Ош шаардык ИИБ"});
+    case_mutation(&t, lawyer, "filePoliceReport", "FilePoliceReportInput", input).await;
+    let view = t.app.case_view(case_id.parse().unwrap()).await.unwrap().unwrap();
+    let report = view.reports[0].id.to_string();
+    let input = json!({"caseId": case_id, "reportId": report, "offenseCode": "2021-166", "registeredOn": "2024-03-12"});
+    case_mutation(&t, lawyer, "recordOffenseRegistration", "RecordOffenseRegistrationInput", input).await;
+    let input = json!({"caseId": case_id, "reportId": report, "outcome": "SENT_TO_COURT", "decidedOn": "2024-06-01"});
+    case_mutation(&t, lawyer, "recordInvestigationOutcome", "RecordInvestigationOutcomeInput", input).await;
+
+    let base = serve_web(&t, false).await;
+    let d = driver().await;
+    let tab = Tab { c: browser(&d).await, base: base.clone(), shots: backend == Backend::Sqlite };
+    tab.go("/app/sign-in?lang=ky").await;
+    tab.sign_in("lawyer.a").await;
+    let case = format!("/app/cases/{case_id}");
+    tab.go(&case).await;
+    assert_eq!(tab.c.execute("return document.documentElement.lang", vec![]).await.unwrap(), json!("ky"));
+    assert!(tab.source().await.contains("Сот отурумдары"));
+    let show = |css: String| {
+        let c = tab.c.clone();
+        async move {
+            c.execute("window.__shot = arguments[0]", vec![json!(css)]).await.unwrap();
+        }
+    };
+    show(format!("#hearings-{report}")).await;
+    tab.screen("case-court-ky").await;
+
+    // Sent without a court, the form comes back with the reason in Kyrgyz and the date kept.
+    let today = t.app.clock.today();
+    let ahead = today.checked_add_days(chrono::Days::new(2)).unwrap();
+    let later = today.checked_add_days(chrono::Days::new(6)).unwrap();
+    let sec = format!("hearing-{report}");
+    tab.date(&format!("on--{sec}"), &ahead.to_string()).await;
+    tab.submit(&format!("{case}/hearing")).await;
+    let page = tab.source().await;
+    assert!(page.contains("Бул талааны толтуруңуз.") || page.contains("field-error"), "{page}");
+    assert!(page.contains(&format!("value=\"{ahead}\"")), "the date typed stays");
+    show(format!("#hearings-{report} ~ .error-summary")).await;
+    tab.screen("case-court-ky-errors").await;
+    tab.fill(&format!("court--{sec}"), "Ош шаардык соту").await;
+    tab.submit(&format!("{case}/hearing")).await;
+    let page = tab.source().await;
+    assert!(page.contains("Кийинки сот отуруму") && page.contains(&ahead.format("%d.%m.%Y").to_string()), "{page}");
+
+    // The court moves it: postponed to six days ahead.
+    let hid = t.app.case_view(case_id.parse().unwrap()).await.unwrap().unwrap().reports[0].hearings[0].id;
+    let psec = format!("hearing-postponed-{hid}");
+    tab.click("details.hearing-actions summary").await;
+    tab.date(&format!("to--{psec}"), &later.to_string()).await;
+    tab.fill(&format!("reason--{psec}"), "күбөнүн келбей калышы").await;
+    tab.submit(&format!("{case}/hearing-postponed")).await;
+    let page = tab.source().await;
+    let moved = later.format("%d.%m.%Y").to_string();
+    assert!(
+        page.contains(&format!("{} күндөн {moved} күнгө кийинкиге калтырылды", ahead.format("%d.%m.%Y"))),
+        "{page}"
+    );
+    show(".next-hearing".into()).await;
+    tab.screen("case-hearing-postponed-ky").await;
+
+    // What is due this week: the hearing on its new day, linking to the case.
+    tab.go("/app/assignments").await;
+    let page = tab.source().await;
+    assert!(page.contains("Ушул жумада эмне кылуу керек") && page.contains("Процесстик мөөнөттөр орнотулган эмес"));
+    let due = &page[page.find("due-h").unwrap()..page.find("pending-h").unwrap()];
+    assert!(due.contains(&moved) && due.contains("Сот отуруму: Ош шаардык соту"), "{due}");
+    tab.screen("due-this-week-ky").await;
+    tab.navigate(&format!("#due-h ~ .table-wrap a[href=\"{case}\"]")).await;
+    assert_eq!(tab.c.current_url().await.unwrap().path(), case);
+    let _ = tab.c.close().await;
+}
+
+tests::on_both_backends!(a_hearing_postponed_and_due_this_week_in_kyrgyz);
