@@ -570,6 +570,10 @@ fn parse_row(row: usize, headers: &[String], record: &csv::StringRecord) -> Resu
         client: ClientInput { gender, age_at_identification: age, citizenship, region },
         identity: IdentityInput { full_name, date_of_birth, contact, document_number, narrative: None },
         consent: dc::ConsentGrant { legal_aid, report_to_police, data_sharing },
+        // The file layout has no guardian's consent column: a minor's row with legal-aid
+        // consent is refused with the domain's reason (record it on the case page instead).
+        profile: Default::default(),
+        guardian_consent: None,
     };
     let mut steps = vec![];
     let mut codes = vec![];
@@ -977,6 +981,8 @@ fn intake_command(row: &Row) -> Result<CaseCommand, ApiError> {
         client,
         identity: domain::sealed::Sealed { alg: "check".into(), nonce: "-".into(), ciphertext: "-".into() },
         consent: i.consent,
+        profile: Default::default(),
+        guardian_consent: i.guardian_consent,
     }))
 }
 

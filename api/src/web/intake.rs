@@ -29,6 +29,8 @@ const FIELDS: &[&str] = &[
     "documentNumber",
     "narrative",
     "legalAid",
+    "guardianGivenBy",
+    "guardianGivenOn",
 ];
 
 pub async fn form(ctx: Ctx) -> Response {
@@ -55,6 +57,7 @@ fn render(ctx: &Ctx, form: &Form, errors: &Errors) -> Response {
     let types = labels(v::ExploitationType::ALL.iter().map(|x| x.as_str()).collect());
     let genders = labels(v::Gender::ALL.iter().map(|x| x.as_str()).collect());
     let regions = labels(v::Region::ALL.iter().map(|x| x.as_str()).collect());
+    let guardians = labels(v::GuardianKind::ALL.iter().map(|x| x.as_str()).collect());
     let today = chrono::Utc::now().date_naive().to_string();
     let identified = if form.raw("identifiedOn").is_empty() { today.as_str() } else { form.raw("identifiedOn") };
     let consent = |name: &str, label: &str, plain: &str| {
@@ -100,6 +103,12 @@ fn render(ctx: &Ctx, form: &Form, errors: &Errors) -> Response {
                 (consent("reportToPolice", "consent-report-to-police", "consent-report-to-police-plain"))
                 (consent("dataSharing", "consent-data-sharing", "consent-data-sharing-plain"))
                 p.hint { (tr.t("consent-later")) }
+                details open[!form.raw("guardianGivenBy").is_empty()] {
+                    summary { (tr.t("guardian-consent-title")) }
+                    p.hint { (tr.t("guardian-consent-plain")) }
+                    (f("guardianGivenBy", "field-guardian-given-by", None).select(&forms::options(tr, "GuardianKind", &guardians), false, &tr.t("choose")))
+                    (f("guardianGivenOn", "field-guardian-given-on", None).input("date", false))
+                }
             }
             button type="submit" { (tr.t("intake-submit")) }
         }
@@ -129,6 +138,12 @@ pub async fn submit(ctx: Ctx, form: Form) -> Response {
     let gender: Option<v::Gender> = errors.label(tr, &form, "gender", true);
     let age = errors.number(tr, &form, "ageAtIdentification");
     let region: Option<v::Region> = errors.label(tr, &form, "region", false);
+    let guardian_by: Option<v::GuardianKind> = errors.label(tr, &form, "guardianGivenBy", false);
+    let guardian_on = errors.date(tr, &form, "guardianGivenOn", false);
+    let guardian_consent = match (guardian_by, guardian_on.or(identified_on)) {
+        (Some(given_by), Some(given_on)) => Some(domain::case::GuardianConsent { given_by, given_on }),
+        _ => None,
+    };
     let opt = |k: &str| form.get(k).map(str::to_string);
     let (Some(identified_on), Some(referral_source), Some(full_name), Some(gender), true) =
         (identified_on, referral_source, full_name, gender, errors.is_empty())
@@ -160,6 +175,8 @@ pub async fn submit(ctx: Ctx, form: Form) -> Response {
             report_to_police: form.checked("reportToPolice"),
             data_sharing: form.checked("dataSharing"),
         },
+        profile: Default::default(),
+        guardian_consent,
     };
     let app = ctx.state.app.clone();
     let run = async { app.open_intake(&caller, input).await.map(|view| format!("/app/cases/{}?saved=1", view.id)) };

@@ -44,9 +44,19 @@ pub fn lawyers_mentioned(aggregate_type: &str, payload: &Value) -> Vec<Uuid> {
 /// The summary of one event. Events this build cannot read (an unknown type, or a payload
 /// altered by hand) get a generic line rather than an error: the audit trail must still
 /// show them.
-pub fn summarize(aggregate_type: &str, event_type: &str, payload: &Value, lawyers: &LawyerNames) -> String {
+pub fn summarize(
+    aggregate_type: &str,
+    event_type: &str,
+    event_version: &str,
+    payload: &Value,
+    lawyers: &LawyerNames,
+) -> String {
     let known = match aggregate_type {
-        Case::TYPE => line::<Case>(payload, lawyers),
+        // Case events of older versions read through their upcasters (ADR 0016).
+        Case::TYPE => {
+            let (_, payload) = domain::case::upcast_case_payload(event_type, event_version, payload.clone());
+            line::<Case>(&payload, lawyers)
+        }
         Lawyer::TYPE => line::<Lawyer>(payload, lawyers),
         Organization::TYPE => line::<Organization>(payload, lawyers),
         Account::TYPE => line::<Account>(payload, lawyers),
@@ -159,6 +169,14 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
                 list(exploitation_types, |t| t.as_str()),
             )
         }
+        CaseEvent::VictimProfileRecorded { recorded_on, .. } => {
+            format!("Profile for the IOM data standard recorded on {recorded_on}")
+        }
+        CaseEvent::GuardianConsentRecorded { consent } => format!(
+            "Consent on the minor's behalf given by {} on {}",
+            consent.given_by.as_str(),
+            consent.given_on
+        ),
         CaseEvent::IdentityUpdated { .. } => "Client identity updated (sealed)".into(),
         CaseEvent::ConsentGiven { scopes, given_on } => {
             format!("Consent given to {} on {given_on}", list(scopes, |s| s.as_str()))
@@ -402,7 +420,7 @@ mod tests {
     }
 
     fn summary(e: &CaseEvent, lawyers: &LawyerNames) -> String {
-        summarize(Case::TYPE, "X", &serde_json::to_value(e).unwrap(), lawyers)
+        summarize(Case::TYPE, "X", "1.0", &serde_json::to_value(e).unwrap(), lawyers)
     }
 
     #[test]

@@ -529,3 +529,15 @@ Fact-COMPENSATION_PAID = Compensation paid
 AgeGroup-MINOR = Under 18
 AgeGroup-ADULT = 18 and over
 AgeGroup-UNKNOWN = Age not known
+
+# --- guardian consent for a minor ---
+guardian-consent-title = Consent of a parent, guardian or representative (a client under 18)
+guardian-consent-plain = For a client under 18, consent to legal aid takes effect only with the consent of a parent, guardian, legal representative or the guardianship authority. Do not write their name: choose who gave it and the day.
+field-guardian-given-by = Who gave consent
+field-guardian-given-on = Day of their consent
+GuardianKind-PARENT = Parent
+GuardianKind-GUARDIAN = Guardian
+GuardianKind-LEGAL_REPRESENTATIVE = Legal representative
+GuardianKind-GUARDIANSHIP_AUTHORITY = Guardianship authority
+err-guardian-consent-required = The client is under 18: consent to legal aid needs the consent of a parent, guardian, legal representative or the guardianship authority. Record who gave it and the day, then try again.
+err-guardian-not-needed = The client is 18 or older: no guardian's consent is recorded for an adult. Check the age.
