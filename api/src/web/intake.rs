@@ -6,7 +6,7 @@ use super::forms::{self, hidden, Errors, Field, Form};
 use super::layout::{self, page_status};
 use super::session::Ctx;
 use crate::access::Op;
-use crate::app::cases::{ClientInput, IdentityInput, OpenIntakeInput};
+use crate::app::cases::{ClientInput, IdentityInput, OpenIntakeInput, ProfileInput};
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -31,6 +31,23 @@ const FIELDS: &[&str] = &[
     "legalAid",
     "guardianGivenBy",
     "guardianGivenOn",
+    "recruitment",
+    "meansOfControl",
+    "recruiterRelationship",
+    "industry",
+    "placeOfRecruitment",
+    "migrationStatus",
+    "primaryLanguage",
+];
+
+const PROFILE_FIELDS: &[&str] = &[
+    "recruitment",
+    "meansOfControl",
+    "recruiterRelationship",
+    "industry",
+    "placeOfRecruitment",
+    "migrationStatus",
+    "primaryLanguage",
 ];
 
 pub async fn form(ctx: Ctx) -> Response {
@@ -58,6 +75,14 @@ fn render(ctx: &Ctx, form: &Form, errors: &Errors) -> Response {
     let genders = labels(v::Gender::ALL.iter().map(|x| x.as_str()).collect());
     let regions = labels(v::Region::ALL.iter().map(|x| x.as_str()).collect());
     let guardians = labels(v::GuardianKind::ALL.iter().map(|x| x.as_str()).collect());
+    let recruitment = labels(v::RecruitmentMethod::ALL.iter().map(|x| x.as_str()).collect());
+    let means = labels(v::MeansOfControl::ALL.iter().map(|x| x.as_str()).collect());
+    let relationships = labels(v::RecruiterRelationship::ALL.iter().map(|x| x.as_str()).collect());
+    let migration = labels(v::MigrationStatus::ALL.iter().map(|x| x.as_str()).collect());
+    // ISIC sections are shown as their letters; the hint names the common ones.
+    let sections: Vec<(String, String)> =
+        v::IsicSection::ALL.iter().map(|x| (x.as_str().to_string(), x.as_str().to_string())).collect();
+    let profile_open = PROFILE_FIELDS.iter().any(|f| !form.raw(f).is_empty() || errors.of(f).is_some());
     let today = chrono::Utc::now().date_naive().to_string();
     let identified = if form.raw("identifiedOn").is_empty() { today.as_str() } else { form.raw("identifiedOn") };
     let consent = |name: &str, label: &str, plain: &str| {
@@ -110,6 +135,17 @@ fn render(ctx: &Ctx, form: &Form, errors: &Errors) -> Response {
                     (f("guardianGivenOn", "field-guardian-given-on", None).input("date", false))
                 }
             }
+            details.card id="profile-step" open[profile_open] {
+                summary { (tr.t("htcds-title")) }
+                p.hint { (tr.t("htcds-plain")) }
+                (forms::checkboxes("recruitment", &tr.t("field-recruitment"), &forms::options(tr, "RecruitmentMethod", &recruitment), &form.all("recruitment"), errors))
+                (forms::checkboxes("meansOfControl", &tr.t("field-means-of-control"), &forms::options(tr, "MeansOfControl", &means), &form.all("meansOfControl"), errors))
+                (f("recruiterRelationship", "field-recruiter-relationship", None).select(&forms::options(tr, "RecruiterRelationship", &relationships), false, &tr.t("unknown")))
+                (f("industry", "field-industry", Some("hint-industry")).select(&sections, false, &tr.t("unknown")))
+                (f("placeOfRecruitment", "field-place-of-recruitment", Some("hint-place-of-recruitment")).input("text", false))
+                (f("migrationStatus", "field-migration-status", None).select(&forms::options(tr, "MigrationStatus", &migration), false, &tr.t("unknown")))
+                (f("primaryLanguage", "field-primary-language", Some("hint-primary-language")).input("text", false))
+            }
             button type="submit" { (tr.t("intake-submit")) }
         }
     };
@@ -144,6 +180,15 @@ pub async fn submit(ctx: Ctx, form: Form) -> Response {
         (Some(given_by), Some(given_on)) => Some(domain::case::GuardianConsent { given_by, given_on }),
         _ => None,
     };
+    let profile = ProfileInput {
+        recruitment: form.all("recruitment").iter().filter_map(|s| s.parse().ok()).collect(),
+        means_of_control: form.all("meansOfControl").iter().filter_map(|s| s.parse().ok()).collect(),
+        recruiter_relationship: errors.label(tr, &form, "recruiterRelationship", false),
+        industry: errors.label(tr, &form, "industry", false),
+        place_of_recruitment: form.get("placeOfRecruitment").map(str::to_string),
+        migration_status: errors.label(tr, &form, "migrationStatus", false),
+        primary_language: form.get("primaryLanguage").map(str::to_string),
+    };
     let opt = |k: &str| form.get(k).map(str::to_string);
     let (Some(identified_on), Some(referral_source), Some(full_name), Some(gender), true) =
         (identified_on, referral_source, full_name, gender, errors.is_empty())
@@ -175,7 +220,7 @@ pub async fn submit(ctx: Ctx, form: Form) -> Response {
             report_to_police: form.checked("reportToPolice"),
             data_sharing: form.checked("dataSharing"),
         },
-        profile: Default::default(),
+        profile,
         guardian_consent,
     };
     let app = ctx.state.app.clone();
