@@ -246,7 +246,8 @@ fn client_profile(c: &ClientInput) -> Res<dc::ClientProfile> {
 }
 
 fn victim_profile(p: &ProfileInput) -> Res<dc::VictimProfile> {
-    if p.recruitment.len() > v::RecruitmentMethod::ALL.len() || p.means_of_control.len() > v::MeansOfControl::ALL.len() {
+    if p.recruitment.len() > v::RecruitmentMethod::ALL.len() || p.means_of_control.len() > v::MeansOfControl::ALL.len()
+    {
         return Err(ApiError::BadInput("too many values in the profile's lists".into()));
     }
     let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
@@ -259,7 +260,9 @@ fn victim_profile(p: &ProfileInput) -> Res<dc::VictimProfile> {
             .map(|s| v::PlaceOfRecruitment::parse("placeOfRecruitment", &s))
             .transpose()?,
         migration_status: p.migration_status,
-        primary_language: blank(&p.primary_language).map(|s| v::LanguageCode::parse("primaryLanguage", &s)).transpose()?,
+        primary_language: blank(&p.primary_language)
+            .map(|s| v::LanguageCode::parse("primaryLanguage", &s))
+            .transpose()?,
     }
     .normalized())
 }

@@ -50,13 +50,26 @@ const HEAD: &[&str] = &[
     "isOtherExploit",
     "RecruiterRelationship",
 ];
-const TAIL: &[&str] =
-    &["recruitmentMethod", "isicSection", "placeOfRecruitment", "countryOfRecruitment", "migrationStatus", "primaryLanguage"];
+const TAIL: &[&str] = &[
+    "recruitmentMethod",
+    "isicSection",
+    "placeOfRecruitment",
+    "countryOfRecruitment",
+    "migrationStatus",
+    "primaryLanguage",
+];
 
 /// The columns that, together, could single a person out: a combination of their values
 /// written to the file is shared by at least K rows.
-pub const QUASI_IDENTIFIERS: &[&str] =
-    &["yearOfRegistration", "gender", "ageBroad", "citizenship", "CountryOfExploitation", "placeOfRecruitment", "countryOfRecruitment"];
+pub const QUASI_IDENTIFIERS: &[&str] = &[
+    "yearOfRegistration",
+    "gender",
+    "ageBroad",
+    "citizenship",
+    "CountryOfExploitation",
+    "placeOfRecruitment",
+    "countryOfRecruitment",
+];
 
 /// The CTDC's age brackets (`ageBroad`) of an age at identification.
 pub fn age_bracket(age: Option<u8>) -> &'static str {
@@ -103,12 +116,17 @@ fn row(c: &CaseView) -> Row {
         .to_string(),
     );
     r.insert("citizenship", c.client.citizenship.as_ref().map(|x| x.as_str().to_string()).unwrap_or_default());
-    r.insert("CountryOfExploitation", c.country_of_exploitation.as_ref().map(|x| x.as_str().to_string()).unwrap_or_default());
+    r.insert(
+        "CountryOfExploitation",
+        c.country_of_exploitation.as_ref().map(|x| x.as_str().to_string()).unwrap_or_default(),
+    );
     r.insert("isForcedLabour", flag(has(ExploitationType::ForcedLabor)));
     r.insert("isSexualExploit", flag(has(ExploitationType::Sexual)));
     r.insert(
         "isOtherExploit",
-        flag(c.exploitation_types.iter().any(|t| !matches!(t, ExploitationType::ForcedLabor | ExploitationType::Sexual))),
+        flag(
+            c.exploitation_types.iter().any(|t| !matches!(t, ExploitationType::ForcedLabor | ExploitationType::Sexual)),
+        ),
     );
     let p = &c.profile;
     r.insert("RecruiterRelationship", p.recruiter_relationship.map(relationship).unwrap_or_default().to_string());
@@ -218,7 +236,12 @@ pub fn export(cases: &[CaseView], k: usize) -> Result<HtcdsExport, ApiError> {
         out.write_record(l).map_err(ApiError::internal)?;
     }
     let bytes = out.into_inner().map_err(ApiError::internal)?;
-    Ok(HtcdsExport { csv: String::from_utf8(bytes).map_err(ApiError::internal)?, rows: lines.len(), generalised, suppressed })
+    Ok(HtcdsExport {
+        csv: String::from_utf8(bytes).map_err(ApiError::internal)?,
+        rows: lines.len(),
+        generalised,
+        suppressed,
+    })
 }
 
 #[cfg(test)]

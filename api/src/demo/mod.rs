@@ -770,15 +770,30 @@ fn demo_profile(rng: &mut Rng, exploitation: &[ExploitationType], region: Region
         return ProfileInput::default();
     }
     let labour = exploitation.contains(&ExploitationType::ForcedLabor);
-    let mut means = vec![*rng.pick(&[MeansOfControl::WithholdsDocuments, MeansOfControl::TakesEarnings, MeansOfControl::Threats])];
+    let mut means =
+        vec![*rng.pick(&[MeansOfControl::WithholdsDocuments, MeansOfControl::TakesEarnings, MeansOfControl::Threats])];
     if rng.pct(40) {
-        means.push(*rng.pick(&[MeansOfControl::DebtBondage, MeansOfControl::RestrictsMovement, MeansOfControl::ExcessiveWorkingHours]));
+        means.push(*rng.pick(&[
+            MeansOfControl::DebtBondage,
+            MeansOfControl::RestrictsMovement,
+            MeansOfControl::ExcessiveWorkingHours,
+        ]));
     }
     ProfileInput {
-        recruitment: vec![*rng.pick(&[RecruitmentMethod::JobOffer, RecruitmentMethod::JobOffer, RecruitmentMethod::Online, RecruitmentMethod::Agency])],
+        recruitment: vec![*rng.pick(&[
+            RecruitmentMethod::JobOffer,
+            RecruitmentMethod::JobOffer,
+            RecruitmentMethod::Online,
+            RecruitmentMethod::Agency,
+        ])],
         means_of_control: means,
-        recruiter_relationship: Some(*rng.pick(&[RecruiterRelationship::Friend, RecruiterRelationship::Family, RecruiterRelationship::Other])),
-        industry: labour.then(|| *rng.pick(&[IsicSection::F, IsicSection::A, IsicSection::C, IsicSection::I, IsicSection::T])),
+        recruiter_relationship: Some(*rng.pick(&[
+            RecruiterRelationship::Friend,
+            RecruiterRelationship::Family,
+            RecruiterRelationship::Other,
+        ])),
+        industry: labour
+            .then(|| *rng.pick(&[IsicSection::F, IsicSection::A, IsicSection::C, IsicSection::I, IsicSection::T])),
         place_of_recruitment: Some(if rng.pct(85) { region.as_str().to_string() } else { "UZ".to_string() }),
         migration_status: Some(*rng.pick(&[MigrationStatus::RegularMigrant, MigrationStatus::IrregularMigrant])),
         primary_language: Some(if rng.pct(70) { "ky".to_string() } else { "ru".to_string() }),

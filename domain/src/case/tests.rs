@@ -2082,13 +2082,29 @@ fn minor_intake(consent: ConsentGrant, guardian: Option<GuardianConsent>) -> Ope
 fn minor_opened(guardian: Option<GuardianConsent>) -> CaseEvent {
     match intake_opened_on(intake_day(), vec![ExploitationType::ForcedLabor]) {
         E::IntakeOpened {
-            case_id, organization_id, identified_on, referral_source, exploitation_types,
-            country_of_exploitation, mut client, identity, profile, ..
+            case_id,
+            organization_id,
+            identified_on,
+            referral_source,
+            exploitation_types,
+            country_of_exploitation,
+            mut client,
+            identity,
+            profile,
+            ..
         } => {
             client.age_at_identification = Some(15);
             E::IntakeOpened {
-                case_id, organization_id, identified_on, referral_source, exploitation_types,
-                country_of_exploitation, client, identity, profile, guardian_consent: guardian,
+                case_id,
+                organization_id,
+                identified_on,
+                referral_source,
+                exploitation_types,
+                country_of_exploitation,
+                client,
+                identity,
+                profile,
+                guardian_consent: guardian,
             }
         }
         other => other,
@@ -2137,7 +2153,8 @@ fn a_minors_legal_aid_consent_later_needs_the_guardian_first() {
     // Other scopes are the minor's own to give.
     let police = C::GiveConsent { scopes: vec![ConsentScope::DataSharing], given_on: intake_day() };
     assert!(case.decide(&intake_worker(), police, today()).is_ok());
-    let g = case.decide(&intake_worker(), C::RecordGuardianConsent(parent_on(intake_day())), today()).expect("guardian");
+    let g =
+        case.decide(&intake_worker(), C::RecordGuardianConsent(parent_on(intake_day())), today()).expect("guardian");
     assert_eq!(g, vec![E::GuardianConsentRecorded { consent: parent_on(intake_day()) }]);
     for e in g {
         case.apply(e);
@@ -2172,6 +2189,7 @@ fn a_victim_profile_is_recorded_sorted_and_replaces_the_last() {
     let E::VictimProfileRecorded { profile, recorded_on } = &events[0] else { panic!("{events:?}") };
     assert_eq!(profile.means_of_control, vec![MeansOfControl::DebtBondage, MeansOfControl::Threats]);
     assert_eq!(*recorded_on, today());
-    let future = C::RecordVictimProfile { profile: VictimProfile::default(), recorded_on: Some(today().succ_opt().unwrap()) };
+    let future =
+        C::RecordVictimProfile { profile: VictimProfile::default(), recorded_on: Some(today().succ_opt().unwrap()) };
     assert!(matches!(case.decide(&intake_worker(), future, today()), Err(CaseError::FutureDate { .. })));
 }

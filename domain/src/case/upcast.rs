@@ -17,7 +17,8 @@ pub fn intake_opened_1_to_2(payload: Value) -> Value {
     match payload {
         Value::Object(mut outer) => {
             if let Some(Value::Object(inner)) = outer.get_mut("IntakeOpened") {
-                let empty = serde_json::to_value(VictimProfile::default()).unwrap_or_else(|_| Value::Object(Map::new()));
+                let empty =
+                    serde_json::to_value(VictimProfile::default()).unwrap_or_else(|_| Value::Object(Map::new()));
                 inner.entry("profile").or_insert(empty);
                 inner.entry("guardian_consent").or_insert(Value::Null);
             }

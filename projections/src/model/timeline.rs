@@ -172,11 +172,9 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
         CaseEvent::VictimProfileRecorded { recorded_on, .. } => {
             format!("Profile for the IOM data standard recorded on {recorded_on}")
         }
-        CaseEvent::GuardianConsentRecorded { consent } => format!(
-            "Consent on the minor's behalf given by {} on {}",
-            consent.given_by.as_str(),
-            consent.given_on
-        ),
+        CaseEvent::GuardianConsentRecorded { consent } => {
+            format!("Consent on the minor's behalf given by {} on {}", consent.given_by.as_str(), consent.given_on)
+        }
         CaseEvent::IdentityUpdated { .. } => "Client identity updated (sealed)".into(),
         CaseEvent::ConsentGiven { scopes, given_on } => {
             format!("Consent given to {} on {given_on}", list(scopes, |s| s.as_str()))

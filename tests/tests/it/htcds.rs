@@ -94,7 +94,10 @@ async fn a_minors_legal_aid_consent_needs_a_guardians(backend: Backend) {
     let q = format!("mutation($i: RecordGuardianConsentInput!) {{ recordGuardianConsent(input: $i) {{ {FIELDS} }} }}");
     let g = json!({"caseId": case, "givenBy": "GUARDIANSHIP_AUTHORITY", "givenOn": "2023-05-03"});
     let d = t.ok(&w.intake, &q, json!({"i": g})).await;
-    assert_eq!(d["recordGuardianConsent"]["guardianConsent"], json!({"givenBy": "GUARDIANSHIP_AUTHORITY", "givenOn": "2023-05-03"}));
+    assert_eq!(
+        d["recordGuardianConsent"]["guardianConsent"],
+        json!({"givenBy": "GUARDIANSHIP_AUTHORITY", "givenOn": "2023-05-03"})
+    );
     case_mutation(&t, &w.intake, "giveConsent", "ConsentChangeInput", give).await;
     let c = case_mutation(&t, &w.coordinator, "assignLawyer", "AssignLawyerInput", assign).await;
     assert_eq!(c["id"], case.as_str());
@@ -114,7 +117,8 @@ async fn store_version_1_intake(t: &TestApp, w: &World) -> String {
         "exploitation_types": ["FORCED_LABOR"], "country_of_exploitation": "RU",
         "client": {"gender": "MALE", "age_at_identification": 16, "citizenship": null, "region": "OSH"},
         "identity": {"alg": "A256GCM", "nonce": "bm9uY2U=", "ciphertext": "Y2lwaGVydGV4dA=="}}});
-    let metadata = json!({"actor_id": uuid::Uuid::nil().to_string(), "actor_role": "INTAKE_WORKER", "correlation_id": "v1"});
+    let metadata =
+        json!({"actor_id": uuid::Uuid::nil().to_string(), "actor_role": "INTAKE_WORKER", "correlation_id": "v1"});
     let hash = domain::chain::event_hash(
         domain::chain::GENESIS,
         &domain::chain::ChainedEvent {
@@ -181,13 +185,13 @@ async fn a_version_1_intake_reads_through_every_path(backend: Backend) {
     assert_eq!(a["verifyAuditTrail"], json!({"ok": true, "checkedEvents": 3}));
     // The stored row is untouched: still version 1.0 without the new fields.
     let stored: (String, String) = match &t.app.db {
-        projections::Db::Postgres(p) => sqlx::query_as(
-            "SELECT event_version, payload::text FROM events WHERE aggregate_id = $1 AND sequence = 1",
-        )
-        .bind(&case)
-        .fetch_one(p)
-        .await
-        .unwrap(),
+        projections::Db::Postgres(p) => {
+            sqlx::query_as("SELECT event_version, payload::text FROM events WHERE aggregate_id = $1 AND sequence = 1")
+                .bind(&case)
+                .fetch_one(p)
+                .await
+                .unwrap()
+        }
         projections::Db::Sqlite(p) => {
             sqlx::query_as("SELECT event_version, payload FROM events WHERE aggregate_id = $1 AND sequence = 1")
                 .bind(&case)
@@ -238,9 +242,19 @@ async fn the_htcds_export_shares_no_identity_and_no_small_group(backend: Backend
     assert_eq!((e.rows, e.generalised, e.suppressed), (6, 6, 1), "{}", e.csv);
     let mut r = csv::Reader::from_reader(e.csv.as_bytes());
     let header: Vec<String> = r.headers().unwrap().iter().map(str::to_string).collect();
-    for col in ["yearOfRegistration", "gender", "ageBroad", "majorityStatus", "citizenship", "CountryOfExploitation",
-        "meansOfControlThreats", "meansOfControlDebtBondage", "isForcedLabour", "RecruiterRelationship", "isicSection"]
-    {
+    for col in [
+        "yearOfRegistration",
+        "gender",
+        "ageBroad",
+        "majorityStatus",
+        "citizenship",
+        "CountryOfExploitation",
+        "meansOfControlThreats",
+        "meansOfControlDebtBondage",
+        "isForcedLabour",
+        "RecruiterRelationship",
+        "isicSection",
+    ] {
         assert!(header.iter().any(|h| h == col), "no column {col}: {header:?}");
     }
     let col = |name: &str| header.iter().position(|h| h == name).unwrap();
