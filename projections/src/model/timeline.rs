@@ -458,6 +458,8 @@ mod tests {
                     region: None,
                 },
                 identity: sealed.clone(),
+                profile: Default::default(),
+                guardian_consent: None,
             },
             CaseEvent::AssignmentDeclined { lawyer_id: lawyer, declined_on: date("2020-03-05"), reason: text(name) },
             CaseEvent::ReferredToService {
@@ -488,6 +490,7 @@ mod tests {
         let s = summarize(
             Case::TYPE,
             "OffenseRegistered",
+            "1.0",
             &json!({"OffenseRegistered": {"tampered": true}}),
             &LawyerNames::new(),
         );
