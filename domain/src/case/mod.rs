@@ -17,4 +17,4 @@ pub use aggregate::{Assignment, Case, CaseServices, CaseState, CompensationState
 pub use command::*;
 pub use error::CaseError;
 pub use event::*;
-pub use upcast::{case_upcasters, upcast_case_payload};
+pub use upcast::{case_upcasters, needs_upcast, upcast_case_payload};

@@ -42,6 +42,12 @@ fn upcasters() -> &'static [Box<dyn EventUpcaster>] {
     U.get_or_init(case_upcasters)
 }
 
+/// Whether a stored case event of this type and version is older than today's shape, so
+/// that readers can skip copying the payloads of everything else.
+pub fn needs_upcast(event_type: &str, event_version: &str) -> bool {
+    upcasters().iter().any(|u| u.can_upcast(event_type, event_version))
+}
+
 /// A stored case event's payload in today's shape, for readers outside cqrs-es's event store
 /// (the projector, timelines, replays): the same upcasters, applied in the same order.
 /// Returns the version the payload now has, and the payload.
@@ -75,6 +81,13 @@ mod tests {
         assert_eq!(version, "2.0.0");
         assert_eq!(v2["IntakeOpened"]["guardian_consent"], Value::Null);
         assert_eq!(v2["IntakeOpened"]["profile"]["means_of_control"], json!([]));
+    }
+
+    #[test]
+    fn only_version_1_intakes_need_upcasting() {
+        assert!(needs_upcast("IntakeOpened", "1.0"));
+        assert!(!needs_upcast("IntakeOpened", "2.0"));
+        assert!(!needs_upcast("ConsentGiven", "1.0"));
     }
 
     #[test]

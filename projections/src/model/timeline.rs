@@ -53,10 +53,11 @@ pub fn summarize(
 ) -> String {
     let known = match aggregate_type {
         // Case events of older versions read through their upcasters (ADR 0016).
-        Case::TYPE => {
+        Case::TYPE if domain::case::needs_upcast(event_type, event_version) => {
             let (_, payload) = domain::case::upcast_case_payload(event_type, event_version, payload.clone());
             line::<Case>(&payload, lawyers)
         }
+        Case::TYPE => line::<Case>(payload, lawyers),
         Lawyer::TYPE => line::<Lawyer>(payload, lawyers),
         Organization::TYPE => line::<Organization>(payload, lawyers),
         Account::TYPE => line::<Account>(payload, lawyers),
