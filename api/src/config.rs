@@ -231,6 +231,29 @@ pub struct ImportCasesArgs {
 pub enum ExportCommand {
     /// Writes `outcomeStats` as CSV, with small-cell suppression.
     Stats(ExportStatsArgs),
+    /// Writes one row per case in the columns of the IOM / CTDC data standard, without
+    /// identity or free text, small groups generalised or left out (docs/htcds.md).
+    Htcds(ExportHtcdsArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ExportHtcdsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// K: every combination of the quasi-identifiers written is shared by at least K cases
+    /// (rarer ones are generalised, then left out). The CTDC itself publishes with K = 11.
+    /// 0 or 1 disables it (for internal use only, never for sharing).
+    #[arg(long, default_value_t = 5)]
+    pub suppress_below: usize,
+    /// Only cases identified on or after this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Only cases identified on or before this day (YYYY-MM-DD).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Write to this file instead of standard output.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

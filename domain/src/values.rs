@@ -402,3 +402,130 @@ mod tests {
         assert!(parse_age(-1).is_err());
     }
 }
+
+// ---- the HTCDS profile (docs/htcds.md): non-identifying, optional, for sharing with IOM / CTDC
+
+labelled!(
+    /// How the client was recruited (our list; see docs/htcds.md). Several may apply.
+    RecruitmentMethod {
+        JobOffer => "JOB_OFFER", MarriageOrRelationship => "MARRIAGE_OR_RELATIONSHIP",
+        EducationOffer => "EDUCATION_OFFER", TravelOffer => "TRAVEL_OFFER", Online => "ONLINE",
+        Agency => "AGENCY", Abduction => "ABDUCTION", SoldByFamily => "SOLD_BY_FAMILY", Other => "OTHER"
+    }
+);
+labelled!(
+    /// A means of control used on the client: the CTDC Global Dataset's `meansOfControl*`
+    /// columns (docs/htcds.md). Several may apply.
+    MeansOfControl {
+        DebtBondage => "DEBT_BONDAGE", TakesEarnings => "TAKES_EARNINGS",
+        RestrictsFinancialAccess => "RESTRICTS_FINANCIAL_ACCESS", Threats => "THREATS",
+        PsychologicalAbuse => "PSYCHOLOGICAL_ABUSE", PhysicalAbuse => "PHYSICAL_ABUSE",
+        SexualAbuse => "SEXUAL_ABUSE", FalsePromises => "FALSE_PROMISES",
+        PsychoactiveSubstances => "PSYCHOACTIVE_SUBSTANCES", RestrictsMovement => "RESTRICTS_MOVEMENT",
+        RestrictsMedicalCare => "RESTRICTS_MEDICAL_CARE", ExcessiveWorkingHours => "EXCESSIVE_WORKING_HOURS",
+        UsesChildren => "USES_CHILDREN", ThreatOfLawEnforcement => "THREAT_OF_LAW_ENFORCEMENT",
+        WithholdsNecessities => "WITHHOLDS_NECESSITIES", WithholdsDocuments => "WITHHOLDS_DOCUMENTS",
+        Other => "OTHER"
+    }
+);
+labelled!(
+    /// The recruiter's relationship to the client (CTDC `recruiterRelation*`; INTIMATE_PARTNER
+    /// and EMPLOYER are ours, exported as Other).
+    RecruiterRelationship {
+        Family => "FAMILY", Friend => "FRIEND", IntimatePartner => "INTIMATE_PARTNER",
+        Employer => "EMPLOYER", Other => "OTHER"
+    }
+);
+labelled!(
+    /// The section (A–U) of ISIC Rev.4, the UN's International Standard Industrial
+    /// Classification, of the industry the client was exploited in.
+    IsicSection {
+        A => "A", B => "B", C => "C", D => "D", E => "E", F => "F", G => "G", H => "H", I => "I",
+        J => "J", K => "K", L => "L", M => "M", N => "N", O => "O", P => "P", Q => "Q", R => "R",
+        S => "S", T => "T", U => "U"
+    }
+);
+labelled!(
+    /// The client's migration status where exploited (our list; see docs/htcds.md).
+    MigrationStatus {
+        RegularMigrant => "REGULAR_MIGRANT", IrregularMigrant => "IRREGULAR_MIGRANT",
+        NotAMigrant => "NOT_A_MIGRANT", Unknown => "UNKNOWN"
+    }
+);
+labelled!(
+    /// Who gave consent on behalf of a client under 18.
+    GuardianKind {
+        Parent => "PARENT", Guardian => "GUARDIAN", LegalRepresentative => "LEGAL_REPRESENTATIVE",
+        GuardianshipAuthority => "GUARDIANSHIP_AUTHORITY"
+    }
+);
+
+/// An ISO 639-1 language code, lower case (ky, ru, uz, tg, …).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LanguageCode(String);
+
+impl LanguageCode {
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, InvalidInput> {
+        let low = raw.trim().to_ascii_lowercase();
+        if low.len() == 2 && low.bytes().all(|b| b.is_ascii_lowercase()) {
+            Ok(LanguageCode(low))
+        } else {
+            Err(InvalidInput::Malformed { field, expected: "an ISO 639-1 language code such as ky or ru" })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for LanguageCode {
+    type Error = InvalidInput;
+    fn try_from(s: String) -> Result<Self, InvalidInput> {
+        LanguageCode::parse("primaryLanguage", &s)
+    }
+}
+
+impl From<LanguageCode> for String {
+    fn from(c: LanguageCode) -> String {
+        c.0
+    }
+}
+
+/// Where the client was recruited: a region of the Kyrgyz Republic, or another country.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PlaceOfRecruitment {
+    Region(Region),
+    Country(CountryCode),
+}
+
+impl PlaceOfRecruitment {
+    /// A region name (BISHKEK, OSH, …) or an ISO country code; KG alone is the country.
+    pub fn parse(field: &'static str, raw: &str) -> Result<Self, InvalidInput> {
+        let up = raw.trim().to_ascii_uppercase();
+        if let Ok(r) = up.parse::<Region>() {
+            return Ok(PlaceOfRecruitment::Region(r));
+        }
+        CountryCode::parse(field, &up).map(PlaceOfRecruitment::Country).map_err(|_| InvalidInput::Malformed {
+            field,
+            expected: "a region of the Kyrgyz Republic (BISHKEK, OSH, …) or an ISO 3166-1 alpha-2 code",
+        })
+    }
+
+    /// The country: KG for a region.
+    pub fn country(&self) -> &str {
+        match self {
+            PlaceOfRecruitment::Region(_) => "KG",
+            PlaceOfRecruitment::Country(c) => c.as_str(),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            PlaceOfRecruitment::Region(r) => r.as_str().to_string(),
+            PlaceOfRecruitment::Country(c) => c.as_str().to_string(),
+        }
+    }
+}

@@ -34,8 +34,12 @@ fn unreadable(ev: &StoredEvent, reason: String) -> Error {
     Error::UnreadableEvent { position: ev.position.pos, event_type: ev.event_type.clone(), reason }
 }
 
-/// The event's payload as an event of `A`.
+/// The event's payload as an event of `A`, case events through their upcasters (ADR 0016).
 fn decode<A: Aggregate>(ev: &StoredEvent) -> Result<A::Event> {
+    if A::TYPE == Case::TYPE && domain::case::needs_upcast(&ev.event_type, &ev.event_version) {
+        let (_, payload) = domain::case::upcast_case_payload(&ev.event_type, &ev.event_version, ev.payload.clone());
+        return serde::Deserialize::deserialize(&payload).map_err(|e| unreadable(ev, e.to_string()));
+    }
     serde::Deserialize::deserialize(&ev.payload).map_err(|e| unreadable(ev, e.to_string()))
 }
 

@@ -19,6 +19,7 @@ pub struct Row {
     pub aggregate_id: String,
     pub sequence: i64,
     pub event_type: String,
+    pub event_version: String,
     pub payload: Value,
     pub metadata: Value,
     pub prev_hash: String,
@@ -42,6 +43,7 @@ impl Stream {
         let payload = serde_json::to_value(event).unwrap_or(Value::Null);
         let metadata = json!({"actor_id": Uuid::nil().to_string(), "actor_role": "ADMIN", "correlation_id": "synthetic", "recorded_at": format!("{on}T12:00:00.000000Z")});
         let event_type = event.event_type();
+        let event_version = event.event_version();
         let hash = event_hash(
             &self.prev,
             &ChainedEvent {
@@ -49,7 +51,7 @@ impl Stream {
                 aggregate_id: &self.id,
                 sequence: self.seq,
                 event_type: &event_type,
-                event_version: "1.0",
+                event_version: &event_version,
                 payload: &payload,
                 metadata: &metadata,
             },
@@ -59,6 +61,7 @@ impl Stream {
             aggregate_id: self.id.clone(),
             sequence: self.seq,
             event_type,
+            event_version,
             payload,
             metadata,
             prev_hash: std::mem::replace(&mut self.prev, hash.clone()),
@@ -151,6 +154,10 @@ pub fn case(n: u64, org: Uuid, lawyers: &[(Uuid, LawyerStatus)], out: &mut Vec<R
             region: Some(Region::ALL[(n % 9) as usize]),
         },
         identity: sealed,
+        profile: Default::default(),
+        // The synthetic minors (15–17) have a parent's consent, as the rule asks.
+        guardian_consent: (15 + n % 40 < 18)
+            .then_some(domain::case::GuardianConsent { given_by: domain::values::GuardianKind::Parent, given_on: on }),
     };
     s.push(out, &e, &day(0));
     let all = vec![ConsentScope::LegalAid, ConsentScope::ReportToPolice, ConsentScope::DataSharing];
@@ -270,7 +277,7 @@ pub async fn insert(db: &Db, rows: &[Row]) -> Result<(), sqlx::Error> {
                         .push_bind(&r.aggregate_id)
                         .push_bind(r.sequence)
                         .push_bind(&r.event_type)
-                        .push_bind("1.0")
+                        .push_bind(&r.event_version)
                         .push_bind(&r.payload)
                         .push_bind(&r.metadata)
                         .push_bind(&r.prev_hash)
@@ -291,7 +298,7 @@ pub async fn insert(db: &Db, rows: &[Row]) -> Result<(), sqlx::Error> {
                         .push_bind(&r.aggregate_id)
                         .push_bind(r.sequence)
                         .push_bind(&r.event_type)
-                        .push_bind("1.0")
+                        .push_bind(&r.event_version)
                         .push_bind(r.payload.to_string())
                         .push_bind(r.metadata.to_string())
                         .push_bind(&r.prev_hash)

@@ -69,6 +69,8 @@ pub enum Op {
     OpenIntake,
     UpdateClientIdentity,
     ManageConsent,
+    /// `recordVictimProfile`: the HTCDS profile of a case.
+    RecordVictimProfile,
     ReferToService,
     AnswerAssignment,
     LegalAction,
@@ -126,6 +128,7 @@ impl Op {
         Op::OpenIntake,
         Op::UpdateClientIdentity,
         Op::ManageConsent,
+        Op::RecordVictimProfile,
         Op::ReferToService,
         Op::AnswerAssignment,
         Op::LegalAction,
@@ -217,7 +220,7 @@ pub fn who_may(op: Op) -> &'static str {
         Op::ApproveAccount => "an ADMIN (or the COORDINATOR, for a lawyer's account)",
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => "the COORDINATOR",
         Op::OpenIntake => "an INTAKE_WORKER",
-        Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => {
+        Op::UpdateClientIdentity | Op::ManageConsent | Op::RecordVictimProfile | Op::ReferToService => {
             "the intake workers of the case's organisation and its assigned lawyer"
         }
         Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant | Op::RecordCompensation => {
@@ -298,7 +301,7 @@ pub fn allowed(p: &Principal, op: Op, scope: Option<&CaseScope>) -> bool {
         },
         Op::RegisterLawyer | Op::ManageLawyer | Op::AssignLawyer => p.role == Coordinator,
         Op::OpenIntake => p.role == IntakeWorker,
-        Op::UpdateClientIdentity | Op::ManageConsent | Op::ReferToService => in_scope,
+        Op::UpdateClientIdentity | Op::ManageConsent | Op::RecordVictimProfile | Op::ReferToService => in_scope,
         Op::AnswerAssignment | Op::LegalAction | Op::RecordDefendant | Op::RecordCompensation => {
             rel == Relation::AssignedLawyer
         }

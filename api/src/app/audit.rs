@@ -110,7 +110,8 @@ async fn entries(db: &Db, rows: Vec<ChainRow>) -> Res<Vec<Entry>> {
                 role: text(meta::ACTOR_ROLE).and_then(|r| r.parse::<Role>().ok()),
                 account_id: id,
             });
-            let summary = timeline::summarize(&row.aggregate_type, &row.event_type, &payload, &lawyers);
+            let summary =
+                timeline::summarize(&row.aggregate_type, &row.event_type, &row.event_version, &payload, &lawyers);
             Entry {
                 // The metadata's time is covered by the hash; the column is not.
                 recorded_at: text(meta::RECORDED_AT).unwrap_or_else(|| row.recorded_at.clone()),

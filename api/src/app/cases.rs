@@ -63,6 +63,24 @@ pub struct OpenIntakeInput {
     pub client: ClientInput,
     pub identity: IdentityInput,
     pub consent: dc::ConsentGrant,
+    /// The HTCDS profile; all optional (docs/htcds.md).
+    pub profile: ProfileInput,
+    /// A guardian's or representative's consent, for a client under 18.
+    pub guardian_consent: Option<dc::GuardianConsent>,
+}
+
+/// The HTCDS profile as entered; places and languages are parsed by the use case.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileInput {
+    pub recruitment: Vec<v::RecruitmentMethod>,
+    pub means_of_control: Vec<v::MeansOfControl>,
+    pub recruiter_relationship: Option<v::RecruiterRelationship>,
+    pub industry: Option<v::IsicSection>,
+    /// A region of the Kyrgyz Republic (BISHKEK, OSH, …) or an ISO 3166-1 alpha-2 code.
+    pub place_of_recruitment: Option<String>,
+    pub migration_status: Option<v::MigrationStatus>,
+    /// ISO 639-1.
+    pub primary_language: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -227,6 +245,28 @@ fn client_profile(c: &ClientInput) -> Res<dc::ClientProfile> {
     })
 }
 
+fn victim_profile(p: &ProfileInput) -> Res<dc::VictimProfile> {
+    if p.recruitment.len() > v::RecruitmentMethod::ALL.len() || p.means_of_control.len() > v::MeansOfControl::ALL.len()
+    {
+        return Err(ApiError::BadInput("too many values in the profile's lists".into()));
+    }
+    let blank = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+    Ok(dc::VictimProfile {
+        recruitment: p.recruitment.clone(),
+        means_of_control: p.means_of_control.clone(),
+        recruiter_relationship: p.recruiter_relationship,
+        industry: p.industry,
+        place_of_recruitment: blank(&p.place_of_recruitment)
+            .map(|s| v::PlaceOfRecruitment::parse("placeOfRecruitment", &s))
+            .transpose()?,
+        migration_status: p.migration_status,
+        primary_language: blank(&p.primary_language)
+            .map(|s| v::LanguageCode::parse("primaryLanguage", &s))
+            .transpose()?,
+    }
+    .normalized())
+}
+
 fn erased() -> ApiError {
     ApiError::Rule(CaseError::Erased.to_string())
 }
@@ -347,6 +387,7 @@ impl App {
             return Err(ApiError::NotFound(format!("no organisation {organization_id}")));
         }
         let client = client_profile(&input.client)?;
+        let profile = victim_profile(&input.profile)?;
         let plain = identity_plain(&input.identity, self.clock.today())?;
         let country = input
             .country_of_exploitation
@@ -372,6 +413,8 @@ impl App {
             client,
             identity: seal_identity(&dk, &id, &plain),
             consent: input.consent,
+            profile,
+            guardian_consent: input.guardian_consent,
         });
         if let Err(e) = self.execute(&self.cqrs.cases, caller, &id, cmd).await {
             // The key of a case that was never opened protects nothing; if it cannot be
@@ -413,6 +456,33 @@ impl App {
     ) -> Res<Arc<CaseView>> {
         self.on_case(caller, case_id, Op::ManageConsent, |_| Ok(CaseCommand::GiveConsent { scopes, given_on: on }))
             .await
+    }
+
+    /// Records (or corrects) the HTCDS profile; the whole profile is replaced.
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn record_victim_profile(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        profile: ProfileInput,
+        recorded_on: Option<NaiveDate>,
+    ) -> Res<Arc<CaseView>> {
+        let profile = victim_profile(&profile)?;
+        self.on_case(caller, case_id, Op::RecordVictimProfile, |_| {
+            Ok(CaseCommand::RecordVictimProfile { profile, recorded_on })
+        })
+        .await
+    }
+
+    /// A guardian's or representative's consent for a minor client, after the intake.
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn record_guardian_consent(
+        &self,
+        caller: &Caller,
+        case_id: Uuid,
+        consent: dc::GuardianConsent,
+    ) -> Res<Arc<CaseView>> {
+        self.on_case(caller, case_id, Op::ManageConsent, |_| Ok(CaseCommand::RecordGuardianConsent(consent))).await
     }
 
     /// Withdrawing REPORT_TO_POLICE blocks new police reports; DATA_SHARING limits identity

@@ -56,6 +56,8 @@ pub const COLUMNS: &[(&str, bool)] = &[
     ("legalAid", true),
     ("reportToPolice", true),
     ("dataSharing", true),
+    ("guardianGivenBy", false),
+    ("guardianGivenOn", false),
     ("lawyerId", false),
     ("assignedOn", false),
     ("acceptedOn", false),
@@ -429,6 +431,14 @@ fn parse_row(row: usize, headers: &[String], record: &csv::StringRecord) -> Resu
     let legal_aid = c.boolean("legalAid");
     let report_to_police = c.boolean("reportToPolice");
     let data_sharing = c.boolean("dataSharing");
+    // A minor's consent on their behalf: who (never a name) and when (the intake's day
+    // when not given).
+    c.needs(&["guardianGivenOn"], "guardianGivenBy", "it is the day of that person's consent");
+    let guardian_by = {
+        let raw = c.get("guardianGivenBy");
+        c.label::<v::GuardianKind>("guardianGivenBy", raw, &labels(v::GuardianKind::ALL, |t| t.as_str()))
+    };
+    let guardian_on = c.opt_date("guardianGivenOn");
 
     // The lawyer and what the lawyer did.
     c.needs(&["assignedOn", "acceptedOn", "filedOn"], "lawyerId", "only a case's accepted lawyer files reports");
@@ -570,6 +580,9 @@ fn parse_row(row: usize, headers: &[String], record: &csv::StringRecord) -> Resu
         client: ClientInput { gender, age_at_identification: age, citizenship, region },
         identity: IdentityInput { full_name, date_of_birth, contact, document_number, narrative: None },
         consent: dc::ConsentGrant { legal_aid, report_to_police, data_sharing },
+        profile: Default::default(),
+        guardian_consent: guardian_by
+            .map(|given_by| dc::GuardianConsent { given_by, given_on: guardian_on.unwrap_or(identified_on) }),
     };
     let mut steps = vec![];
     let mut codes = vec![];
@@ -977,6 +990,8 @@ fn intake_command(row: &Row) -> Result<CaseCommand, ApiError> {
         client,
         identity: domain::sealed::Sealed { alg: "check".into(), nonce: "-".into(), ciphertext: "-".into() },
         consent: i.consent,
+        profile: Default::default(),
+        guardian_consent: i.guardian_consent,
     }))
 }
 

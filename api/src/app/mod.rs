@@ -17,6 +17,7 @@ pub mod catalogue;
 pub mod dashboard;
 pub mod export;
 pub mod figures;
+pub mod htcds;
 pub mod idempotency;
 pub mod import;
 pub mod lawyers;

@@ -216,6 +216,27 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             }
         }
         Command::Import(ImportCommand::Cases(args)) => return import_cases(args).await,
+        Command::Export(ExportCommand::Htcds(args)) => {
+            let (from, to) = (date_arg("from", &args.from)?, date_arg("to", &args.to)?);
+            let app = App::open(&args.store).await?;
+            app.projector.catch_up().await?;
+            let (cases, with_profile) = projections::store::cases_identified_between(&app.db, from, to).await?;
+            let export = crate::app::htcds::export(&cases, args.suppress_below)?;
+            match &args.out {
+                Some(path) => std::fs::write(path, &export.csv)
+                    .map_err(|error| CliError::File { path: path.display().to_string(), error })?,
+                None => print!("{}", export.csv),
+            }
+            eprintln!(
+                "{} cases ({} with a profile): {} rows written, {} generalised, {} left out (groups under {})",
+                cases.len(),
+                with_profile,
+                export.rows,
+                export.generalised,
+                export.suppressed,
+                args.suppress_below
+            );
+        }
         Command::Export(ExportCommand::Stats(args)) => {
             let mut dims = vec![];
             for name in &args.group_by {

@@ -25,7 +25,8 @@ use crate::access::Principal;
 use crate::app::accounts::NewAccount;
 use crate::app::cases::{
     ClientInput, DefendantInput, DefendantVerdictInput, IdentityInput, InvestigationOutcomeInput, LegalActionInput,
-    OpenIntakeInput, PoliceReportInput, ReclassificationInput, RefusalInput, RegistrationInput, VerdictInput,
+    OpenIntakeInput, PoliceReportInput, ProfileInput, ReclassificationInput, RefusalInput, RegistrationInput,
+    VerdictInput,
 };
 use crate::app::catalogue::NewOffense;
 use crate::app::lawyers::RegisterLawyerInput;
@@ -462,6 +463,7 @@ async fn seed_case(
         ReferralSource::Police,
         ReferralSource::SelfReferral,
     ]);
+    let exploitation_kinds = exploitation.clone();
     let open = OpenIntakeInput {
         case_id: Some(case_id),
         organization_id: Some(organization_id),
@@ -481,6 +483,13 @@ async fn seed_case(
             ..Default::default()
         },
         consent,
+        profile: demo_profile(rng, &exploitation_kinds, region),
+        // Every minor of the demonstration has a parent's (or an authority's) consent, so
+        // their legal-aid consent takes effect.
+        guardian_consent: (age < 18).then(|| dc::GuardianConsent {
+            given_by: if rng.pct(80) { GuardianKind::Parent } else { GuardianKind::GuardianshipAuthority },
+            given_on: identified_on,
+        }),
     };
     Box::pin(async { app.open_intake(&intake, open).await }).await?;
     if rng.pct(30) {
@@ -762,4 +771,41 @@ async fn seed_compensation(
     app.record_compensation(lawyer, case_id, step(S::Awarded, awarded, verdict_on)).await?;
     app.record_compensation(lawyer, case_id, step(S::Paid, awarded / 4, verdict_on)).await?;
     Ok(())
+}
+
+/// A profile for the IOM data standard for about six cases in ten; empty for the others
+/// (asked at intake only from some point on, as in a real organisation).
+fn demo_profile(rng: &mut Rng, exploitation: &[ExploitationType], region: Region) -> ProfileInput {
+    if !rng.pct(60) {
+        return ProfileInput::default();
+    }
+    let labour = exploitation.contains(&ExploitationType::ForcedLabor);
+    let mut means =
+        vec![*rng.pick(&[MeansOfControl::WithholdsDocuments, MeansOfControl::TakesEarnings, MeansOfControl::Threats])];
+    if rng.pct(40) {
+        means.push(*rng.pick(&[
+            MeansOfControl::DebtBondage,
+            MeansOfControl::RestrictsMovement,
+            MeansOfControl::ExcessiveWorkingHours,
+        ]));
+    }
+    ProfileInput {
+        recruitment: vec![*rng.pick(&[
+            RecruitmentMethod::JobOffer,
+            RecruitmentMethod::JobOffer,
+            RecruitmentMethod::Online,
+            RecruitmentMethod::Agency,
+        ])],
+        means_of_control: means,
+        recruiter_relationship: Some(*rng.pick(&[
+            RecruiterRelationship::Friend,
+            RecruiterRelationship::Family,
+            RecruiterRelationship::Other,
+        ])),
+        industry: labour
+            .then(|| *rng.pick(&[IsicSection::F, IsicSection::A, IsicSection::C, IsicSection::I, IsicSection::T])),
+        place_of_recruitment: Some(if rng.pct(85) { region.as_str().to_string() } else { "UZ".to_string() }),
+        migration_status: Some(*rng.pick(&[MigrationStatus::RegularMigrant, MigrationStatus::IrregularMigrant])),
+        primary_language: Some(if rng.pct(70) { "ky".to_string() } else { "ru".to_string() }),
+    }
 }

@@ -253,3 +253,101 @@ pub enum DeadlineKind {
     /// A time limit of a deadline rule.
     Rule,
 }
+
+// ---- the HTCDS profile (docs/htcds.md) and a guardian's consent
+
+/// How the client was recruited (our list; see docs/htcds.md).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::RecruitmentMethod")]
+pub enum RecruitmentMethod {
+    JobOffer,
+    MarriageOrRelationship,
+    EducationOffer,
+    TravelOffer,
+    Online,
+    Agency,
+    Abduction,
+    SoldByFamily,
+    Other,
+}
+
+/// A means of control used on the client (the CTDC Global Dataset's `meansOfControl*`).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::MeansOfControl")]
+pub enum MeansOfControl {
+    DebtBondage,
+    TakesEarnings,
+    RestrictsFinancialAccess,
+    Threats,
+    PsychologicalAbuse,
+    PhysicalAbuse,
+    SexualAbuse,
+    FalsePromises,
+    PsychoactiveSubstances,
+    RestrictsMovement,
+    RestrictsMedicalCare,
+    ExcessiveWorkingHours,
+    UsesChildren,
+    ThreatOfLawEnforcement,
+    WithholdsNecessities,
+    WithholdsDocuments,
+    Other,
+}
+
+/// The recruiter's relationship to the client.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::RecruiterRelationship")]
+pub enum RecruiterRelationship {
+    Family,
+    Friend,
+    IntimatePartner,
+    Employer,
+    Other,
+}
+
+/// A section (A–U) of ISIC Rev.4: the industry of forced labour.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::IsicSection")]
+pub enum IsicSection {
+    A,
+    B,
+    C,
+    D,
+    E,
+    F,
+    G,
+    H,
+    I,
+    J,
+    K,
+    L,
+    M,
+    N,
+    O,
+    P,
+    Q,
+    R,
+    S,
+    T,
+    U,
+}
+
+/// The client's migration status where exploited (our list).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::MigrationStatus")]
+pub enum MigrationStatus {
+    RegularMigrant,
+    IrregularMigrant,
+    NotAMigrant,
+    Unknown,
+}
+
+/// Who consented on behalf of a client under 18.
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::GuardianKind")]
+pub enum GuardianKind {
+    Parent,
+    Guardian,
+    LegalRepresentative,
+    GuardianshipAuthority,
+}

@@ -374,6 +374,17 @@ impl PersistedEventRepository for LedgerRepository {
     }
 }
 
+/// The event store of one aggregate. Case streams read through the case upcasters (ADR 0016):
+/// a stored 1.0 `IntakeOpened` loads as 2.0; what is stored (and hashed) is never changed.
+pub fn store<A: Aggregate>(db: &Db) -> PersistedEventStore<LedgerRepository, A> {
+    let s = PersistedEventStore::new_event_store(LedgerRepository::new(db));
+    if A::TYPE == domain::case::Case::TYPE {
+        s.with_upcasters(domain::case::case_upcasters())
+    } else {
+        s
+    }
+}
+
 pub type Framework<A> = CqrsFramework<A, PersistedEventStore<LedgerRepository, A>>;
 
 /// One framework per aggregate, all on the same database.
@@ -398,7 +409,7 @@ pub struct Loaded<A> {
 impl Frameworks {
     pub fn new(db: &Db, clock: std::sync::Arc<dyn domain::Clock>) -> Frameworks {
         fn fw<A: Aggregate>(db: &Db, services: A::Services) -> Framework<A> {
-            CqrsFramework::new(PersistedEventStore::new_event_store(LedgerRepository::new(db)), vec![], services)
+            CqrsFramework::new(store::<A>(db), vec![], services)
         }
         Frameworks {
             cases: fw(db, domain::case::CaseServices::new(clock.clone())),
@@ -418,8 +429,7 @@ impl Frameworks {
     /// capacity, does the organisation exist).
     #[tracing::instrument(skip(self), fields(aggregate = A::TYPE))]
     pub async fn load<A: Aggregate>(&self, aggregate_id: &str) -> Result<Loaded<A>, AggregateError<A::Error>> {
-        let store = PersistedEventStore::<LedgerRepository, A>::new_event_store(LedgerRepository::new(&self.db));
-        let ctx = store.load_aggregate(aggregate_id).await?;
+        let ctx = store::<A>(&self.db).load_aggregate(aggregate_id).await?;
         Ok(Loaded { aggregate: ctx.aggregate, version: ctx.current_sequence })
     }
 }

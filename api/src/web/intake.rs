@@ -6,7 +6,7 @@ use super::forms::{self, hidden, Errors, Field, Form};
 use super::layout::{self, page_status};
 use super::session::Ctx;
 use crate::access::Op;
-use crate::app::cases::{ClientInput, IdentityInput, OpenIntakeInput};
+use crate::app::cases::{ClientInput, IdentityInput, OpenIntakeInput, ProfileInput};
 use crate::error::ApiError;
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -29,6 +29,25 @@ const FIELDS: &[&str] = &[
     "documentNumber",
     "narrative",
     "legalAid",
+    "guardianGivenBy",
+    "guardianGivenOn",
+    "recruitment",
+    "meansOfControl",
+    "recruiterRelationship",
+    "industry",
+    "placeOfRecruitment",
+    "migrationStatus",
+    "primaryLanguage",
+];
+
+const PROFILE_FIELDS: &[&str] = &[
+    "recruitment",
+    "meansOfControl",
+    "recruiterRelationship",
+    "industry",
+    "placeOfRecruitment",
+    "migrationStatus",
+    "primaryLanguage",
 ];
 
 pub async fn form(ctx: Ctx) -> Response {
@@ -55,6 +74,15 @@ fn render(ctx: &Ctx, form: &Form, errors: &Errors) -> Response {
     let types = labels(v::ExploitationType::ALL.iter().map(|x| x.as_str()).collect());
     let genders = labels(v::Gender::ALL.iter().map(|x| x.as_str()).collect());
     let regions = labels(v::Region::ALL.iter().map(|x| x.as_str()).collect());
+    let guardians = labels(v::GuardianKind::ALL.iter().map(|x| x.as_str()).collect());
+    let recruitment = labels(v::RecruitmentMethod::ALL.iter().map(|x| x.as_str()).collect());
+    let means = labels(v::MeansOfControl::ALL.iter().map(|x| x.as_str()).collect());
+    let relationships = labels(v::RecruiterRelationship::ALL.iter().map(|x| x.as_str()).collect());
+    let migration = labels(v::MigrationStatus::ALL.iter().map(|x| x.as_str()).collect());
+    // ISIC sections are shown as their letters; the hint names the common ones.
+    let sections: Vec<(String, String)> =
+        v::IsicSection::ALL.iter().map(|x| (x.as_str().to_string(), x.as_str().to_string())).collect();
+    let profile_open = PROFILE_FIELDS.iter().any(|f| !form.raw(f).is_empty() || errors.of(f).is_some());
     let today = chrono::Utc::now().date_naive().to_string();
     let identified = if form.raw("identifiedOn").is_empty() { today.as_str() } else { form.raw("identifiedOn") };
     let consent = |name: &str, label: &str, plain: &str| {
@@ -100,6 +128,23 @@ fn render(ctx: &Ctx, form: &Form, errors: &Errors) -> Response {
                 (consent("reportToPolice", "consent-report-to-police", "consent-report-to-police-plain"))
                 (consent("dataSharing", "consent-data-sharing", "consent-data-sharing-plain"))
                 p.hint { (tr.t("consent-later")) }
+                details open[!form.raw("guardianGivenBy").is_empty()] {
+                    summary { (tr.t("guardian-consent-title")) }
+                    p.hint { (tr.t("guardian-consent-plain")) }
+                    (f("guardianGivenBy", "field-guardian-given-by", None).select(&forms::options(tr, "GuardianKind", &guardians), false, &tr.t("choose")))
+                    (f("guardianGivenOn", "field-guardian-given-on", None).input("date", false))
+                }
+            }
+            details.card id="profile-step" open[profile_open] {
+                summary { (tr.t("htcds-title")) }
+                p.hint { (tr.t("htcds-plain")) }
+                (forms::checkboxes("recruitment", &tr.t("field-recruitment"), &forms::options(tr, "RecruitmentMethod", &recruitment), &form.all("recruitment"), errors))
+                (forms::checkboxes("meansOfControl", &tr.t("field-means-of-control"), &forms::options(tr, "MeansOfControl", &means), &form.all("meansOfControl"), errors))
+                (f("recruiterRelationship", "field-recruiter-relationship", None).select(&forms::options(tr, "RecruiterRelationship", &relationships), false, &tr.t("unknown")))
+                (f("industry", "field-industry", Some("hint-industry")).select(&sections, false, &tr.t("unknown")))
+                (f("placeOfRecruitment", "field-place-of-recruitment", Some("hint-place-of-recruitment")).input("text", false))
+                (f("migrationStatus", "field-migration-status", None).select(&forms::options(tr, "MigrationStatus", &migration), false, &tr.t("unknown")))
+                (f("primaryLanguage", "field-primary-language", Some("hint-primary-language")).input("text", false))
             }
             button type="submit" { (tr.t("intake-submit")) }
         }
@@ -129,6 +174,21 @@ pub async fn submit(ctx: Ctx, form: Form) -> Response {
     let gender: Option<v::Gender> = errors.label(tr, &form, "gender", true);
     let age = errors.number(tr, &form, "ageAtIdentification");
     let region: Option<v::Region> = errors.label(tr, &form, "region", false);
+    let guardian_by: Option<v::GuardianKind> = errors.label(tr, &form, "guardianGivenBy", false);
+    let guardian_on = errors.date(tr, &form, "guardianGivenOn", false);
+    let guardian_consent = match (guardian_by, guardian_on.or(identified_on)) {
+        (Some(given_by), Some(given_on)) => Some(domain::case::GuardianConsent { given_by, given_on }),
+        _ => None,
+    };
+    let profile = ProfileInput {
+        recruitment: form.all("recruitment").iter().filter_map(|s| s.parse().ok()).collect(),
+        means_of_control: form.all("meansOfControl").iter().filter_map(|s| s.parse().ok()).collect(),
+        recruiter_relationship: errors.label(tr, &form, "recruiterRelationship", false),
+        industry: errors.label(tr, &form, "industry", false),
+        place_of_recruitment: form.get("placeOfRecruitment").map(str::to_string),
+        migration_status: errors.label(tr, &form, "migrationStatus", false),
+        primary_language: form.get("primaryLanguage").map(str::to_string),
+    };
     let opt = |k: &str| form.get(k).map(str::to_string);
     let (Some(identified_on), Some(referral_source), Some(full_name), Some(gender), true) =
         (identified_on, referral_source, full_name, gender, errors.is_empty())
@@ -160,6 +220,8 @@ pub async fn submit(ctx: Ctx, form: Form) -> Response {
             report_to_police: form.checked("reportToPolice"),
             data_sharing: form.checked("dataSharing"),
         },
+        profile,
+        guardian_consent,
     };
     let app = ctx.state.app.clone();
     let run = async { app.open_intake(&caller, input).await.map(|view| format!("/app/cases/{}?saved=1", view.id)) };

@@ -152,6 +152,8 @@ pub fn error_page(ctx: &Ctx, e: &ApiError) -> Response {
 /// matched to catalogue messages; one without a message of its own gets its code's sentence.
 pub fn explain(tr: Tr, e: &ApiError) -> String {
     const RULES: &[(&str, &str)] = &[
+        ("guardian's or representative's consent", "err-guardian-consent-required"),
+        ("no guardian's consent is recorded for an adult", "err-guardian-not-needed"),
         ("has not consented to legal aid", "err-no-consent-legal-aid"),
         ("has not consented to reporting to the police", "err-no-consent-police"),
         ("has not consented", "err-no-consent"),
@@ -292,6 +294,8 @@ mod tests {
                 date: d,
                 in_force: "2017 Criminal Code".into(),
             },
+            C::GuardianConsentRequired,
+            C::NotAMinor,
         ];
         for e in errors {
             let s = explain(Tr(Lang::En), &ApiError::Rule(e.to_string()));

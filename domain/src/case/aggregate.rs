@@ -104,6 +104,12 @@ pub struct Case {
     /// The day of each referral, in order (an outcome cannot precede it).
     #[serde(default)]
     pub referrals: Vec<NaiveDate>,
+    /// Under 18 at identification (an unknown age is not a minor for the rule).
+    #[serde(default)]
+    pub minor: bool,
+    /// Consent on a minor's behalf, when recorded.
+    #[serde(default)]
+    pub guardian_consent: Option<GuardianConsent>,
 }
 
 impl Case {
@@ -135,6 +141,14 @@ impl Case {
     pub(super) fn lawyer_scope(&self, actor: &Actor) -> Result<(), CaseError> {
         if actor.role == Role::Lawyer {
             self.acting_lawyer(actor)?;
+        }
+        Ok(())
+    }
+
+    /// Legal-aid consent takes effect for a minor only with a guardian's consent (ADR 0016).
+    fn check_guardian(&self, scopes: &[ConsentScope]) -> Result<(), CaseError> {
+        if self.minor && self.guardian_consent.is_none() && scopes.contains(&ConsentScope::LegalAid) {
+            return Err(CaseError::GuardianConsentRequired);
         }
         Ok(())
     }
@@ -215,11 +229,15 @@ impl Aggregate for Case {
             return;
         }
         match event {
-            CaseEvent::IntakeOpened { organization_id, identified_on, .. } => {
+            CaseEvent::IntakeOpened { organization_id, identified_on, client, guardian_consent, .. } => {
                 self.state = CaseState::Open;
                 self.organization_id = Some(organization_id);
                 self.identified_on = Some(identified_on);
+                self.minor = AgeGroup::from_age(client.age_at_identification) == AgeGroup::Minor;
+                self.guardian_consent = guardian_consent;
             }
+            CaseEvent::GuardianConsentRecorded { consent } => self.guardian_consent = Some(consent),
+            CaseEvent::VictimProfileRecorded { .. } => {}
             CaseEvent::IdentityUpdated { .. } | CaseEvent::LegalActionRecorded { .. } => {}
             CaseEvent::ReferredToService { referred_on, .. } => self.referrals.push(referred_on),
             CaseEvent::RegistrationRefused { report_id, decided_on, .. } => {
@@ -370,6 +388,22 @@ impl Case {
                 }
                 vec![E::ClientDataErased { reason, erased_on: today }]
             }
+            C::RecordVictimProfile { profile, recorded_on } => {
+                self.lawyer_scope(actor)?;
+                let recorded_on = self.effective(today, "recordedOn", recorded_on, None)?;
+                vec![E::VictimProfileRecorded { profile: profile.normalized(), recorded_on }]
+            }
+            C::RecordGuardianConsent(g) => {
+                self.lawyer_scope(actor)?;
+                if !self.minor {
+                    return Err(CaseError::NotAMinor);
+                }
+                if self.guardian_consent == Some(g) {
+                    return Err(CaseError::NothingToChange("this guardian's consent is already recorded"));
+                }
+                self.check_date(today, "guardianConsent.givenOn", g.given_on, None)?;
+                vec![E::GuardianConsentRecorded { consent: g }]
+            }
             C::UpdateIdentity { identity } => {
                 if self.erased {
                     return Err(CaseError::Erased);
@@ -387,6 +421,7 @@ impl Case {
                 if new.is_empty() {
                     return Err(CaseError::NothingToChange("every scope is already given"));
                 }
+                self.check_guardian(&new)?;
                 vec![E::ConsentGiven { scopes: new, given_on }]
             }
             C::WithdrawConsent { scopes, withdrawn_on } => {
@@ -407,6 +442,9 @@ impl Case {
                 if !self.consent.contains(&ConsentScope::LegalAid) {
                     return Err(CaseError::NoConsent("legal aid"));
                 }
+                // A minor's legal-aid consent recorded before the rule (a version-1 intake)
+                // is not effective either.
+                self.check_guardian(&[ConsentScope::LegalAid])?;
                 let replaces = match &self.assignment {
                     Some(a) if a.lawyer_id == lawyer_id => return Err(CaseError::AlreadyAssigned),
                     Some(a) => Some(a.lawyer_id),
@@ -683,6 +721,18 @@ fn open_intake(cmd: OpenIntake, today: NaiveDate) -> Result<Vec<CaseEvent>, Case
     if !cmd.identity.is_well_formed() {
         return Err(InvalidInput::Malformed { field: "client", expected: "a sealed identity" }.into());
     }
+    let minor = AgeGroup::from_age(cmd.client.age_at_identification) == AgeGroup::Minor;
+    if let Some(g) = cmd.guardian_consent {
+        if !minor {
+            return Err(CaseError::NotAMinor);
+        }
+        if g.given_on > today {
+            return Err(CaseError::FutureDate { field: "guardianConsent.givenOn", date: g.given_on });
+        }
+    }
+    if minor && cmd.consent.legal_aid && cmd.guardian_consent.is_none() {
+        return Err(CaseError::GuardianConsentRequired);
+    }
     let types: BTreeSet<_> = cmd.exploitation_types.into_iter().collect();
     let mut events = vec![CaseEvent::IntakeOpened {
         case_id: cmd.case_id,
@@ -693,6 +743,8 @@ fn open_intake(cmd: OpenIntake, today: NaiveDate) -> Result<Vec<CaseEvent>, Case
         country_of_exploitation: cmd.country_of_exploitation,
         client: cmd.client,
         identity: cmd.identity,
+        profile: cmd.profile.normalized(),
+        guardian_consent: cmd.guardian_consent,
     }];
     events.extend(CaseEvent::consent_given(cmd.consent, cmd.identified_on));
     Ok(events)

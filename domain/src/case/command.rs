@@ -18,6 +18,51 @@ pub struct ClientProfile {
     pub region: Option<Region>,
 }
 
+/// The client's profile in the terms of the IOM Human Trafficking Case Data Standard
+/// (docs/htcds.md): non-identifying, every part optional, kept in clear for statistics and
+/// `probono export htcds`. Multi-valued where the standard is (recruitment, means of control).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct VictimProfile {
+    #[serde(default)]
+    pub recruitment: Vec<RecruitmentMethod>,
+    #[serde(default)]
+    pub means_of_control: Vec<MeansOfControl>,
+    #[serde(default)]
+    pub recruiter_relationship: Option<RecruiterRelationship>,
+    /// ISIC Rev.4 section of the industry of forced labour.
+    #[serde(default)]
+    pub industry: Option<IsicSection>,
+    #[serde(default)]
+    pub place_of_recruitment: Option<PlaceOfRecruitment>,
+    #[serde(default)]
+    pub migration_status: Option<MigrationStatus>,
+    #[serde(default)]
+    pub primary_language: Option<LanguageCode>,
+}
+
+impl VictimProfile {
+    /// Lists kept sorted and without repeats, so equal profiles are equal values.
+    pub fn normalized(mut self) -> VictimProfile {
+        self.recruitment.sort();
+        self.recruitment.dedup();
+        self.means_of_control.sort();
+        self.means_of_control.dedup();
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == VictimProfile::default()
+    }
+}
+
+/// Consent given on behalf of a client under 18: who gave it and when. No name is stored:
+/// the kind of person or body is what the rule and the statistics need.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GuardianConsent {
+    pub given_by: GuardianKind,
+    pub given_on: NaiveDate,
+}
+
 /// The scopes a client consented to at intake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 pub struct ConsentGrant {
@@ -54,6 +99,12 @@ pub struct OpenIntake {
     /// Name, date of birth, contact, document numbers and narrative, sealed by the edge.
     pub identity: Sealed,
     pub consent: ConsentGrant,
+    /// The HTCDS profile; empty when nothing of it was asked.
+    #[serde(default)]
+    pub profile: VictimProfile,
+    /// A guardian's or representative's consent, for a client under 18.
+    #[serde(default)]
+    pub guardian_consent: Option<GuardianConsent>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -179,6 +230,13 @@ pub struct RecordCompensation {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CaseCommand {
     OpenIntake(OpenIntake),
+    /// Records (or corrects: the whole profile is replaced) the HTCDS profile.
+    RecordVictimProfile {
+        profile: VictimProfile,
+        recorded_on: Option<NaiveDate>,
+    },
+    /// A guardian's or representative's consent for a minor client, given after the intake.
+    RecordGuardianConsent(GuardianConsent),
     /// Replaces the sealed identity (a correction at intake or later).
     UpdateIdentity {
         identity: Sealed,

@@ -19,6 +19,10 @@ pub enum CaseError {
     AlreadyErased,
     #[error("the client has not consented to {0}, or withdrew that consent: record the client's consent (giveConsent) before this step")]
     NoConsent(&'static str),
+    #[error("the client is under 18: consent to legal aid takes effect only with a guardian's or representative's consent; record it first (guardianConsent)")]
+    GuardianConsentRequired,
+    #[error("the client is 18 or older at identification: no guardian's consent is recorded for an adult")]
+    NotAMinor,
     #[error("no lawyer is assigned to this case")]
     NoLawyerAssigned,
     #[error("the assigned lawyer has not accepted the case")]

@@ -1,7 +1,7 @@
 //! What happened to a case. Events are immutable; a change of shape is a new
 //! `event_version` with an upcaster, never a rewrite of stored rows.
 
-use crate::case::command::{ClientProfile, ConsentGrant};
+use crate::case::command::{ClientProfile, ConsentGrant, GuardianConsent, VictimProfile};
 use crate::offense::OffenseRef;
 use crate::sealed::Sealed;
 use crate::values::*;
@@ -21,6 +21,20 @@ pub enum CaseEvent {
         country_of_exploitation: Option<CountryCode>,
         client: ClientProfile,
         identity: Sealed,
+        /// Version 2.0: always present (empty when nothing was asked). A stored 1.0 payload
+        /// has neither this nor `guardian_consent`, and reads only through
+        /// [`crate::case::upcast`]; see ADR 0016.
+        profile: VictimProfile,
+        guardian_consent: Option<GuardianConsent>,
+    },
+    /// The HTCDS profile recorded or corrected after the intake (replaces the whole profile).
+    VictimProfileRecorded {
+        profile: VictimProfile,
+        recorded_on: NaiveDate,
+    },
+    /// A guardian's or representative's consent for a minor, recorded after the intake.
+    GuardianConsentRecorded {
+        consent: GuardianConsent,
     },
     IdentityUpdated {
         identity: Sealed,
@@ -225,6 +239,8 @@ impl CaseEvent {
     /// The event type names, for documentation, the timeline and the access matrix.
     pub const TYPES: &'static [&'static str] = &[
         "IntakeOpened",
+        "VictimProfileRecorded",
+        "GuardianConsentRecorded",
         "IdentityUpdated",
         "ConsentGiven",
         "ConsentWithdrawn",
@@ -263,6 +279,8 @@ impl DomainEvent for CaseEvent {
     fn event_type(&self) -> String {
         let t = match self {
             CaseEvent::IntakeOpened { .. } => "IntakeOpened",
+            CaseEvent::VictimProfileRecorded { .. } => "VictimProfileRecorded",
+            CaseEvent::GuardianConsentRecorded { .. } => "GuardianConsentRecorded",
             CaseEvent::IdentityUpdated { .. } => "IdentityUpdated",
             CaseEvent::ConsentGiven { .. } => "ConsentGiven",
             CaseEvent::ConsentWithdrawn { .. } => "ConsentWithdrawn",
@@ -299,6 +317,10 @@ impl DomainEvent for CaseEvent {
     }
 
     fn event_version(&self) -> String {
-        crate::EVENT_VERSION_1.to_string()
+        match self {
+            CaseEvent::IntakeOpened { .. } => crate::case::upcast::INTAKE_OPENED_VERSION,
+            _ => crate::EVENT_VERSION_1,
+        }
+        .to_string()
     }
 }

@@ -6,6 +6,7 @@ pub mod command;
 pub mod error;
 pub mod event;
 pub mod proceedings;
+pub mod upcast;
 
 #[cfg(test)]
 mod properties;
@@ -16,3 +17,4 @@ pub use aggregate::{Assignment, Case, CaseServices, CaseState, CompensationState
 pub use command::*;
 pub use error::CaseError;
 pub use event::*;
+pub use upcast::{case_upcasters, needs_upcast, upcast_case_payload};

@@ -200,6 +200,9 @@ impl Spec {
                     report_to_police: consent & 2 != 0,
                     data_sharing: consent & 4 != 0,
                 },
+                profile: VictimProfile::default(),
+                // The client is 17: a parent consents, so legal-aid consent is effective.
+                guardian_consent: Some(GuardianConsent { given_by: GuardianKind::Parent, given_on: d(date) }),
             }),
             Spec::UpdateIdentity { bad } => C::UpdateIdentity { identity: sealed(!bad) },
             Spec::GiveConsent { mask, date } => C::GiveConsent { scopes: scopes(mask), given_on: d(date) },

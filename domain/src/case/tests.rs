@@ -178,6 +178,8 @@ fn intake(consent: ConsentGrant) -> OpenIntake {
         client: client(),
         identity: sealed("identity"),
         consent,
+        profile: VictimProfile::default(),
+        guardian_consent: None,
     }
 }
 
@@ -195,6 +197,8 @@ fn intake_opened_on(identified_on: NaiveDate, exploitation_types: Vec<Exploitati
         country_of_exploitation: Some(CountryCode::parse("country", "RU").expect("RU")),
         client: client(),
         identity: sealed("identity"),
+        profile: VictimProfile::default(),
+        guardian_consent: None,
     }
 }
 
@@ -2064,4 +2068,128 @@ fn compensation_refuses_steps_out_of_order_and_amounts_that_do_not_add_up() {
     given(sent_to_court())
         .when(by(lawyer_b(), compensation(CompensationStep::Claimed, 1, day(2024, 6, 1))))
         .then_expect_error(CaseError::NotAssignedLawyer);
+}
+
+// ---- the HTCDS profile and a guardian's consent for a minor
+
+fn minor_intake(consent: ConsentGrant, guardian: Option<GuardianConsent>) -> OpenIntake {
+    let mut i = intake(consent);
+    i.client.age_at_identification = Some(15);
+    i.guardian_consent = guardian;
+    i
+}
+
+fn minor_opened(guardian: Option<GuardianConsent>) -> CaseEvent {
+    match intake_opened_on(intake_day(), vec![ExploitationType::ForcedLabor]) {
+        E::IntakeOpened {
+            case_id,
+            organization_id,
+            identified_on,
+            referral_source,
+            exploitation_types,
+            country_of_exploitation,
+            mut client,
+            identity,
+            profile,
+            ..
+        } => {
+            client.age_at_identification = Some(15);
+            E::IntakeOpened {
+                case_id,
+                organization_id,
+                identified_on,
+                referral_source,
+                exploitation_types,
+                country_of_exploitation,
+                client,
+                identity,
+                profile,
+                guardian_consent: guardian,
+            }
+        }
+        other => other,
+    }
+}
+
+fn parent_on(d: NaiveDate) -> GuardianConsent {
+    GuardianConsent { given_by: GuardianKind::Parent, given_on: d }
+}
+
+const LEGAL_AID: ConsentGrant = ConsentGrant { legal_aid: true, report_to_police: false, data_sharing: false };
+
+#[test]
+fn a_minor_cannot_consent_to_legal_aid_alone_at_intake() {
+    let err = Case::default().decide(&intake_worker(), C::OpenIntake(minor_intake(LEGAL_AID, None)), today());
+    assert_eq!(err, Err(CaseError::GuardianConsentRequired));
+}
+
+#[test]
+fn a_minor_with_a_guardians_consent_opens_with_legal_aid_consent() {
+    let g = parent_on(intake_day());
+    let events = Case::default()
+        .decide(&intake_worker(), C::OpenIntake(minor_intake(LEGAL_AID, Some(g))), today())
+        .expect("opens");
+    assert!(matches!(&events[0], E::IntakeOpened { guardian_consent: Some(x), .. } if *x == g));
+    assert!(matches!(&events[1], E::ConsentGiven { scopes, .. } if scopes == &vec![ConsentScope::LegalAid]));
+}
+
+#[test]
+fn a_guardians_consent_is_refused_for_an_adult() {
+    let mut i = intake(LEGAL_AID);
+    i.guardian_consent = Some(parent_on(intake_day()));
+    assert_eq!(Case::default().decide(&intake_worker(), C::OpenIntake(i), today()), Err(CaseError::NotAMinor));
+    let mut case = Case::default();
+    case.apply(intake_opened_on(intake_day(), vec![ExploitationType::ForcedLabor]));
+    let r = case.decide(&intake_worker(), C::RecordGuardianConsent(parent_on(intake_day())), today());
+    assert_eq!(r, Err(CaseError::NotAMinor));
+}
+
+#[test]
+fn a_minors_legal_aid_consent_later_needs_the_guardian_first() {
+    let mut case = Case::default();
+    case.apply(minor_opened(None));
+    let give = C::GiveConsent { scopes: vec![ConsentScope::LegalAid], given_on: intake_day() };
+    assert_eq!(case.decide(&intake_worker(), give.clone(), today()), Err(CaseError::GuardianConsentRequired));
+    // Other scopes are the minor's own to give.
+    let police = C::GiveConsent { scopes: vec![ConsentScope::DataSharing], given_on: intake_day() };
+    assert!(case.decide(&intake_worker(), police, today()).is_ok());
+    let g =
+        case.decide(&intake_worker(), C::RecordGuardianConsent(parent_on(intake_day())), today()).expect("guardian");
+    assert_eq!(g, vec![E::GuardianConsentRecorded { consent: parent_on(intake_day()) }]);
+    for e in g {
+        case.apply(e);
+    }
+    assert!(case.decide(&intake_worker(), give, today()).is_ok());
+}
+
+#[test]
+fn a_minors_lawyer_needs_the_guardians_consent_even_on_an_old_intake() {
+    // A version-1 intake of a minor with legal-aid consent and no guardian recorded.
+    let mut case = Case::default();
+    case.apply(minor_opened(None));
+    case.apply(E::ConsentGiven { scopes: vec![ConsentScope::LegalAid], given_on: intake_day() });
+    let assign = C::AssignLawyer { lawyer_id: LAWYER_A, assigned_on: None };
+    assert_eq!(case.decide(&coordinator(), assign.clone(), today()), Err(CaseError::GuardianConsentRequired));
+    case.apply(E::GuardianConsentRecorded { consent: parent_on(intake_day()) });
+    assert!(case.decide(&coordinator(), assign, today()).is_ok());
+}
+
+#[test]
+fn a_victim_profile_is_recorded_sorted_and_replaces_the_last() {
+    let mut case = Case::default();
+    case.apply(intake_opened_on(intake_day(), vec![ExploitationType::ForcedLabor]));
+    let profile = VictimProfile {
+        means_of_control: vec![MeansOfControl::Threats, MeansOfControl::DebtBondage, MeansOfControl::Threats],
+        industry: Some(IsicSection::F),
+        ..Default::default()
+    };
+    let events = case
+        .decide(&intake_worker(), C::RecordVictimProfile { profile, recorded_on: None }, today())
+        .expect("recorded");
+    let E::VictimProfileRecorded { profile, recorded_on } = &events[0] else { panic!("{events:?}") };
+    assert_eq!(profile.means_of_control, vec![MeansOfControl::DebtBondage, MeansOfControl::Threats]);
+    assert_eq!(*recorded_on, today());
+    let future =
+        C::RecordVictimProfile { profile: VictimProfile::default(), recorded_on: Some(today().succ_opt().unwrap()) };
+    assert!(matches!(case.decide(&intake_worker(), future, today()), Err(CaseError::FutureDate { .. })));
 }

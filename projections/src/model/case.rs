@@ -3,7 +3,7 @@
 //! reader, and which is dropped when the client's data is erased).
 
 use chrono::NaiveDate;
-use domain::case::CaseEvent;
+use domain::case::{CaseEvent, GuardianConsent, VictimProfile};
 use domain::offense::OffenseRef;
 use domain::values::*;
 use domain::Sealed;
@@ -279,6 +279,14 @@ pub struct CaseView {
     pub transfers: Vec<TransferView>,
     #[serde(default)]
     pub victim_status: Option<VictimStatusView>,
+    /// The HTCDS profile (empty when not asked) and when it was last recorded.
+    #[serde(default)]
+    pub profile: VictimProfile,
+    #[serde(default)]
+    pub profile_recorded_on: Option<NaiveDate>,
+    /// Consent on a minor's behalf: who gave it and when.
+    #[serde(default)]
+    pub guardian_consent: Option<GuardianConsent>,
 }
 
 impl CaseView {
@@ -293,6 +301,8 @@ impl CaseView {
             country_of_exploitation,
             client,
             identity,
+            profile,
+            guardian_consent,
         } = event
         else {
             return None;
@@ -326,6 +336,9 @@ impl CaseView {
             last_lawyer_id: None,
             transfers: vec![],
             victim_status: None,
+            profile_recorded_on: (!profile.is_empty()).then_some(*identified_on),
+            profile: profile.clone(),
+            guardian_consent: *guardian_consent,
         })
     }
 
@@ -339,6 +352,11 @@ impl CaseView {
         self.version = sequence;
         match event {
             E::IntakeOpened { .. } => {}
+            E::VictimProfileRecorded { profile, recorded_on } => {
+                self.profile = profile.clone();
+                self.profile_recorded_on = Some(*recorded_on);
+            }
+            E::GuardianConsentRecorded { consent } => self.guardian_consent = Some(*consent),
             E::IdentityUpdated { identity } => {
                 if !self.erased {
                     self.identity = Some(identity.clone());

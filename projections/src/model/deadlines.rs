@@ -144,6 +144,8 @@ mod tests {
                 region: None,
             },
             identity: domain::Sealed { alg: "A256GCM".into(), nonce: "n".into(), ciphertext: "c".into() },
+            profile: Default::default(),
+            guardian_consent: None,
         };
         let mut c = CaseView::open(&open, 1).unwrap();
         let text = |s: &str| domain::values::Text::parse("t", s).unwrap();

@@ -257,6 +257,9 @@ mod tests {
         CaseView {
             transfers: Default::default(),
             victim_status: Default::default(),
+            profile: Default::default(),
+            profile_recorded_on: None,
+            guardian_consent: None,
             id: Uuid::from_u128(1),
             opened_seq: 1,
             organization_id: Uuid::from_u128(2),

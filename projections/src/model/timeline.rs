@@ -44,8 +44,19 @@ pub fn lawyers_mentioned(aggregate_type: &str, payload: &Value) -> Vec<Uuid> {
 /// The summary of one event. Events this build cannot read (an unknown type, or a payload
 /// altered by hand) get a generic line rather than an error: the audit trail must still
 /// show them.
-pub fn summarize(aggregate_type: &str, event_type: &str, payload: &Value, lawyers: &LawyerNames) -> String {
+pub fn summarize(
+    aggregate_type: &str,
+    event_type: &str,
+    event_version: &str,
+    payload: &Value,
+    lawyers: &LawyerNames,
+) -> String {
     let known = match aggregate_type {
+        // Case events of older versions read through their upcasters (ADR 0016).
+        Case::TYPE if domain::case::needs_upcast(event_type, event_version) => {
+            let (_, payload) = domain::case::upcast_case_payload(event_type, event_version, payload.clone());
+            line::<Case>(&payload, lawyers)
+        }
         Case::TYPE => line::<Case>(payload, lawyers),
         Lawyer::TYPE => line::<Lawyer>(payload, lawyers),
         Organization::TYPE => line::<Organization>(payload, lawyers),
@@ -158,6 +169,12 @@ fn case(e: &CaseEvent, lawyers: &LawyerNames) -> String {
                 referral_source.as_str(),
                 list(exploitation_types, |t| t.as_str()),
             )
+        }
+        CaseEvent::VictimProfileRecorded { recorded_on, .. } => {
+            format!("Profile for the IOM data standard recorded on {recorded_on}")
+        }
+        CaseEvent::GuardianConsentRecorded { consent } => {
+            format!("Consent on the minor's behalf given by {} on {}", consent.given_by.as_str(), consent.given_on)
         }
         CaseEvent::IdentityUpdated { .. } => "Client identity updated (sealed)".into(),
         CaseEvent::ConsentGiven { scopes, given_on } => {
@@ -402,7 +419,7 @@ mod tests {
     }
 
     fn summary(e: &CaseEvent, lawyers: &LawyerNames) -> String {
-        summarize(Case::TYPE, "X", &serde_json::to_value(e).unwrap(), lawyers)
+        summarize(Case::TYPE, "X", "1.0", &serde_json::to_value(e).unwrap(), lawyers)
     }
 
     #[test]
@@ -442,6 +459,8 @@ mod tests {
                     region: None,
                 },
                 identity: sealed.clone(),
+                profile: Default::default(),
+                guardian_consent: None,
             },
             CaseEvent::AssignmentDeclined { lawyer_id: lawyer, declined_on: date("2020-03-05"), reason: text(name) },
             CaseEvent::ReferredToService {
@@ -472,6 +491,7 @@ mod tests {
         let s = summarize(
             Case::TYPE,
             "OffenseRegistered",
+            "1.0",
             &json!({"OffenseRegistered": {"tampered": true}}),
             &LawyerNames::new(),
         );

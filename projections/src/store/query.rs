@@ -110,6 +110,23 @@ pub async fn all_case_facts(db: &Db) -> Result<Vec<(Uuid, Vec<Fact>, Vec<&'stati
         .collect()
 }
 
+/// The case documents identified between `from` and `to` (inclusive), for the HTCDS
+/// export, and how many of them have a profile recorded (the `htcds_profile` column).
+pub async fn cases_identified_between(
+    db: &Db,
+    from: Option<chrono::NaiveDate>,
+    to: Option<chrono::NaiveDate>,
+) -> Result<(Vec<CaseView>, i64)> {
+    let from = from.map(|d| d.to_string()).unwrap_or_else(|| "0000-01-01".into());
+    let to = to.map(|d| d.to_string()).unwrap_or_else(|| "9999-12-31".into());
+    let rows: Vec<(String, String, i64)> = on_db!(db, p => sqlx::query_as(
+        "SELECT id, doc, CAST(htcds_profile AS bigint) FROM rm_case WHERE identified_on >= $1 AND identified_on <= $2")
+        .bind(&from).bind(&to).fetch_all(p).await?);
+    let with_profile = rows.iter().filter(|r| r.2 != 0).count() as i64;
+    let cases = rows.iter().map(|(id, doc, _)| decode_doc("rm_case", id, doc)).collect::<Result<Vec<CaseView>>>()?;
+    Ok((cases, with_profile))
+}
+
 // ---------------------------------------------------------------- lawyers
 
 pub async fn lawyer_by_id(db: &Db, id: Uuid) -> Result<Option<LawyerView>> {

@@ -126,14 +126,16 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
     let rows: Vec<(&CaseView, &String, String)> =
         cases.iter().zip(&ids).map(|(c, id)| (*c, id, encode_doc(*c))).collect();
     bulk!(tx,
-        "INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc) ",
-        " ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, erased = excluded.erased, doc = excluded.doc",
-        rows, 10, |b, r| {
+        "INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc, htcds_profile, guardian_consent) ",
+        " ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, erased = excluded.erased, doc = excluded.doc, \
+          htcds_profile = excluded.htcds_profile, guardian_consent = excluded.guardian_consent",
+        rows, 12, |b, r| {
             let (v, id, doc) = r;
             b.push_bind(*id).push_bind(v.organization_id.to_string())
                 .push_bind(v.assignment.as_ref().map(|a| a.lawyer_id.to_string()))
                 .push_bind(v.status().as_str()).push_bind(v.client.region.map(|r| r.as_str())).push_bind(v.client.gender.as_str())
                 .push_bind(v.identified_on.to_string()).push_bind(v.opened_seq).push_bind(v.erased as i32).push_bind(doc)
+                .push_bind(!v.profile.is_empty() as i32).push_bind(v.guardian_consent.map(|g| g.given_by.as_str()))
         });
     let types: Vec<(&String, &'static str)> =
         cases.iter().zip(&ids).flat_map(|(c, id)| c.exploitation_types.iter().map(move |t| (id, t.as_str()))).collect();

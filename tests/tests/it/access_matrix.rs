@@ -71,6 +71,8 @@ fn allowed(op: &str, who: Who) -> bool {
         "updateClientIdentity" | "giveConsent" | "withdrawConsent" | "referToService" => {
             matches!(who, IntakeIn | LawyerIn)
         }
+        // The profile for the IOM data standard and a guardian's consent: like consent.
+        "recordVictimProfile" | "recordGuardianConsent" => matches!(who, IntakeIn | LawyerIn),
         "acceptAssignment"
         | "declineAssignment"
         | "recordLegalAction"
@@ -168,6 +170,8 @@ enum State {
     WithComplaint,
     /// Represented, and referred to a shelter.
     WithReferral,
+    /// A client of 16 with a parent's consent, represented by lawyer A.
+    MinorRepresented,
 }
 
 /// A case in some state, and its report (when it has one).
@@ -180,11 +184,27 @@ struct Fixture {
     complaint: String,
 }
 
+/// A minor's case opened with a parent's consent, then accepted by lawyer A.
+async fn minor_represented_case(t: &TestApp, w: &World) -> String {
+    let input = json!({
+        "identifiedOn": "2020-03-02", "referralSource": "HOTLINE", "exploitationTypes": ["FORCED_LABOR"],
+        "client": {"fullName": "Matrix Minor", "gender": "FEMALE", "ageAtIdentification": 16},
+        "consent": {"legalAid": true, "reportToPolice": true, "dataSharing": true},
+        "guardianConsent": {"givenBy": "PARENT", "givenOn": "2020-03-02"}});
+    let c = case_mutation(t, &w.intake, "openIntake", "OpenIntakeInput", input).await;
+    let case = c["id"].as_str().expect("a case id").to_string();
+    let assign = json!({"caseId": case, "lawyerId": w.lawyer_a_id});
+    case_mutation(t, &w.coordinator, "assignLawyer", "AssignLawyerInput", assign).await;
+    case_mutation(t, &w.lawyer_a, "acceptAssignment", "CaseIdInput", json!({"caseId": case})).await;
+    case
+}
+
 /// A new case of the organisation in `state`, built through the API as a client would.
 async fn fixture(t: &TestApp, w: &World, state: State) -> Fixture {
     use State::*;
     let case = match state {
         Open | Pending => open_case(t, w, true).await,
+        MinorRepresented => minor_represented_case(t, w).await,
         _ => represented_case(t, w).await,
     };
     let mut report = String::new();
@@ -429,6 +449,8 @@ async fn every_operation_every_role_every_scope() {
         ("updateClientIdentity", Represented, true, "mutation($c: ID!) { updateClientIdentity(input: {caseId: $c, identity: {fullName: \"Zarina Testovna Kadyrova\"}}) { id } }", json!({"c": "{case}"})),
         ("giveConsent", NoDataSharing, true, "mutation($c: ID!) { giveConsent(input: {caseId: $c, scopes: [DATA_SHARING], on: \"2020-03-04\"}) { id } }", json!({"c": "{case}"})),
         ("withdrawConsent", Represented, true, "mutation($c: ID!) { withdrawConsent(input: {caseId: $c, scopes: [LEGAL_AID], on: \"2020-03-03\"}) { id } }", json!({"c": "{case}"})),
+        ("recordVictimProfile", Represented, true, "mutation($c: ID!) { recordVictimProfile(input: {caseId: $c, profile: {meansOfControl: [THREATS], industry: F, placeOfRecruitment: \"OSH\"}}) { id profile { industry } } }", json!({"c": "{case}"})),
+        ("recordGuardianConsent", MinorRepresented, true, "mutation($c: ID!) { recordGuardianConsent(input: {caseId: $c, givenBy: GUARDIANSHIP_AUTHORITY, givenOn: \"2020-03-05\"}) { id guardianConsent { givenBy } } }", json!({"c": "{case}"})),
         ("referToService", Represented, true, "mutation($c: ID!) { referToService(input: {caseId: $c, service: SHELTER, referredOn: \"2020-03-03\"}) { id } }", json!({"c": "{case}"})),
         ("acceptAssignment", Pending, true, "mutation($c: ID!) { acceptAssignment(input: {caseId: $c}) { id } }", json!({"c": "{case}"})),
         ("declineAssignment", Pending, true, "mutation($c: ID!) { declineAssignment(input: {caseId: $c, reason: \"busy\"}) { id } }", json!({"c": "{case}"})),

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use tests::fixtures::{world, World};
 use tests::{on_both_backends, Backend, TestApp};
 
-const HEADER: &str = "externalRef,organizationId,identifiedOn,referralSource,exploitationTypes,countryOfExploitation,gender,ageAtIdentification,citizenship,region,fullName,dateOfBirth,contact,legalAid,reportToPolice,dataSharing,lawyerId,assignedOn,acceptedOn,filedOn,policeUnit,offenseCode,registeredOn,refusedOn,refusalReason,reclassifiedTo,reclassifiedOn,reclassifiedBy,reclassificationReason,investigationOutcome,investigationDecidedOn,closedOn,closeReason";
+const HEADER: &str = "externalRef,organizationId,identifiedOn,referralSource,exploitationTypes,countryOfExploitation,gender,ageAtIdentification,citizenship,region,fullName,dateOfBirth,contact,legalAid,reportToPolice,dataSharing,guardianGivenBy,guardianGivenOn,lawyerId,assignedOn,acceptedOn,filedOn,policeUnit,offenseCode,registeredOn,refusedOn,refusalReason,reclassifiedTo,reclassifiedOn,reclassifiedBy,reclassificationReason,investigationOutcome,investigationDecidedOn,closedOn,closeReason";
 
 /// The client's name in row `i`: unusual enough that finding it in a dump means a leak.
 fn client_name(i: usize) -> String {
@@ -64,6 +64,9 @@ fn historic_file(w: &World, n: usize) -> (String, Expected) {
             "true".into(),
             "true".into(),
             "false".into(),
+            // The minors (16 and 17) have a parent's consent, as legal aid for a minor needs.
+            if 16 + i % 30 < 18 { "PARENT".into() } else { String::new() },
+            String::new(),
             lawyer.clone(),
             format!("{y}-03-01"),
             format!("{y}-03-02"),

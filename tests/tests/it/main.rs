@@ -13,6 +13,7 @@ mod erasure_epochs;
 mod faults;
 mod hardening;
 mod hostile;
+mod htcds;
 mod import;
 mod legal;
 mod lifecycle;

@@ -622,6 +622,8 @@ async fn the_cli_makes_web_users_and_the_demo_keeps_out_of_real_ledgers() {
             },
             identity: api::app::cases::IdentityInput { full_name: CLIENT_NAME.into(), ..Default::default() },
             consent: domain::case::ConsentGrant { legal_aid: true, report_to_police: false, data_sharing: false },
+            profile: Default::default(),
+            guardian_consent: None,
         };
         app.open_intake(&caller, input).await.unwrap();
         app.db.close().await;

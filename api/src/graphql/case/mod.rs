@@ -65,6 +65,28 @@ pub struct Transfer {
     pub transferred_on: Date,
 }
 
+/// The case's profile for the IOM Human Trafficking Case Data Standard (docs/htcds.md).
+#[derive(SimpleObject)]
+pub struct HtcdsProfile {
+    pub recruitment: Vec<RecruitmentMethod>,
+    pub means_of_control: Vec<MeansOfControl>,
+    pub recruiter_relationship: Option<RecruiterRelationship>,
+    pub industry: Option<IsicSection>,
+    /// A region name or an ISO 3166-1 alpha-2 code.
+    pub place_of_recruitment: Option<String>,
+    pub migration_status: Option<MigrationStatus>,
+    pub primary_language: Option<String>,
+    /// When it was last recorded; null when nothing of it was.
+    pub recorded_on: Option<Date>,
+}
+
+/// Consent on a minor client's behalf.
+#[derive(SimpleObject)]
+pub struct GuardianConsent {
+    pub given_by: GuardianKind,
+    pub given_on: Date,
+}
+
 /// The formal decision on the client's status as a victim.
 #[derive(SimpleObject)]
 pub struct VictimStatus {
@@ -198,6 +220,24 @@ impl Case {
                 transferred_on: Date(t.on),
             })
             .collect()
+    }
+    /// Details for the IOM data standard; non-identifying.
+    async fn profile(&self) -> HtcdsProfile {
+        let p = &self.0.profile;
+        HtcdsProfile {
+            recruitment: p.recruitment.iter().map(|x| (*x).into()).collect(),
+            means_of_control: p.means_of_control.iter().map(|x| (*x).into()).collect(),
+            recruiter_relationship: p.recruiter_relationship.map(Into::into),
+            industry: p.industry.map(Into::into),
+            place_of_recruitment: p.place_of_recruitment.as_ref().map(|x| x.label()),
+            migration_status: p.migration_status.map(Into::into),
+            primary_language: p.primary_language.as_ref().map(|l| l.as_str().to_string()),
+            recorded_on: self.0.profile_recorded_on.map(Date),
+        }
+    }
+    /// Who consented on a minor's behalf, and when; null when nobody was recorded.
+    async fn guardian_consent(&self) -> Option<GuardianConsent> {
+        self.0.guardian_consent.map(|g| GuardianConsent { given_by: g.given_by.into(), given_on: Date(g.given_on) })
     }
     async fn victim_status(&self) -> Option<VictimStatus> {
         self.0.victim_status.as_ref().map(|v| VictimStatus {

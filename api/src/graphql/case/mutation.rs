@@ -39,6 +39,71 @@ pub struct OpenIntakeInput {
     pub country_of_exploitation: Option<String>,
     pub client: ClientInput,
     pub consent: ConsentInput,
+    /// Details for the IOM Human Trafficking Case Data Standard; all optional.
+    pub profile: Option<HtcdsProfileInput>,
+    /// For a client under 18: who consented on their behalf, and when. Legal-aid consent
+    /// of a minor needs it.
+    pub guardian_consent: Option<GuardianConsentInput>,
+}
+
+/// The HTCDS profile (docs/htcds.md): nothing here identifies the client.
+#[derive(InputObject, Default)]
+pub struct HtcdsProfileInput {
+    #[graphql(default)]
+    pub recruitment: Vec<RecruitmentMethod>,
+    #[graphql(default)]
+    pub means_of_control: Vec<MeansOfControl>,
+    pub recruiter_relationship: Option<RecruiterRelationship>,
+    /// ISIC Rev.4 section of the industry of forced labour.
+    pub industry: Option<IsicSection>,
+    /// A region of the Kyrgyz Republic (BISHKEK, OSH, …) or an ISO 3166-1 alpha-2 code.
+    pub place_of_recruitment: Option<String>,
+    pub migration_status: Option<MigrationStatus>,
+    /// ISO 639-1 (ky, ru, uz, …).
+    pub primary_language: Option<String>,
+}
+
+impl HtcdsProfileInput {
+    fn into_app(self) -> uc::ProfileInput {
+        uc::ProfileInput {
+            recruitment: self.recruitment.into_iter().map(Into::into).collect(),
+            means_of_control: self.means_of_control.into_iter().map(Into::into).collect(),
+            recruiter_relationship: self.recruiter_relationship.map(Into::into),
+            industry: self.industry.map(Into::into),
+            place_of_recruitment: self.place_of_recruitment,
+            migration_status: self.migration_status.map(Into::into),
+            primary_language: self.primary_language,
+        }
+    }
+}
+
+/// Consent given on a minor's behalf. No name is asked: who (the kind) and when.
+#[derive(InputObject)]
+pub struct GuardianConsentInput {
+    pub given_by: GuardianKind,
+    pub given_on: Date,
+}
+
+impl GuardianConsentInput {
+    fn into_domain(self) -> domain::case::GuardianConsent {
+        domain::case::GuardianConsent { given_by: self.given_by.into(), given_on: self.given_on.0 }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RecordVictimProfileInput {
+    pub case_id: ID,
+    /// The whole profile: it replaces the one recorded before.
+    pub profile: HtcdsProfileInput,
+    /// Today when omitted.
+    pub recorded_on: Option<Date>,
+}
+
+#[derive(InputObject)]
+pub struct RecordGuardianConsentInput {
+    pub case_id: ID,
+    pub given_by: GuardianKind,
+    pub given_on: Date,
 }
 
 #[derive(InputObject)]
@@ -292,8 +357,24 @@ impl CaseMutation {
                 report_to_police: input.consent.report_to_police,
                 data_sharing: input.consent.data_sharing,
             },
+            profile: input.profile.unwrap_or_default().into_app(),
+            guardian_consent: input.guardian_consent.map(GuardianConsentInput::into_domain),
         };
         Ok(Case(Box::pin(app(ctx)?.open_intake(caller(ctx)?, input)).await?))
+    }
+
+    /// Records or corrects the case's profile for the IOM data standard (replaces it whole).
+    async fn record_victim_profile(&self, ctx: &Context<'_>, input: RecordVictimProfileInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let on = input.recorded_on.map(|d| d.0);
+        Ok(Case(app(ctx)?.record_victim_profile(caller(ctx)?, id, input.profile.into_app(), on).await?))
+    }
+
+    /// A guardian's or representative's consent for a client under 18, after the intake.
+    async fn record_guardian_consent(&self, ctx: &Context<'_>, input: RecordGuardianConsentInput) -> Res<Case> {
+        let id = parse_id("caseId", &input.case_id)?;
+        let g = domain::case::GuardianConsent { given_by: input.given_by.into(), given_on: input.given_on.0 };
+        Ok(Case(app(ctx)?.record_guardian_consent(caller(ctx)?, id, g).await?))
     }
 
     /// Corrects the client's identity (sealed like at intake).
