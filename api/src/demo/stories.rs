@@ -88,6 +88,8 @@ async fn open_and_report(
             ..Default::default()
         },
         consent: dc::ConsentGrant { legal_aid: true, report_to_police: true, data_sharing: true },
+        profile: Default::default(),
+        guardian_consent: None,
     };
     Box::pin(app.open_intake(intake, open)).await?;
     let lawyer_id = lawyer.principal.lawyer_id.unwrap_or(case_id);
