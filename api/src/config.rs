@@ -376,3 +376,7 @@ pub enum AuditCommand {
         out: PathBuf,
     },
 }
+
+/// The longest a request may take before the server answers that it took too long (HTTP
+/// 408 for GraphQL; the web app answers a second earlier with a page of its own).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);

@@ -29,8 +29,8 @@ pub use crate::web::WebOptions;
 
 /// Largest accepted request body.
 pub const BODY_LIMIT: usize = 256 * 1024;
-/// Longest a request may run before the server answers 408.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest a request may take (`crate::config::REQUEST_TIMEOUT`).
+pub const REQUEST_TIMEOUT: Duration = crate::config::REQUEST_TIMEOUT;
 /// Longest `/readyz` waits for the database to answer.
 pub const READY_PING_TIMEOUT: Duration = Duration::from_secs(2);
 

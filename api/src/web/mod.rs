@@ -181,7 +181,7 @@ async fn headers(req: Request, next: Next) -> Response {
 /// A page that is not ready a second before the server's request limit is stopped with a page
 /// in the user's language (the edge's own limit would answer in GraphQL's JSON).
 async fn time_limit(req: Request, next: Next) -> Response {
-    limited(req, next, crate::http::REQUEST_TIMEOUT.saturating_sub(std::time::Duration::from_secs(1))).await
+    limited(req, next, crate::config::REQUEST_TIMEOUT.saturating_sub(std::time::Duration::from_secs(1))).await
 }
 
 async fn limited(req: Request, next: Next, limit: std::time::Duration) -> Response {
