@@ -184,6 +184,24 @@ impl Db {
         })
     }
 
+    /// The in-process gate of this database's writers, on SQLite (`None` on PostgreSQL).
+    ///
+    /// SQLite admits one writer at a time; a connection that finds the write lock taken
+    /// waits in SQLite's busy handler, which sleeps 1, 2, 5, 10, … ms between attempts, so
+    /// under a command load each command's append and each projector batch lost
+    /// milliseconds asleep after the lock was already free. The event appends and the
+    /// projector's batches take this gate (one per database file in the process) before
+    /// they write: the next writer is woken the moment the previous one commits. Writers
+    /// that do not take it (rare ones: keys, sessions) still meet the busy handler, as
+    /// before. Taken before the database lock and never held while waiting for anything
+    /// but that lock, so it cannot deadlock with it. See ADR 0018.
+    pub fn write_gate(&self) -> Option<WriteGate> {
+        match self {
+            Db::Sqlite(p) => Some(WriteGate::of(p)),
+            Db::Postgres(_) => None,
+        }
+    }
+
     /// Cheap liveness probe.
     pub async fn ping(&self) -> Result<()> {
         on_db!(self, p => { sqlx::query("SELECT 1").execute(p).await?; });
@@ -192,6 +210,62 @@ impl Db {
 
     pub async fn close(&self) {
         on_db!(self, p => p.close().await)
+    }
+}
+
+/// See [`Db::write_gate`].
+#[derive(Debug, Clone)]
+pub struct WriteGate(std::sync::Arc<Gate>);
+
+#[derive(Debug, Default)]
+pub struct Gate {
+    lock: tokio::sync::Mutex<()>,
+    /// Tasks waiting for the gate or holding it.
+    writers: std::sync::atomic::AtomicUsize,
+}
+
+/// Counts a task among a gate's writers until dropped (also when its wait is cancelled).
+struct Counted(std::sync::Arc<Gate>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.writers.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Holds a [`WriteGate`] until dropped.
+pub struct GateGuard<'a> {
+    _lock: tokio::sync::MutexGuard<'a, ()>,
+    _counted: Counted,
+}
+
+impl WriteGate {
+    /// The gate of the database file `p` writes (one per file in this process).
+    pub fn of(p: &SqlitePool) -> WriteGate {
+        static GATES: std::sync::OnceLock<
+            std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, std::sync::Weak<Gate>>>,
+        > = std::sync::OnceLock::new();
+        let key = p.connect_options().get_filename().to_path_buf();
+        let mut gates = GATES.get_or_init(Default::default).lock().unwrap_or_else(|e| e.into_inner());
+        gates.retain(|_, g| g.strong_count() > 0);
+        if let Some(g) = gates.get(&key).and_then(std::sync::Weak::upgrade) {
+            return WriteGate(g);
+        }
+        let g = std::sync::Arc::new(Gate::default());
+        gates.insert(key, std::sync::Arc::downgrade(&g));
+        WriteGate(g)
+    }
+
+    /// Waits for the gate; writing is this task's until the guard is dropped.
+    pub async fn enter(&self) -> GateGuard<'_> {
+        self.0.writers.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let counted = Counted(self.0.clone());
+        GateGuard { _lock: self.0.lock.lock().await, _counted: counted }
+    }
+
+    /// How many tasks wait for the gate or hold it (for tests and diagnostics).
+    pub fn writers(&self) -> usize {
+        self.0.writers.load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 

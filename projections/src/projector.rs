@@ -7,7 +7,7 @@
 //! so the others do not waste work, and followers publish the checkpoint they read.
 
 use crate::cache::{Changes, ReadCache};
-use crate::db::{Db, Tx};
+use crate::db::{Db, Tx, WriteGate};
 use crate::log::{self, Position, StoredEvent};
 use crate::model::{AccountView, CaseView, LawyerView, TokenView};
 use crate::store::{self, write, MAIN};
@@ -298,13 +298,15 @@ pub struct Projector {
     /// Per event: seconds from the command recording it to its batch committing.
     event_lag: Mutex<Vec<f64>>,
     cache: Arc<ReadCache>,
+    /// SQLite's in-process writer gate (see [`Db::write_gate`]).
+    gate: Option<WriteGate>,
 }
 
 impl Projector {
     pub fn new(db: Db) -> Arc<Projector> {
         let (published, _) = watch::channel(Position::START);
         Arc::new(Projector {
-            db,
+            db: db.clone(),
             published,
             wake: Notify::new(),
             batch_size: 500,
@@ -315,6 +317,7 @@ impl Projector {
             lag: Mutex::new(Vec::new()),
             event_lag: Mutex::new(Vec::new()),
             cache: Arc::new(ReadCache::default()),
+            gate: db.write_gate(),
         })
     }
 
@@ -364,6 +367,10 @@ impl Projector {
     /// One batch: read after the checkpoint, apply, advance. Returns the number applied.
     pub async fn step(&self) -> Result<usize> {
         let started = Instant::now();
+        let _gate = match &self.gate {
+            Some(g) => Some(g.enter().await),
+            None => None,
+        };
         let mut tx = self.db.begin_derived().await?;
         let from = write::checkpoint(&mut tx, MAIN).await?;
         if from.unwrap_or(Position::START) > *self.published.borrow() {
@@ -548,6 +555,11 @@ impl Projector {
 /// Replays the whole log from position 0 into emptied read models, in one transaction:
 /// readers keep seeing the old read models until it commits, then the new ones.
 pub async fn rebuild(db: &Db) -> Result<u64> {
+    let gate = db.write_gate();
+    let _gate = match &gate {
+        Some(g) => Some(g.enter().await),
+        None => None,
+    };
     let mut tx = db.begin_derived().await?;
     write::truncate(&mut tx).await?;
     let mut batch = Batch { rebuild: true, ..Batch::default() };

@@ -15,6 +15,7 @@ use cqrs_es::persist::{
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventStore};
 use domain::chain::{event_hash, ChainedEvent, GENESIS};
 use postgres_es::PostgresEventRepository;
+use projections::db::WriteGate;
 use projections::{Db, Position};
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
@@ -38,8 +39,16 @@ pub async fn capture_position<F: std::future::Future>(f: F) -> (F::Output, Optio
 }
 
 pub enum Store {
-    Postgres { pool: sqlx::PgPool, inner: PostgresEventRepository },
-    Sqlite { pool: sqlx::SqlitePool, inner: SqliteEventRepository },
+    Postgres {
+        pool: sqlx::PgPool,
+        inner: PostgresEventRepository,
+    },
+    /// `gate`: the in-process writer gate every append takes (`projections::Db::write_gate`).
+    Sqlite {
+        pool: sqlx::SqlitePool,
+        inner: SqliteEventRepository,
+        gate: WriteGate,
+    },
 }
 
 /// The last link this process wrote per stream: `(sequence, hash)`.
@@ -60,7 +69,9 @@ impl LedgerRepository {
     pub fn new(db: &Db) -> Self {
         let store = match db {
             Db::Postgres(p) => Store::Postgres { pool: p.clone(), inner: PostgresEventRepository::new(p.clone()) },
-            Db::Sqlite(p) => Store::Sqlite { pool: p.clone(), inner: SqliteEventRepository::new(p.clone()) },
+            Db::Sqlite(p) => {
+                Store::Sqlite { pool: p.clone(), inner: SqliteEventRepository::new(p.clone()), gate: WriteGate::of(p) }
+            }
         };
         LedgerRepository { store, heads: Default::default() }
     }
@@ -119,11 +130,12 @@ impl LedgerRepository {
                     None => None,
                 }
             }
-            Store::Sqlite { pool, .. } => {
+            Store::Sqlite { pool, gate, .. } => {
                 let sql = format!(
                     "INSERT INTO events (aggregate_type, aggregate_id, sequence, event_type, event_version, payload, metadata, prev_hash, hash) \
                      SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 {GUARD} RETURNING position"
                 );
+                let _gate = gate.enter().await;
                 let row = sqlx::query(&sql)
                     .bind(&e.aggregate_type)
                     .bind(&e.aggregate_id)
@@ -274,7 +286,8 @@ impl LedgerRepository {
                 tx.commit().await.map_err(persistence_error)?;
                 Ok(last.map(|p| (p, last_hash)))
             }
-            Store::Sqlite { pool, .. } => {
+            Store::Sqlite { pool, gate, .. } => {
+                let _gate = gate.enter().await;
                 let mut tx = pool.begin_with("BEGIN IMMEDIATE").await.map_err(persistence_error)?;
                 let prev = if prev_seq < 1 {
                     GENESIS.to_string()

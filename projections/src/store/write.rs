@@ -117,6 +117,12 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
     if cases.is_empty() {
         return Ok(());
     }
+    if let Tx::Postgres(c) = tx {
+        for part in cases.chunks(PG_CHUNK) {
+            save_cases_pg(c, part, fresh).await?;
+        }
+        return Ok(());
+    }
     let ids: Vec<String> = cases.iter().map(|c| c.id.to_string()).collect();
     if !fresh {
         for t in ["rm_case_exploitation", "rm_report", "rm_fact"] {
@@ -183,6 +189,94 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
                 .push_bind(&f.currency)
         }
     );
+    Ok(())
+}
+
+/// Cases per statement on PostgreSQL (arrays have no parameter limit; this bounds memory).
+const PG_CHUNK: usize = 2_000;
+
+/// The old derived rows of a batch's cases, in one statement.
+const PG_DELETE_DERIVED: &str = "WITH e AS (DELETE FROM rm_case_exploitation WHERE case_id = ANY($1)), \
+     r AS (DELETE FROM rm_report WHERE case_id = ANY($1)) \
+     DELETE FROM rm_fact WHERE case_id = ANY($1)";
+
+/// A batch's case documents and derived rows, in one statement: each table's rows as one
+/// array per column (`unnest`), so the text is the same for any number of rows and every
+/// connection prepares it once. The statements of a CTE run on one snapshot; each writes a
+/// table of its own, and the old derived rows were deleted by the statement before.
+const PG_SAVE_CASES: &str = "WITH c AS (\
+       INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc) \
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                            $8::bigint[], $9::integer[], $10::text[]) \
+       ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, \
+                                      erased = excluded.erased, doc = excluded.doc), \
+     x AS (INSERT INTO rm_case_exploitation (case_id, exploitation_type) SELECT * FROM unnest($11::text[], $12::text[])), \
+     r AS (INSERT INTO rm_report (report_id, case_id, filed_on, initial_code, initial_category, current_code, current_category, refused) \
+           SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::integer[])) \
+     INSERT INTO rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
+         organization_id, lawyer_id, lawyer_status, offense_category, offense_code, authority, defendant_gender, amount, currency) \
+     SELECT * FROM unnest($21::text[], $22::text[], $23::text[], $24::text[], $25::bigint[], $26::text[], $27::text[], \
+         $28::text[], $29::text[], $30::text[], $31::text[], $32::text[], $33::text[], $34::text[], $35::text[], $36::text[], \
+         $37::bigint[], $38::text[])";
+
+/// [`save_cases`] on PostgreSQL: two statements of fixed text for any number of cases.
+async fn save_cases_pg(c: &mut sqlx::PgConnection, cases: &[&CaseView], fresh: bool) -> Result<()> {
+    let ids: Vec<String> = cases.iter().map(|c| c.id.to_string()).collect();
+    if !fresh {
+        sqlx::query(PG_DELETE_DERIVED).bind(&ids).execute(&mut *c).await?;
+    }
+    let mut q = sqlx::query(PG_SAVE_CASES)
+        .bind(&ids)
+        .bind(cases.iter().map(|v| v.organization_id.to_string()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| v.assignment.as_ref().map(|a| a.lawyer_id.to_string())).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| v.status().as_str()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| v.client.region.map(|r| r.as_str())).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| v.client.gender.as_str()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| v.identified_on.to_string()).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| v.opened_seq).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| v.erased as i32).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| encode_doc(*v)).collect::<Vec<_>>());
+    let (mut tc, mut tt) = (vec![], vec![]);
+    for (v, id) in cases.iter().zip(&ids) {
+        for t in &v.exploitation_types {
+            tc.push(id.as_str());
+            tt.push(t.as_str());
+        }
+    }
+    q = q.bind(tc).bind(tt);
+    let reports: Vec<(&String, &ReportView)> =
+        cases.iter().zip(&ids).flat_map(|(c, id)| c.reports.iter().map(move |r| (id, r))).collect();
+    let initial = |r: &ReportView| r.registration.as_ref().map(|x| x.offense.clone());
+    q = q
+        .bind(reports.iter().map(|(_, r)| r.id.to_string()).collect::<Vec<_>>())
+        .bind(reports.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>())
+        .bind(reports.iter().map(|(_, r)| r.filed_on.to_string()).collect::<Vec<_>>())
+        .bind(reports.iter().map(|(_, r)| initial(r).map(|o| o.code)).collect::<Vec<_>>())
+        .bind(reports.iter().map(|(_, r)| initial(r).map(|o| o.category.as_str())).collect::<Vec<_>>())
+        .bind(reports.iter().map(|(_, r)| r.current.as_ref().map(|o| o.code.clone())).collect::<Vec<_>>())
+        .bind(reports.iter().map(|(_, r)| r.current.as_ref().map(|o| o.category.as_str())).collect::<Vec<_>>())
+        .bind(reports.iter().map(|(_, r)| r.refused.is_some() as i32).collect::<Vec<_>>());
+    let facts: Vec<Fact> = cases.iter().flat_map(|c| crate::model::facts::facts(c)).collect();
+    q = q
+        .bind(facts.iter().map(|f| f.case_id.to_string()).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.report_id.map(|r| r.to_string())).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.kind.as_str()).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.on.to_string()).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.year()).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.gender).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.age_group).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.region).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.country.clone()).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.organization_id.to_string()).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.lawyer_id.map(|l| l.to_string())).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.lawyer_status).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.offense_category).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.offense_code.clone()).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.authority).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.defendant_gender).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.amount).collect::<Vec<_>>())
+        .bind(facts.iter().map(|f| f.currency.clone()).collect::<Vec<_>>());
+    q.execute(&mut *c).await?;
     Ok(())
 }
 
