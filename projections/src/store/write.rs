@@ -205,11 +205,13 @@ const PG_DELETE_DERIVED: &str = "WITH e AS (DELETE FROM rm_case_exploitation WHE
 /// connection prepares it once. The statements of a CTE run on one snapshot; each writes a
 /// table of its own, and the old derived rows were deleted by the statement before.
 const PG_SAVE_CASES: &str = "WITH c AS (\
-       INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc) \
+       INSERT INTO rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, opened_seq, erased, doc, \
+                            htcds_profile, guardian_consent) \
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], \
-                            $8::bigint[], $9::integer[], $10::text[]) \
+                            $8::bigint[], $9::integer[], $10::text[], $39::integer[], $40::text[]) \
        ON CONFLICT (id) DO UPDATE SET lawyer_id = excluded.lawyer_id, status = excluded.status, \
-                                      erased = excluded.erased, doc = excluded.doc), \
+                                      erased = excluded.erased, doc = excluded.doc, \
+                                      htcds_profile = excluded.htcds_profile, guardian_consent = excluded.guardian_consent), \
      x AS (INSERT INTO rm_case_exploitation (case_id, exploitation_type) SELECT * FROM unnest($11::text[], $12::text[])), \
      r AS (INSERT INTO rm_report (report_id, case_id, filed_on, initial_code, initial_category, current_code, current_category, refused) \
            SELECT * FROM unnest($13::text[], $14::text[], $15::text[], $16::text[], $17::text[], $18::text[], $19::text[], $20::integer[])) \
@@ -276,6 +278,10 @@ async fn save_cases_pg(c: &mut sqlx::PgConnection, cases: &[&CaseView], fresh: b
         .bind(facts.iter().map(|f| f.defendant_gender).collect::<Vec<_>>())
         .bind(facts.iter().map(|f| f.amount).collect::<Vec<_>>())
         .bind(facts.iter().map(|f| f.currency.clone()).collect::<Vec<_>>());
+    // The case columns added after the statement's first version ($39, $40).
+    q = q
+        .bind(cases.iter().map(|v| !v.profile.is_empty() as i32).collect::<Vec<_>>())
+        .bind(cases.iter().map(|v| v.guardian_consent.map(|g| g.given_by.as_str())).collect::<Vec<_>>());
     q.execute(&mut *c).await?;
     Ok(())
 }
