@@ -725,7 +725,7 @@ async fn a_hearing_postponed_and_due_this_week_in_kyrgyz(backend: Backend) {
     let page = tab.source().await;
     let moved = later.format("%d.%m.%Y").to_string();
     assert!(
-        page.contains(&format!("{} күндөн {moved} күнгө кийинкиге калтырылды", ahead.format("%d.%m.%Y"))),
+        page.contains(&format!("{} күндөн {moved} күнгө жылдырылды", ahead.format("%d.%m.%Y"))),
         "{page}"
     );
     show(".next-hearing".into()).await;
