@@ -13,7 +13,7 @@ use crate::app::cases::ProfileInput;
 use axum::extract::Path;
 use axum::response::Response;
 use domain::case::{GuardianConsent, VictimProfile};
-use domain::values::{self as v, AgeGroup, PlaceOfRecruitment};
+use domain::values::{self as v, AgeGroup, PlaceOfRecruitment, Role};
 use maud::{html, Markup};
 use projections::model::CaseView;
 
@@ -65,7 +65,9 @@ pub fn section(ctx: &Ctx, view: &CaseView, section: &str, form: &Form, errors: &
     }
     let tr = ctx.tr;
     let scope = crate::app::scope_of(view);
-    let open = view.closed.is_none();
+    // A lawyer acts for the client only once they accepted the case (the domain's rule).
+    let acting = principal.role != Role::Lawyer || view.assignment.as_ref().is_some_and(|a| a.accepted_on.is_some());
+    let open = view.closed.is_none() && acting;
     let may_profile = open && policy::allowed(principal, Op::RecordVictimProfile, Some(&scope));
     let minor = view.client.age_group == AgeGroup::Minor;
     let may_guardian = open && minor && policy::allowed(principal, Op::ManageConsent, Some(&scope));
