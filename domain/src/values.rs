@@ -453,6 +453,16 @@ labelled!(
     }
 );
 labelled!(
+    /// A defendant's relationship to the client before the offence. FAMILY, FRIEND,
+    /// INTIMATE_PARTNER, EMPLOYER and OTHER are the values of the victim profile's
+    /// `RecruiterRelationship` (the CTDC's `recruiterRelation*`, docs/htcds.md); STRANGER and
+    /// ACQUAINTANCE are ours, for the persons the CTDC's list folds into Friend or Other.
+    DefendantRelationship {
+        Stranger => "STRANGER", Acquaintance => "ACQUAINTANCE", Friend => "FRIEND",
+        IntimatePartner => "INTIMATE_PARTNER", Family => "FAMILY", Employer => "EMPLOYER", Other => "OTHER"
+    }
+);
+labelled!(
     /// Who gave consent on behalf of a client under 18.
     GuardianKind {
         Parent => "PARENT", Guardian => "GUARDIAN", LegalRepresentative => "LEGAL_REPRESENTATIVE",

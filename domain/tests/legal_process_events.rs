@@ -71,6 +71,8 @@ fn history() -> Vec<CaseEvent> {
             role: DefendantRole::Recruiter,
             charged_with: Some(tip),
             added_on: d("2019-03-15"),
+            // Not known: left out of the payload, which stays as stored (ADR 0011).
+            relationship: None,
         },
         CaseEvent::InvestigationOutcomeRecorded {
             decided_by: Default::default(),

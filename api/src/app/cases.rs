@@ -158,6 +158,8 @@ pub struct DefendantInput {
     pub charged_with: Option<String>,
     /// The day of the charge; today when `None`.
     pub charged_on: Option<NaiveDate>,
+    /// Who the defendant was to the client, when known.
+    pub relationship: Option<v::DefendantRelationship>,
 }
 
 #[derive(Debug, Clone)]
@@ -750,6 +752,7 @@ impl App {
                 role: input.role,
                 charged_with,
                 charged_on: input.charged_on,
+                relationship: input.relationship,
             }))
         })
         .await

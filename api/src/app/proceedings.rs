@@ -176,6 +176,16 @@ impl App {
         self.proceedings(caller, view.id, Op::TransferCase, cmd).await
     }
 
+    /// The organisations a case may be transferred to: every registered one but its own.
+    /// For those who may transfer it (`Op::TransferCase`: they must choose one), the
+    /// assigned lawyer among them, who otherwise lists no organisations.
+    #[tracing::instrument(skip_all, fields(%case_id))]
+    pub async fn transfer_destinations(&self, caller: &Caller, case_id: Uuid) -> Res<Vec<store::OrganizationRow>> {
+        let view = self.case_in_scope(caller, case_id, Op::TransferCase).await?;
+        let all = store::list_organizations(&self.db).await?;
+        Ok(all.into_iter().filter(|o| o.id != view.organization_id).collect())
+    }
+
     /// What came of a referral, by its position in `Case.referrals` (from 0).
     #[tracing::instrument(skip_all, fields(%case_id))]
     pub async fn record_referral_outcome(

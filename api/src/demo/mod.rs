@@ -694,6 +694,7 @@ async fn seed_defendants(
             role,
             charged_with: Some(current.to_string()),
             charged_on: Some(day),
+            relationship: None,
         };
         app.add_defendant(lawyer, case_id, input).await?;
         defendants.push(defendant_id);

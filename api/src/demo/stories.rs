@@ -173,6 +173,8 @@ async fn defendant(
         role,
         charged_with: Some(code.into()),
         charged_on: Some(on),
+        // The scripted recruiters were people the client knew, as in most of the report's cases.
+        relationship: (role == DefendantRole::Recruiter).then_some(DefendantRelationship::Acquaintance),
     };
     Box::pin(app.add_defendant(lawyer, case_id, input)).await?;
     Ok(defendant_id)

@@ -124,6 +124,20 @@ pub enum DefendantRole {
     Other,
 }
 
+/// Who an accused person was to the client before the offence (FAMILY, FRIEND,
+/// INTIMATE_PARTNER, EMPLOYER and OTHER as in `RecruiterRelationship`).
+#[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
+#[graphql(remote = "v::DefendantRelationship")]
+pub enum DefendantRelationship {
+    Stranger,
+    Acquaintance,
+    Friend,
+    IntimatePartner,
+    Family,
+    Employer,
+    Other,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(remote = "v::ConsentScope")]
 pub enum ConsentScope {

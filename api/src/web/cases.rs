@@ -1,7 +1,8 @@
 //! The case list (filters; search by case reference, never by name) and the case page
 //! (`/app/cases/{caseId}`): summary, identity behind a recorded "show identity", consents,
-//! referrals, timeline — and, by role, assignment (coordinator) or the next legal steps
-//! (lawyer, in [`super::legal`]).
+//! the client's profile and a guardian's consent (in [`super::profile`]), referrals, the
+//! victim status and transfers, timeline — and, by role, assignment (coordinator) or the
+//! next legal steps (lawyer, in [`super::legal`]).
 
 use super::forms::{self, hidden, Errors, Field, Form};
 use super::i18n::Tr;
@@ -115,6 +116,9 @@ pub struct Extra<'a> {
     pub form: Option<&'a Form>,
     /// Which form the errors and values belong to.
     pub section: &'a str,
+    /// The answer's status when not the usual (200, or 422 with errors): a refusal by the
+    /// policy shown on the page is 403.
+    pub status: Option<StatusCode>,
 }
 
 pub async fn show(ctx: Ctx, Path(case_id): Path<String>, Query(q): Query<HashMap<String, String>>) -> Response {
@@ -155,7 +159,8 @@ pub async fn render(ctx: &Ctx, id: Uuid, extra: Extra<'_>, saved: bool) -> Respo
     } else {
         html! {}
     };
-    let status = if extra.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let status =
+        extra.status.unwrap_or(if extra.errors.is_empty() { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY });
     // The facts around the case (victim status, referral outcomes): the use case decides
     // who may record them; the page offers the forms to the intake worker and the lawyer.
     let around = super::proceedings::Page {
@@ -169,6 +174,22 @@ pub async fn render(ctx: &Ctx, id: Uuid, extra: Extra<'_>, saved: bool) -> Respo
         errors: &extra.errors,
     };
     let may_status = view.closed.is_none() && matches!(role, Role::IntakeWorker | Role::Lawyer);
+    // The use case decides who may transfer the case: its list of destinations is refused
+    // to everyone else. A lawyer transfers a case only once they accepted it.
+    let accepted = view.assignment.as_ref().is_some_and(|a| a.accepted_on.is_some());
+    let destinations = if view.closed.is_none() && (role != Role::Lawyer || accepted) {
+        app.transfer_destinations(&caller, view.id).await.ok()
+    } else {
+        None
+    };
+    let mut organization_names = HashMap::new();
+    for t in &view.transfers {
+        for id in [t.from, t.to] {
+            if let Ok(Some(o)) = app.organization(id).await {
+                organization_names.insert(id, o.name.clone());
+            }
+        }
+    }
     let body = html! {
         @if saved { div.notice role="status" { (tr.t("saved")) } }
         section.card aria-labelledby="summary-h" {
@@ -190,8 +211,10 @@ pub async fn render(ctx: &Ctx, id: Uuid, extra: Extra<'_>, saved: bool) -> Respo
         (coordinator_part)
         (lawyer_part)
         (consent_section(ctx, &view, form_for("consent"), &errors_for("consent")))
+        (super::profile::section(ctx, &view, extra.section, extra.form.unwrap_or(&empty), &extra.errors))
         (referral_section(ctx, &view, form_for("referral"), &errors_for("referral"), Some(&around)))
         (super::proceedings::victim_status(&around, &view, may_status))
+        (super::proceedings::transfer(&around, &view, &organization_names, destinations.as_deref()))
         section.card aria-labelledby="timeline-h" {
             h2 #timeline-h { (tr.t("timeline")) }
             ol.timeline { @for e in &timeline {

@@ -23,6 +23,13 @@ impl<S: Send + Sync> FromRequest<S> for Form {
     }
 }
 
+impl From<Vec<(String, String)>> for Form {
+    /// A form filled in by the server (e.g. with what is recorded, to be changed).
+    fn from(pairs: Vec<(String, String)>) -> Form {
+        Form(pairs)
+    }
+}
+
 impl Form {
     pub fn pairs(&self) -> &[(String, String)] {
         &self.0
@@ -300,6 +307,9 @@ fn label_id(field: &str) -> Option<&'static str> {
         "amount" => "field-amount",
         "currency" => "field-currency",
         "granted" => "field-victim-status",
+        "relationship" => "field-defendant-relationship",
+        "transferredOn" => "field-transferred-on",
+        "recordedOn" => "field-profile-recorded-on",
         _ => return None,
     })
 }

@@ -129,41 +129,9 @@ impl Tr {
     }
 }
 
-/// The case events a timeline names.
-pub const EVENTS: &[&str] = &[
-    "IntakeOpened",
-    "IdentityUpdated",
-    "ConsentGiven",
-    "ConsentWithdrawn",
-    "ReferredToService",
-    "LawyerAssigned",
-    "AssignmentAccepted",
-    "AssignmentDeclined",
-    "LegalActionRecorded",
-    "PoliceReportFiled",
-    "OffenseRegistered",
-    "RegistrationRefused",
-    "OffenseReclassified",
-    "InvestigationOutcomeRecorded",
-    "VerdictRecorded",
-    "CaseClosed",
-    "CaseReopened",
-    "ClientDataErased",
-    "DefendantAdded",
-    "DefendantVerdictRecorded",
-    "CompensationClaimed",
-    "CompensationAwarded",
-    "CompensationPaid",
-    "HearingScheduled",
-    "HearingHeld",
-    "HearingPostponed",
-    "ComplaintFiled",
-    "ComplaintDecided",
-    "AppealFiled",
-    "CaseTransferred",
-    "ReferralOutcomeRecorded",
-    "VictimStatusDecided",
-];
+/// The case events a timeline names: every one the domain has, so a new event type cannot
+/// reach a page without its label in each language (the catalogue test checks them).
+pub const EVENTS: &[&str] = domain::case::CaseEvent::TYPES;
 
 /// Every enumeration whose labels the catalogue must name, as (kind, labels).
 pub fn enumerations() -> Vec<(&'static str, Vec<&'static str>)> {
@@ -197,6 +165,7 @@ pub fn enumerations() -> Vec<(&'static str, Vec<&'static str>)> {
         ("ComplaintAddressee", l(v::ComplaintAddressee::ALL, v::ComplaintAddressee::as_str)),
         ("ComplaintOutcome", l(v::ComplaintOutcome::ALL, v::ComplaintOutcome::as_str)),
         ("DefendantRole", l(v::DefendantRole::ALL, v::DefendantRole::as_str)),
+        ("DefendantRelationship", l(v::DefendantRelationship::ALL, v::DefendantRelationship::as_str)),
         ("CompensationStep", l(v::CompensationStep::ALL, v::CompensationStep::as_str)),
         ("ReferralOutcome", l(v::ReferralOutcome::ALL, v::ReferralOutcome::as_str)),
     ]

@@ -156,6 +156,7 @@ pub fn explain(tr: Tr, e: &ApiError) -> String {
         ("no guardian's consent is recorded for an adult", "err-guardian-not-needed"),
         ("has not consented to legal aid", "err-no-consent-legal-aid"),
         ("has not consented to reporting to the police", "err-no-consent-police"),
+        ("sharing their data with another organisation", "err-no-consent-data-sharing"),
         ("has not consented", "err-no-consent"),
         ("the case is closed", "err-case-closed"),
         ("data was erased", "err-erased"),
@@ -187,12 +188,16 @@ pub fn explain(tr: Tr, e: &ApiError) -> String {
         ("would exceed the award", "err-overpaid"),
         ("amount must be", "err-amount"),
         ("ageatoffense must be", "err-age-at-offense"),
+        ("a region of the kyrgyz republic", "err-place-of-recruitment"),
         ("iso 3166-1", "err-country"),
+        ("iso 639-1", "err-language"),
         ("iso 4217", "err-currency"),
         ("is in the future", "err-future-date"),
         ("is before", "err-date-order"),
         ("at least one exploitation type", "err-exploitation-types"),
+        ("already with that organisation", "err-transfer-same-organisation"),
         ("nothing to change", "err-nothing-to-change"),
+        ("the coordinator and the lawyer assigned", "err-coordinator-or-lawyer-only"),
         ("at capacity", "err-at-capacity"),
         ("is not an offence code", "err-offense-code"),
         ("not in force", "err-offense-not-in-force"),
@@ -245,6 +250,21 @@ mod tests {
             assert!(!s.starts_with("err-"), "{s}");
         }
         assert_ne!(explain(Tr(Lang::Ru), &e), explain(Tr(Lang::En), &e));
+        // A transfer refused: each refusal its own sentence.
+        let no_sharing = ApiError::Rule(
+            domain::case::CaseError::NoConsent("sharing their data with another organisation").to_string(),
+        );
+        assert_eq!(explain(Tr(Lang::En), &no_sharing), Tr(Lang::En).t("err-no-consent-data-sharing"));
+        let role = ApiError::Forbidden(format!(
+            "this is for {}; your account is INTAKE_WORKER",
+            crate::access::policy::who_may(crate::access::Op::TransferCase)
+        ));
+        assert_eq!(explain(Tr(Lang::Ru), &role), Tr(Lang::Ru).t("err-coordinator-or-lawyer-only"));
+        let place = domain::values::PlaceOfRecruitment::parse("placeOfRecruitment", "Atlantis").unwrap_err();
+        assert_eq!(
+            explain(Tr(Lang::Ky), &ApiError::BadInput(place.to_string())),
+            Tr(Lang::Ky).t("err-place-of-recruitment")
+        );
         let other = ApiError::Rule("something nobody wrote a message for".into());
         assert_eq!(explain(Tr(Lang::En), &other), Tr(Lang::En).t("err-rule"));
     }
@@ -296,6 +316,8 @@ mod tests {
             },
             C::GuardianConsentRequired,
             C::NotAMinor,
+            C::NoConsent("sharing their data with another organisation"),
+            C::NothingToChange("the case is already with that organisation"),
         ];
         for e in errors {
             let s = explain(Tr(Lang::En), &ApiError::Rule(e.to_string()));

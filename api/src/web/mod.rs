@@ -8,7 +8,7 @@
 //! - [`i18n`]: Fluent catalogues (ru, ky, en);
 //! - [`layout`], [`forms`]: the page shell, form fields, error summaries;
 //! - [`auth`], [`cases`], [`intake`], [`network`], [`legal`], [`admin`], [`administration`],
-//!   [`oversight`], [`dashboard`], [`proceedings`]: the screens; [`charts`]: SVG charts drawn on the server.
+//!   [`oversight`], [`dashboard`], [`proceedings`], [`profile`]: the screens; [`charts`]: SVG charts drawn on the server.
 //!
 //! Every asset is compiled into the binary; no page loads anything from another origin, and
 //! none needs JavaScript.
@@ -28,6 +28,7 @@ mod legal;
 mod network;
 mod oversight;
 mod proceedings;
+mod profile;
 mod session;
 
 use crate::app::App;
@@ -87,6 +88,9 @@ pub fn router(app: Arc<App>, opts: WebOptions) -> Router {
         .route("/app/cases/{case_id}/consent", post(cases::consent))
         .route("/app/cases/{case_id}/referral", post(cases::referral))
         .route("/app/cases/{case_id}/assign", post(network::assign))
+        .route("/app/cases/{case_id}/profile", post(profile::record_profile))
+        .route("/app/cases/{case_id}/guardian-consent", post(profile::record_guardian_consent))
+        .route("/app/cases/{case_id}/transfer", post(proceedings::transfer_post))
         .route("/app/cases/{case_id}/erasure", get(administration::request_form).post(administration::request))
         .route("/app/cases/{case_id}/{action}", post(legal::act))
         .route("/app/coordinator", get(network::coordinator))

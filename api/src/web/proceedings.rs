@@ -1,23 +1,33 @@
 //! The court part of a police report on the lawyer's case page: hearings (a day ahead
 //! allowed; then held or postponed), the verdicts through the instances and the appeals
 //! between them, complaints against a refusal, a termination or the qualification,
-//! defendants (no names) with their own verdicts, and the compensation claim. Each form is
+//! defendants (no names, their relationship to the client) with their own verdicts, and the
+//! compensation claim; around the case, referral outcomes, the victim-status decision and
+//! the transfer to another organisation. Each form is
 //! offered only when the report allows that step; each field's id carries its form's key,
 //! so a page with many forms has unique ids.
 
+use super::cases::{parse_case_id, Extra};
 use super::forms::{self, hidden, Errors, Form};
 use super::i18n::Tr;
+use super::layout;
 use super::legal::{offense_title, Run};
+use super::session::Ctx;
 use crate::app::cases::{CompensationInput, DefendantInput, DefendantVerdictInput};
 use crate::app::proceedings::{AppealInput, ComplaintInput, HearingInput, PostponementInput};
 use crate::app::{App, Caller};
+use crate::error::ApiError;
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::response::Response;
 use chrono::NaiveDate;
 use domain::values::{self as v, CourtInstance, InvestigationOutcome};
 use maud::{html, Markup};
 use projections::model::case::HearingView;
 use projections::model::deadlines::{Due, DueSource};
 use projections::model::{CaseView, ReportView};
-use projections::store::OffenseRow;
+use projections::store::{OffenseRow, OrganizationRow};
+use std::collections::HashMap;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -44,6 +54,7 @@ pub const FIELDS: &[&str] = &[
     "chargedWith",
     "ageAtOffense",
     "citizenship",
+    "relationship",
     "filedWith",
     "against",
     "instance",
@@ -140,6 +151,19 @@ impl F<'_> {
             select id=(self.id(name)) name=(name) required[required]
                 aria-describedby=[self.described_by(name, false)] aria-invalid=[self.invalid(name)] {
                 @if !required || value.is_empty() { option value="" { (self.tr.t("choose")) } }
+                @for (v, l) in options { option value=(v) selected[v == value] { (l) } }
+            }
+        }
+    }
+
+    /// An optional select with a hint; its empty choice says "not known".
+    fn select_hinted(&self, name: &str, label: &str, options: &[(String, String)], hint: &str) -> Markup {
+        let value = self.form.raw(name);
+        html! {
+            (self.head(name, label, Some(hint)))
+            select id=(self.id(name)) name=(name)
+                aria-describedby=[self.described_by(name, true)] aria-invalid=[self.invalid(name)] {
+                option value="" { (self.tr.t("unknown")) }
                 @for (v, l) in options { option value=(v) selected[v == value] { (l) } }
             }
         }
@@ -467,6 +491,7 @@ fn defendants(p: &Page<'_>, r: &ReportView, in_court: bool) -> Markup {
     let f = p.f(format!("defendant-{rid}"));
     let genders: Vec<&str> = v::Gender::ALL.iter().map(|g| g.as_str()).collect();
     let roles: Vec<&str> = v::DefendantRole::ALL.iter().map(|g| g.as_str()).collect();
+    let relationships: Vec<&str> = v::DefendantRelationship::ALL.iter().map(|g| g.as_str()).collect();
     let outcomes: Vec<&str> = v::VerdictOutcome::ALL.iter().map(|k| k.as_str()).collect();
     let offenses = p.offense_options();
     let current = r.current.as_ref().map(|o| o.code.clone()).unwrap_or_default();
@@ -480,6 +505,7 @@ fn defendants(p: &Page<'_>, r: &ReportView, in_court: bool) -> Markup {
                 (tr.label("DefendantRole", d.role.as_str())) ", " (tr.label("Gender", d.gender.as_str()))
                 @if let Some(a) = d.age_at_offense { ", " (tr.t_args("age-at-offense", &[("age", &a.to_string())])) }
                 @if let Some(c) = &d.citizenship { ", " (c.as_str()) }
+                @if let Some(rel) = d.relationship { br; span.hint { (tr.t("field-defendant-relationship")) ": " (tr.label("DefendantRelationship", rel.as_str())) } }
                 @if let Some(o) = &d.charged_with { br; span.hint { (tr.t("field-charged-with")) ": " (p.offense_name(&o.code)) } }
                 @match &d.verdict {
                     Some(vd) => {
@@ -513,6 +539,7 @@ fn defendants(p: &Page<'_>, r: &ReportView, in_court: bool) -> Markup {
             (f.select("gender", "field-gender", &forms::options(tr, "Gender", &genders), true, ""))
             (f.input("ageAtOffense", "field-age-at-offense", "number", false, Some("hint-optional"), ""))
             (f.input("citizenship", "field-citizenship", "text", false, Some("hint-country"), ""))
+            (f.select_hinted("relationship", "field-defendant-relationship", &forms::options(tr, "DefendantRelationship", &relationships), "hint-defendant-relationship"))
             (f.select("chargedWith", "field-charged-with", &offenses, false, &current))
             (f.input("chargedOn", "field-charged-on", "date", false, Some("hint-charged-on"), &today))
             button type="submit" { (tr.t("defendant-add")) }
@@ -641,6 +668,7 @@ pub fn command(app: Arc<App>, c: Caller, id: Uuid, action: &str, errors: &mut Er
             // A malformed age or date leaves its error; the form is then not run.
             let age = errors.number(tr, f, "ageAtOffense");
             let charged_on = errors.date(tr, f, "chargedOn", false);
+            let relationship: Option<v::DefendantRelationship> = errors.label(tr, f, "relationship", false);
             let input = DefendantInput {
                 report_id: report_id?,
                 defendant_id: None,
@@ -650,6 +678,7 @@ pub fn command(app: Arc<App>, c: Caller, id: Uuid, action: &str, errors: &mut Er
                 role: role?,
                 charged_with: f.get("chargedWith").map(str::to_string),
                 charged_on,
+                relationship,
             };
             Box::pin(async move { app.add_defendant(&c, id, input).await.map(|_| ()) })
         }
@@ -793,4 +822,120 @@ pub fn victim_status(p: &Page<'_>, view: &CaseView, may: bool) -> Markup {
             }
         }
     }
+}
+
+/// The case's moves between organisations and, for those who may transfer it
+/// (`destinations` is `Some`), the form: the receiving organisation (any other registered
+/// one), the day, the reason, and the confirmation that the client agreed. A refusal for a
+/// role that may not transfer the case comes back here as a sentence.
+pub fn transfer(
+    p: &Page<'_>,
+    view: &CaseView,
+    names: &HashMap<Uuid, String>,
+    destinations: Option<&[OrganizationRow]>,
+) -> Markup {
+    let tr = p.tr;
+    let f = p.f("transfer".to_string());
+    if view.transfers.is_empty() && destinations.is_none() && f.errors.is_empty() {
+        return html! {};
+    }
+    let name = |id: &Uuid| names.get(id).cloned().unwrap_or_else(|| tr.t("unknown"));
+    let options: Vec<(String, String)> =
+        destinations.unwrap_or(&[]).iter().map(|o| (o.id.to_string(), o.name.clone())).collect();
+    let today = p.today.to_string();
+    let consent = f.id("clientConsent");
+    html! {
+        section.card aria-labelledby="transfer-h" {
+            h2 #transfer-h { (tr.t("transfer-title")) }
+            @if view.transfers.is_empty() {
+                p { (tr.t("transfer-none")) }
+            } @else {
+                ul.transfers { @for t in &view.transfers {
+                    li { (tr.t_args("transfer-line", &[("date", &tr.date(t.on)), ("from", &name(&t.from)), ("to", &name(&t.to))])) }
+                } }
+            }
+            @if destinations.is_none() && !f.errors.is_empty() {
+                div.error-summary role="alert" { ul { @for (_, m) in &f.errors.0 { li { (m) } } } }
+            }
+            @if destinations.is_some() {
+                details #transfer-form open[!f.errors.is_empty()] {
+                    summary { (tr.t("transfer-record")) }
+                    p.hint { (tr.t("transfer-explain")) }
+                    @if !view.consent.data_sharing { p.notice { (tr.t("transfer-no-consent")) } }
+                    (f.summary())
+                    form method="post" action=(p.post("transfer")) novalidate {
+                        (hidden(&p.csrf))
+                        (f.select("organizationId", "field-transfer-to", &options, true, ""))
+                        (f.input("transferredOn", "field-transferred-on", "date", true, None, &today))
+                        (f.input("reason", "field-reason", "text", true, Some("hint-transfer-reason"), ""))
+                        @if let Some(e) = f.errors.of(&consent) { span.field-error id={ (consent) "-error" } { (e) } }
+                        label.check for=(consent) {
+                            input type="checkbox" id=(consent) name="clientConsent" value="true"
+                                checked[f.form.checked("clientConsent")]
+                                aria-describedby=[f.described_by("clientConsent", false)] aria-invalid=[f.invalid("clientConsent")];
+                            span { (tr.t("field-transfer-consent")) }
+                        }
+                        button type="submit" { (tr.t("transfer-submit")) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// `POST /app/cases/{caseId}/transfer` (`transferCase`). Unlike the court forms, a refusal
+/// by the policy for someone who sees the case (an intake worker of its organisation) comes
+/// back as a sentence on the case page (403), with the form as typed; someone who does not
+/// see the case gets the plain 404, as everywhere.
+pub async fn transfer_post(ctx: Ctx, Path(case_id): Path<String>, form: Form) -> Response {
+    let Some(id) = parse_case_id(&case_id) else { return layout::not_found(&ctx) };
+    if let Err(r) = ctx.check_csrf(&form) {
+        return r;
+    }
+    let caller = match ctx.caller() {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let tr = ctx.tr;
+    let mut errors = Errors::default();
+    let to = form.get("organizationId").and_then(|s| Uuid::parse_str(s).ok());
+    if to.is_none() {
+        errors.add("organizationId", tr.t("err-choose"));
+    }
+    let on = errors.date(tr, &form, "transferredOn", true);
+    let reason = errors.required(tr, &form, "reason").map(str::to_string);
+    if !form.checked("clientConsent") {
+        errors.add("clientConsent", tr.t("err-transfer-consent"));
+    }
+    let status = match (to, on, reason, errors.is_empty()) {
+        (Some(to), Some(on), Some(reason), true) => {
+            let app = ctx.state.app.clone();
+            let next = format!("/app/cases/{id}?saved=1");
+            let run = async { app.transfer_case(&caller, id, to, &reason, Some(on)).await.map(|_| next) };
+            match ctx.once(&caller, &form, run).await {
+                Ok(r) => return r,
+                Err(ApiError::NotFound(m)) if m.starts_with("no organisation") => {
+                    errors.add("organizationId", tr.t("err-choose"));
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+                Err(ApiError::NotFound(_)) => return layout::not_found(&ctx),
+                Err(e @ ApiError::Forbidden(_)) => {
+                    errors.add("organizationId", layout::explain(tr, &e));
+                    StatusCode::FORBIDDEN
+                }
+                Err(e) => {
+                    let field = if matches!(&e, ApiError::Rule(m) if m.contains("consented")) {
+                        "clientConsent".to_string()
+                    } else {
+                        layout::field_of(&e, &["transferredOn", "reason"]).unwrap_or_else(|| "organizationId".into())
+                    };
+                    errors.add(&field, layout::explain(tr, &e));
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
+            }
+        }
+        _ => StatusCode::UNPROCESSABLE_ENTITY,
+    };
+    let extra = Extra { errors, form: Some(&form), section: "transfer", status: Some(status), ..Default::default() };
+    super::cases::render(&ctx, id, extra, false).await
 }

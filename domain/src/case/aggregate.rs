@@ -611,6 +611,7 @@ impl Case {
                     role: d.role,
                     charged_with: d.charged_with,
                     added_on,
+                    relationship: d.relationship,
                 }]
             }
             C::RecordDefendantVerdict(v) => {

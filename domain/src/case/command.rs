@@ -200,6 +200,9 @@ pub struct AddDefendant {
     pub charged_with: Option<OffenseRef>,
     /// The day of the charge (or of the record, when not charged); today when `None`.
     pub charged_on: Option<NaiveDate>,
+    /// Who the defendant was to the client; `None` when not known.
+    #[serde(default)]
+    pub relationship: Option<DefendantRelationship>,
 }
 
 /// One defendant's own court outcome.

@@ -133,6 +133,10 @@ pub enum CaseEvent {
         role: DefendantRole,
         charged_with: Option<OffenseRef>,
         added_on: NaiveDate,
+        /// Who the defendant was to the client. Absent from defendants recorded before it
+        /// was asked, and whenever not known (ADR 0011).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        relationship: Option<DefendantRelationship>,
     },
     DefendantVerdictRecorded {
         report_id: Uuid,

@@ -1872,6 +1872,7 @@ fn add_defendant(charged_with: Option<OffenseRef>, charged_on: Option<NaiveDate>
         role: DefendantRole::Recruiter,
         charged_with,
         charged_on,
+        relationship: None,
     })
 }
 
@@ -1885,6 +1886,7 @@ fn defendant_added(on: NaiveDate) -> CaseEvent {
         role: DefendantRole::Recruiter,
         charged_with: Some(trafficking()),
         added_on: on,
+        relationship: None,
     }
 }
 
@@ -1925,6 +1927,50 @@ fn the_lawyer_adds_a_charged_defendant_to_a_report() {
             date: before_filing(),
             before: "the report was filed",
         });
+}
+
+#[test]
+fn a_defendants_relationship_to_the_client_is_recorded_when_known() {
+    let employer = match add_defendant(Some(trafficking()), Some(day(2024, 4, 20))) {
+        C::AddDefendant(d) => {
+            C::AddDefendant(AddDefendant { relationship: Some(DefendantRelationship::Employer), ..d })
+        }
+        _ => unreachable!(),
+    };
+    let recorded = match defendant_added(day(2024, 4, 20)) {
+        E::DefendantAdded {
+            report_id,
+            defendant_id,
+            gender,
+            age_at_offense,
+            citizenship,
+            role,
+            charged_with,
+            added_on,
+            ..
+        } => E::DefendantAdded {
+            report_id,
+            defendant_id,
+            gender,
+            age_at_offense,
+            citizenship,
+            role,
+            charged_with,
+            added_on,
+            relationship: Some(DefendantRelationship::Employer),
+        },
+        _ => unreachable!(),
+    };
+    given(registered_as(trafficking())).when(by(lawyer_a(), employer)).then_expect_events(vec![recorded.clone()]);
+    // Stored with it when known; without it, a payload as before the field existed, which
+    // reads back as "not known".
+    let with = serde_json::to_value(&recorded).unwrap();
+    assert_eq!(with["DefendantAdded"]["relationship"], "EMPLOYER");
+    let without = serde_json::to_value(defendant_added(day(2024, 4, 20))).unwrap();
+    assert!(without["DefendantAdded"].get("relationship").is_none(), "{without}");
+    let read: CaseEvent = serde_json::from_value(without).unwrap();
+    assert_eq!(read, defendant_added(day(2024, 4, 20)));
+    assert!("NEIGHBOUR".parse::<DefendantRelationship>().is_err());
 }
 
 #[test]

@@ -183,6 +183,9 @@ pub struct DefendantView {
     /// The day of the charge (of the record when not charged).
     pub charged_on: NaiveDate,
     pub verdict: Option<DefendantVerdictView>,
+    /// Who the defendant was to the client; `None` when not known.
+    #[serde(default)]
+    pub relationship: Option<DefendantRelationship>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -482,6 +485,7 @@ impl CaseView {
                 role,
                 charged_with,
                 added_on,
+                relationship,
             } => {
                 if let Some(r) = self.report_mut(report_id) {
                     r.defendants.push(DefendantView {
@@ -493,6 +497,7 @@ impl CaseView {
                         charged_with: charged_with.clone(),
                         charged_on: *added_on,
                         verdict: None,
+                        relationship: *relationship,
                     });
                 }
             }

@@ -350,6 +350,7 @@ mod tests {
                             decided_on: d("2022-01-20"),
                             sentence_months: Some(60),
                         }),
+                        relationship: Some(DefendantRelationship::Acquaintance),
                     },
                     DefendantView {
                         id: Uuid::from_u128(11),
@@ -360,6 +361,7 @@ mod tests {
                         charged_with: None,
                         charged_on: d("2021-03-05"),
                         verdict: None,
+                        relationship: None,
                     },
                 ],
                 compensation: Some(CompensationView {

@@ -312,6 +312,45 @@ async fn defendants_counted_by_gender_match_what_was_recorded(backend: Backend) 
     t.stop().await;
 }
 
+/// A defendant's relationship to the client: recorded when known, null when not, kept
+/// through a rebuild of the read models; a value outside the list is refused.
+async fn a_defendants_relationship_to_the_client_is_recorded_when_known(backend: Backend) {
+    let mut t = TestApp::spawn(backend).await;
+    let w = world(&t).await;
+    let (case, report) = historic_case(&t, &w, "2019-02-01", "2019-02-05", "2019-03-01").await;
+    let q = "mutation($i: AddDefendantInput!) { addDefendant(input: $i) { policeReports { defendants { role relationship } } } }";
+    let add = |relationship: Option<&str>| {
+        let mut i = json!({"caseId": case, "reportId": report, "gender": "MALE", "role": "RECRUITER", "chargedOn": "2019-03-15"});
+        if let Some(r) = relationship {
+            i["relationship"] = json!(r);
+        }
+        json!({ "i": i })
+    };
+    let d = t.ok(&w.lawyer_a, q, add(Some("EMPLOYER"))).await;
+    assert_eq!(d["addDefendant"]["policeReports"][0]["defendants"][0]["relationship"], "EMPLOYER");
+    let d = t.ok(&w.lawyer_a, q, add(None)).await;
+    assert!(d["addDefendant"]["policeReports"][0]["defendants"][1]["relationship"].is_null(), "{d}");
+    let body = t.gql(&w.lawyer_a, q, add(Some("NEIGHBOUR"))).await;
+    assert!(body["errors"][0]["message"].as_str().unwrap().contains("DefendantRelationship"), "{body}");
+    // Another lawyer may not add one, with or without a relationship.
+    let body = t.gql(&w.lawyer_b, q, add(Some("FAMILY"))).await;
+    assert!(body["errors"].is_array(), "{body}");
+    t.app.rebuild_read_models().await.unwrap();
+    let d = t
+        .ok(
+            &w.lawyer_a,
+            "query($c: ID!) { case(id: $c) { policeReports { defendants { relationship } } } }",
+            json!({"c": case}),
+        )
+        .await;
+    let list = d["case"]["policeReports"][0]["defendants"].as_array().unwrap();
+    assert_eq!(
+        (list.len(), &list[0]["relationship"], list[1]["relationship"].is_null()),
+        (2, &json!("EMPLOYER"), true)
+    );
+    t.stop().await;
+}
+
 async fn compensation_is_claimed_awarded_paid_and_summed_per_currency(backend: Backend) {
     let mut t = TestApp::spawn(backend).await;
     let w = world(&t).await;
@@ -371,5 +410,6 @@ on_both_backends!(
     the_era_rule_refuses_an_article_of_a_code_not_yet_in_force,
     a_case_entered_today_with_its_2019_dates_counts_in_2019,
     defendants_counted_by_gender_match_what_was_recorded,
+    a_defendants_relationship_to_the_client_is_recorded_when_known,
     compensation_is_claimed_awarded_paid_and_summed_per_currency,
 );

@@ -5,6 +5,7 @@
 
 mod administration;
 mod browser;
+mod case_page;
 mod proceedings;
 
 use api::app::accounts::NewAccount;

@@ -404,6 +404,10 @@ impl Defendant {
     async fn charged_on(&self) -> Date {
         Date(self.0.charged_on)
     }
+    /// Who the defendant was to the client; null when not known.
+    async fn relationship(&self) -> Option<DefendantRelationship> {
+        self.0.relationship.map(Into::into)
+    }
     async fn verdict(&self) -> Option<DefendantVerdict> {
         self.0.verdict.as_ref().map(|v| DefendantVerdict {
             outcome: v.outcome.into(),

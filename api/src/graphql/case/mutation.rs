@@ -207,6 +207,8 @@ pub struct AddDefendantInput {
     pub charged_with: Option<String>,
     /// The day of the charge; today when omitted. Counts fall in its year.
     pub charged_on: Option<Date>,
+    /// Who the defendant was to the client, when known.
+    pub relationship: Option<DefendantRelationship>,
 }
 
 #[derive(InputObject)]
@@ -539,6 +541,7 @@ impl ProceedingsMutation {
             role: input.role.into(),
             charged_with: input.charged_with,
             charged_on: input.charged_on.map(|d| d.0),
+            relationship: input.relationship.map(Into::into),
         };
         Ok(Case(Box::pin(app(ctx)?.add_defendant(caller(ctx)?, id, defendant)).await?))
     }

@@ -329,6 +329,8 @@ Purpose-SAFETY_CHECK = Checking the client's safety
 Purpose-DATA_CORRECTION = Correcting the data
 Purpose-CLIENT_REQUEST = The client asked
 Event-IntakeOpened = Case opened
+Event-VictimProfileRecorded = Profile for the IOM data standard recorded
+Event-GuardianConsentRecorded = Consent of a parent, guardian or representative recorded
 Event-IdentityUpdated = Identity updated
 Event-ConsentGiven = Consent given
 Event-ConsentWithdrawn = Consent withdrawn
@@ -759,3 +761,44 @@ MigrationStatus-REGULAR_MIGRANT = A migrant with documents in order
 MigrationStatus-IRREGULAR_MIGRANT = A migrant without documents in order
 MigrationStatus-NOT_A_MIGRANT = Not a migrant (exploited at home)
 MigrationStatus-UNKNOWN = Not known
+
+# --- a defendant's relationship to the client ---
+field-defendant-relationship = Relationship to the client
+hint-defendant-relationship = Optional: who this person was to the client before the offence.
+DefendantRelationship-STRANGER = A stranger
+DefendantRelationship-ACQUAINTANCE = An acquaintance
+DefendantRelationship-FRIEND = A friend
+DefendantRelationship-INTIMATE_PARTNER = Partner or spouse
+DefendantRelationship-FAMILY = A family member
+DefendantRelationship-EMPLOYER = Employer
+DefendantRelationship-OTHER = Someone else
+
+# --- transferring a case to another organisation ---
+transfer-title = Transfer to another organisation
+transfer-none = The case has not been transferred.
+transfer-line = { $date }: from { $from } to { $to }
+transfer-explain = From the day of the transfer the receiving organisation's intake workers see the case and the client's identity, and the present organisation's no longer do. The client must have agreed to their data being shared with another organisation.
+transfer-no-consent = The client's consent to sharing their data is not on record, so a transfer will be refused. Ask the intake worker to record it, if the client gives it.
+transfer-record = Transfer the case
+field-transfer-to = Receiving organisation
+field-transferred-on = Day of the transfer
+hint-transfer-reason = Why the case moves, without the client's name: for example, the client moved to another region.
+field-transfer-consent = The client agreed to this transfer and to their data being shared with the receiving organisation
+transfer-submit = Transfer the case
+err-transfer-consent = Confirm that the client agreed to the transfer. Without their consent the case cannot be transferred.
+err-no-consent-data-sharing = The client has not consented to sharing their data with another organisation, so the case cannot be transferred. Ask the intake worker to record that consent, if the client gives it.
+err-transfer-same-organisation = The case is already with this organisation. Choose another one.
+err-coordinator-or-lawyer-only = Only the coordinator or the lawyer assigned to the case can do this.
+
+# --- the profile and the guardian's consent on the case page ---
+profile-title = Client profile for the IOM data standard
+profile-none = Nothing of the profile is recorded yet.
+profile-recorded-on = Last recorded
+profile-change = Change the profile
+profile-replaces = Saving replaces the whole profile: a field left empty is cleared.
+field-profile-recorded-on = Day recorded
+guardian-consent-none = No consent of a parent, guardian or representative is recorded.
+guardian-consent-given = { $by }, { $date }
+guardian-consent-record = Record the consent
+err-place-of-recruitment = Enter a region of Kyrgyzstan (for example OSH, BATKEN) or a two-letter country code (for example UZ).
+err-language = Enter a two-letter language code, for example ky, ru, uz.

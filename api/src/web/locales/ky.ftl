@@ -332,6 +332,8 @@ Purpose-SAFETY_CHECK = Кардардын коопсуздугун текшер�
 Purpose-DATA_CORRECTION = Маалыматтарды оңдоо
 Purpose-CLIENT_REQUEST = Кардардын өтүнүчү боюнча
 Event-IntakeOpened = Иш ачылды
+Event-VictimProfileRecorded = ЭМУнун маалымат стандарты үчүн профиль жазылды
+Event-GuardianConsentRecorded = Ата-эненин, камкорчунун же өкүлдүн макулдугу жазылды
 Event-IdentityUpdated = Жеке маалыматтар өзгөрдү
 Event-ConsentGiven = Макулдук берилди
 Event-ConsentWithdrawn = Макулдук кайтарылып алынды
@@ -762,3 +764,44 @@ MigrationStatus-REGULAR_MIGRANT = Документтери таризделге�
 MigrationStatus-IRREGULAR_MIGRANT = Документтери таризделбеген мигрант
 MigrationStatus-NOT_A_MIGRANT = Мигрант эмес (өз өлкөсүндө эксплуатацияланган)
 MigrationStatus-UNKNOWN = Белгисиз
+
+# --- a defendant's relationship to the client ---
+field-defendant-relationship = Кардарга ким болот
+hint-defendant-relationship = Милдеттүү эмес: бул адам кылмышка чейин кардарга ким болгон.
+DefendantRelationship-STRANGER = Бейтааныш адам
+DefendantRelationship-ACQUAINTANCE = Тааныш адамы
+DefendantRelationship-FRIEND = Досу
+DefendantRelationship-INTIMATE_PARTNER = Жубайы же сүйлөшкөн адамы
+DefendantRelationship-FAMILY = Тууганы
+DefendantRelationship-EMPLOYER = Иш берүүчүсү
+DefendantRelationship-OTHER = Башка адам
+
+# --- transferring a case to another organisation ---
+transfer-title = Ишти башка уюмга өткөрүп берүү
+transfer-none = Иш башка уюмга өткөрүлүп берилген эмес.
+transfer-line = { $date }: «{ $from }» уюмунан «{ $to }» уюмуна
+transfer-explain = Өткөрүп берилген күндөн тартып ишти жана кардардын маалыматтарын жаңы уюмдун кабыл алуучу адистери көрөт, мурунку уюмдун адистери мындан ары көрбөйт. Кардар өз маалыматтарын башка уюмга берүүгө макулдук бериши керек.
+transfer-no-consent = Кардардын маалыматтарын берүүгө макулдугу жазылган эмес, ошондуктан өткөрүп берүү кабыл алынбайт. Эгер кардар макул болсо, кабыл алуучу адистен макулдукту жазууну сураныңыз.
+transfer-record = Ишти өткөрүп берүү
+field-transfer-to = Кабыл алуучу уюм
+field-transferred-on = Өткөрүп берилген күнү
+hint-transfer-reason = Иш эмне үчүн өткөрүлүп берилет, кардардын атын жазбаңыз: мисалы, кардар башка облуска көчүп кетти.
+field-transfer-consent = Кардар ишти өткөрүп берүүгө жана өз маалыматтарын жаңы уюмга берүүгө макул
+transfer-submit = Ишти өткөрүп берүү
+err-transfer-consent = Кардар өткөрүп берүүгө макул экенин ырастаңыз. Анын макулдугусуз ишти өткөрүп берүүгө болбойт.
+err-no-consent-data-sharing = Кардар өз маалыматтарын башка уюмга берүүгө макулдук берген жок, ошондуктан ишти өткөрүп берүүгө болбойт. Эгер кардар макул болсо, кабыл алуучу адистен бул макулдукту жазууну сураныңыз.
+err-transfer-same-organisation = Иш ушул уюмда турат. Башка уюмду тандаңыз.
+err-coordinator-or-lawyer-only = Муну координатор же ишке дайындалган адвокат гана жасай алат.
+
+# --- the profile and the guardian's consent on the case page ---
+profile-title = ЭМУнун маалымат стандарты үчүн кардардын профили
+profile-none = Профиль азырынча толтурулган жок.
+profile-recorded-on = Акыркы жолу жазылган
+profile-change = Профилди өзгөртүү
+profile-replaces = Сактаганда профиль толугу менен алмашат: бош калган талаа тазаланат.
+field-profile-recorded-on = Жазылган күнү
+guardian-consent-none = Ата-эненин, камкорчунун же өкүлдүн макулдугу жазылган эмес.
+guardian-consent-given = { $by }, { $date }
+guardian-consent-record = Макулдукту жазуу
+err-place-of-recruitment = Кыргызстандын облусун (мисалы, OSH, BATKEN) же өлкөнүн эки тамгалуу кодун (мисалы, UZ) жазыңыз.
+err-language = Тилдин эки тамгалуу кодун жазыңыз, мисалы ky, ru, uz.

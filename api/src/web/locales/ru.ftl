@@ -329,6 +329,8 @@ Purpose-SAFETY_CHECK = Проверка безопасности клиента
 Purpose-DATA_CORRECTION = Исправление данных
 Purpose-CLIENT_REQUEST = По просьбе клиента
 Event-IntakeOpened = Дело открыто
+Event-VictimProfileRecorded = Записан профиль для стандарта данных МОМ
+Event-GuardianConsentRecorded = Записано согласие родителя, опекуна или представителя
 Event-IdentityUpdated = Личные данные изменены
 Event-ConsentGiven = Согласие дано
 Event-ConsentWithdrawn = Согласие отозвано
@@ -759,3 +761,44 @@ MigrationStatus-REGULAR_MIGRANT = Мигрант с оформленными д�
 MigrationStatus-IRREGULAR_MIGRANT = Мигрант без оформленных документов
 MigrationStatus-NOT_A_MIGRANT = Не мигрант (эксплуатация на родине)
 MigrationStatus-UNKNOWN = Неизвестно
+
+# --- a defendant's relationship to the client ---
+field-defendant-relationship = Кем приходится клиенту
+hint-defendant-relationship = Необязательно: кем этот человек был для клиента до преступления.
+DefendantRelationship-STRANGER = Незнакомый человек
+DefendantRelationship-ACQUAINTANCE = Знакомый
+DefendantRelationship-FRIEND = Друг
+DefendantRelationship-INTIMATE_PARTNER = Партнёр или супруг(а)
+DefendantRelationship-FAMILY = Родственник
+DefendantRelationship-EMPLOYER = Работодатель
+DefendantRelationship-OTHER = Другой человек
+
+# --- transferring a case to another organisation ---
+transfer-title = Передача дела другой организации
+transfer-none = Дело не передавалось.
+transfer-line = { $date }: из организации «{ $from }» в «{ $to }»
+transfer-explain = Со дня передачи дело и данные клиента видят специалисты по приёму принимающей организации, а специалисты прежней организации — больше нет. Клиент должен дать согласие на передачу своих данных другой организации.
+transfer-no-consent = Согласие клиента на передачу данных не записано, поэтому передача будет отклонена. Попросите специалиста по приёму записать согласие, если клиент его даёт.
+transfer-record = Передать дело
+field-transfer-to = Принимающая организация
+field-transferred-on = Дата передачи
+hint-transfer-reason = Почему дело передаётся, без имени клиента: например, клиент переехал в другую область.
+field-transfer-consent = Клиент согласен на передачу дела и на передачу его данных принимающей организации
+transfer-submit = Передать дело
+err-transfer-consent = Подтвердите, что клиент согласен на передачу. Без его согласия дело передать нельзя.
+err-no-consent-data-sharing = Клиент не дал согласия на передачу своих данных другой организации, поэтому дело передать нельзя. Попросите специалиста по приёму записать это согласие, если клиент его даёт.
+err-transfer-same-organisation = Дело уже находится в этой организации. Выберите другую.
+err-coordinator-or-lawyer-only = Это может сделать только координатор или адвокат, назначенный по делу.
+
+# --- the profile and the guardian's consent on the case page ---
+profile-title = Профиль клиента для стандарта данных МОМ
+profile-none = Профиль пока не заполнен.
+profile-recorded-on = Последнее изменение
+profile-change = Изменить профиль
+profile-replaces = При сохранении профиль заменяется целиком: пустое поле будет очищено.
+field-profile-recorded-on = Дата записи
+guardian-consent-none = Согласие родителя, опекуна или представителя не записано.
+guardian-consent-given = { $by }, { $date }
+guardian-consent-record = Записать согласие
+err-place-of-recruitment = Укажите область Кыргызстана (например, OSH, BATKEN) или двухбуквенный код страны (например, UZ).
+err-language = Укажите двухбуквенный код языка, например ky, ru, uz.

@@ -744,3 +744,108 @@ async fn a_hearing_postponed_and_due_this_week_in_kyrgyz(backend: Backend) {
 }
 
 tests::on_both_backends!(a_hearing_postponed_and_due_this_week_in_kyrgyz);
+
+/// The case page's newer parts in a browser, in Russian and Kyrgyz: an intake worker records
+/// a minor client's profile for the IOM data standard (refused first, with the reason in
+/// Russian and the input kept) and a parent's consent; the coordinator transfers the case to
+/// another organisation (refused until the client's agreement is confirmed). axe-core and
+/// screenshots of each screen at phone and desktop sizes.
+async fn the_profile_and_a_transfer_in_a_browser(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let p = people(&t).await;
+    let q = "mutation($i: OpenIntakeInput!) { openIntake(input: $i) { id } }";
+    let d = t
+        .ok(
+            &p.w.intake,
+            q,
+            json!({ "i": {
+                "identifiedOn": "2024-03-05", "referralSource": "HOTLINE", "exploitationTypes": ["SEXUAL"],
+                "client": { "fullName": CLIENT_NAME, "gender": "FEMALE", "ageAtIdentification": 15 },
+                "consent": { "legalAid": false, "reportToPolice": false, "dataSharing": true } } }),
+        )
+        .await;
+    let case_id = d["openIntake"]["id"].as_str().unwrap().to_string();
+    let case = format!("/app/cases/{case_id}");
+    let base = serve_web(&t, false).await;
+    let d = driver().await;
+    let shots = backend == Backend::Sqlite;
+    let shot_at = |tab: &Tab, css: &str| {
+        let c = tab.c.clone();
+        let css = css.to_string();
+        async move {
+            c.execute("window.__shot = arguments[0]", vec![json!(css)]).await.unwrap();
+        }
+    };
+
+    // The intake worker: a place of recruitment that is neither a region nor a country.
+    let tab = Tab { c: browser(&d).await, base: base.clone(), shots };
+    tab.sign_in("intake").await;
+    tab.go(&case).await;
+    assert!(tab.source().await.contains("Профиль пока не заполнен."));
+    tab.click("#profile-form summary").await;
+    tab.click("#recruitment-0").await;
+    tab.click("#meansOfControl-15").await;
+    tab.fill("placeOfRecruitment", "Атлантида").await;
+    tab.fill("primaryLanguage", "ky").await;
+    tab.submit(&format!("{case}/profile")).await;
+    let page = tab.source().await;
+    assert!(page.contains("Укажите область Кыргызстана (например, OSH, BATKEN)"), "{page}");
+    assert!(page.contains("value=\"Атлантида\""), "the place typed stays");
+    shot_at(&tab, "#profile-form .error-summary").await;
+    tab.screen("case-profile-errors-ru").await;
+    tab.fill("placeOfRecruitment", "OSH").await;
+    tab.submit(&format!("{case}/profile")).await;
+    let page = tab.source().await;
+    assert!(page.contains("Предложение работы") && page.contains("Отобраны документы"), "{page}");
+    // A parent's consent for the minor.
+    tab.click("#guardian-form summary").await;
+    tab.select("guardianGivenBy", "PARENT").await;
+    tab.date("guardianGivenOn", "2024-03-07").await;
+    tab.submit(&format!("{case}/guardian-consent")).await;
+    assert!(tab.source().await.contains("Родитель, 07.03.2024"));
+    shot_at(&tab, "#profile-h").await;
+    tab.screen("case-profile-ru").await;
+    tab.go(&format!("{case}?lang=ky")).await;
+    let page = tab.source().await;
+    assert!(page.contains("ЭМУнун маалымат стандарты үчүн кардардын профили") && page.contains("Ата-эне, 07.03.2024"));
+    tab.click("#profile-form summary").await;
+    shot_at(&tab, "#profile-h").await;
+    tab.screen("case-profile-ky").await;
+    let _ = tab.c.close().await;
+
+    // The coordinator transfers the case; unconfirmed, the form comes back in Russian.
+    let tab = Tab { c: browser(&d).await, base: base.clone(), shots };
+    tab.sign_in("coordinator").await;
+    tab.go(&case).await;
+    let other = {
+        let d = t.ok(&t.admin, "{ organizations { id name } }", json!({})).await;
+        d["organizations"].as_array().unwrap().iter().find(|o| o["name"] == "Other NGO").unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    tab.click("#transfer-form summary").await;
+    tab.select("organizationId--transfer", &other).await;
+    tab.fill("reason--transfer", "клиентка переехала в Бишкек").await;
+    tab.submit(&format!("{case}/transfer")).await;
+    let page = tab.source().await;
+    assert!(page.contains("Подтвердите, что клиент согласен на передачу."), "{page}");
+    assert!(page.contains("value=\"клиентка переехала в Бишкек\""), "the reason typed stays");
+    shot_at(&tab, "#transfer-h").await;
+    tab.screen("case-transfer-errors-ru").await;
+    tab.click("#clientConsent--transfer").await;
+    tab.submit(&format!("{case}/transfer")).await;
+    let page = tab.source().await;
+    assert!(page.contains("из организации «Oasis» в «Other NGO»"), "{page}");
+    shot_at(&tab, "#transfer-h").await;
+    tab.screen("case-transfer-ru").await;
+    tab.go(&format!("{case}?lang=ky")).await;
+    let page = tab.source().await;
+    assert!(page.contains("«Oasis» уюмунан «Other NGO» уюмуна"), "{page}");
+    tab.click("#transfer-form summary").await;
+    shot_at(&tab, "#transfer-h").await;
+    tab.screen("case-transfer-ky").await;
+    let _ = tab.c.close().await;
+}
+
+tests::on_both_backends!(the_profile_and_a_transfer_in_a_browser);
