@@ -7,6 +7,7 @@
 
 use super::cases::case_form;
 use super::forms::{self, hidden, Errors, Field, Form};
+use super::i18n::Tr;
 use super::session::Ctx;
 use crate::access::{policy, Op};
 use crate::app::cases::ProfileInput;
@@ -109,7 +110,7 @@ pub fn section(ctx: &Ctx, view: &CaseView, section: &str, form: &Form, errors: &
                     @if let Some(x) = p.industry { dt { (tr.t("field-industry")) } dd { (x.as_str()) } }
                     @if let Some(x) = &p.place_of_recruitment { dt { (tr.t("field-place-of-recruitment")) } dd { (place(x)) } }
                     @if let Some(x) = p.migration_status { dt { (tr.t("field-migration-status")) } dd { (tr.label("MigrationStatus", x.as_str())) } }
-                    @if let Some(x) = &p.primary_language { dt { (tr.t("field-primary-language")) } dd { (x.as_str()) } }
+                    @if let Some(x) = &p.primary_language { dt { (tr.t("field-primary-language")) } dd { (language_name(tr, x.as_str())) } }
                     @if let Some(on) = view.profile_recorded_on { dt { (tr.t("profile-recorded-on")) } dd { (tr.date(on)) } }
                 }
             }
@@ -209,4 +210,15 @@ pub async fn record_guardian_consent(ctx: Ctx, Path(case_id): Path<String>, form
         Some(async move { app.record_guardian_consent(&caller, id, consent).await.map(|_| ()) })
     })
     .await
+}
+
+/// A first language by its name in the page's language, with the ISO code beside it; a code
+/// the catalogues do not name is shown as the code alone.
+fn language_name(tr: Tr, code: &str) -> String {
+    let id = format!("LanguageName-{code}");
+    if tr.has(&id) {
+        format!("{} ({code})", tr.t(&id))
+    } else {
+        code.to_string()
+    }
 }

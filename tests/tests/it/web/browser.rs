@@ -724,10 +724,7 @@ async fn a_hearing_postponed_and_due_this_week_in_kyrgyz(backend: Backend) {
     tab.submit(&format!("{case}/hearing-postponed")).await;
     let page = tab.source().await;
     let moved = later.format("%d.%m.%Y").to_string();
-    assert!(
-        page.contains(&format!("{} күндөн {moved} күнгө жылдырылды", ahead.format("%d.%m.%Y"))),
-        "{page}"
-    );
+    assert!(page.contains(&format!("{} күндөн {moved} күнгө жылдырылды", ahead.format("%d.%m.%Y"))), "{page}");
     show(".next-hearing".into()).await;
     tab.screen("case-hearing-postponed-ky").await;
 
