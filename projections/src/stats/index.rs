@@ -946,12 +946,12 @@ mod tests {
         let mut out = OutcomeStats::default();
         for (facts, types) in cases.values() {
             for x in facts {
-                let keep = f.from.map_or(true, |d| x.on >= d)
-                    && f.to.map_or(true, |d| x.on <= d)
-                    && f.organization_id.map_or(true, |o| x.organization_id == o)
-                    && f.region.map_or(true, |r| x.region == Some(r.as_str()))
-                    && f.lawyer_id.map_or(true, |l| x.lawyer_id == Some(l))
-                    && f.offense_category.map_or(true, |c| x.offense_category == Some(c.as_str()));
+                let keep = f.from.is_none_or(|d| x.on >= d)
+                    && f.to.is_none_or(|d| x.on <= d)
+                    && f.organization_id.is_none_or(|o| x.organization_id == o)
+                    && f.region.is_none_or(|r| x.region == Some(r.as_str()))
+                    && f.lawyer_id.is_none_or(|l| x.lawyer_id == Some(l))
+                    && f.offense_category.is_none_or(|c| x.offense_category == Some(c.as_str()));
                 if !keep {
                     continue;
                 }
