@@ -8,17 +8,16 @@
 //!
 //! Every kind of document is one [`Cached`] map; they share one generation counter.
 
-use crate::model::facts::{Fact, FactKind};
+use crate::model::facts::Fact;
 use crate::model::{AccountView, CaseView, LawyerView, TokenView};
-use crate::stats::{Counts, Dimension, OutcomeStats, StatsFilter};
+pub use crate::stats::StatsIndex;
 use crate::store::{OffenseRow, OrganizationRow};
-use chrono::Datelike;
 use std::borrow::Borrow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 use uuid::Uuid;
 
 /// Beyond this many entries a map is cleared rather than grown.
@@ -176,16 +175,10 @@ impl ReadCache {
     /// Installs a freshly loaded statistics index, unless anything was invalidated since
     /// `seen` (then the load may have missed a change and is dropped).
     pub fn install_stats(&self, seen: u64, cases: Vec<(Uuid, Vec<Fact>, Vec<&'static str>)>) -> bool {
-        let mut l = Loaded::default();
-        for (id, facts, types) in &cases {
-            l.set_case(*id, facts, types);
-        }
-        let Ok(mut g) = self.stats.inner.write() else { return false };
-        if self.generation() != seen {
-            return false;
-        }
-        *g = Some(l);
-        true
+        let index = crate::stats::Index::build(&cases);
+        drop(cases);
+        // Checked under the index's lock: a batch bumps the generation before applying.
+        self.stats.install(index, || self.generation() == seen)
     }
 
     /// Everything (a follower saw the checkpoint move; a rebuild).
@@ -213,234 +206,6 @@ pub struct Changes {
     /// The changed case documents as committed: they go straight into the cache.
     pub case_docs: Vec<Arc<CaseView>>,
 }
-
-/// Dictionary encoding of dimension values.
-#[derive(Default)]
-struct Interner {
-    ids: HashMap<String, u32>,
-    names: Vec<String>,
-}
-
-impl Interner {
-    fn id(&mut self, s: &str) -> u32 {
-        if let Some(i) = self.ids.get(s) {
-            return *i;
-        }
-        let i = self.names.len() as u32;
-        self.names.push(s.to_string());
-        self.ids.insert(s.to_string(), i);
-        i
-    }
-    fn find(&self, s: &str) -> Option<u32> {
-        self.ids.get(s).copied()
-    }
-}
-
-const DIMS: usize = 12;
-
-/// The number of kinds of fact: the width of a counts row.
-const KINDS: usize = FactKind::ALL.len();
-
-/// A fact with every dimension as an interned value; `on` is `YYYYMMDD`.
-#[derive(Clone, Copy)]
-struct Packed {
-    kind: u8,
-    on: u32,
-    /// Year, gender, age group, (exploitation: per case), country, region, organisation,
-    /// lawyer status, offence category, offence code, authority; and the lawyer for filters.
-    dims: [u32; DIMS],
-    lawyer: u32,
-}
-
-#[derive(Default)]
-struct Loaded {
-    strings: Interner,
-    by_case: HashMap<Uuid, (Vec<Packed>, Vec<u32>)>,
-}
-
-/// The fact table in memory: `outcomeStats` answered by a scan in microseconds per thousand
-/// facts instead of a SQL GROUP BY. Loaded on first use; maintained by the leader projector.
-#[derive(Default)]
-pub struct StatsIndex {
-    inner: RwLock<Option<Loaded>>,
-    /// Held while the index is loaded from the database: one load at a time, however many
-    /// requests find it missing at once.
-    pub loading: tokio::sync::Mutex<()>,
-}
-
-/// `YYYYMMDD`, so that number order is date order.
-fn date_num(d: chrono::NaiveDate) -> u32 {
-    u32::try_from(d.year()).unwrap_or(0) * 10_000 + d.month() * 100 + d.day()
-}
-
-fn dim_index(d: Dimension) -> usize {
-    match d {
-        Dimension::Year => 0,
-        Dimension::Gender => 1,
-        Dimension::AgeGroup => 2,
-        Dimension::ExploitationType => 3,
-        Dimension::CountryOfExploitation => 4,
-        Dimension::Region => 5,
-        Dimension::Organization => 6,
-        Dimension::LawyerStatus => 7,
-        Dimension::OffenseCategory => 8,
-        Dimension::OffenseCode => 9,
-        Dimension::Authority => 10,
-        Dimension::DefendantGender => 11,
-    }
-}
-
-impl Loaded {
-    fn pack(&mut self, f: &Fact) -> Packed {
-        let s = &mut self.strings;
-        let year = f.year().to_string();
-        Packed {
-            kind: FactKind::ALL.iter().position(|k| *k == f.kind).unwrap_or(0) as u8,
-            on: date_num(f.on),
-            dims: [
-                s.id(&year),
-                s.id(f.gender),
-                s.id(f.age_group),
-                0,
-                s.id(f.country.as_deref().unwrap_or("UNKNOWN")),
-                s.id(f.region.unwrap_or("UNKNOWN")),
-                s.id(&f.organization_id.to_string()),
-                s.id(f.lawyer_status.unwrap_or("NONE")),
-                s.id(f.offense_category.unwrap_or("NONE")),
-                s.id(f.offense_code.as_deref().unwrap_or("NONE")),
-                s.id(f.authority.unwrap_or("NONE")),
-                s.id(f.defendant_gender.unwrap_or("NONE")),
-            ],
-            lawyer: f.lawyer_id.map(|l| s.id(&l.to_string())).unwrap_or(u32::MAX),
-        }
-    }
-
-    fn set_case(&mut self, case_id: Uuid, facts: &[Fact], types: &[&str]) {
-        let packed: Vec<Packed> = facts.iter().map(|f| self.pack(f)).collect();
-        let types: Vec<u32> = types.iter().map(|t| self.strings.id(t)).collect();
-        self.by_case.insert(case_id, (packed, types));
-    }
-}
-
-impl StatsIndex {
-    pub fn is_loaded(&self) -> bool {
-        self.inner.read().map(|g| g.is_some()).unwrap_or(false)
-    }
-
-    pub fn unload(&self) {
-        if let Ok(mut g) = self.inner.write() {
-            *g = None;
-        }
-    }
-
-    /// Applies a batch's changes when loaded.
-    pub fn apply(&self, changes: &Changes) {
-        if let Ok(mut g) = self.inner.write() {
-            if let Some(l) = g.as_mut() {
-                for (id, facts, types) in &changes.facts {
-                    l.set_case(*id, facts, types);
-                }
-            }
-        }
-    }
-
-    /// Answers `outcomeStats` from memory; `None` when not loaded.
-    pub fn query(&self, filter: &StatsFilter, dims: &[Dimension]) -> Option<OutcomeStats> {
-        let g = self.inner.read().ok()?;
-        let l = g.as_ref()?;
-        let s = &l.strings;
-        // A filter value never seen matches nothing.
-        let want = |v: Option<String>| v.map(|x| s.find(&x).unwrap_or(u32::MAX - 1));
-        let [_, _, org, region, lawyer, category] = filter.as_text().map(want);
-        let from = filter.from.map(date_num).unwrap_or(0);
-        let to = filter.to.map(date_num).unwrap_or(u32::MAX);
-        let idx: Vec<usize> = dims.iter().map(|d| dim_index(*d)).collect();
-        let with_types = dims.contains(&Dimension::ExploitationType);
-        let mut totals = [0i64; KINDS];
-        // Up to four dimensions pack into one u128 key (32 bits each) hashed cheaply; more
-        // take the general path.
-        let packed = idx.len() <= 4;
-        let mut small: HashMap<u128, [i64; KINDS], FastHash> = HashMap::default();
-        let mut groups: HashMap<Vec<u32>, [i64; KINDS]> = HashMap::new();
-        let mut key = vec![0u32; idx.len()];
-        for (facts, types) in l.by_case.values() {
-            for f in facts {
-                if f.on < from || f.on > to {
-                    continue;
-                }
-                if org.is_some_and(|o| f.dims[6] != o)
-                    || region.is_some_and(|r| f.dims[5] != r)
-                    || lawyer.is_some_and(|x| f.lawyer != x)
-                    || category.is_some_and(|c| f.dims[8] != c)
-                {
-                    continue;
-                }
-                totals[f.kind as usize] += 1;
-                if idx.is_empty() {
-                    continue;
-                }
-                let type_values: &[u32] = if with_types { types } else { &[0] };
-                for t in type_values {
-                    if packed {
-                        let mut k: u128 = 0;
-                        for i in &idx {
-                            k = (k << 32) | u128::from(if *i == 3 { *t } else { f.dims[*i] });
-                        }
-                        small.entry(k).or_insert([0; KINDS])[f.kind as usize] += 1;
-                        continue;
-                    }
-                    for (slot, i) in key.iter_mut().zip(&idx) {
-                        *slot = if *i == 3 { *t } else { f.dims[*i] };
-                    }
-                    match groups.get_mut(&key) {
-                        Some(c) => c[f.kind as usize] += 1,
-                        None => {
-                            let mut c = [0i64; KINDS];
-                            c[f.kind as usize] = 1;
-                            groups.insert(key.clone(), c);
-                        }
-                    }
-                }
-            }
-        }
-        for (k, c) in small {
-            let n = idx.len();
-            let key: Vec<u32> = (0..n).map(|j| (k >> (32 * (n - 1 - j))) as u32).collect();
-            groups.insert(key, c);
-        }
-        let counts = |c: &[i64; KINDS]| -> Counts {
-            FactKind::ALL.iter().enumerate().filter(|(i, _)| c[*i] > 0).map(|(i, k)| (*k, c[i])).collect()
-        };
-        let mut out = OutcomeStats { totals: counts(&totals), groups: BTreeMap::new() };
-        for (k, c) in &groups {
-            let key: Vec<String> = k.iter().map(|i| s.names.get(*i as usize).cloned().unwrap_or_default()).collect();
-            out.groups.insert(key, counts(c));
-        }
-        Some(out)
-    }
-}
-
-/// A multiplicative hasher for the small integer keys of the statistics scan (SipHash's
-/// DoS resistance buys nothing for keys we make ourselves).
-#[derive(Default, Clone, Copy)]
-struct Fast(u64);
-
-impl std::hash::Hasher for Fast {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for b in bytes {
-            self.0 = (self.0.rotate_left(5) ^ u64::from(*b)).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-        }
-    }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = (self.0.rotate_left(5) ^ (v as u64) ^ ((v >> 64) as u64).rotate_left(29))
-            .wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-type FastHash = std::hash::BuildHasherDefault<Fast>;
 
 #[cfg(test)]
 mod tests {

@@ -12,6 +12,9 @@ use sqlx::Row;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
+mod index;
+pub use index::{Index, IndexSize, StatsIndex};
+
 /// A dimension of `outcomeStats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Dimension {

@@ -38,7 +38,7 @@ pub(super) async fn graphql(
         Err(e @ ApiError::Unavailable) => return error_response(StatusCode::SERVICE_UNAVAILABLE, e),
         Err(e) => return error_response(StatusCode::INTERNAL_SERVER_ERROR, e),
     };
-    let req = match req {
+    let mut req = match req {
         Ok(r) => r.into_inner(),
         Err(_) => {
             return error_response(
@@ -48,8 +48,13 @@ pub(super) async fn graphql(
         }
     };
     // Before the engine parses or validates anything: bounded nesting and expansion.
-    let shape = match super::precheck::check(&req.query) {
-        Ok(shape) => shape,
+    let shape = match state.documents.parse_and_check(&req.query) {
+        Ok(Some((shape, doc))) => {
+            // The engine runs the document checked here instead of parsing the text again.
+            req.set_parsed_query(doc);
+            Some(shape)
+        }
+        Ok(None) => None,
         Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
     };
     // Every mutation field is a change: the limit charges aliases one by one.

@@ -41,6 +41,8 @@ pub struct AppState {
     /// For requests that only ask about the schema, when introspection is on.
     pub introspection_schema: Option<LedgerSchema>,
     pub limiter: Option<Arc<RateLimiter>>,
+    /// GraphQL documents already parsed and checked (`precheck::Documents`).
+    pub documents: Arc<precheck::Documents>,
 }
 
 /// The request's correlation id (the server's), also written into event metadata and logs,
@@ -74,7 +76,7 @@ pub fn router_full(app: Arc<App>, opts: EdgeOptions, web_opts: WebOptions) -> Ro
     let schema = build_schema(Some(app.clone()), opts.introspection);
     let limiter = opts.mutation_rate.map(|(rate, burst)| Arc::new(RateLimiter::new(rate, burst)));
     let introspection_schema = opts.introspection.then(|| build_introspection_schema(Some(app.clone())));
-    let state = AppState { app, schema, introspection_schema, limiter };
+    let state = AppState { app, schema, introspection_schema, limiter, documents: Default::default() };
     // Without introspection there is no explorer either: it could show nothing.
     let graphql_route = if opts.introspection {
         get(explorer::page).post(graphql::graphql)

@@ -80,6 +80,11 @@ fn selects<'a>(
 /// Checks `query`. `Ok(None)` when it does not parse: the engine then reports the syntax
 /// error as usual (parsing is safe once the nesting is bounded).
 pub fn check(query: &str) -> Result<Option<Shape>, ApiError> {
+    Ok(parse_and_check(query)?.map(|(shape, _)| shape))
+}
+
+/// [`check`], and the parsed document, for the engine to run without parsing it again.
+pub fn parse_and_check(query: &str) -> Result<Option<(Shape, ExecutableDocument)>, ApiError> {
     let depth = nesting(query);
     if depth > MAX_NESTING {
         return Err(ApiError::BadInput(format!(
@@ -87,7 +92,44 @@ pub fn check(query: &str) -> Result<Option<Shape>, ApiError> {
         )));
     }
     let Ok(doc) = async_graphql::parser::parse_query(query) else { return Ok(None) };
-    shape(&doc).map(Some)
+    Ok(Some((shape(&doc)?, doc)))
+}
+
+/// Longest document text kept by [`Documents`].
+pub const MAX_KEPT_TEXT: usize = 16 << 10;
+/// Most documents kept by [`Documents`]; when full, it starts over.
+pub const MAX_KEPT_DOCUMENTS: usize = 512;
+
+/// Documents that passed [`check`], by their exact text, with what the check learned:
+/// clients send the same few operations again and again (the variables change, the text
+/// does not), and parsing is the costliest step of a small query. Only the parse is
+/// reused: the engine still validates every request against the schema and its variables,
+/// and a text that fails the check is never kept.
+#[derive(Default)]
+pub struct Documents {
+    kept: std::sync::Mutex<HashMap<String, std::sync::Arc<(Shape, ExecutableDocument)>>>,
+}
+
+impl Documents {
+    /// [`parse_and_check`], from what was kept when this exact text was checked before.
+    pub fn parse_and_check(&self, query: &str) -> Result<Option<(Shape, ExecutableDocument)>, ApiError> {
+        let keep = query.len() <= MAX_KEPT_TEXT;
+        if keep {
+            if let Some(hit) = self.kept.lock().ok().and_then(|m| m.get(query).cloned()) {
+                return Ok(Some((hit.0, hit.1.clone())));
+            }
+        }
+        let checked = parse_and_check(query)?;
+        if let (true, Some((shape, doc))) = (keep, &checked) {
+            if let Ok(mut m) = self.kept.lock() {
+                if m.len() >= MAX_KEPT_DOCUMENTS {
+                    m.clear();
+                }
+                m.insert(query.to_string(), std::sync::Arc::new((*shape, doc.clone())));
+            }
+        }
+        Ok(checked)
+    }
 }
 
 /// The deepest nesting of `{`, `[` and `(` outside strings and comments.
@@ -287,6 +329,23 @@ mod tests {
         assert!(check("{ case(id: \"x\") { x: identity { fullName } } }").unwrap().unwrap().selects_secret);
         // A syntax error is left to the engine, which names it.
         assert_eq!(check("{ me { id ").unwrap(), None);
+    }
+
+    #[test]
+    fn a_kept_document_is_what_parsing_the_text_gives() {
+        let docs = Documents::default();
+        let q = "query($id: ID!) { case(id: $id) { id status x: identity { fullName } } }";
+        let (first, parsed) = docs.parse_and_check(q).unwrap().unwrap();
+        let (again, kept) = docs.parse_and_check(q).unwrap().unwrap();
+        assert_eq!(first, again);
+        assert!(again.selects_secret);
+        assert_eq!(format!("{parsed:?}"), format!("{kept:?}"));
+        // Refused and unparsable texts are never kept: each request is refused again.
+        let deep = format!("{{ a{}{} }}", "(x: [".repeat(40), "]".repeat(40));
+        assert!(docs.parse_and_check(&deep).is_err());
+        assert!(docs.parse_and_check(&deep).is_err());
+        assert_eq!(docs.parse_and_check("{ me { id ").unwrap().map(|c| c.0), None);
+        assert_eq!(docs.kept.lock().unwrap().len(), 1);
     }
 
     #[test]

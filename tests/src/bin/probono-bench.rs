@@ -822,17 +822,35 @@ async fn rebuild_and_stats(r: &mut Report, b: Backend, sizes: &Sizes, stats: boo
         load.record(ms, expect(answer, |d| d["outcomeStats"]["groups"].as_array().is_some_and(|g| !g.is_empty())));
     }
     let sp99 = percentile(&mut load.lat, 99.0);
+    // What the in-memory index takes (the first query loaded it).
+    let index = t.app.projector.cache().stats.size();
+    let index_json = index.map(|i| {
+        json!({"facts": i.facts, "rows": i.rows, "cases": i.cases, "bytes": i.bytes,
+            "bytes_per_fact": i.bytes as f64 / i.facts.max(1) as f64})
+    });
     let mut s = Section::new(section_name("stats", n), "statistics answers");
     s.answers = load.answers;
     s.errors = load.errors;
     s.figures = vec![("p99_ms", sp99), ("first_query_ms", cold_ms)];
     r.out["stats_p99_ms"][n] = json!(sp99);
     r.out[format!("stats_{n}")] = json!({"p50_ms": percentile(&mut load.lat, 50.0), "p99_ms": sp99, "cases": cases_n,
-        "requests": sizes.stats_requests, "first_query_ms": cold_ms, "answers": s.answers, "errors": s.errors.total()});
+        "requests": sizes.stats_requests, "first_query_ms": cold_ms, "answers": s.answers, "errors": s.errors.total(),
+        "index": index_json});
     r.row(
         format!("outcomeStats 2 dims over {cases_n} cases ({n})"),
         format!("p99 {sp99:.1} ms  (target ≤ 10 over 100,000 cases; {} errors)", s.errors.total()),
     );
+    if let Some(i) = index {
+        r.row(
+            format!("statistics index ({n})"),
+            format!(
+                "{} facts, {:.1} MiB, {:.1} bytes per fact",
+                i.facts,
+                i.bytes as f64 / (1 << 20) as f64,
+                i.bytes as f64 / i.facts.max(1) as f64
+            ),
+        );
+    }
     r.sections.push(s);
     t.stop().await;
 }

@@ -465,3 +465,70 @@ async fn the_statistics_index_loads_once_and_answers_as_sql_does(backend: Backen
 }
 
 on_both_backends!(the_statistics_index_loads_once_and_answers_as_sql_does);
+
+/// The statistics index follows the live projector's batches — new cases appended, cases
+/// whose facts grow (a report filed, registered, reclassified) rewritten in place or moved —
+/// and keeps answering what SQL answers, filters combined with two dimensions included.
+async fn the_statistics_index_follows_batches_and_answers_filtered_groupings_as_sql_does(backend: Backend) {
+    use projections::stats::{Dimension as D, StatsFilter};
+    let t = TestApp::spawn(backend).await;
+    seed_demo(&t).await;
+    let w = tests::fixtures::world(&t).await;
+    tests::wait_projected(&t.app).await;
+    t.app.warm_statistics().await;
+    let cache = t.app.projector.cache();
+    assert!(cache.stats.is_loaded());
+    for _ in 0..3 {
+        let c = tests::fixtures::open_case(&t, &w, true).await;
+        let vars = json!({"c": c, "l": w.lawyer_a_id});
+        t.ok(
+            &w.coordinator,
+            "mutation($c: ID!, $l: ID!) { assignLawyer(input: {caseId: $c, lawyerId: $l}) { id } }",
+            vars,
+        )
+        .await;
+        t.ok(&w.lawyer_a, "mutation($c: ID!) { acceptAssignment(input: {caseId: $c}) { id } }", json!({"c": c})).await;
+        let r = t
+            .ok(&w.lawyer_a, "mutation($c: ID!) { filePoliceReport(input: {caseId: $c, filedOn: \"2020-04-01\", policeUnit: \"Osh city\"}) { policeReports { id } } }", json!({"c": c}))
+            .await;
+        let vars = json!({"c": c, "r": r["filePoliceReport"]["policeReports"][0]["id"]});
+        t.ok(&w.lawyer_a, "mutation($c: ID!, $r: ID!) { recordOffenseRegistration(input: {caseId: $c, reportId: $r, offenseCode: \"2021-209\", registeredOn: \"2022-02-03\"}) { id } }", vars.clone())
+            .await;
+        t.ok(&w.lawyer_a, "mutation($c: ID!, $r: ID!) { reclassifyOffense(input: {caseId: $c, reportId: $r, offenseCode: \"2021-166\", decidedOn: \"2022-09-03\", decidedBy: PROSECUTOR, reason: \"review\"}) { id } }", vars)
+            .await;
+    }
+    tests::wait_projected(&t.app).await;
+    assert!(cache.stats.is_loaded(), "batches update the index; they do not drop it");
+    let org = uuid::Uuid::parse_str(&w.org).unwrap();
+    let lawyer = uuid::Uuid::parse_str(&w.lawyer_a_id).unwrap();
+    let day = |s: &str| s.parse().ok();
+    let filters = [
+        StatsFilter::default(),
+        StatsFilter { organization_id: Some(org), from: day("2020-01-01"), ..Default::default() },
+        StatsFilter { lawyer_id: Some(lawyer), to: day("2022-06-30"), ..Default::default() },
+        StatsFilter {
+            region: Some(domain::values::Region::JalalAbad),
+            offense_category: Some(domain::values::OffenseCategory::Tip),
+            ..Default::default()
+        },
+        StatsFilter { from: day("2021-01-01"), to: day("2022-12-31"), ..Default::default() },
+    ];
+    let dim_sets: [&[D]; 5] = [
+        &[D::Year, D::Region],
+        &[D::OffenseCode, D::Gender],
+        &[D::ExploitationType, D::Year],
+        &[D::Organization, D::OffenseCategory],
+        &[D::Authority, D::LawyerStatus],
+    ];
+    for f in &filters {
+        for dims in dim_sets {
+            let sql = projections::stats::outcome_stats(&t.app.db, f, dims).await.unwrap();
+            let indexed = cache.stats.query(f, dims).expect("answered from the index");
+            assert_eq!(sql, indexed, "index and SQL differ for {dims:?} with {f:?}");
+        }
+    }
+    let mine = cache.stats.query(&filters[1], &[D::Year, D::OffenseCode]).unwrap();
+    assert!(mine.groups.contains_key(&vec!["2022".to_string(), "2021-166".to_string()]), "the new cases count");
+}
+
+on_both_backends!(the_statistics_index_follows_batches_and_answers_filtered_groupings_as_sql_does);
