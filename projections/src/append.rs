@@ -70,15 +70,15 @@ struct QueueState {
 }
 
 impl Queue {
-    /// Queues `ev`; gives it back when the queue is closed.
-    pub fn push(&self, ev: Append) -> Result<oneshot::Receiver<Appended>, Append> {
-        let Ok(mut q) = self.inner.lock() else { return Err(ev) };
+    /// Queues `ev`; `None` when the queue is closed.
+    pub fn push(&self, ev: Append) -> Option<oneshot::Receiver<Appended>> {
+        let mut q = self.inner.lock().ok()?;
         if !q.open {
-            return Err(ev);
+            return None;
         }
         let (reply, rx) = oneshot::channel();
         q.items.push(Queued { ev, reply });
-        Ok(rx)
+        Some(rx)
     }
 
     /// Takes up to `max` queued appends, oldest first.

@@ -395,7 +395,7 @@ impl Projector {
         self.appends_waiting.fetch_add(1, Ordering::Relaxed);
         let _waiting = Waiting(&self.appends_waiting);
         match self.appends.push(ev) {
-            Ok(rx) => {
+            Some(rx) => {
                 self.notify();
                 // A batch answers in milliseconds; this bound only keeps a command from
                 // waiting forever on a projector task that was torn down mid-batch.
@@ -404,7 +404,7 @@ impl Projector {
                     Err(_) => Appended::Unknown,
                 }
             }
-            Err(_) => Appended::NotQueued,
+            None => Appended::NotQueued,
         }
     }
 
