@@ -3,6 +3,7 @@
 //!
 //! Data flows one way: the event log → [`projector`] → read-model tables → queries.
 
+pub mod append;
 pub mod cache;
 pub mod db;
 pub mod error;

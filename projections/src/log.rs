@@ -132,6 +132,30 @@ pub async fn read_after(tx: &mut Tx, after: Position, limit: i64) -> Result<Vec<
     }
 }
 
+/// [`read_after`] for the live projector's batch, which may have appended events itself
+/// (ADR 0019). On PostgreSQL its own events are read too when no older transaction is still
+/// open (its own transaction id is the snapshot's xmin): every event before them is then
+/// committed and visible, so the checkpoint can pass them. Otherwise they wait for a later
+/// batch, like anyone else's. On SQLite the transaction sees its own inserts.
+pub async fn read_after_in_batch(tx: &mut Tx, after: Position, limit: i64) -> Result<Vec<StoredEvent>> {
+    match tx {
+        Tx::Postgres(c) => {
+            let sql = format!(
+                "SELECT {PG_COLUMNS} FROM events \
+                 WHERE (transaction_id, position) > ($1::text::xid8, $2) \
+                   AND (transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+                        OR (transaction_id = pg_current_xact_id_if_assigned() \
+                            AND pg_current_xact_id_if_assigned() = pg_snapshot_xmin(pg_current_snapshot()))) \
+                 ORDER BY transaction_id, position LIMIT $3"
+            );
+            let rows =
+                sqlx::query(&sql).bind(after.tx.to_string()).bind(after.pos).bind(limit).fetch_all(&mut **c).await?;
+            rows.iter().map(pg_event).collect()
+        }
+        Tx::Sqlite(_) => read_after(tx, after, limit).await,
+    }
+}
+
 /// Every event of one stream, in sequence order.
 pub async fn read_stream(db: &Db, aggregate_type: &str, aggregate_id: &str) -> Result<Vec<StoredEvent>> {
     match db {

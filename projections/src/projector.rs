@@ -6,6 +6,7 @@
 //! never both apply a batch; on PostgreSQL an advisory lock additionally elects one leader
 //! so the others do not waste work, and followers publish the checkpoint they read.
 
+use crate::append::{self, Append, Appended, Queue, Replies};
 use crate::cache::{Changes, ReadCache};
 use crate::db::{Db, Tx, WriteGate};
 use crate::log::{self, Position, StoredEvent};
@@ -133,8 +134,10 @@ impl Batch {
                     (c.id, crate::model::facts::facts(c), c.exploitation_types.iter().map(|t| t.as_str()).collect())
                 })
                 .collect();
+            drop(cases);
+            // The documents go to the cache as they are: the batch ends with this flush.
+            changes.case_docs = dirty.keys().filter_map(|id| self.cases.remove(id)).map(Arc::new).collect();
             changes.cases = dirty.into_keys().collect();
-            changes.case_docs = cases.iter().map(|c| Arc::new((*c).clone())).collect();
         }
         let dirty = std::mem::take(&mut self.dirty_lawyers);
         let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
@@ -300,6 +303,13 @@ pub struct Projector {
     cache: Arc<ReadCache>,
     /// SQLite's in-process writer gate (see [`Db::write_gate`]).
     gate: Option<WriteGate>,
+    /// Events handed over by commands, appended by the next batch (ADR 0019).
+    appends: Queue,
+    /// Commands waiting for a batch to append their events (queued or in a batch).
+    appends_waiting: std::sync::atomic::AtomicUsize,
+    /// Whether the leading loop takes commands' events at all: on SQLite by default; on
+    /// PostgreSQL not, as measured so far (see ADR 0019).
+    hand_over: AtomicBool,
 }
 
 impl Projector {
@@ -318,6 +328,9 @@ impl Projector {
             event_lag: Mutex::new(Vec::new()),
             cache: Arc::new(ReadCache::default()),
             gate: db.write_gate(),
+            appends: Queue::default(),
+            appends_waiting: Default::default(),
+            hand_over: AtomicBool::new(db.backend() == crate::Backend::Sqlite),
         })
     }
 
@@ -360,26 +373,90 @@ impl Projector {
     /// Waits until the read models include `pos` (read-your-writes). False on time-out.
     pub async fn wait_for(&self, pos: Position, timeout: Duration) -> bool {
         let mut rx = self.published.subscribe();
+        if *rx.borrow_and_update() >= pos {
+            // Projected by the batch that appended it: nothing to wake the projector for.
+            return true;
+        }
         self.notify();
         tokio::time::timeout(timeout, rx.wait_for(|p| *p >= pos)).await.is_ok_and(|r| r.is_ok())
     }
 
-    /// One batch: read after the checkpoint, apply, advance. Returns the number applied.
+    /// Appends `ev` in the projector's next batch, which also projects it when it can
+    /// (ADR 0019): the command that waits for its events then finds them projected when the
+    /// batch answers. [`Appended::NotQueued`] when no projector loop leads here (or its batch
+    /// failed before committing): the caller appends by itself.
+    pub async fn append(&self, ev: Append) -> Appended {
+        struct Waiting<'a>(&'a std::sync::atomic::AtomicUsize);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.appends_waiting.fetch_add(1, Ordering::Relaxed);
+        let _waiting = Waiting(&self.appends_waiting);
+        match self.appends.push(ev) {
+            Some(rx) => {
+                self.notify();
+                // A batch answers in milliseconds; this bound only keeps a command from
+                // waiting forever on a projector task that was torn down mid-batch.
+                match tokio::time::timeout(Duration::from_secs(30), rx).await {
+                    Ok(answer) => answer.unwrap_or(Appended::NotQueued),
+                    Err(_) => Appended::Unknown,
+                }
+            }
+            None => Appended::NotQueued,
+        }
+    }
+
+    /// Turns the hand-over of commands' events to this projector's batches on or off (ADR
+    /// 0019); it takes effect at the loop's next pass. Off, commands append by themselves.
+    pub fn hand_over_appends(&self, on: bool) {
+        self.hand_over.store(on, Ordering::Relaxed);
+        if !on {
+            self.appends.set_open(false);
+        }
+    }
+
+    /// How many commands wait for a batch to append their events (for tests and diagnostics).
+    pub fn appends_waiting(&self) -> usize {
+        self.appends_waiting.load(Ordering::Relaxed)
+    }
+
+    /// One batch: append what commands handed over, read after the checkpoint, apply,
+    /// advance. Returns the number applied.
     pub async fn step(&self) -> Result<usize> {
         let started = Instant::now();
         let _gate = match &self.gate {
             Some(g) => Some(g.enter().await),
             None => None,
         };
-        let mut tx = self.db.begin_derived().await?;
+        let (handed, replies): (Vec<Append>, Vec<_>) =
+            self.appends.take(self.batch_size as usize).into_iter().map(|q| (q.ev, q.reply)).unzip();
+        // Answers `NotQueued` if this batch ends before its commit: nothing it appended stays.
+        let mut replies = Replies::new(replies);
+        // A batch with events of record commits them durably (synchronously); one of derived
+        // data only does not wait for the disk (ADR 0015).
+        let mut tx = if handed.is_empty() { self.db.begin_derived().await? } else { self.db.begin_write().await? };
+        let appended = if handed.is_empty() {
+            vec![]
+        } else {
+            append::insert(&mut tx, &handed.iter().collect::<Vec<_>>()).await?
+        };
         let from = write::checkpoint(&mut tx, MAIN).await?;
         if from.unwrap_or(Position::START) > *self.published.borrow() {
             // Someone else (another process) projected events this instance never saw.
             self.cache.clear();
         }
-        let events = log::read_after(&mut tx, from.unwrap_or(Position::START), self.batch_size).await?;
+        let events = log::read_after_in_batch(&mut tx, from.unwrap_or(Position::START), self.batch_size).await?;
         let Some(last) = events.last().map(|e| e.position) else {
-            drop(tx);
+            if !handed.is_empty() {
+                // Appended, not yet projectable (PostgreSQL: an older transaction is open).
+                replies.committing = true;
+                tx.commit().await?;
+                replies.answer(appended);
+            } else {
+                drop(tx);
+            }
             let cp = from.unwrap_or(Position::START);
             self.published.send_if_modified(|p| std::mem::replace(p, cp) != cp);
             return Ok(0);
@@ -390,16 +467,20 @@ impl Projector {
         }
         let changes = batch.flush(&mut tx).await?;
         if !write::advance_checkpoint(&mut tx, MAIN, from, last).await? {
-            // Another projector applied this batch first: ours is discarded whole.
+            // Another projector applied this batch first: ours is discarded whole (with the
+            // appends, which their commands then make themselves).
             drop(tx);
             self.cache.clear();
             return Ok(0);
         }
+        replies.committing = true;
         tx.commit().await?;
         // Caches first, then the checkpoint: whoever waits for it reads fresh data.
         self.cache.apply_changes(&changes);
         self.cache.stats.apply(&changes);
         self.published.send_replace(last);
+        // Then the commands that handed their events over: each finds them projected.
+        replies.answer(appended);
         let n = events.len();
         self.update_status(|s| {
             s.checkpoint = last;
@@ -495,6 +576,10 @@ impl Projector {
         let mut backoff = Duration::from_millis(50);
         while !self.stopping.load(Ordering::Relaxed) {
             let leader = self.is_leader().await;
+            if !leader {
+                // Only the leading projector appends for commands.
+                self.appends.set_open(false);
+            }
             if leader != self.status().leader {
                 // What this instance cached as a follower may be stale by now.
                 self.cache.clear();
@@ -517,6 +602,9 @@ impl Projector {
             };
             match result {
                 Ok(()) => {
+                    if leader && self.hand_over.load(Ordering::Relaxed) && !self.stopping.load(Ordering::Relaxed) {
+                        self.appends.set_open(true);
+                    }
                     backoff = Duration::from_millis(50);
                     let poll = if leader { Duration::from_millis(200) } else { Duration::from_millis(20) };
                     tokio::select! {
@@ -525,6 +613,8 @@ impl Projector {
                     }
                 }
                 Err(e) => {
+                    // Until a batch succeeds again, commands append by themselves.
+                    self.appends.set_open(false);
                     tracing::warn!(error = %e, "projector step failed; retrying");
                     self.update_status(|s| {
                         s.last_error = Some(e.to_string());
@@ -535,6 +625,7 @@ impl Projector {
                 }
             }
         }
+        self.appends.set_open(false);
         // Closing the connection releases the advisory lock: another instance takes over.
         *self.leader.lock().await = None;
         self.update_status(|s| s.leader = false);
@@ -543,6 +634,7 @@ impl Projector {
     pub fn stop(&self) {
         self.stopping.store(true, Ordering::Relaxed);
         self.running.store(false, Ordering::Relaxed);
+        self.appends.set_open(false);
         self.notify();
     }
 

@@ -175,9 +175,10 @@ impl App {
                 "generated a new master key; back it up apart from the database: without it no client identity can be read"
             );
         }
+        let projector = Projector::new(db.clone());
         let app = Arc::new(App {
-            cqrs: Frameworks::new(&db, clock.clone()),
-            projector: Projector::new(db.clone()),
+            cqrs: Frameworks::with_projector(&db, clock.clone(), &projector),
+            projector,
             db,
             master_key,
             keyring,

@@ -15,8 +15,9 @@ use cqrs_es::persist::{
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventStore};
 use domain::chain::{event_hash, ChainedEvent, GENESIS};
 use postgres_es::PostgresEventRepository;
+use projections::append::{Append, Appended};
 use projections::db::WriteGate;
-use projections::{Db, Position};
+use projections::{Db, Position, Projector};
 use serde_json::Value;
 use sqlite_es::SqliteEventRepository;
 use sqlx::Row;
@@ -60,6 +61,9 @@ pub struct LedgerRepository {
     /// guarded by the stored row, and falls back to reading it when the hint is stale
     /// (another instance wrote the stream).
     heads: Heads,
+    /// The projector whose batches append a command's single event after a known head and
+    /// project it in the same transaction (ADR 0019); `None` for loads and tools.
+    projector: Option<std::sync::Arc<Projector>>,
 }
 
 /// Beyond this many streams the hint map starts over.
@@ -73,7 +77,13 @@ impl LedgerRepository {
                 Store::Sqlite { pool: p.clone(), inner: SqliteEventRepository::new(p.clone()), gate: WriteGate::of(p) }
             }
         };
-        LedgerRepository { store, heads: Default::default() }
+        LedgerRepository { store, heads: Default::default(), projector: None }
+    }
+
+    /// A repository whose single-event appends after a known head go through `projector`'s
+    /// batches when its loop leads in this process (ADR 0019).
+    pub fn with_projector(db: &Db, projector: std::sync::Arc<Projector>) -> Self {
+        LedgerRepository { projector: Some(projector), ..Self::new(db) }
     }
 
     fn head_hint(&self, stream: &str, prev_seq: i64) -> Option<String> {
@@ -217,17 +227,52 @@ impl LedgerRepository {
         let stream = format!("{}/{}", first.aggregate_type, first.aggregate_id);
         let hint = if guards.is_empty() { self.head_hint(&stream, prev_seq) } else { None };
         if let (1, Some(prev)) = (events.len(), hint) {
-            if let Some(pos) = self.append_one(first, &prev).await? {
-                return Ok(Some(pos));
+            match self.hand_over(first, &prev).await? {
+                Appended::Written(pos) => return Ok(Some(pos)),
+                // Stale hint, or another writer took the sequence: the careful path tells which.
+                Appended::Refused => self.forget(&stream),
+                Appended::NotQueued => match self.append_one(first, &prev).await? {
+                    Some(pos) => return Ok(Some(pos)),
+                    // The hint was stale: take the careful path.
+                    None => self.forget(&stream),
+                },
+                Appended::Unknown => {
+                    self.forget(&stream);
+                    return Err(PersistenceError::ConnectionError(
+                        "the transaction holding the event failed while committing; whether it was written is unknown"
+                            .into(),
+                    ));
+                }
             }
-            // The hint was stale: take the careful path.
-            self.forget(&stream);
         }
         let written = self.insert_in_transaction(events, prev_seq, guards).await?;
         if let (Some(e), Some((_, hash))) = (events.last(), &written) {
             self.remember(stream, e.sequence as i64, hash.clone());
         }
         Ok(written.map(|(p, _)| p))
+    }
+
+    /// Hands one event that follows the known head `prev` to the projector's next batch
+    /// (the group commit of ADR 0019); [`Appended::NotQueued`] when there is none to take it.
+    async fn hand_over(&self, e: &SerializedEvent, prev: &str) -> Result<Appended, PersistenceError> {
+        let Some(projector) = &self.projector else { return Ok(Appended::NotQueued) };
+        let link = links(prev.to_string(), std::slice::from_ref(e)).remove(0);
+        let ev = Append {
+            aggregate_type: e.aggregate_type.clone(),
+            aggregate_id: e.aggregate_id.clone(),
+            sequence: e.sequence as i64,
+            event_type: e.event_type.clone(),
+            event_version: e.event_version.clone(),
+            payload: e.payload.clone(),
+            metadata: e.metadata.clone(),
+            prev_hash: link.prev,
+            hash: link.hash.clone(),
+        };
+        let outcome = projector.append(ev).await;
+        if let Appended::Written(_) = outcome {
+            self.remember(format!("{}/{}", e.aggregate_type, e.aggregate_id), e.sequence as i64, link.hash);
+        }
+        Ok(outcome)
     }
 
     /// Reads the previous hash, appends `events` and applies `guards`, in one transaction.
@@ -390,7 +435,20 @@ impl PersistedEventRepository for LedgerRepository {
 /// The event store of one aggregate. Case streams read through the case upcasters (ADR 0016):
 /// a stored 1.0 `IntakeOpened` loads as 2.0; what is stored (and hashed) is never changed.
 pub fn store<A: Aggregate>(db: &Db) -> PersistedEventStore<LedgerRepository, A> {
-    let s = PersistedEventStore::new_event_store(LedgerRepository::new(db));
+    with_upcasters(PersistedEventStore::new_event_store(LedgerRepository::new(db)))
+}
+
+/// [`store`], appending through `projector`'s batches when it leads (ADR 0019).
+pub fn store_with<A: Aggregate>(
+    db: &Db,
+    projector: &std::sync::Arc<Projector>,
+) -> PersistedEventStore<LedgerRepository, A> {
+    with_upcasters(PersistedEventStore::new_event_store(LedgerRepository::with_projector(db, projector.clone())))
+}
+
+fn with_upcasters<A: Aggregate>(
+    s: PersistedEventStore<LedgerRepository, A>,
+) -> PersistedEventStore<LedgerRepository, A> {
     if A::TYPE == domain::case::Case::TYPE {
         s.with_upcasters(domain::case::case_upcasters())
     } else {
@@ -421,18 +479,41 @@ pub struct Loaded<A> {
 
 impl Frameworks {
     pub fn new(db: &Db, clock: std::sync::Arc<dyn domain::Clock>) -> Frameworks {
-        fn fw<A: Aggregate>(db: &Db, services: A::Services) -> Framework<A> {
-            CqrsFramework::new(store::<A>(db), vec![], services)
+        Self::build(db, clock, None)
+    }
+
+    /// [`Frameworks::new`], whose commands hand their single events to `projector`'s batches
+    /// when it leads in this process (ADR 0019).
+    pub fn with_projector(
+        db: &Db,
+        clock: std::sync::Arc<dyn domain::Clock>,
+        projector: &std::sync::Arc<Projector>,
+    ) -> Frameworks {
+        Self::build(db, clock, Some(projector))
+    }
+
+    fn build(
+        db: &Db,
+        clock: std::sync::Arc<dyn domain::Clock>,
+        projector: Option<&std::sync::Arc<Projector>>,
+    ) -> Frameworks {
+        fn fw<A: Aggregate>(db: &Db, p: Option<&std::sync::Arc<Projector>>, services: A::Services) -> Framework<A> {
+            let s = match p {
+                Some(p) => store_with::<A>(db, p),
+                None => store::<A>(db),
+            };
+            CqrsFramework::new(s, vec![], services)
         }
+        let p = projector;
         Frameworks {
-            cases: fw(db, domain::case::CaseServices::new(clock.clone())),
-            lawyers: fw(db, domain::lawyer::LawyerServices { clock }),
-            organizations: fw(db, ()),
-            accounts: fw(db, ()),
-            catalogue: fw(db, ()),
-            erasures: fw(db, ()),
-            figures: fw(db, ()),
-            deadline_rules: fw(db, ()),
+            cases: fw(db, p, domain::case::CaseServices::new(clock.clone())),
+            lawyers: fw(db, p, domain::lawyer::LawyerServices { clock }),
+            organizations: fw(db, p, ()),
+            accounts: fw(db, p, ()),
+            catalogue: fw(db, p, ()),
+            erasures: fw(db, p, ()),
+            figures: fw(db, p, ()),
+            deadline_rules: fw(db, p, ()),
             db: db.clone(),
         }
     }
