@@ -381,3 +381,153 @@ pub async fn committed_head(db: &Db) -> Result<Position> {
     };
     Ok(p.unwrap_or(Position::START))
 }
+
+// ---------------------------------------------------------------- replay (the rebuild)
+
+/// What the rebuild reads of each event: its place, stream, type and version, the payload
+/// as stored (JSON text, decoded once, straight into the event type) and, for every
+/// aggregate but cases (whose read models never show it), when it was recorded. Neither the
+/// metadata nor the chain fields: folding never reads them (`audit verify` checks the chain).
+fn replay_columns(db: &Db) -> String {
+    let case = <domain::case::Case as cqrs_es::Aggregate>::TYPE;
+    match db {
+        Db::Postgres(_) => format!(
+            "position, transaction_id::text::bigint AS tx, aggregate_type, aggregate_id, sequence, event_type, \
+             event_version, payload, CASE WHEN aggregate_type = '{case}' THEN NULL \
+             ELSE to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') END AS recorded_at"
+        ),
+        Db::Sqlite(_) => format!(
+            "position, 0 AS tx, aggregate_type, aggregate_id, sequence, event_type, event_version, payload, \
+             CASE WHEN aggregate_type = '{case}' THEN NULL ELSE recorded_at END AS recorded_at"
+        ),
+    }
+}
+
+/// A page of the log as the driver returned it, for the rebuild: decoded on another thread
+/// ([`ReplayPage::events`]) while the next page is read.
+pub enum ReplayPage {
+    Postgres(Vec<sqlx::postgres::PgRow>),
+    Sqlite(Vec<sqlx::sqlite::SqliteRow>),
+}
+
+/// One replay row of either driver as a [`StoredEvent`] and its payload's JSON text.
+macro_rules! replay_row {
+    ($r:expr, $payload:expr) => {{
+        let r = $r;
+        let position: i64 = r.try_get(0)?;
+        let event_type: &str = r.try_get(5)?;
+        let recorded_at: Option<&str> = r.try_get(8)?;
+        let ev = StoredEvent {
+            position: Position { tx: r.try_get(1)?, pos: position },
+            aggregate_type: r.try_get::<&str, _>(2)?.to_owned(),
+            aggregate_id: r.try_get::<&str, _>(3)?.to_owned(),
+            sequence: r.try_get(4)?,
+            event_type: event_type.to_owned(),
+            event_version: r.try_get::<&str, _>(6)?.to_owned(),
+            payload: Value::Null,
+            metadata: Value::Null,
+            prev_hash: String::new(),
+            hash: String::new(),
+            recorded_at: recorded_at.unwrap_or_default().to_owned(),
+        };
+        let payload: &[u8] = $payload(r, &ev)?;
+        (ev, payload)
+    }};
+}
+
+impl ReplayPage {
+    pub fn len(&self) -> usize {
+        match self {
+            ReplayPage::Postgres(r) => r.len(),
+            ReplayPage::Sqlite(r) => r.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The place of the page's last event: where the next page starts.
+    pub fn last(&self) -> Result<Option<Position>> {
+        Ok(match self {
+            ReplayPage::Postgres(rows) => rows
+                .last()
+                .map(|r| Ok::<_, sqlx::Error>(Position { tx: r.try_get(1)?, pos: r.try_get(0)? }))
+                .transpose()?,
+            ReplayPage::Sqlite(rows) => {
+                rows.last().map(|r| Ok::<_, sqlx::Error>(Position { tx: 0, pos: r.try_get(0)? })).transpose()?
+            }
+        })
+    }
+
+    /// Calls `f` with each event, in log order, and its payload's JSON text. The event
+    /// carries no payload, metadata or chain fields (see [`replay_page`]); `recorded_at`
+    /// is empty for case events.
+    pub fn events(&self, mut f: impl FnMut(StoredEvent, &[u8]) -> Result<()>) -> Result<()> {
+        match self {
+            ReplayPage::Postgres(rows) => {
+                for r in rows {
+                    let (ev, payload) = replay_row!(r, pg_payload);
+                    f(ev, payload)?;
+                }
+            }
+            ReplayPage::Sqlite(rows) => {
+                for r in rows {
+                    let (ev, payload) = replay_row!(r, sqlite_payload);
+                    f(ev, payload)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The JSON text of a `jsonb` payload: PostgreSQL sends `jsonb` in binary as a format
+/// version byte (1) followed by the text.
+fn pg_payload<'r>(r: &'r sqlx::postgres::PgRow, ev: &StoredEvent) -> Result<&'r [u8]> {
+    use sqlx::postgres::PgValueFormat;
+    let v = r.try_get_raw(7)?;
+    let bytes = v.as_bytes().map_err(|e| unreadable_payload(ev, e.to_string()))?;
+    match (v.format(), bytes.split_first()) {
+        (PgValueFormat::Text, _) => Ok(bytes),
+        (PgValueFormat::Binary, Some((1, text))) => Ok(text),
+        _ => Err(unreadable_payload(ev, "unknown jsonb format version".into())),
+    }
+}
+
+fn sqlite_payload<'r>(r: &'r sqlx::sqlite::SqliteRow, _: &StoredEvent) -> Result<&'r [u8]> {
+    Ok(r.try_get::<&str, _>(7)?.as_bytes())
+}
+
+fn unreadable_payload(ev: &StoredEvent, reason: String) -> crate::Error {
+    crate::Error::UnreadableEvent {
+        position: ev.position.pos,
+        event_type: ev.event_type.clone(),
+        reason: format!("payload: {reason}"),
+    }
+}
+
+/// Up to `limit` events after `after`, in log order, for the rebuild (see [`ReplayPage`]);
+/// the same order and visibility as [`read_after`]. Any connection of the pool will do:
+/// the events it reads are committed.
+pub async fn replay_page(db: &Db, after: Position, limit: i64) -> Result<ReplayPage> {
+    Ok(match db {
+        Db::Postgres(p) => {
+            let sql = format!(
+                "SELECT {} FROM events \
+                 WHERE (transaction_id, position) > ($1::text::xid8, $2) \
+                   AND transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+                 ORDER BY transaction_id, position LIMIT $3",
+                replay_columns(db)
+            );
+            ReplayPage::Postgres(
+                sqlx::query(&sql).bind(after.tx.to_string()).bind(after.pos).bind(limit).fetch_all(p).await?,
+            )
+        }
+        Db::Sqlite(p) => {
+            let sql =
+                format!("SELECT {} FROM events WHERE position > $1 ORDER BY position LIMIT $2", replay_columns(db));
+            ReplayPage::Sqlite(sqlx::query(&sql).bind(after.pos).bind(limit).fetch_all(p).await?)
+        }
+    })
+}

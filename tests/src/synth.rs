@@ -313,12 +313,25 @@ pub async fn insert(db: &Db, rows: &[Row]) -> Result<(), sqlx::Error> {
 
 /// Writes a ledger of about `events` events (the network plus whole cases).
 pub async fn fill(db: &Db, events: usize) -> Result<usize, sqlx::Error> {
-    let (mut rows, org, lawyers) = network();
+    Ok(fill_cases(db, events).await?.0)
+}
+
+/// [`fill`], also returning how many cases the ledger holds (for [`grow`]).
+pub async fn fill_cases(db: &Db, events: usize) -> Result<(usize, u64), sqlx::Error> {
+    let (rows, _, _) = network();
     insert(db, &rows).await?;
-    let mut total = rows.len();
-    rows.clear();
-    let mut n = 0u64;
-    while total < events {
+    grow(db, (rows.len(), 0), events).await
+}
+
+/// Grows a ledger of [`fill_cases`] holding `(events, cases)` to about `to_events` events
+/// with more whole cases, numbered on from the ones it holds; returns the new `(events,
+/// cases)`.
+pub async fn grow(db: &Db, (events, cases): (usize, u64), to_events: usize) -> Result<(usize, u64), sqlx::Error> {
+    let (_, org, lawyers) = network();
+    let mut rows = vec![];
+    let mut total = events;
+    let mut n = cases;
+    while total < to_events {
         case(n, org, &lawyers, &mut rows);
         n += 1;
         if rows.len() >= 20_000 {
@@ -329,5 +342,5 @@ pub async fn fill(db: &Db, events: usize) -> Result<usize, sqlx::Error> {
     }
     total += rows.len();
     insert(db, &rows).await?;
-    Ok(total)
+    Ok((total, n))
 }

@@ -393,3 +393,236 @@ pub async fn retire_offense(tx: &mut Tx, code: &str) -> Result<()> {
     on_tx!(tx, c => sqlx::query("UPDATE rm_offense SET retired = 1 WHERE code = $1").bind(code).execute(&mut **c).await?.rows_affected());
     Ok(())
 }
+
+// ---------------------------------------------------------------- the rebuild's bulk load
+
+/// Cases encoded per chunk of the rebuild's bulk load.
+const LOAD_CHUNK: usize = 4_096;
+
+/// The rebuild's bulk load of every case document and its derived rows into the emptied
+/// tables (inside the rebuild's transaction): the same rows [`save_cases`] writes. On
+/// PostgreSQL, `COPY … FROM STDIN` per table and chunk, each chunk encoded on a blocking
+/// thread while the one before it is sent; on SQLite, [`save_cases`]' multi-row inserts.
+pub async fn load_cases(tx: &mut Tx, cases: Vec<CaseView>) -> Result<()> {
+    match tx {
+        Tx::Postgres(c) => copy_cases_pg(c, cases).await,
+        Tx::Sqlite(_) => {
+            let refs: Vec<&CaseView> = cases.iter().collect();
+            save_cases(tx, &refs, true).await
+        }
+    }
+}
+
+const COPY_CASE: &str = "COPY rm_case (id, organization_id, lawyer_id, status, region, gender, identified_on, \
+    opened_seq, erased, doc, htcds_profile, guardian_consent) FROM STDIN";
+const COPY_EXPLOITATION: &str = "COPY rm_case_exploitation (case_id, exploitation_type) FROM STDIN";
+const COPY_REPORT: &str =
+    "COPY rm_report (report_id, case_id, filed_on, initial_code, initial_category, current_code, \
+    current_category, refused) FROM STDIN";
+const COPY_FACT: &str = "COPY rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
+    organization_id, lawyer_id, lawyer_status, offense_category, offense_code, authority, defendant_gender, amount, \
+    currency) FROM STDIN";
+
+fn task_failed(e: tokio::task::JoinError) -> crate::Error {
+    crate::Error::Io(std::io::Error::other(format!("a bulk-load task failed: {e}")))
+}
+
+async fn copy_cases_pg(c: &mut sqlx::PgConnection, cases: Vec<CaseView>) -> Result<()> {
+    let cases = std::sync::Arc::new(cases);
+    let n = cases.len();
+    let encode = |start: usize| {
+        let cases = cases.clone();
+        tokio::task::spawn_blocking(move || CopyRows::of(&cases[start..(start + LOAD_CHUNK).min(n)]))
+    };
+    // Two chunks encoded ahead of the one being sent.
+    let mut pending = std::collections::VecDeque::new();
+    let mut next = 0;
+    while next < n && pending.len() < 2 {
+        pending.push_back(encode(next));
+        next += LOAD_CHUNK;
+    }
+    while let Some(job) = pending.pop_front() {
+        let rows = job.await.map_err(task_failed)?;
+        if next < n {
+            pending.push_back(encode(next));
+            next += LOAD_CHUNK;
+        }
+        for (sql, data) in [
+            (COPY_CASE, rows.cases),
+            (COPY_EXPLOITATION, rows.types),
+            (COPY_REPORT, rows.reports),
+            (COPY_FACT, rows.facts),
+        ] {
+            if data.is_empty() {
+                continue;
+            }
+            let mut copy = c.copy_in_raw(sql).await?;
+            copy.send(data).await?;
+            copy.finish().await?;
+        }
+    }
+    Ok(())
+}
+
+/// Rows in PostgreSQL's `COPY` text format: tab-separated, `\N` for NULL, backslash,
+/// tab, newline and carriage return escaped.
+#[derive(Default)]
+struct CopyRows {
+    cases: Vec<u8>,
+    types: Vec<u8>,
+    reports: Vec<u8>,
+    facts: Vec<u8>,
+}
+
+/// One row being written into a [`CopyRows`] buffer.
+struct CopyLine<'a> {
+    buf: &'a mut Vec<u8>,
+    first: bool,
+}
+
+impl<'a> CopyLine<'a> {
+    fn new(buf: &'a mut Vec<u8>) -> Self {
+        CopyLine { buf, first: true }
+    }
+
+    fn sep(&mut self) {
+        if !self.first {
+            self.buf.push(b'\t');
+        }
+        self.first = false;
+    }
+
+    fn text(&mut self, s: &str) -> &mut Self {
+        self.sep();
+        if !s.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+            self.buf.extend_from_slice(s.as_bytes());
+            return self;
+        }
+        for b in s.bytes() {
+            match b {
+                b'\\' => self.buf.extend_from_slice(b"\\\\"),
+                b'\t' => self.buf.extend_from_slice(b"\\t"),
+                b'\n' => self.buf.extend_from_slice(b"\\n"),
+                b'\r' => self.buf.extend_from_slice(b"\\r"),
+                _ => self.buf.push(b),
+            }
+        }
+        self
+    }
+
+    fn opt(&mut self, s: Option<&str>) -> &mut Self {
+        match s {
+            Some(s) => self.text(s),
+            None => {
+                self.sep();
+                self.buf.extend_from_slice(b"\\N");
+                self
+            }
+        }
+    }
+
+    fn uuid(&mut self, id: &Uuid) -> &mut Self {
+        let mut b = Uuid::encode_buffer();
+        self.text(id.hyphenated().encode_lower(&mut b))
+    }
+
+    fn opt_uuid(&mut self, id: Option<&Uuid>) -> &mut Self {
+        match id {
+            Some(id) => self.uuid(id),
+            None => self.opt(None),
+        }
+    }
+
+    /// Numbers and dates: their `Display` never needs escaping.
+    fn show(&mut self, v: impl std::fmt::Display) -> &mut Self {
+        use std::io::Write;
+        self.sep();
+        let _ = write!(self.buf, "{v}");
+        self
+    }
+
+    fn opt_int(&mut self, v: Option<i64>) -> &mut Self {
+        match v {
+            Some(v) => self.show(v),
+            None => self.opt(None),
+        }
+    }
+
+    fn end(&mut self) {
+        self.buf.push(b'\n');
+    }
+}
+
+impl CopyRows {
+    /// The rows [`save_cases`] writes for `cases`, column for column.
+    fn of(cases: &[CaseView]) -> CopyRows {
+        let mut out = CopyRows::default();
+        for v in cases {
+            CopyLine::new(&mut out.cases)
+                .uuid(&v.id)
+                .uuid(&v.organization_id)
+                .opt_uuid(v.assignment.as_ref().map(|a| &a.lawyer_id))
+                .text(v.status().as_str())
+                .opt(v.client.region.map(|r| r.as_str()))
+                .text(v.client.gender.as_str())
+                .show(v.identified_on)
+                .show(v.opened_seq)
+                .show(v.erased as i32)
+                .text(&encode_doc(v))
+                .show(!v.profile.is_empty() as i32)
+                .opt(v.guardian_consent.map(|g| g.given_by.as_str()))
+                .end();
+            for t in &v.exploitation_types {
+                CopyLine::new(&mut out.types).uuid(&v.id).text(t.as_str()).end();
+            }
+            for r in &v.reports {
+                let initial = r.registration.as_ref().map(|x| &x.offense);
+                CopyLine::new(&mut out.reports)
+                    .uuid(&r.id)
+                    .uuid(&v.id)
+                    .show(r.filed_on)
+                    .opt(initial.map(|o| o.code.as_str()))
+                    .opt(initial.map(|o| o.category.as_str()))
+                    .opt(r.current.as_ref().map(|o| o.code.as_str()))
+                    .opt(r.current.as_ref().map(|o| o.category.as_str()))
+                    .show(r.refused.is_some() as i32)
+                    .end();
+            }
+            for f in crate::model::facts::facts(v) {
+                CopyLine::new(&mut out.facts)
+                    .uuid(&f.case_id)
+                    .opt_uuid(f.report_id.as_ref())
+                    .text(f.kind.as_str())
+                    .show(f.on)
+                    .show(f.year())
+                    .text(f.gender)
+                    .text(f.age_group)
+                    .opt(f.region)
+                    .opt(f.country.as_deref())
+                    .uuid(&f.organization_id)
+                    .opt_uuid(f.lawyer_id.as_ref())
+                    .opt(f.lawyer_status)
+                    .opt(f.offense_category)
+                    .opt(f.offense_code.as_deref())
+                    .opt(f.authority)
+                    .opt(f.defendant_gender)
+                    .opt_int(f.amount)
+                    .opt(f.currency.as_deref())
+                    .end();
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn copy_text_escapes_what_copy_reads_as_special_and_writes_null_as_backslash_n() {
+        let mut buf = vec![];
+        CopyLine::new(&mut buf).text("a\\b\tc\nd\re").opt(None).show(7).opt(Some("plain")).end();
+        assert_eq!(buf, b"a\\\\b\\tc\\nd\\re\t\\N\t7\tplain\n".to_vec());
+    }
+}

@@ -20,7 +20,10 @@ use tests::{synth, Backend, TestApp, TestDb};
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const SECTIONS: [&str; 7] = ["commands", "read", "web", "rebuild", "stats", "startup", "dashboard"];
+const SECTIONS: [&str; 8] = ["commands", "read", "web", "rebuild", "stats", "startup", "dashboard", "growth"];
+
+/// Sections run only when named with `--only` (they take longer than the rest together).
+const ON_REQUEST: [&str; 1] = ["growth"];
 
 /// How long `probono serve` may take to answer `/readyz` with 200.
 const READY_WITHIN: Duration = Duration::from_secs(60);
@@ -44,7 +47,8 @@ struct Args {
     /// Skip the PostgreSQL measurements.
     #[arg(long)]
     no_postgres: bool,
-    /// Run only these sections; all by default.
+    /// Run only these sections; by default all but `growth` (rebuild and statistics at 1 M
+    /// and 3 M events, which runs only when named here).
     #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(SECTIONS))]
     only: Vec<String>,
     /// The `probono` binary whose start-up is measured; by default the one built beside
@@ -59,6 +63,8 @@ struct Sizes {
     read_requests: usize,
     rebuild_events: usize,
     startup_events: usize,
+    /// The ledger sizes of the growth section, smallest first.
+    growth_events: [usize; 2],
     /// Cases (and the bare framework's aggregates) each command client takes in turn.
     cases_per_client: usize,
     stats_requests: usize,
@@ -414,60 +420,143 @@ fn stderr_tail(path: &Path) -> String {
     tail.chars().skip(skip).collect()
 }
 
-/// The median of three starts of `probono serve` until `/readyz` answers 200, or why not:
-/// the process exited first, or it kept running without becoming ready within
-/// `READY_WITHIN` (with the last `/readyz` answer and the tail of its standard error).
-async fn startup_ms(db: &TestDb, bin: &Path) -> Result<f64, String> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map_err(|e| format!("no free port: {e}"))?
-        .port();
-    let log = db.path().join("probono-serve.stderr");
+/// Starts `probono serve` on `db` at `port` (standard error to `log`) and waits until
+/// `/readyz` answers 200: the running server and the milliseconds it took, or why not (it
+/// exited first, or kept running without becoming ready within `READY_WITHIN`, with the
+/// last `/readyz` answer and the tail of its standard error).
+async fn serve_ready(db: &TestDb, bin: &Path, port: u16, log: &Path) -> Result<(std::process::Child, f64), String> {
     let client = reqwest::Client::builder().timeout(Duration::from_secs(2)).build().unwrap_or_default();
     let url = format!("http://127.0.0.1:{port}/readyz");
+    let stderr = std::fs::File::create(log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+    let started = Instant::now();
+    let mut child = std::process::Command::new(bin)
+        .args(["serve", "--database-url", &db.url, "--bind", &format!("127.0.0.1:{port}")])
+        .env("PROBONO_MASTER_KEY_FILE", &db.key_file)
+        .env("PROBONO_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(stderr)
+        .spawn()
+        .map_err(|e| format!("could not start {}: {e}", bin.display()))?;
+    let mut last = "none (nothing listened yet)".to_string();
+    let ready = loop {
+        if let Ok(Some(status)) = child.try_wait() {
+            break Err(format!(
+                "{} serve exited ({status}) before /readyz answered 200; last /readyz answer: {last}; stderr: {}",
+                bin.display(),
+                stderr_tail(log)
+            ));
+        }
+        if started.elapsed() >= READY_WITHIN {
+            break Err(format!(
+                "the server started but never became ready within {} s; last /readyz answer: {last}; stderr: {}",
+                READY_WITHIN.as_secs(),
+                stderr_tail(log)
+            ));
+        }
+        match client.get(&url).send().await {
+            Ok(r) if r.status().is_success() => break Ok(started.elapsed().as_secs_f64() * 1000.0),
+            Ok(r) => {
+                let status = r.status().as_u16();
+                last = format!("HTTP {status} {}", clip(&r.text().await.unwrap_or_default(), 300));
+            }
+            Err(e) => last = format!("no answer ({})", chain(&e)),
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    match ready {
+        Ok(ms) => Ok((child, ms)),
+        Err(why) => {
+            let _ = child.kill();
+            let _ = child.wait();
+            Err(why)
+        }
+    }
+}
+
+fn free_port() -> Result<u16, String> {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(|e| format!("no free port: {e}"))
+}
+
+/// The median of three starts of `probono serve` until `/readyz` answers 200, or why not.
+async fn startup_ms(db: &TestDb, bin: &Path) -> Result<f64, String> {
+    let port = free_port()?;
+    let log = db.path().join("probono-serve.stderr");
     let mut runs = vec![];
     for _ in 0..3 {
-        let stderr = std::fs::File::create(&log).map_err(|e| format!("cannot create {}: {e}", log.display()))?;
-        let started = Instant::now();
-        let mut child = std::process::Command::new(bin)
-            .args(["serve", "--database-url", &db.url, "--bind", &format!("127.0.0.1:{port}")])
-            .env("PROBONO_MASTER_KEY_FILE", &db.key_file)
-            .env("PROBONO_LOG", "warn")
-            .stdout(std::process::Stdio::null())
-            .stderr(stderr)
-            .spawn()
-            .map_err(|e| format!("could not start {}: {e}", bin.display()))?;
-        let mut last = "none (nothing listened yet)".to_string();
-        let ready = loop {
-            if let Ok(Some(status)) = child.try_wait() {
-                break Err(format!(
-                    "{} serve exited ({status}) before /readyz answered 200; last /readyz answer: {last}; stderr: {}",
-                    bin.display(),
-                    stderr_tail(&log)
-                ));
-            }
-            if started.elapsed() >= READY_WITHIN {
-                break Err(format!(
-                    "the server started but never became ready within {} s; last /readyz answer: {last}; stderr: {}",
-                    READY_WITHIN.as_secs(),
-                    stderr_tail(&log)
-                ));
-            }
-            match client.get(&url).send().await {
-                Ok(r) if r.status().is_success() => break Ok(started.elapsed().as_secs_f64() * 1000.0),
-                Ok(r) => {
-                    let status = r.status().as_u16();
-                    last = format!("HTTP {status} {}", clip(&r.text().await.unwrap_or_default(), 300));
-                }
-                Err(e) => last = format!("no answer ({})", chain(&e)),
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
+        let (mut child, ms) = serve_ready(db, bin, port, &log).await?;
         let _ = child.kill();
         let _ = child.wait();
-        runs.push(ready?);
+        runs.push(ms);
     }
     Ok(percentile(&mut runs, 50.0))
+}
+
+/// A process's resident memory now and at its peak (`VmRSS`, `VmHWM` of
+/// `/proc/PID/status`), in MiB.
+fn rss_mib(pid: u32) -> Result<(f64, f64), String> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| format!("cannot read /proc/{pid}/status: {e}"))?;
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .ok_or_else(|| format!("no {key} in /proc/{pid}/status"))
+    };
+    Ok((kib("VmRSS:")? / 1024.0, kib("VmHWM:")? / 1024.0))
+}
+
+/// The real `probono serve` over `db`'s ledger of `cases` cases: its resident memory once
+/// ready, and after one `outcomeStats` answer (the statistics index loaded), with how long
+/// that first answer took after ready. The AUDITOR's token is made by the operator's CLI
+/// (`probono token create`) before the server starts.
+async fn serve_memory(db: &TestDb, bin: &Path, cases: i64) -> Result<Value, String> {
+    let made = tokio::process::Command::new(bin)
+        .args(["token", "create", "--role", "AUDITOR", "--name", "bench memory", "--database-url", &db.url])
+        .env("PROBONO_MASTER_KEY_FILE", &db.key_file)
+        .env("PROBONO_LOG", "warn")
+        .output()
+        .await
+        .map_err(|e| format!("could not run {} token create: {e}", bin.display()))?;
+    let token = String::from_utf8_lossy(&made.stdout).trim().to_string();
+    if !made.status.success() || token.is_empty() {
+        return Err(format!(
+            "{} token create failed ({}): {}",
+            bin.display(),
+            made.status,
+            clip(&String::from_utf8_lossy(&made.stderr), 300)
+        ));
+    }
+    let port = free_port()?;
+    let log = db.path().join("probono-serve-memory.stderr");
+    let (mut child, ready_ms) = serve_ready(db, bin, port, &log).await?;
+    let pid = child.id();
+    let measured = async {
+        let (ready_rss, ready_hwm) = rss_mib(pid)?;
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build().unwrap_or_default();
+        let url = format!("http://127.0.0.1:{port}/graphql");
+        let (stats_ms, answer) = request(
+            &client,
+            &url,
+            Some(&token),
+            "{ outcomeStats(groupBy: [YEAR, REGION]) { totals { casesOpened } } }",
+            &json!({}),
+        )
+        .await;
+        expect(answer, |d| d["outcomeStats"]["totals"]["casesOpened"].as_i64() == Some(cases))
+            .map_err(|(kind, why)| format!("outcomeStats: {kind}: {why}"))?;
+        let (stats_rss, stats_hwm) = rss_mib(pid)?;
+        Ok::<_, String>(json!({"cases": cases, "ready_ms": ready_ms, "first_stats_ms": stats_ms,
+            "ready": ready_rss, "ready_peak": ready_hwm, "after_stats": stats_rss, "peak": stats_hwm}))
+    }
+    .await;
+    let _ = child.kill();
+    let _ = child.wait();
+    measured
 }
 
 /// The run's results: the JSON document, the printed table and the sections for the verdict.
@@ -769,6 +858,7 @@ async fn rebuild_and_stats(r: &mut Report, b: Backend, sizes: &Sizes, stats: boo
         s.errors.add("events not visible", why);
     }
     let logged = projections::log::count(&pdb).await.expect("count the events");
+    eprintln!("rebuild ({n}): rebuilding the read models from {logged} events");
     let started = Instant::now();
     let replayed = match projections::projector::rebuild(&pdb).await {
         Ok(replayed) => replayed,
@@ -802,42 +892,9 @@ async fn rebuild_and_stats(r: &mut Report, b: Backend, sizes: &Sizes, stats: boo
         return;
     }
 
-    let mut t = TestApp::spawn_on(db).await;
-    let auditor = t
-        .ok(&t.admin, "mutation { createAccessToken(input: {name: \"a\", role: AUDITOR}) { token } }", json!({}))
-        .await["createAccessToken"]["token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string();
-    let client = reqwest::Client::new();
-    let url = t.url("/graphql");
-    let mut load = Load::default();
-    // The first query loads the in-memory index: reported on its own, not in the p99.
-    let (cold_ms, answer) = request(
-        &client,
-        &url,
-        Some(&auditor),
-        "{ outcomeStats(groupBy: [YEAR]) { totals { casesOpened } } }",
-        &json!({}),
-    )
-    .await;
-    match expect(answer, |d| d["outcomeStats"]["totals"]["casesOpened"].as_i64() == Some(cases_n)) {
-        Ok(()) => load.answers += 1,
-        Err((kind, why)) => load.errors.add(kind, why),
-    }
-    for i in 0..sizes.stats_requests {
-        let q = if i % 2 == 0 {
-            "{ outcomeStats(groupBy: [YEAR, REGION]) { groups { counts { registeredAsFraud reclassifiedToTip convictions } } } }"
-        } else {
-            "{ outcomeStats(groupBy: [OFFENSE_CODE, GENDER]) { groups { counts { registeredAsFraud reclassifiedToTip convictions } } } }"
-        };
-        let (ms, answer) = request(&client, &url, Some(&auditor), q, &json!({})).await;
-        load.record(ms, expect(answer, |d| d["outcomeStats"]["groups"].as_array().is_some_and(|g| !g.is_empty())));
-    }
+    let (StatsRun { mut load, cold_ms, index }, _db) = stats_load(db, cases_n, sizes.stats_requests).await;
     let sp99 = percentile(&mut load.lat, 99.0);
-    // What the in-memory index takes (the first query loaded it).
-    let index = t.app.projector.cache().stats.size();
-    let index_json = index.map(|i| {
+    let index_json = index.as_ref().map(|i| {
         json!({"facts": i.facts, "rows": i.rows, "cases": i.cases, "bytes": i.bytes,
             "bytes_per_fact": i.bytes as f64 / i.facts.max(1) as f64})
     });
@@ -865,7 +922,143 @@ async fn rebuild_and_stats(r: &mut Report, b: Backend, sizes: &Sizes, stats: boo
         );
     }
     r.sections.push(s);
+}
+
+/// `outcomeStats` answers over an in-process server on the read models of `db`.
+struct StatsRun {
+    /// The two-dimension queries after the first.
+    load: Load,
+    /// The first query, which loads the in-memory index (not in `load`).
+    cold_ms: f64,
+    /// What the in-memory index takes once loaded.
+    index: Option<projections::stats::IndexSize>,
+}
+
+/// Serves `db` in-process and asks `outcomeStats`: once (loading the index; its totals must
+/// count `cases_n` cases), then `requests` times grouped by two dimensions. Gives the
+/// database back for what follows.
+async fn stats_load(db: TestDb, cases_n: i64, requests: usize) -> (StatsRun, TestDb) {
+    let mut t = TestApp::spawn_on(db).await;
+    let auditor = t
+        .ok(&t.admin, "mutation { createAccessToken(input: {name: \"a\", role: AUDITOR}) { token } }", json!({}))
+        .await["createAccessToken"]["token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    let client = reqwest::Client::new();
+    let url = t.url("/graphql");
+    let mut load = Load::default();
+    // The first query loads the in-memory index: reported on its own, not in the p99.
+    let (cold_ms, answer) = request(
+        &client,
+        &url,
+        Some(&auditor),
+        "{ outcomeStats(groupBy: [YEAR]) { totals { casesOpened } } }",
+        &json!({}),
+    )
+    .await;
+    match expect(answer, |d| d["outcomeStats"]["totals"]["casesOpened"].as_i64() == Some(cases_n)) {
+        Ok(()) => load.answers += 1,
+        Err((kind, why)) => load.errors.add(kind, why),
+    }
+    for i in 0..requests {
+        let q = if i % 2 == 0 {
+            "{ outcomeStats(groupBy: [YEAR, REGION]) { groups { counts { registeredAsFraud reclassifiedToTip convictions } } } }"
+        } else {
+            "{ outcomeStats(groupBy: [OFFENSE_CODE, GENDER]) { groups { counts { registeredAsFraud reclassifiedToTip convictions } } } }"
+        };
+        let (ms, answer) = request(&client, &url, Some(&auditor), q, &json!({})).await;
+        load.record(ms, expect(answer, |d| d["outcomeStats"]["groups"].as_array().is_some_and(|g| !g.is_empty())));
+    }
+    // What the in-memory index takes (the first query loaded it).
+    let index = t.app.projector.cache().stats.size();
     t.stop().await;
+    let TestApp { db, .. } = t;
+    (StatsRun { load, cold_ms, index }, db)
+}
+
+/// Rebuild and statistics on one synthetic ledger grown through `sizes` events (`--only
+/// growth`): at each size every event replayed (checked) and `outcomeStats` asked over the
+/// rebuilt read models; then how the cost grew from the first size to the last, and the
+/// rebuild of 10 M events extrapolated from it.
+async fn growth(r: &mut Report, b: Backend, sizes: &[usize], stats_requests: usize) {
+    let n = name(b);
+    let mut db = fresh(b).await;
+    db.ensure_key();
+    let mut s = Section::new(section_name("growth", n), "replayed events and statistics answers");
+    let mut held = (0usize, 0u64);
+    let mut points: Vec<(f64, f64, f64, f64)> = vec![];
+    let mut out = vec![];
+    for &size in sizes {
+        let pdb = projections::Db::connect(&db.url, &projections::db::DbOptions::default()).await.expect("connect");
+        pdb.migrate().await.expect("migrate");
+        held = if held.0 == 0 { synth::fill_cases(&pdb, size).await } else { synth::grow(&pdb, held, size).await }
+            .expect("synthetic ledger");
+        if let Err(why) = all_visible(&pdb, Duration::from_secs(20)).await {
+            s.errors.add("events not visible", why);
+        }
+        let logged = projections::log::count(&pdb).await.expect("count the events");
+        eprintln!("growth ({n}): rebuilding the read models from {logged} events");
+        let started = Instant::now();
+        let replayed = match projections::projector::rebuild(&pdb).await {
+            Ok(replayed) => replayed,
+            Err(e) => {
+                r.row(format!("growth ({n})"), format!("FAILED: {e}"));
+                r.sections.push(Section::failed(s.name, s.answers_are, format!("the rebuild failed: {e}")));
+                pdb.close().await;
+                return;
+            }
+        };
+        let secs = started.elapsed().as_secs_f64();
+        if replayed as i64 != logged {
+            s.errors.add(
+                "events not replayed",
+                format!("the rebuild replayed {replayed} of the {logged} events in the log"),
+            );
+        }
+        let cases_n: i64 =
+            projections::store::list_cases(&pdb, &Default::default(), 1, None).await.map(|p| p.total).unwrap_or(0);
+        pdb.close().await;
+        let (StatsRun { mut load, cold_ms, .. }, back) = stats_load(db, cases_n, stats_requests).await;
+        db = back;
+        let (p50, p99) = (percentile(&mut load.lat, 50.0), percentile(&mut load.lat, 99.0));
+        let eps = replayed as f64 / secs;
+        s.answers += replayed + load.answers;
+        s.errors.merge("statistics", load.errors);
+        points.push((logged as f64, secs, p99, eps));
+        out.push(json!({"events": logged, "cases": cases_n, "rebuild_seconds": secs, "events_per_s": eps,
+            "stats_p50_ms": p50, "stats_p99_ms": p99, "stats_first_query_ms": cold_ms}));
+        r.row(
+            format!("growth ({n}): {logged} events, {cases_n} cases"),
+            format!("rebuild {eps:.0} events/s in {secs:.1} s; outcomeStats p99 {p99:.1} ms (first {cold_ms:.0} ms)"),
+        );
+    }
+    let (Some(first), Some(last)) = (points.first().copied(), points.last().copied()) else {
+        r.sections.push(Section::failed(s.name, s.answers_are, "no size measured"));
+        return;
+    };
+    // Cost per event at the last size over the first (1.0: linear), the exponent of the
+    // rebuild time in the number of events, and 10 M events at that exponent (never less
+    // than linear).
+    let per_event = (last.1 / last.0) / (first.1 / first.0);
+    let exponent = (last.1 / first.1).ln() / (last.0 / first.0).ln();
+    let ten_m = last.1 * (10_000_000.0 / last.0).powf(exponent.max(1.0));
+    let p99_ratio = last.2 / first.2;
+    s.figures = vec![
+        ("rebuild_cost_per_event_ratio", per_event),
+        ("stats_p99_ratio", p99_ratio),
+        ("rebuild_10m_events_s_extrapolated", ten_m),
+    ];
+    r.out[format!("growth_{n}")] = json!({"sizes": out, "rebuild_cost_per_event_ratio": per_event,
+        "rebuild_time_exponent": exponent, "stats_p99_ratio": p99_ratio, "rebuild_10m_events_s_extrapolated": ten_m});
+    r.row(
+        format!("growth ({n}): {:.0}× the events", last.0 / first.0),
+        format!(
+            "rebuild cost per event ×{per_event:.2} (time ∝ events^{exponent:.2}); outcomeStats p99 ×{p99_ratio:.2}; \
+             10 M events ≈ {ten_m:.0} s extrapolated (target: about a minute)"
+        ),
+    );
+    r.sections.push(s);
 }
 
 /// Start-up of the real binary on the embedded default, `events` events already projected.
@@ -886,21 +1079,47 @@ async fn startup(r: &mut Report, given: Option<&Path>, events: usize) {
     pdb.migrate().await.expect("migrate");
     let n_events = synth::fill(&pdb, events).await.expect("ledger");
     projections::projector::rebuild(&pdb).await.expect("rebuild");
+    let cases: i64 =
+        projections::store::list_cases(&pdb, &Default::default(), 1, None).await.map(|p| p.total).unwrap_or(0);
     pdb.close().await;
-    match startup_ms(&db, &bin).await {
-        Ok(ms) => {
-            r.out["startup_ms"] = json!(ms);
-            r.row(
-                format!("probono serve to /readyz ({n_events} events, sqlite)"),
-                format!("{ms:.0} ms  (target ≤ 1000)"),
-            );
-            r.sections.push(Section { answers: 3, figures: vec![("startup_ms", ms)], ..Section::new(section, what) });
-        }
+    let ms = match startup_ms(&db, &bin).await {
+        Ok(ms) => ms,
         Err(why) => {
             r.row("probono serve start-up", format!("FAILED: {why}"));
             r.sections.push(Section::failed(section, what, why));
+            return;
+        }
+    };
+    r.out["startup_ms"] = json!(ms);
+    r.row(format!("probono serve to /readyz ({n_events} events, sqlite)"), format!("{ms:.0} ms  (target ≤ 1000)"));
+    let mut s = Section { answers: 3, figures: vec![("startup_ms", ms)], ..Section::new(section, what) };
+    match serve_memory(&db, &bin, cases).await {
+        Ok(m) => {
+            let f = |k: &str| m[k].as_f64().unwrap_or(f64::NAN);
+            s.answers += 1;
+            s.figures.extend([
+                ("rss_mib_ready", f("ready")),
+                ("rss_mib_after_stats", f("after_stats")),
+                ("rss_mib_peak", f("peak")),
+            ]);
+            r.row(
+                format!("probono serve resident memory ({cases} cases, sqlite)"),
+                format!(
+                    "{:.0} MiB ready, {:.0} MiB after outcomeStats (peak {:.0} MiB; first answer {:.0} ms after ready)  (target ≤ 512)",
+                    f("ready"),
+                    f("after_stats"),
+                    f("peak"),
+                    f("first_stats_ms")
+                ),
+            );
+            r.out["rss_mib"] = m;
+        }
+        Err(why) => {
+            r.row("probono serve resident memory", format!("FAILED: {why}"));
+            s.errors.add("memory", why);
         }
     }
+    r.sections.push(s);
 }
 
 #[tokio::main]
@@ -913,6 +1132,7 @@ async fn main() {
             read_requests: 1_600,
             rebuild_events: 20_000,
             startup_events: 20_000,
+            growth_events: [20_000, 60_000],
             cases_per_client: 2,
             stats_requests: 50,
         }
@@ -922,14 +1142,19 @@ async fn main() {
             clients: 16,
             read_requests: 32_000,
             rebuild_events: 1_100_000,
-            startup_events: 1_000_000,
+            // More than 1,000,000 events, and over 100,000 cases (102,355) for the memory
+            // figure.
+            startup_events: 1_100_000,
+            growth_events: [1_000_000, 3_000_000],
             cases_per_client: 24,
             stats_requests: 300,
         }
     };
     let backends: Vec<Backend> =
         if args.no_postgres { vec![Backend::Sqlite] } else { vec![Backend::Postgres, Backend::Sqlite] };
-    let want = |section: &str| args.only.is_empty() || args.only.iter().any(|o| o == section);
+    let want = |section: &str| {
+        args.only.iter().any(|o| o == section) || (args.only.is_empty() && !ON_REQUEST.contains(&section))
+    };
     // Start-up is measured on the embedded default only.
     let expected: Vec<String> = backends
         .iter()
@@ -969,6 +1194,12 @@ async fn main() {
             r.row(m.row.0, m.row.1);
             r.out[format!("dashboard_{}", name(b))] = m.json;
             r.sections.push(m.section);
+        }
+        // Rebuild and statistics at 1 M and 3 M events (`--only growth`; 20,000 and 60,000
+        // with `--quick`).
+        if want("growth") {
+            growth(&mut r, b, &sizes.growth_events, sizes.stats_requests).await;
+            took(&mut r, "growth");
         }
         if b == Backend::Sqlite && want("startup") {
             startup(&mut r, args.probono_bin.as_deref(), sizes.startup_events).await;
