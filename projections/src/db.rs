@@ -51,9 +51,6 @@ macro_rules! on_tx {
     };
 }
 
-/// A PostgreSQL connection idle at least this long is probed before the pool hands it out.
-const PROBE_IDLE: Duration = Duration::from_secs(1);
-
 /// Pool sizing and time-outs.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -109,19 +106,6 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(opts.acquire_timeout)
-                // sqlx probes every connection on its way back to the pool; probing it again
-                // on the way out cost each transaction one more round trip under load. Only
-                // a connection that sat idle for a while (the server may have restarted
-                // meanwhile) is probed before it is handed out.
-                .test_before_acquire(false)
-                .before_acquire(|conn, meta| {
-                    Box::pin(async move {
-                        if meta.idle_for >= PROBE_IDLE {
-                            sqlx::Connection::ping(conn).await?;
-                        }
-                        Ok(true)
-                    })
-                })
                 .connect_with(pg)
                 .await?;
             Ok(Db::Postgres(pool))

@@ -31,9 +31,6 @@ use uuid::Uuid;
 /// Arbitrary constant naming the projector's advisory lock.
 const LEADER_LOCK: i64 = 0x0050_524f_424f_4e4f;
 
-/// How often the leader probes the connection that holds its lock.
-const LEADER_PROBE: Duration = Duration::from_secs(1);
-
 fn unreadable(ev: &StoredEvent, reason: String) -> Error {
     Error::UnreadableEvent { position: ev.position.pos, event_type: ev.event_type.clone(), reason }
 }
@@ -138,46 +135,6 @@ impl Batch {
         let event = decode::<A>(ev)?;
         A::project(self, tx, ev, event).await
     }
-    /// The live batch's writes and its checkpoint's move from `from` to `last`; the changes
-    /// (for the caches), or `None` when another projector moved the checkpoint first (the
-    /// caller then drops the transaction). Each case's facts are computed once, for the
-    /// table and the statistics index. On PostgreSQL the compare-and-set goes first, in one
-    /// statement with the deletion of the batch's cases' old derived rows.
-    async fn flush_live(&mut self, tx: &mut Tx, from: Option<Position>, last: Position) -> Result<Option<Changes>> {
-        let dirty = std::mem::take(&mut self.dirty_cases);
-        let cases: Vec<&CaseView> = dirty.keys().filter_map(|id| self.cases.get(id)).collect();
-        let facts: Vec<Vec<crate::model::facts::Fact>> = cases.iter().map(|c| crate::model::facts::facts(c)).collect();
-        let cleared = match (&mut *tx, from) {
-            (Tx::Postgres(c), Some(from)) => {
-                let ids: Vec<String> = cases.iter().map(|c| c.id.to_string()).collect();
-                if !write::advance_checkpoint_clearing(c, MAIN, from, last, &ids).await? {
-                    return Ok(None);
-                }
-                true
-            }
-            _ => false,
-        };
-        write::save_cases_with_facts(tx, &cases, cleared, &facts).await?;
-        let mut changes = std::mem::take(&mut self.changes);
-        changes.facts = cases
-            .iter()
-            .zip(facts)
-            .map(|(c, facts)| (c.id, facts, c.exploitation_types.iter().map(|t| t.as_str()).collect()))
-            .collect();
-        drop(cases);
-        // The documents go to the cache as they are: the batch ends with this flush.
-        changes.case_docs = dirty.keys().filter_map(|id| self.cases.remove(id)).map(Arc::new).collect();
-        changes.cases = dirty.into_keys().collect();
-        let dirty = std::mem::take(&mut self.dirty_lawyers);
-        let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
-        write::save_lawyers(tx, &lawyers).await?;
-        changes.lawyers = dirty.into_keys().collect();
-        if !cleared && !write::advance_checkpoint(tx, MAIN, from, last).await? {
-            return Ok(None);
-        }
-        Ok(Some(changes))
-    }
-
     /// Writes what the batch changed; returns the changes (for caches) unless rebuilding.
     async fn flush(&mut self, tx: &mut Tx) -> Result<Changes> {
         let dirty = std::mem::take(&mut self.dirty_cases);
@@ -351,8 +308,6 @@ pub struct Projector {
     batch_size: i64,
     status: Mutex<ProjectorStatus>,
     leader: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
-    /// When the leader lock's connection last answered.
-    leader_checked: Mutex<Option<Instant>>,
     stopping: AtomicBool,
     running: AtomicBool,
     /// Time each batch took from the first read to commit, for the lag metric.
@@ -381,7 +336,6 @@ impl Projector {
             batch_size: 500,
             status: Mutex::new(ProjectorStatus::default()),
             leader: tokio::sync::Mutex::new(None),
-            leader_checked: Mutex::new(None),
             stopping: AtomicBool::new(false),
             running: AtomicBool::new(false),
             lag: Mutex::new(Vec::new()),
@@ -502,11 +456,12 @@ impl Projector {
         } else {
             append::insert(&mut tx, &handed.iter().collect::<Vec<_>>()).await?
         };
-        let (from, events) = write::checkpoint_and_events(&mut tx, MAIN, self.batch_size).await?;
+        let from = write::checkpoint(&mut tx, MAIN).await?;
         if from.unwrap_or(Position::START) > *self.published.borrow() {
             // Someone else (another process) projected events this instance never saw.
             self.cache.clear();
         }
+        let events = log::read_after_in_batch(&mut tx, from.unwrap_or(Position::START), self.batch_size).await?;
         let Some(last) = events.last().map(|e| e.position) else {
             if !handed.is_empty() {
                 // Appended, not yet projectable (PostgreSQL: an older transaction is open).
@@ -524,13 +479,14 @@ impl Projector {
         for ev in &events {
             batch.apply(&mut tx, ev).await?;
         }
-        let Some(changes) = batch.flush_live(&mut tx, from, last).await? else {
+        let changes = batch.flush(&mut tx).await?;
+        if !write::advance_checkpoint(&mut tx, MAIN, from, last).await? {
             // Another projector applied this batch first: ours is discarded whole (with the
             // appends, which their commands then make themselves).
             drop(tx);
             self.cache.clear();
             return Ok(0);
-        };
+        }
         replies.committing = true;
         tx.commit().await?;
         // Caches first, then the checkpoint: whoever waits for it reads fresh data.
@@ -606,18 +562,7 @@ impl Projector {
         };
         let mut guard = self.leader.lock().await;
         if let Some(conn) = guard.as_mut() {
-            // The lock's connection is probed at most once a second, not before every batch
-            // (under a command load that was one round trip per batch): were it lost in
-            // between, the checkpoint's compare-and-set still keeps a second projector from
-            // applying the same batch.
-            let recent = self.leader_checked.lock().ok().and_then(|t| *t).is_some_and(|t| t.elapsed() < LEADER_PROBE);
-            if recent {
-                return true;
-            }
             if sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok() {
-                if let Ok(mut t) = self.leader_checked.lock() {
-                    *t = Some(Instant::now());
-                }
                 return true;
             }
             *guard = None;
@@ -632,9 +577,6 @@ impl Projector {
         match acquired {
             Ok(Some(conn)) => {
                 *guard = Some(conn);
-                if let Ok(mut t) = self.leader_checked.lock() {
-                    *t = Some(Instant::now());
-                }
                 tracing::info!("projector: this instance is the leader");
                 true
             }
