@@ -577,6 +577,9 @@ impl Report {
 async fn commands_and_read(r: &mut Report, b: Backend, sizes: &Sizes, commands: bool, read: bool, primary: bool) {
     let n = name(b);
     let mut t = TestApp::spawn(b).await;
+    if b == Backend::Postgres && std::env::var("PROBONO_BENCH_PG_HAND_OVER").is_ok_and(|v| v == "on") {
+        t.app.projector.hand_over_appends(true);
+    }
     let (lawyer, auditor, cases, detail_case) = setup(&t, sizes.clients * sizes.cases_per_client).await;
     if commands {
         // Right before the project's load: the bare database, same server, same clients.
