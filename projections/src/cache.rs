@@ -174,9 +174,7 @@ impl ReadCache {
 
     /// Installs a freshly loaded statistics index, unless anything was invalidated since
     /// `seen` (then the load may have missed a change and is dropped).
-    pub fn install_stats(&self, seen: u64, cases: Vec<(Uuid, Vec<Fact>, Vec<&'static str>)>) -> bool {
-        let index = crate::stats::Index::build(&cases);
-        drop(cases);
+    pub fn install_stats(&self, seen: u64, index: crate::stats::Index) -> bool {
         // Checked under the index's lock: a batch bumps the generation before applying.
         self.stats.install(index, || self.generation() == seen)
     }

@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 mod index;
-pub use index::{Index, IndexSize, StatsIndex};
+pub use index::{FactRow, Index, IndexSize, StatsIndex};
 
 /// A dimension of `outcomeStats`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

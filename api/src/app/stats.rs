@@ -64,8 +64,8 @@ impl App {
             return Ok(true);
         }
         let seen = cache.generation();
-        let all = projections::store::all_case_facts(&self.db).await?;
-        Ok(cache.install_stats(seen, all))
+        let index = projections::store::load_stats_index(&self.db).await?;
+        Ok(cache.install_stats(seen, index))
     }
 
     /// Loads the statistics index ahead of the first statistics request (at start-up, once

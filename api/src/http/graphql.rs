@@ -136,8 +136,7 @@ pub(super) async fn graphql(
     // A request that could not run at all (it did not parse or validate) has no data.
     let request_error =
         resp.data == async_graphql::Value::Null && !resp.errors.is_empty() && engine_errors == resp.errors.len();
-    let (status, mut body) = respond(resp, request_error, graphql_response_json);
-    let mut bytes = serde_json::to_vec(&body).unwrap_or_default();
+    let (status, mut bytes) = respond(&resp, request_error, graphql_response_json);
     if bytes.len() > MAX_RESPONSE_BYTES {
         let changed = shape.is_some_and(|s| s.mutation_fields > 0);
         let e = ApiError::BadInput(if changed {
@@ -152,12 +151,14 @@ pub(super) async fn graphql(
             )
         });
         tracing::warn!(bytes = bytes.len(), "answer too large, refused");
-        body = serde_json::json!({ "data": null, "errors": [{ "message": e.message(), "extensions": { "code": e.code() } }] });
+        let body = serde_json::json!({ "data": null, "errors": [{ "message": e.message(), "extensions": { "code": e.code() } }] });
         bytes = serde_json::to_vec(&body).unwrap_or_default();
     }
     if let Some(key) = &idempotency {
         // An answer that holds a secret is never stored; a replay then says the change was made.
         let keep = (!shape.is_some_and(|s| s.selects_secret)).then(|| String::from_utf8_lossy(&bytes).into_owned());
+        // Only a change with a key reads its answer back (to know whether it may be retried).
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
         // Released for a retry only when nothing was changed and the failure was not the
         // request's fault (a conflict, the store unavailable).
         let nothing_changed = match &body["data"] {
@@ -204,30 +205,39 @@ fn request_hash(req: &async_graphql::Request) -> String {
 
 /// The answer in the media type the client accepts (GraphQL over HTTP):
 /// `application/graphql-response+json`, where a request error is a 400 without `data`; or
-/// plain `application/json`, always 200, for clients that accept only that.
-fn respond(
-    resp: async_graphql::Response,
-    request_error: bool,
-    graphql_response_json: bool,
-) -> (StatusCode, serde_json::Value) {
-    let mut body = match serde_json::to_value(&resp) {
-        Ok(b) => b,
+/// plain `application/json`, always 200, for clients that accept only that. Serialised
+/// straight from the engine's response, fields in the order the query asked for them.
+fn respond(resp: &async_graphql::Response, request_error: bool, graphql_response_json: bool) -> (StatusCode, Vec<u8>) {
+    /// A response without `data`: what `async_graphql::Response` serialises, less `data`.
+    #[derive(serde::Serialize)]
+    struct WithoutData<'a> {
+        #[serde(skip_serializing_if = "no_extensions")]
+        extensions: &'a std::collections::BTreeMap<String, async_graphql::Value>,
+        #[serde(skip_serializing_if = "no_errors")]
+        errors: &'a [async_graphql::ServerError],
+    }
+    fn no_extensions(x: &&std::collections::BTreeMap<String, async_graphql::Value>) -> bool {
+        x.is_empty()
+    }
+    fn no_errors(x: &&[async_graphql::ServerError]) -> bool {
+        x.is_empty()
+    }
+    let without_data = graphql_response_json && request_error;
+    let written = if without_data {
+        serde_json::to_vec(&WithoutData { extensions: &resp.extensions, errors: &resp.errors })
+    } else {
+        serde_json::to_vec(resp)
+    };
+    match written {
+        Ok(bytes) => (if without_data { StatusCode::BAD_REQUEST } else { StatusCode::OK }, bytes),
         Err(e) => {
             tracing::error!(error = %e, "could not serialise a GraphQL response");
             let e = ApiError::internal(e);
             let error = serde_json::json!({ "message": e.message(), "extensions": { "code": e.code() } });
-            return (StatusCode::INTERNAL_SERVER_ERROR, serde_json::json!({ "data": null, "errors": [error] }));
+            let body = serde_json::json!({ "data": null, "errors": [error] });
+            (StatusCode::INTERNAL_SERVER_ERROR, serde_json::to_vec(&body).unwrap_or_default())
         }
-    };
-    let status = if graphql_response_json && request_error {
-        if let Some(o) = body.as_object_mut() {
-            o.remove("data");
-        }
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    (status, body)
+    }
 }
 
 /// The body is JSON (`application/json`, any parameters).

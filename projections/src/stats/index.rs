@@ -42,6 +42,45 @@ const ROWS_PER_THREAD: usize = if cfg!(test) { 1 << 12 } else { 1 << 16 };
 /// Spare rows given to a case that outgrew its run, so that its next facts fit in place.
 const SLACK: u32 = 4;
 
+/// What the index keeps of one fact, borrowed from a [`Fact`] (or any row that holds the
+/// same columns as `rm_fact`).
+#[derive(Debug, Clone, Copy)]
+pub struct FactRow<'a> {
+    pub kind: FactKind,
+    pub on: chrono::NaiveDate,
+    pub gender: &'a str,
+    pub age_group: &'a str,
+    pub region: Option<&'a str>,
+    pub country: Option<&'a str>,
+    pub organization_id: Uuid,
+    pub lawyer_id: Option<Uuid>,
+    pub lawyer_status: Option<&'a str>,
+    pub offense_category: Option<&'a str>,
+    pub offense_code: Option<&'a str>,
+    pub authority: Option<&'a str>,
+    pub defendant_gender: Option<&'a str>,
+}
+
+impl<'a> From<&'a Fact> for FactRow<'a> {
+    fn from(f: &'a Fact) -> Self {
+        FactRow {
+            kind: f.kind,
+            on: f.on,
+            gender: f.gender,
+            age_group: f.age_group,
+            region: f.region,
+            country: f.country.as_deref(),
+            organization_id: f.organization_id,
+            lawyer_id: f.lawyer_id,
+            lawyer_status: f.lawyer_status,
+            offense_category: f.offense_category,
+            offense_code: f.offense_code.as_deref(),
+            authority: f.authority,
+            defendant_gender: f.defendant_gender,
+        }
+    }
+}
+
 /// One dimension's values: code → name, value → code.
 struct Dict<K> {
     codes: HashMap<K, u32>,
@@ -82,15 +121,9 @@ impl<K: Hash + Eq> Dict<K> {
     }
 }
 
-impl Dict<&'static str> {
-    fn label(&mut self, value: &'static str) -> u32 {
-        if let Some(c) = self.codes.get(value) {
-            return *c;
-        }
-        let c = self.names.len() as u32;
-        self.names.push(value.to_string());
-        self.codes.insert(value, c);
-        c
+impl Dict<String> {
+    fn label(&mut self, value: &str) -> u32 {
+        self.code(value, text)
     }
 }
 
@@ -107,17 +140,17 @@ impl<K: Hash + Eq> Dict<K> {
 #[derive(Default)]
 struct Dicts {
     year: Dict<i32>,
-    gender: Dict<&'static str>,
-    age_group: Dict<&'static str>,
-    types: Dict<&'static str>,
+    gender: Dict<String>,
+    age_group: Dict<String>,
+    types: Dict<String>,
     country: Dict<String>,
-    region: Dict<&'static str>,
+    region: Dict<String>,
     organization: Dict<Uuid>,
-    lawyer_status: Dict<&'static str>,
-    offense_category: Dict<&'static str>,
+    lawyer_status: Dict<String>,
+    offense_category: Dict<String>,
     offense_code: Dict<String>,
-    authority: Dict<&'static str>,
-    defendant_gender: Dict<&'static str>,
+    authority: Dict<String>,
+    defendant_gender: Dict<String>,
     lawyer: Dict<Uuid>,
 }
 
@@ -365,13 +398,26 @@ pub struct IndexSize {
 impl Index {
     /// An index of these cases' facts and exploitation types.
     pub fn build(cases: &[(Uuid, Vec<Fact>, Vec<&'static str>)]) -> Index {
-        let mut ix = Index::default();
-        ix.rows.reserve(cases.iter().map(|c| c.1.len()).sum());
-        ix.cases.reserve(cases.len());
+        let mut ix = Index::with_capacity(cases.iter().map(|c| c.1.len()).sum(), cases.len());
         for (id, facts, types) in cases {
-            ix.set_case(*id, facts, types, 0);
+            let facts: Vec<FactRow<'_>> = facts.iter().map(FactRow::from).collect();
+            ix.load_case(*id, &facts, types);
         }
         ix
+    }
+
+    /// An empty index with room for `facts` facts of `cases` cases, to be filled case by
+    /// case with [`Index::load_case`].
+    pub fn with_capacity(facts: usize, cases: usize) -> Index {
+        let mut ix = Index::default();
+        ix.rows.reserve(facts);
+        ix.cases.reserve(cases);
+        ix
+    }
+
+    /// Adds (or replaces) one case's facts and exploitation types while loading.
+    pub fn load_case(&mut self, id: Uuid, facts: &[FactRow<'_>], types: &[&str]) {
+        self.set_case(id, facts, types, 0);
     }
 
     pub fn size(&self) -> IndexSize {
@@ -406,22 +452,22 @@ impl Index {
         })
     }
 
-    fn encode(&mut self, f: &Fact, types: u16) -> Row {
+    fn encode(&mut self, f: &FactRow<'_>, types: u16) -> Row {
         let d = &mut self.dicts;
         let o = &mut self.overflow;
-        let year = i32::try_from(f.year()).unwrap_or(i32::MIN);
+        let year = f.on.year();
         Row {
             kind: f.kind as u8,
             on: f.on.num_days_from_ce(),
             year: Self::narrow(o, d.year.code(&year, |y| y.to_string())),
             gender: Self::narrow(o, d.gender.label(f.gender)),
             age_group: Self::narrow(o, d.age_group.label(f.age_group)),
-            country: Self::narrow(o, d.country.code(f.country.as_deref().unwrap_or("UNKNOWN"), text)),
+            country: Self::narrow(o, d.country.code(f.country.unwrap_or("UNKNOWN"), text)),
             region: Self::narrow(o, d.region.label(f.region.unwrap_or("UNKNOWN"))),
             organization: d.organization.code(&f.organization_id, Uuid::to_string),
             lawyer_status: Self::narrow(o, d.lawyer_status.label(f.lawyer_status.unwrap_or("NONE"))),
             offense_category: Self::narrow(o, d.offense_category.label(f.offense_category.unwrap_or("NONE"))),
-            offense_code: Self::narrow(o, d.offense_code.code(f.offense_code.as_deref().unwrap_or("NONE"), text)),
+            offense_code: Self::narrow(o, d.offense_code.code(f.offense_code.unwrap_or("NONE"), text)),
             authority: Self::narrow(o, d.authority.label(f.authority.unwrap_or("NONE"))),
             defendant_gender: Self::narrow(o, d.defendant_gender.label(f.defendant_gender.unwrap_or("NONE"))),
             lawyer: f.lawyer_id.map(|l| d.lawyer.code(&l, Uuid::to_string)).unwrap_or(u32::MAX),
@@ -430,7 +476,7 @@ impl Index {
     }
 
     /// Replaces a case's facts (`slack` spare rows when they move to the end).
-    fn set_case(&mut self, id: Uuid, facts: &[Fact], types: &[&'static str], slack: u32) {
+    fn set_case(&mut self, id: Uuid, facts: &[FactRow<'_>], types: &[&str], slack: u32) {
         let mut mask = 0u16;
         for t in types {
             let code = self.dicts.types.label(t);
@@ -827,7 +873,8 @@ impl StatsIndex {
         if let Ok(mut g) = self.inner.write() {
             if let Some(ix) = g.as_mut() {
                 for (id, facts, types) in &changes.facts {
-                    ix.set_case(*id, facts, types, SLACK);
+                    let facts: Vec<FactRow<'_>> = facts.iter().map(FactRow::from).collect();
+                    ix.set_case(*id, &facts, types, SLACK);
                 }
                 ix.compact_if_sparse();
             }

@@ -3,7 +3,6 @@
 use super::{bind_all, decode_doc, Arg, Row, MAIN};
 use crate::db::Db;
 use crate::log::Position;
-use crate::model::facts::Fact;
 use crate::model::{AccountView, CaseStatus, CaseView, LawyerView, TokenView};
 use crate::{on_db, Result};
 use chrono::NaiveDate;
@@ -98,16 +97,48 @@ pub async fn list_cases(db: &Db, filter: &CaseFilter, first: i64, after: Option<
     Ok(CasePage { cases, has_next, total })
 }
 
-/// Every case's statistical facts and exploitation types, for loading the stats index.
-pub async fn all_case_facts(db: &Db) -> Result<Vec<(Uuid, Vec<Fact>, Vec<&'static str>)>> {
-    let rows: Vec<(String, String)> =
-        on_db!(db, p => sqlx::query_as("SELECT id, doc FROM rm_case").fetch_all(p).await?);
-    rows.iter()
-        .map(|(id, doc)| {
+/// Cases per page when the statistics index is loaded: each page's documents are read,
+/// their facts put into the index, and dropped before the next page is read.
+const STATS_PAGE: i64 = 4096;
+
+/// The statistics index, loaded from the case documents in pages of [`STATS_PAGE`] cases
+/// in id order (keyset pagination): memory holds the index and one page, never the whole
+/// table. Each case's facts are those the projector writes to `rm_fact`
+/// (`model::facts::facts`).
+///
+/// The pages are separate reads: a batch committed between two of them may be seen by some
+/// pages and not others. The caller detects that (the cache's generation moved during the
+/// load, `ReadCache::install_stats`) and drops such an index.
+pub async fn load_stats_index(db: &Db) -> Result<crate::stats::Index> {
+    load_stats_index_paged(db, STATS_PAGE).await
+}
+
+/// [`load_stats_index`] with `cases_per_page` cases per page (at least one).
+pub async fn load_stats_index_paged(db: &Db, cases_per_page: i64) -> Result<crate::stats::Index> {
+    use crate::stats::FactRow;
+    let (facts, cases): (i64, i64) = on_db!(db, p => sqlx::query_as(
+        "SELECT (SELECT count(*) FROM rm_fact), (SELECT count(*) FROM rm_case)").fetch_one(p).await?);
+    let mut ix =
+        crate::stats::Index::with_capacity(usize::try_from(facts).unwrap_or(0), usize::try_from(cases).unwrap_or(0));
+    // Ids are hyphenated UUIDs: the empty text is below every one of them.
+    let mut after = String::new();
+    loop {
+        let rows: Vec<(String, String)> = on_db!(db, p => sqlx::query_as(
+            "SELECT id, doc FROM rm_case WHERE id > $1 ORDER BY id LIMIT $2")
+            .bind(&after).bind(cases_per_page.max(1)).fetch_all(p).await?);
+        for (id, doc) in &rows {
             let v: CaseView = decode_doc("rm_case", id, doc)?;
-            Ok((v.id, crate::model::facts::facts(&v), v.exploitation_types.iter().map(|t| t.as_str()).collect()))
-        })
-        .collect()
+            let facts = crate::model::facts::facts(&v);
+            let facts: Vec<FactRow<'_>> = facts.iter().map(FactRow::from).collect();
+            let types: Vec<&str> = v.exploitation_types.iter().map(|t| t.as_str()).collect();
+            ix.load_case(v.id, &facts, &types);
+        }
+        match rows.last() {
+            Some((id, _)) if rows.len() as i64 >= cases_per_page.max(1) => after = id.clone(),
+            _ => break,
+        }
+    }
+    Ok(ix)
 }
 
 /// The case documents identified between `from` and `to` (inclusive), for the HTCDS

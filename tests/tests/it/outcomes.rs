@@ -462,6 +462,20 @@ async fn the_statistics_index_loads_once_and_answers_as_sql_does(backend: Backen
     assert!(cache.stats.is_loaded(), "warmed at start-up");
     assert_eq!(cache.stats.query(&filter, &dims), Some(sql));
     assert_eq!(t.ok(&auditor, q, json!({})).await, answers[0]);
+    // Loaded in pages of one, two, three cases (every page boundary between two cases), it
+    // still answers what SQL answers, dimension by dimension.
+    use projections::stats::Dimension as D;
+    let mut dim_sets: Vec<Vec<D>> = D::ALL.iter().map(|d| vec![*d]).collect();
+    dim_sets.push(vec![D::ExploitationType, D::OffenseCode]);
+    for page in [1, 2, 3] {
+        let paged = projections::stats::StatsIndex::default();
+        let ix = projections::store::load_stats_index_paged(&t.app.db, page).await.unwrap();
+        assert!(paged.install(ix, || true));
+        for dims in &dim_sets {
+            let sql = projections::stats::outcome_stats(&t.app.db, &filter, dims).await.unwrap();
+            assert_eq!(paged.query(&filter, dims), Some(sql), "pages of {page}: {dims:?}");
+        }
+    }
 }
 
 on_both_backends!(the_statistics_index_loads_once_and_answers_as_sql_does);

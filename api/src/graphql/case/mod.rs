@@ -264,7 +264,7 @@ impl Case {
             .collect()
     }
     async fn police_reports(&self) -> Vec<PoliceReport> {
-        self.0.reports.iter().cloned().map(PoliceReport).collect()
+        (0..self.0.reports.len()).map(|at| PoliceReport(ReportRef { case: self.0.clone(), at })).collect()
     }
     async fn closed_on(&self) -> Option<Date> {
         self.0.closed.as_ref().map(|(d, _)| Date(*d))
@@ -418,7 +418,21 @@ impl Defendant {
     }
 }
 
-pub struct PoliceReport(pub ReportView);
+/// One report of a case, read in place: the case document is shared, never copied.
+#[derive(Clone)]
+pub struct ReportRef {
+    case: std::sync::Arc<CaseView>,
+    at: usize,
+}
+
+impl std::ops::Deref for ReportRef {
+    type Target = ReportView;
+    fn deref(&self) -> &ReportView {
+        &self.case.reports[self.at]
+    }
+}
+
+pub struct PoliceReport(pub ReportRef);
 
 #[Object]
 impl PoliceReport {
@@ -545,7 +559,7 @@ impl PoliceReport {
 
 /// What happened to a report in and around the courts (kept apart from `PoliceReport` so
 /// each type resolves on its own).
-pub struct ReportProceedings(pub ReportView);
+pub struct ReportProceedings(pub ReportRef);
 
 #[Object]
 impl ReportProceedings {
