@@ -51,6 +51,9 @@ macro_rules! on_tx {
     };
 }
 
+/// A PostgreSQL connection idle at least this long is probed before the pool hands it out.
+const PROBE_IDLE: Duration = Duration::from_secs(1);
+
 /// Pool sizing and time-outs.
 #[derive(Debug, Clone)]
 pub struct DbOptions {
@@ -106,6 +109,19 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(opts.acquire_timeout)
+                // sqlx probes every connection on its way back to the pool; probing it again
+                // on the way out cost each transaction one more round trip under load. Only
+                // a connection that sat idle for a while (the server may have restarted
+                // meanwhile) is probed before it is handed out.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for >= PROBE_IDLE {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(pg)
                 .await?;
             Ok(Db::Postgres(pool))
@@ -141,6 +157,23 @@ impl Db {
             Ok(Db::Sqlite(pool))
         } else {
             Err(Error::UnsupportedUrl("?".into()))
+        }
+    }
+
+    /// On PostgreSQL, a second pool of at most `max_connections` to the same server with the
+    /// same options, opening its connections when first asked (on the runtime that asks):
+    /// the projector's own, on its own thread (see `Projector::spawn_on_own_thread`). `None`
+    /// on SQLite, whose one write lock and in-process gate the projector must share.
+    pub fn sibling_pool(&self, max_connections: u32) -> Option<Db> {
+        match self {
+            Db::Postgres(pool) => Some(Db::Postgres(
+                pool.options()
+                    .clone()
+                    .max_connections(max_connections)
+                    .min_connections(0)
+                    .connect_lazy_with((*pool.connect_options()).clone()),
+            )),
+            Db::Sqlite(_) => None,
         }
     }
 

@@ -62,13 +62,14 @@ impl StoredEvent {
     }
 }
 
-const PG_COLUMNS: &str = "position, transaction_id::text::bigint AS tx, aggregate_type, aggregate_id, sequence, \
+pub(crate) const PG_COLUMNS: &str =
+    "position, transaction_id::text::bigint AS tx, aggregate_type, aggregate_id, sequence, \
     event_type, event_version, payload, metadata, prev_hash, hash, \
     to_char(recorded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS recorded_at";
 const SQLITE_COLUMNS: &str = "position, 0 AS tx, aggregate_type, aggregate_id, sequence, event_type, event_version, \
     payload, metadata, prev_hash, hash, recorded_at";
 
-fn pg_event(r: &sqlx::postgres::PgRow) -> Result<StoredEvent> {
+pub(crate) fn pg_event(r: &sqlx::postgres::PgRow) -> Result<StoredEvent> {
     Ok(StoredEvent {
         position: Position { tx: r.try_get("tx")?, pos: r.try_get("position")? },
         aggregate_type: r.try_get("aggregate_type")?,

@@ -31,6 +31,9 @@ use uuid::Uuid;
 /// Arbitrary constant naming the projector's advisory lock.
 const LEADER_LOCK: i64 = 0x0050_524f_424f_4e4f;
 
+/// How often the leader probes the connection that holds its lock.
+const LEADER_PROBE: Duration = Duration::from_secs(1);
+
 fn unreadable(ev: &StoredEvent, reason: String) -> Error {
     Error::UnreadableEvent { position: ev.position.pos, event_type: ev.event_type.clone(), reason }
 }
@@ -135,6 +138,46 @@ impl Batch {
         let event = decode::<A>(ev)?;
         A::project(self, tx, ev, event).await
     }
+    /// The live batch's writes and its checkpoint's move from `from` to `last`; the changes
+    /// (for the caches), or `None` when another projector moved the checkpoint first (the
+    /// caller then drops the transaction). Each case's facts are computed once, for the
+    /// table and the statistics index. On PostgreSQL the compare-and-set goes first, in one
+    /// statement with the deletion of the batch's cases' old derived rows.
+    async fn flush_live(&mut self, tx: &mut Tx, from: Option<Position>, last: Position) -> Result<Option<Changes>> {
+        let dirty = std::mem::take(&mut self.dirty_cases);
+        let cases: Vec<&CaseView> = dirty.keys().filter_map(|id| self.cases.get(id)).collect();
+        let facts: Vec<Vec<crate::model::facts::Fact>> = cases.iter().map(|c| crate::model::facts::facts(c)).collect();
+        let cleared = match (&mut *tx, from) {
+            (Tx::Postgres(c), Some(from)) => {
+                let ids: Vec<String> = cases.iter().map(|c| c.id.to_string()).collect();
+                if !write::advance_checkpoint_clearing(c, MAIN, from, last, &ids).await? {
+                    return Ok(None);
+                }
+                true
+            }
+            _ => false,
+        };
+        write::save_cases_with_facts(tx, &cases, cleared, &facts).await?;
+        let mut changes = std::mem::take(&mut self.changes);
+        changes.facts = cases
+            .iter()
+            .zip(facts)
+            .map(|(c, facts)| (c.id, facts, c.exploitation_types.iter().map(|t| t.as_str()).collect()))
+            .collect();
+        drop(cases);
+        // The documents go to the cache as they are: the batch ends with this flush.
+        changes.case_docs = dirty.keys().filter_map(|id| self.cases.remove(id)).map(Arc::new).collect();
+        changes.cases = dirty.into_keys().collect();
+        let dirty = std::mem::take(&mut self.dirty_lawyers);
+        let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
+        write::save_lawyers(tx, &lawyers).await?;
+        changes.lawyers = dirty.into_keys().collect();
+        if !cleared && !write::advance_checkpoint(tx, MAIN, from, last).await? {
+            return Ok(None);
+        }
+        Ok(Some(changes))
+    }
+
     /// Writes what the batch changed; returns the changes (for caches) unless rebuilding.
     async fn flush(&mut self, tx: &mut Tx) -> Result<Changes> {
         let dirty = std::mem::take(&mut self.dirty_cases);
@@ -303,11 +346,16 @@ pub struct ProjectorStatus {
 
 pub struct Projector {
     db: Db,
+    /// On PostgreSQL, while the loop runs on its own thread: the pool whose connections that
+    /// thread's runtime drives (see [`Projector::spawn_on_own_thread`]).
+    own_db: Mutex<Option<Db>>,
     published: watch::Sender<Position>,
     wake: Notify,
     batch_size: i64,
     status: Mutex<ProjectorStatus>,
     leader: tokio::sync::Mutex<Option<sqlx::PgConnection>>,
+    /// When the leader lock's connection last answered.
+    leader_checked: Mutex<Option<Instant>>,
     stopping: AtomicBool,
     running: AtomicBool,
     /// Time each batch took from the first read to commit, for the lag metric.
@@ -321,8 +369,8 @@ pub struct Projector {
     appends: Queue,
     /// Commands waiting for a batch to append their events (queued or in a batch).
     appends_waiting: std::sync::atomic::AtomicUsize,
-    /// Whether the leading loop takes commands' events at all: on SQLite by default; on
-    /// PostgreSQL not, as measured so far (see ADR 0019).
+    /// Whether the leading loop takes commands' events at all: on by default on both
+    /// stores (ADRs 0019 and 0020).
     hand_over: AtomicBool,
 }
 
@@ -331,11 +379,13 @@ impl Projector {
         let (published, _) = watch::channel(Position::START);
         Arc::new(Projector {
             db: db.clone(),
+            own_db: Mutex::new(None),
             published,
             wake: Notify::new(),
             batch_size: 500,
             status: Mutex::new(ProjectorStatus::default()),
             leader: tokio::sync::Mutex::new(None),
+            leader_checked: Mutex::new(None),
             stopping: AtomicBool::new(false),
             running: AtomicBool::new(false),
             lag: Mutex::new(Vec::new()),
@@ -344,8 +394,49 @@ impl Projector {
             gate: db.write_gate(),
             appends: Queue::default(),
             appends_waiting: Default::default(),
-            hand_over: AtomicBool::new(db.backend() == crate::Backend::Sqlite),
+            hand_over: AtomicBool::new(true),
         })
+    }
+
+    /// The pool batches run on: the loop's own while it runs on its own thread, else the
+    /// application's.
+    fn db(&self) -> Db {
+        self.own_db.lock().ok().and_then(|d| d.clone()).unwrap_or_else(|| self.db.clone())
+    }
+
+    /// Starts [`Projector::run`] on a thread of its own, with a single-threaded runtime and,
+    /// on PostgreSQL, two connections of its own (one for batches, one holding the leader
+    /// lock). Every command waits for the projector's next batch, and a batch is a chain of
+    /// round trips: on the request runtime each of its wake-ups queued behind the request
+    /// tasks and each reply waited for a busy worker to poll the socket, so a batch took
+    /// several times its work under load. On its own thread the operating system schedules
+    /// it as soon as a reply arrives. The handle ends when the loop does (after
+    /// [`Projector::stop`]).
+    pub fn spawn_on_own_thread(self: Arc<Self>) -> std::io::Result<tokio::task::JoinHandle<()>> {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let (done, ended) = tokio::sync::oneshot::channel::<()>();
+        let projector = self;
+        std::thread::Builder::new().name("probono-projector".into()).spawn(move || {
+            rt.block_on(async {
+                // Made inside this runtime: its connections are driven by this thread.
+                let own = projector.db.sibling_pool(2);
+                if let Ok(mut d) = projector.own_db.lock() {
+                    d.clone_from(&own);
+                }
+                projector.clone().run().await;
+                if let Ok(mut d) = projector.own_db.lock() {
+                    *d = None;
+                }
+                if let Some(own) = own {
+                    own.close().await;
+                }
+            });
+            drop(rt);
+            let _ = done.send(());
+        })?;
+        Ok(tokio::spawn(async move {
+            let _ = ended.await;
+        }))
     }
 
     pub fn status(&self) -> ProjectorStatus {
@@ -450,18 +541,26 @@ impl Projector {
         let mut replies = Replies::new(replies);
         // A batch with events of record commits them durably (synchronously); one of derived
         // data only does not wait for the disk (ADR 0015).
-        let mut tx = if handed.is_empty() { self.db.begin_derived().await? } else { self.db.begin_write().await? };
+        let db = self.db();
+        let mut tx = if handed.is_empty() { db.begin_derived().await? } else { db.begin_write().await? };
         let appended = if handed.is_empty() {
             vec![]
         } else {
             append::insert(&mut tx, &handed.iter().collect::<Vec<_>>()).await?
         };
-        let from = write::checkpoint(&mut tx, MAIN).await?;
+        // PostgreSQL reads the checkpoint and the events in one round trip; SQLite, whose
+        // statements run in process, in two (one fewer nested future for the commands'
+        // inline settle path, whose future layout is close to the compiler's depth limit).
+        let (from, events) = if let Tx::Postgres(c) = &mut tx {
+            write::pg_checkpoint_and_events(c, MAIN, self.batch_size).await?
+        } else {
+            let from = write::checkpoint(&mut tx, MAIN).await?;
+            (from, log::read_after_in_batch(&mut tx, from.unwrap_or(Position::START), self.batch_size).await?)
+        };
         if from.unwrap_or(Position::START) > *self.published.borrow() {
             // Someone else (another process) projected events this instance never saw.
             self.cache.clear();
         }
-        let events = log::read_after_in_batch(&mut tx, from.unwrap_or(Position::START), self.batch_size).await?;
         let Some(last) = events.last().map(|e| e.position) else {
             if !handed.is_empty() {
                 // Appended, not yet projectable (PostgreSQL: an older transaction is open).
@@ -479,14 +578,13 @@ impl Projector {
         for ev in &events {
             batch.apply(&mut tx, ev).await?;
         }
-        let changes = batch.flush(&mut tx).await?;
-        if !write::advance_checkpoint(&mut tx, MAIN, from, last).await? {
+        let Some(changes) = batch.flush_live(&mut tx, from, last).await? else {
             // Another projector applied this batch first: ours is discarded whole (with the
             // appends, which their commands then make themselves).
             drop(tx);
             self.cache.clear();
             return Ok(0);
-        }
+        };
         replies.committing = true;
         tx.commit().await?;
         // Caches first, then the checkpoint: whoever waits for it reads fresh data.
@@ -557,12 +655,23 @@ impl Projector {
 
     /// On PostgreSQL, holds the advisory lock on a dedicated connection while leader.
     async fn is_leader(&self) -> bool {
-        let Db::Postgres(pool) = &self.db else {
+        let Db::Postgres(pool) = self.db() else {
             return true;
         };
         let mut guard = self.leader.lock().await;
         if let Some(conn) = guard.as_mut() {
+            // The lock's connection is probed at most once a second, not before every batch
+            // (under a command load that was one round trip per batch): were it lost in
+            // between, the checkpoint's compare-and-set still keeps a second projector from
+            // applying the same batch.
+            let recent = self.leader_checked.lock().ok().and_then(|t| *t).is_some_and(|t| t.elapsed() < LEADER_PROBE);
+            if recent {
+                return true;
+            }
             if sqlx::query("SELECT 1").execute(&mut *conn).await.is_ok() {
+                if let Ok(mut t) = self.leader_checked.lock() {
+                    *t = Some(Instant::now());
+                }
                 return true;
             }
             *guard = None;
@@ -577,6 +686,9 @@ impl Projector {
         match acquired {
             Ok(Some(conn)) => {
                 *guard = Some(conn);
+                if let Ok(mut t) = self.leader_checked.lock() {
+                    *t = Some(Instant::now());
+                }
                 tracing::info!("projector: this instance is the leader");
                 true
             }
@@ -602,7 +714,7 @@ impl Projector {
             let result = if leader {
                 self.catch_up_live().await
             } else {
-                store::read_checkpoint(&self.db).await.map(|cp| {
+                store::read_checkpoint(&self.db()).await.map(|cp| {
                     if *self.published.borrow() != cp {
                         self.cache.clear();
                     }

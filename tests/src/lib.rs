@@ -212,6 +212,8 @@ pub struct TestApp {
     client: Client,
     server: tokio::task::JoinHandle<()>,
     projector: tokio::task::JoinHandle<()>,
+    /// Whether the projector runs on a thread of its own ([`TestApp::spawn_as_served`]).
+    own_thread: bool,
 }
 
 impl Server for TestApp {
@@ -230,10 +232,29 @@ impl TestApp {
     }
 
     pub async fn spawn_on(db: TestDb) -> TestApp {
+        Self::spawn_with(db, false).await
+    }
+
+    /// A server whose projector loop runs on a thread of its own, as `probono serve` runs it
+    /// (`Projector::spawn_on_own_thread`); [`TestApp::stop`] ends that thread.
+    pub async fn spawn_as_served(backend: Backend) -> TestApp {
+        Self::spawn_with(TestDb::new(backend).await, true).await
+    }
+
+    /// [`TestApp::spawn_as_served`] over the given database.
+    pub async fn spawn_as_served_on(db: TestDb) -> TestApp {
+        Self::spawn_with(db, true).await
+    }
+
+    async fn spawn_with(db: TestDb, own_thread: bool) -> TestApp {
         db.ensure_key();
         let app = App::open(&db.store_args()).await.expect("open app");
         app.projector.catch_up().await.expect("catch up");
-        let projector = tokio::spawn(app.projector.clone().run());
+        let projector = if own_thread {
+            app.projector.clone().spawn_on_own_thread().expect("start the projector's thread")
+        } else {
+            tokio::spawn(app.projector.clone().run())
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let router = api::http::router(app.clone(), true);
@@ -265,6 +286,7 @@ impl TestApp {
             client,
             server,
             projector,
+            own_thread,
         }
     }
 
@@ -306,6 +328,8 @@ impl TestApp {
         self.server.abort();
         self.app.projector.stop();
         if tokio::time::timeout(std::time::Duration::from_secs(5), &mut self.projector).await.is_err() {
+            // A projector on its own thread cannot be aborted from here: it must end by itself.
+            assert!(!self.own_thread, "the projector's own thread did not end within 5 s of stop()");
             self.projector.abort();
         }
     }

@@ -184,7 +184,7 @@ pub async fn serve(args: ServeArgs) -> Result<(), ServeError> {
     let app = App::open(&args.store).await?;
     let caught = app.projector.catch_up().await?;
     tracing::info!(events = caught, "read models caught up");
-    let projector = tokio::spawn(app.projector.clone().run());
+    let projector = app.projector.clone().spawn_on_own_thread()?;
     // The statistics index loads in the background while the server answers; a statistics
     // request that comes before it is ready waits for that one load.
     let warming = app.clone();

@@ -50,6 +50,82 @@ pub async fn advance_checkpoint(tx: &mut Tx, name: &str, from: Option<Position>,
     Ok(n == 1)
 }
 
+/// PostgreSQL, the live batch's first read: the checkpoint (its row locked until the batch
+/// commits, as [`checkpoint`] does) and up to `$2` events after it that the batch may read
+/// (the rule of [`crate::log::read_after_in_batch`]), in one statement. One row with the
+/// checkpoint and no event when there is nothing to read.
+fn pg_checkpoint_and_events_sql() -> &'static str {
+    static SQL: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    SQL.get_or_init(|| {
+        format!(
+            "WITH cp AS MATERIALIZED (SELECT tx, position FROM rm_checkpoint WHERE name = $1 FOR UPDATE) \
+             SELECT cp.tx AS cp_tx, cp.position AS cp_position, e.* \
+             FROM (SELECT 1) AS one LEFT JOIN cp ON true LEFT JOIN LATERAL ( \
+               SELECT {} FROM events \
+               WHERE (transaction_id, position) > (coalesce(cp.tx, 0)::text::xid8, coalesce(cp.position, 0)) \
+                 AND (transaction_id < pg_snapshot_xmin(pg_current_snapshot()) \
+                      OR (transaction_id = pg_current_xact_id_if_assigned() \
+                          AND pg_current_xact_id_if_assigned() = pg_snapshot_xmin(pg_current_snapshot()))) \
+               ORDER BY transaction_id, position LIMIT $2) AS e ON true \
+             ORDER BY e.tx, e.position",
+            crate::log::PG_COLUMNS
+        )
+    })
+}
+
+/// The live batch's start on PostgreSQL: its checkpoint and up to `limit` events after it,
+/// in one round trip (see [`pg_checkpoint_and_events_sql`]). SQLite, whose statements run in
+/// process, reads [`checkpoint`] then [`crate::log::read_after_in_batch`].
+pub async fn pg_checkpoint_and_events(
+    c: &mut sqlx::PgConnection,
+    name: &str,
+    limit: i64,
+) -> Result<(Option<Position>, Vec<crate::log::StoredEvent>)> {
+    let rows = sqlx::query(pg_checkpoint_and_events_sql()).bind(name).bind(limit).fetch_all(&mut *c).await?;
+    let mut from = None;
+    let mut events = Vec::with_capacity(rows.len());
+    for r in &rows {
+        if from.is_none() {
+            let (t, p): (Option<i64>, Option<i64>) = (r.try_get("cp_tx")?, r.try_get("cp_position")?);
+            from = t.zip(p).map(|(tx, pos)| Position { tx, pos });
+        }
+        if r.try_get::<Option<i64>, _>("position")?.is_some() {
+            events.push(crate::log::pg_event(r)?);
+        }
+    }
+    Ok((from, events))
+}
+
+/// PostgreSQL, the live batch: moves the checkpoint from `from` to `to` (compare-and-set, as
+/// [`advance_checkpoint`]) and deletes the old derived rows of the cases `case_ids` the batch
+/// is about to write, in one statement; false when another projector moved the checkpoint
+/// first (the caller then drops the transaction, deletions with it).
+pub async fn advance_checkpoint_clearing(
+    c: &mut sqlx::PgConnection,
+    name: &str,
+    from: Position,
+    to: Position,
+    case_ids: &[String],
+) -> Result<bool> {
+    const SQL: &str = "WITH k AS (UPDATE rm_checkpoint SET tx = $2, position = $3, updated_at = $4 \
+                                WHERE name = $1 AND tx = $5 AND position = $6 RETURNING 1), \
+         e AS (DELETE FROM rm_case_exploitation WHERE case_id = ANY($7)), \
+         r AS (DELETE FROM rm_report WHERE case_id = ANY($7)), \
+         f AS (DELETE FROM rm_fact WHERE case_id = ANY($7)) \
+         SELECT count(*) AS moved FROM k";
+    let moved: i64 = sqlx::query_scalar(SQL)
+        .bind(name)
+        .bind(to.tx)
+        .bind(to.pos)
+        .bind(now())
+        .bind(from.tx)
+        .bind(from.pos)
+        .bind(case_ids)
+        .fetch_one(&mut *c)
+        .await?;
+    Ok(moved == 1)
+}
+
 /// Empties every read model (inside the rebuild transaction).
 pub async fn truncate(tx: &mut Tx) -> Result<()> {
     for t in TABLES {
@@ -114,12 +190,20 @@ pub async fn load_case(tx: &mut Tx, id: Uuid) -> Result<Option<CaseView>> {
 /// Writes case documents and everything derived from them (exploitation types, reports,
 /// statistical facts). `fresh` skips deleting old derived rows (a rebuild into empty tables).
 pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result<()> {
+    let facts: Vec<Vec<Fact>> = cases.iter().map(|c| crate::model::facts::facts(c)).collect();
+    save_cases_with_facts(tx, cases, fresh, &facts).await
+}
+
+/// [`save_cases`] with each case's statistical facts already computed (`facts[i]` are
+/// `cases[i]`'s): the live projector computes them once for the table and its caches.
+pub async fn save_cases_with_facts(tx: &mut Tx, cases: &[&CaseView], fresh: bool, facts: &[Vec<Fact>]) -> Result<()> {
     if cases.is_empty() {
         return Ok(());
     }
+    debug_assert_eq!(cases.len(), facts.len());
     if let Tx::Postgres(c) = tx {
-        for part in cases.chunks(PG_CHUNK) {
-            save_cases_pg(c, part, fresh).await?;
+        for (part, facts) in cases.chunks(PG_CHUNK).zip(facts.chunks(PG_CHUNK)) {
+            save_cases_pg(c, part, fresh, facts).await?;
         }
         return Ok(());
     }
@@ -160,7 +244,7 @@ pub async fn save_cases(tx: &mut Tx, cases: &[&CaseView], fresh: bool) -> Result
                 .push_bind(r.current.as_ref().map(|o| o.code.clone())).push_bind(r.current.as_ref().map(|o| o.category.as_str()))
                 .push_bind(r.refused.is_some() as i32)
         });
-    let facts: Vec<Fact> = cases.iter().flat_map(|c| crate::model::facts::facts(c)).collect();
+    let facts: Vec<&Fact> = facts.iter().flatten().collect();
     bulk!(
         tx,
         "INSERT INTO rm_fact (case_id, report_id, kind, on_date, year, gender, age_group, region, country, \
@@ -222,7 +306,12 @@ const PG_SAVE_CASES: &str = "WITH c AS (\
          $37::bigint[], $38::text[])";
 
 /// [`save_cases`] on PostgreSQL: two statements of fixed text for any number of cases.
-async fn save_cases_pg(c: &mut sqlx::PgConnection, cases: &[&CaseView], fresh: bool) -> Result<()> {
+async fn save_cases_pg(
+    c: &mut sqlx::PgConnection,
+    cases: &[&CaseView],
+    fresh: bool,
+    facts: &[Vec<Fact>],
+) -> Result<()> {
     let ids: Vec<String> = cases.iter().map(|c| c.id.to_string()).collect();
     if !fresh {
         sqlx::query(PG_DELETE_DERIVED).bind(&ids).execute(&mut *c).await?;
@@ -258,7 +347,7 @@ async fn save_cases_pg(c: &mut sqlx::PgConnection, cases: &[&CaseView], fresh: b
         .bind(reports.iter().map(|(_, r)| r.current.as_ref().map(|o| o.code.clone())).collect::<Vec<_>>())
         .bind(reports.iter().map(|(_, r)| r.current.as_ref().map(|o| o.category.as_str())).collect::<Vec<_>>())
         .bind(reports.iter().map(|(_, r)| r.refused.is_some() as i32).collect::<Vec<_>>());
-    let facts: Vec<Fact> = cases.iter().flat_map(|c| crate::model::facts::facts(c)).collect();
+    let facts: Vec<&Fact> = facts.iter().flatten().collect();
     q = q
         .bind(facts.iter().map(|f| f.case_id.to_string()).collect::<Vec<_>>())
         .bind(facts.iter().map(|f| f.report_id.map(|r| r.to_string())).collect::<Vec<_>>())

@@ -89,7 +89,7 @@ pub async fn run(backend: Backend, events: usize, requests: usize) -> Measured {
     }
     let cases = projections::store::list_cases(&pdb, &Default::default(), 1, None).await.map(|p| p.total).unwrap_or(0);
     pdb.close().await;
-    let mut t = TestApp::spawn_on(db).await;
+    let mut t = TestApp::spawn_as_served_on(db).await;
     let password = "bench auditor copper kettle";
     let input = api::app::accounts::NewAccount {
         account_id: None,

@@ -241,8 +241,9 @@ const ROUNDS: usize = 16;
 
 /// Eight writers, each with its own client, start every round together on the same three
 /// cases (lawyer reports and intake-worker referrals mixed), so that most rounds collide.
+/// The server's projector runs on its own thread, as `probono serve` runs it.
 async fn concurrent_writers_lose_nothing_and_duplicate_nothing(backend: Backend) {
-    let mut t = TestApp::spawn(backend).await;
+    let mut t = TestApp::spawn_as_served(backend).await;
     let c = t.client().clone();
     let w = Arc::new(world(&t, 3).await);
     let barrier = Arc::new(tokio::sync::Barrier::new(WRITERS));
