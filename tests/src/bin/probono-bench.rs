@@ -725,8 +725,12 @@ async fn commands_and_read(r: &mut Report, b: Backend, sizes: &Sizes, commands: 
         r.row(
             format!("case detail p99 @64 ({n}) / trivial p99"),
             format!(
-                "{dp99:.2} ms / {tp99:.2} ms; median of {} rounds {read_ratio:.2}  (target ≤ 2; {} errors)",
-                sizes.read_rounds,
+                "{dp99:.2} ms / {tp99:.2} ms; {} {read_ratio:.2}  (target ≤ 2; {} errors)",
+                if sizes.read_rounds == 1 {
+                    "one round:".to_string()
+                } else {
+                    format!("median of {} rounds:", sizes.read_rounds)
+                },
                 s.errors.total()
             ),
         );
