@@ -138,6 +138,7 @@ impl Batch {
         let event = decode::<A>(ev)?;
         A::project(self, tx, ev, event).await
     }
+
     /// The live batch's writes and its checkpoint's move from `from` to `last`; the changes
     /// (for the caches), or `None` when another projector moved the checkpoint first (the
     /// caller then drops the transaction). Each case's facts are computed once, for the
@@ -168,39 +169,19 @@ impl Batch {
         // The documents go to the cache as they are: the batch ends with this flush.
         changes.case_docs = dirty.keys().filter_map(|id| self.cases.remove(id)).map(Arc::new).collect();
         changes.cases = dirty.into_keys().collect();
-        let dirty = std::mem::take(&mut self.dirty_lawyers);
-        let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
-        write::save_lawyers(tx, &lawyers).await?;
-        changes.lawyers = dirty.into_keys().collect();
+        changes.lawyers = self.save_dirty_lawyers(tx).await?;
         if !cleared && !write::advance_checkpoint(tx, MAIN, from, last).await? {
             return Ok(None);
         }
         Ok(Some(changes))
     }
 
-    /// Writes what the batch changed; returns the changes (for caches) unless rebuilding.
-    async fn flush(&mut self, tx: &mut Tx) -> Result<Changes> {
-        let dirty = std::mem::take(&mut self.dirty_cases);
-        let cases: Vec<&CaseView> = dirty.keys().filter_map(|id| self.cases.get(id)).collect();
-        write::save_cases(tx, &cases, self.rebuild).await?;
-        let mut changes = std::mem::take(&mut self.changes);
-        if !self.rebuild {
-            changes.facts = cases
-                .iter()
-                .map(|c| {
-                    (c.id, crate::model::facts::facts(c), c.exploitation_types.iter().map(|t| t.as_str()).collect())
-                })
-                .collect();
-            drop(cases);
-            // The documents go to the cache as they are: the batch ends with this flush.
-            changes.case_docs = dirty.keys().filter_map(|id| self.cases.remove(id)).map(Arc::new).collect();
-            changes.cases = dirty.into_keys().collect();
-        }
+    /// Writes the lawyer documents the batch changed; returns their ids (for the caches).
+    async fn save_dirty_lawyers(&mut self, tx: &mut Tx) -> Result<Vec<Uuid>> {
         let dirty = std::mem::take(&mut self.dirty_lawyers);
         let lawyers: Vec<&LawyerView> = dirty.keys().filter_map(|id| self.lawyers.get(id)).collect();
         write::save_lawyers(tx, &lawyers).await?;
-        changes.lawyers = dirty.into_keys().collect();
-        Ok(changes)
+        Ok(dirty.into_keys().collect())
     }
 }
 
@@ -894,7 +875,8 @@ pub async fn rebuild(db: &Db) -> Result<u64> {
         dirty.keys().filter_map(|id| all.remove(id)).collect()
     };
     write::load_cases(&mut tx, cases).await?;
-    let _ = batch.flush(&mut tx).await?;
+    // The rebuild's cases went in bulk above; its lawyers are written here.
+    batch.save_dirty_lawyers(&mut tx).await?;
     write::advance_checkpoint(&mut tx, MAIN, None, cp).await?;
     tx.commit().await?;
     let head = log::committed_head(db).await?;
