@@ -141,6 +141,7 @@ pub struct Metrics {
     http_duration: Histograms<RouteLabels>,
     identity_reads: Family<RoleLabels, Counter>,
     rate_limited: Counter,
+    validation_reused: Counter,
     projection_batch: Histogram,
     projection_lag: Histogram,
     lag_events: Gauge,
@@ -159,6 +160,7 @@ impl Default for Metrics {
             http_duration: Family::new_with_constructor(latency_histogram),
             identity_reads: Family::default(),
             rate_limited: Counter::default(),
+            validation_reused: Counter::default(),
             projection_batch: latency_histogram(),
             projection_lag: latency_histogram(),
             lag_events: Gauge::default(),
@@ -208,6 +210,11 @@ impl Metrics {
             self.identity_reads.clone(),
         );
         r.register("probono_rate_limited", "Mutations refused by the per-token rate limit", self.rate_limited.clone());
+        r.register(
+            "probono_graphql_validation_reused",
+            "GraphQL queries run without the validation rules that their exact text already passed",
+            self.validation_reused.clone(),
+        );
         r.register_with_unit(
             "probono_projection_batch",
             "Time to project one batch of events into the read models",
@@ -265,6 +272,11 @@ impl Metrics {
     /// One mutation refused by the rate limit.
     pub fn rate_limited(&self) {
         self.rate_limited.inc();
+    }
+
+    /// One query run without the validation rules its text already passed.
+    pub fn validation_reused(&self) {
+        self.validation_reused.inc();
     }
 
     /// How long the projector took for one batch.

@@ -18,7 +18,7 @@ pub mod stats;
 
 use crate::app::{App, Caller};
 use crate::error::ApiError;
-use async_graphql::{Context, EmptySubscription, ErrorExtensions as _, MergedObject, Schema};
+use async_graphql::{Context, EmptySubscription, ErrorExtensions as _, MergedObject, Schema, ValidationMode};
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -65,17 +65,27 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 pub const MAX_INTROSPECTION_DEPTH: usize = 24;
 
 pub fn build_schema(app: Option<Arc<App>>, introspection: bool) -> LedgerSchema {
-    build_schema_with_depth(app, introspection, MAX_DEPTH)
+    build_schema_with(app, introspection, MAX_DEPTH, ValidationMode::Strict)
+}
+
+/// The schema for a query whose exact text already passed every validation rule of
+/// [`build_schema`]'s schema (`http::precheck::Documents`): the rules that depend only on
+/// the document and the schema are not run again. The limits (depth, complexity, recursion,
+/// directives) still hold, and variable values are still parsed as their types when the
+/// query runs: a value of the wrong type is a typed error on the field that takes it.
+pub fn build_validated_query_schema(app: Option<Arc<App>>, introspection: bool) -> LedgerSchema {
+    build_schema_with(app, introspection, MAX_DEPTH, ValidationMode::Fast)
 }
 
 /// The schema for requests that only introspect (see `http::precheck`): data depth does not
 /// apply there, since such a request reads no data.
 pub fn build_introspection_schema(app: Option<Arc<App>>) -> LedgerSchema {
-    build_schema_with_depth(app, true, MAX_INTROSPECTION_DEPTH)
+    build_schema_with(app, true, MAX_INTROSPECTION_DEPTH, ValidationMode::Strict)
 }
 
-fn build_schema_with_depth(app: Option<Arc<App>>, introspection: bool, depth: usize) -> LedgerSchema {
+fn build_schema_with(app: Option<Arc<App>>, introspection: bool, depth: usize, mode: ValidationMode) -> LedgerSchema {
     let mut b = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .validation_mode(mode)
         .limit_depth(depth)
         .limit_complexity(MAX_COMPLEXITY)
         .limit_recursive_depth(32)

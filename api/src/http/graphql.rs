@@ -2,7 +2,7 @@
 //! runs the request as the caller.
 
 use super::limits::error_response;
-use super::{AppState, RequestId};
+use super::{precheck, AppState, RequestId};
 use crate::app::idempotency::{parse_key, Claim};
 use crate::app::Caller;
 use crate::error::ApiError;
@@ -48,13 +48,13 @@ pub(super) async fn graphql(
         }
     };
     // Before the engine parses or validates anything: bounded nesting and expansion.
-    let shape = match state.documents.parse_and_check(&req.query) {
-        Ok(Some((shape, doc))) => {
+    let (shape, memo) = match state.documents.parse_and_check(&req.query) {
+        Ok(Some(checked)) => {
             // The engine runs the document checked here instead of parsing the text again.
-            req.set_parsed_query(doc);
-            Some(shape)
+            req.set_parsed_query(checked.doc);
+            (Some(checked.shape), Some(checked.memo))
         }
-        Ok(None) => None,
+        Ok(None) => (None, None),
         Err(e) => return error_response(StatusCode::BAD_REQUEST, e),
     };
     // Every mutation field is a change: the limit charges aliases one by one.
@@ -118,11 +118,28 @@ pub(super) async fn graphql(
             Err(e) => return error_response(StatusCode::SERVICE_UNAVAILABLE, e),
         }
     }
+    // A query (never a change) whose text already passed every validation rule skips the
+    // rules that depend only on the text; see `build_validated_query_schema`.
+    let query_only = shape.is_some_and(|s| s.mutation_fields == 0 && !s.introspection_only);
+    let operation = req.operation_name.clone();
+    let validated_before = query_only
+        && precheck::variables_are_plain(&req.variables)
+        && memo.as_ref().is_some_and(|m| m.validated(operation.as_deref()));
     let schema = match (&state.introspection_schema, shape) {
         (Some(introspection), Some(s)) if s.introspection_only => introspection,
+        _ if validated_before => {
+            state.app.metrics.validation_reused();
+            &state.validated_query_schema
+        }
         _ => &state.schema,
     };
     let mut resp = schema.execute(req.data(caller.clone())).instrument(span).await;
+    // A request that failed validation has no data; one with data passed every rule.
+    if query_only && !validated_before && resp.data != async_graphql::Value::Null {
+        if let Some(m) = &memo {
+            m.mark_validated(operation.as_deref());
+        }
+    }
     // Errors raised by the GraphQL engine itself (parse, validation, limits) carry no code
     // of ours; they are all the client's input.
     let mut engine_errors = 0;

@@ -12,7 +12,7 @@ pub mod precheck;
 
 use crate::app::App;
 use crate::config::ServeArgs;
-use crate::graphql::{build_introspection_schema, build_schema, LedgerSchema};
+use crate::graphql::{build_introspection_schema, build_schema, build_validated_query_schema, LedgerSchema};
 use crate::metrics::Route;
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
@@ -38,6 +38,8 @@ pub const READY_PING_TIMEOUT: Duration = Duration::from_secs(2);
 pub struct AppState {
     pub app: Arc<App>,
     pub schema: LedgerSchema,
+    /// For queries whose exact text already passed validation (`precheck::Documents`).
+    pub validated_query_schema: LedgerSchema,
     /// For requests that only ask about the schema, when introspection is on.
     pub introspection_schema: Option<LedgerSchema>,
     pub limiter: Option<Arc<RateLimiter>>,
@@ -76,7 +78,9 @@ pub fn router_full(app: Arc<App>, opts: EdgeOptions, web_opts: WebOptions) -> Ro
     let schema = build_schema(Some(app.clone()), opts.introspection);
     let limiter = opts.mutation_rate.map(|(rate, burst)| Arc::new(RateLimiter::new(rate, burst)));
     let introspection_schema = opts.introspection.then(|| build_introspection_schema(Some(app.clone())));
-    let state = AppState { app, schema, introspection_schema, limiter, documents: Default::default() };
+    let validated_query_schema = build_validated_query_schema(Some(app.clone()), opts.introspection);
+    let state =
+        AppState { app, schema, validated_query_schema, introspection_schema, limiter, documents: Default::default() };
     // Without introspection there is no explorer either: it could show nothing.
     let graphql_route = if opts.introspection {
         get(explorer::page).post(graphql::graphql)

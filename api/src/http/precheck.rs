@@ -16,6 +16,7 @@
 use crate::error::ApiError;
 use async_graphql::parser::types::{ExecutableDocument, OperationType, Selection, SelectionSet};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Deepest nesting of braces, brackets and parentheses accepted. The schema's own depth
 /// limit (12) and the standard introspection query stay far below it.
@@ -102,34 +103,93 @@ pub const MAX_KEPT_DOCUMENTS: usize = 512;
 
 /// Documents that passed [`check`], by their exact text, with what the check learned:
 /// clients send the same few operations again and again (the variables change, the text
-/// does not), and parsing is the costliest step of a small query. Only the parse is
-/// reused: the engine still validates every request against the schema and its variables,
+/// does not), and parsing is the costliest step of a small query. The parse is reused, and
+/// so is the engine's verdict on the rules that depend only on the text and the schema
+/// ([`Checked::validated`]); the engine still checks every request's limits and variables,
 /// and a text that fails the check is never kept.
 #[derive(Default)]
 pub struct Documents {
-    kept: std::sync::Mutex<HashMap<String, std::sync::Arc<(Shape, ExecutableDocument)>>>,
+    kept: std::sync::Mutex<HashMap<String, Arc<Kept>>>,
+}
+
+/// A document kept by [`Documents`].
+pub struct Kept {
+    shape: Shape,
+    doc: ExecutableDocument,
+    /// The operations of this text (by name; `None` for a request that names none) that
+    /// passed every validation rule of the strict schema at least once.
+    validated: std::sync::Mutex<Vec<Option<String>>>,
+}
+
+/// Most operation names of one text remembered as validated.
+const MAX_VALIDATED_OPERATIONS: usize = 16;
+
+/// A document that passed [`check`], for the engine to run without parsing it again.
+pub struct Checked {
+    pub shape: Shape,
+    pub doc: ExecutableDocument,
+    /// What is remembered about this exact text.
+    pub memo: Memo,
+}
+
+/// Where a text is kept by [`Documents`] (nowhere, for a text too long to keep).
+pub struct Memo(Option<Arc<Kept>>);
+
+impl Memo {
+    /// Whether `operation` of this exact text already passed every validation rule.
+    pub fn validated(&self, operation: Option<&str>) -> bool {
+        self.0.as_ref().is_some_and(|k| k.validated.lock().is_ok_and(|v| v.iter().any(|o| o.as_deref() == operation)))
+    }
+
+    /// Remembers that `operation` of this text passed every validation rule.
+    pub fn mark_validated(&self, operation: Option<&str>) {
+        let Some(k) = &self.0 else { return };
+        if let Ok(mut v) = k.validated.lock() {
+            if v.len() < MAX_VALIDATED_OPERATIONS && !v.iter().any(|o| o.as_deref() == operation) {
+                v.push(operation.map(str::to_string));
+            }
+        }
+    }
 }
 
 impl Documents {
     /// [`parse_and_check`], from what was kept when this exact text was checked before.
-    pub fn parse_and_check(&self, query: &str) -> Result<Option<(Shape, ExecutableDocument)>, ApiError> {
+    pub fn parse_and_check(&self, query: &str) -> Result<Option<Checked>, ApiError> {
         let keep = query.len() <= MAX_KEPT_TEXT;
         if keep {
             if let Some(hit) = self.kept.lock().ok().and_then(|m| m.get(query).cloned()) {
-                return Ok(Some((hit.0, hit.1.clone())));
+                return Ok(Some(Checked { shape: hit.shape, doc: hit.doc.clone(), memo: Memo(Some(hit)) }));
             }
         }
-        let checked = parse_and_check(query)?;
-        if let (true, Some((shape, doc))) = (keep, &checked) {
+        let Some((shape, doc)) = parse_and_check(query)? else { return Ok(None) };
+        let mut kept = None;
+        if keep {
             if let Ok(mut m) = self.kept.lock() {
                 if m.len() >= MAX_KEPT_DOCUMENTS {
                     m.clear();
                 }
-                m.insert(query.to_string(), std::sync::Arc::new((*shape, doc.clone())));
+                let k = Arc::new(Kept { shape, doc: doc.clone(), validated: Default::default() });
+                m.insert(query.to_string(), k.clone());
+                kept = Some(k);
             }
         }
-        Ok(checked)
+        Ok(Some(Checked { shape, doc, memo: Memo(kept) }))
     }
+}
+
+/// Whether every variable value is a scalar, a null or a list of them. Only such values
+/// are accepted and refused alike by the validation rules and by the engine's parsing of
+/// arguments when the query runs: an input object's unknown or missing fields are caught
+/// by the validation alone.
+pub fn variables_are_plain(variables: &async_graphql::Variables) -> bool {
+    fn plain(v: &async_graphql::Value) -> bool {
+        match v {
+            async_graphql::Value::Object(_) => false,
+            async_graphql::Value::List(items) => items.iter().all(plain),
+            _ => true,
+        }
+    }
+    variables.values().all(plain)
 }
 
 /// The deepest nesting of `{`, `[` and `(` outside strings and comments.
@@ -361,6 +421,36 @@ mod tests {
                 .unwrap()
                 .introspection_only
         );
+    }
+
+    #[test]
+    fn a_kept_text_remembers_which_of_its_operations_passed_validation() {
+        let docs = Documents::default();
+        let q = "query A { me { id } } query B { me { name } }";
+        let first = docs.parse_and_check(q).unwrap().unwrap();
+        assert!(!first.memo.validated(Some("A")) && !first.memo.validated(None));
+        first.memo.mark_validated(Some("A"));
+        let again = docs.parse_and_check(q).unwrap().unwrap();
+        assert!(again.memo.validated(Some("A")), "the same text, found again");
+        assert!(!again.memo.validated(Some("B")) && !again.memo.validated(None), "only the operation that passed");
+        assert!(
+            !docs.parse_and_check("query A { me { id } }").unwrap().unwrap().memo.validated(Some("A")),
+            "another text"
+        );
+        // A text too long to keep remembers nothing.
+        let long = format!("query A {{ me {{ id }} }} # {}", "x".repeat(MAX_KEPT_TEXT));
+        let kept = docs.parse_and_check(&long).unwrap().unwrap();
+        kept.memo.mark_validated(Some("A"));
+        assert!(!docs.parse_and_check(&long).unwrap().unwrap().memo.validated(Some("A")));
+    }
+
+    #[test]
+    fn only_scalars_and_lists_of_them_are_plain_variables() {
+        let vars = |v: serde_json::Value| async_graphql::Variables::from_json(v);
+        assert!(variables_are_plain(&vars(serde_json::json!({}))));
+        assert!(variables_are_plain(&vars(serde_json::json!({"id": "x", "n": 3, "b": null, "l": [["A"], "B"]}))));
+        assert!(!variables_are_plain(&vars(serde_json::json!({"f": {"region": "BISHKEK"}}))));
+        assert!(!variables_are_plain(&vars(serde_json::json!({"l": ["a", {"x": 1}]}))));
     }
 
     const INTROSPECTION: &str = r#"query IntrospectionQuery {

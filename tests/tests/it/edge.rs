@@ -205,6 +205,7 @@ async fn metrics_are_valid_prometheus_text() {
         ("probono_http_requests_total", SampleType::Counter),
         ("probono_http_request_duration_seconds", SampleType::Histogram),
         ("probono_rate_limited_total", SampleType::Counter),
+        ("probono_graphql_validation_reused_total", SampleType::Counter),
         ("probono_projection_batch_seconds", SampleType::Histogram),
         ("probono_projection_lag_seconds", SampleType::Histogram),
         ("probono_projection_lag_events", SampleType::Gauge),

@@ -751,3 +751,63 @@ async fn an_answer_larger_than_four_megabytes_is_refused() {
     assert!(body["errors"][0]["message"].as_str().unwrap().contains("larger than 4 MB"), "{text}");
     assert!(body["data"].is_null());
 }
+
+/// A query whose exact text was answered once runs without the validation rules that
+/// depend on the text alone (ADR 0021). What those rules would have refused in the
+/// variables is still refused on every repeat, with a typed error; a change, and a text
+/// that never passed, are always validated in full.
+async fn a_repeated_query_is_refused_what_its_first_run_refused(backend: Backend) {
+    let t = TestApp::spawn(backend).await;
+    let w = tests::fixtures::world(&t).await;
+    let case = tests::fixtures::open_case(&t, &w, true).await;
+    let reused = || async {
+        let resp = reqwest::Client::new().get(t.url("/metrics")).bearer_auth(&t.admin).send().await.unwrap();
+        let body = resp.text().await.unwrap();
+        let line = body.lines().find(|l| l.starts_with("probono_graphql_validation_reused_total ")).unwrap_or("");
+        line.rsplit(' ').next().and_then(|n| n.parse::<f64>().ok()).unwrap_or_else(|| panic!("no counter in\n{body}"))
+    };
+    let refused = |body: &serde_json::Value, field: &str| {
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT", "{body}");
+        assert!(body["data"].is_null() || body["data"][field].is_null(), "{body}");
+    };
+
+    let read = "query($id: ID!) { case(id: $id) { id status } }";
+    let first = t.ok(&w.intake, read, json!({ "id": case })).await;
+    assert_eq!(first["case"]["id"], case.as_str());
+    let before = reused().await;
+    assert_eq!(t.ok(&w.intake, read, json!({ "id": case })).await, first, "the same answer");
+    assert_eq!(reused().await, before + 1.0, "the repeat ran without the text's rules");
+    // A value of the wrong type: refused with a typed error, the first time and every time.
+    for bad in [json!({ "id": true }), json!({ "id": [1.5] }), json!({ "id": null }), json!({})] {
+        refused(&t.gql(&w.intake, read, bad.clone()).await, "case");
+    }
+    // An enum value that does not exist.
+    let region = "query($r: Region) { cases(filter: {region: $r}) { totalCount } }";
+    t.ok(&w.intake, region, json!({ "r": "BISHKEK" })).await;
+    for _ in 0..2 {
+        refused(&t.gql(&w.intake, region, json!({ "r": "ATLANTIS" })).await, "cases");
+    }
+    // An input object is always validated in full: a misspelt filter field is refused every
+    // time, never read as no filter at all.
+    let filtered = "query($f: CaseFilter) { cases(filter: $f) { totalCount } }";
+    t.ok(&w.intake, filtered, json!({ "f": { "region": "BISHKEK" } })).await;
+    let n = reused().await;
+    for _ in 0..2 {
+        refused(&t.gql(&w.intake, filtered, json!({ "f": { "regoin": "BISHKEK" } })).await, "cases");
+    }
+    assert_eq!(reused().await, n, "input objects take the full validation");
+    // A text that failed validation is never run without it.
+    let misspelt = "query($id: ID!) { case(id: $id) { id staus } }";
+    for _ in 0..2 {
+        refused(&t.gql(&w.intake, misspelt, json!({ "id": case })).await, "case");
+    }
+    // A change is validated in full every time.
+    let n = reused().await;
+    let refer = "mutation($c: ID!) { referToService(input: {caseId: $c, service: SHELTER}) { id } }";
+    for _ in 0..2 {
+        t.ok(&w.intake, refer, json!({ "c": case })).await;
+    }
+    assert_eq!(reused().await, n, "changes take the full validation");
+}
+
+on_both_backends!(a_repeated_query_is_refused_what_its_first_run_refused);
