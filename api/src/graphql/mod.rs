@@ -92,7 +92,7 @@ fn build_schema_with(app: Option<Arc<App>>, introspection: bool, depth: usize, m
         .limit_directives(16);
     if !introspection {
         // "Did you mean …?" would describe the schema that introspection now hides.
-        b = b.disable_introspection().disable_suggestions().extension(RefuseIntrospection);
+        b = b.disable_introspection().disable_suggestions();
     }
     if let Some(app) = app {
         b = b.data(app);
@@ -100,39 +100,21 @@ fn build_schema_with(app: Option<Arc<App>>, introspection: bool, depth: usize, m
     b.finish()
 }
 
-/// With introspection off, a request for `__schema` or `__type` is refused with a typed
-/// error, so a client learns why (async-graphql alone answers it with a bare `null`).
-struct RefuseIntrospection;
-
-impl async_graphql::extensions::ExtensionFactory for RefuseIntrospection {
-    fn create(&self) -> Arc<dyn async_graphql::extensions::Extension> {
-        Arc::new(RefuseIntrospection)
-    }
-}
-
-#[async_trait::async_trait]
-impl async_graphql::extensions::Extension for RefuseIntrospection {
-    async fn parse_query(
-        &self,
-        ctx: &async_graphql::extensions::ExtensionContext<'_>,
-        query: &str,
-        variables: &async_graphql::Variables,
-        next: async_graphql::extensions::NextParseQuery<'_>,
-    ) -> async_graphql::ServerResult<async_graphql::parser::types::ExecutableDocument> {
-        let doc = next.run(ctx, query, variables).await?;
-        if asks_for_introspection(&doc) {
-            let refused = ApiError::BadInput("introspection is disabled on this server".into());
-            let mut e = async_graphql::ServerError::new(refused.message(), None);
-            e.extensions.get_or_insert_with(Default::default).set("code", refused.code());
-            return Err(e);
-        }
-        Ok(doc)
-    }
+/// With introspection off, a request for `__schema` or `__type` is refused with this typed
+/// error, so a client learns why (async-graphql alone answers it with a bare `null`). The
+/// HTTP handler refuses it from the pre-check's [`crate::http::precheck::Shape`]: an
+/// extension on the schema would make the engine resolve every field of every query
+/// through the extension chain (ADR 0021).
+pub fn introspection_refused() -> async_graphql::ServerError {
+    let refused = ApiError::BadInput("introspection is disabled on this server".into());
+    let mut e = async_graphql::ServerError::new(refused.message(), None);
+    e.extensions.get_or_insert_with(Default::default).set("code", refused.code());
+    e
 }
 
 /// Whether any operation selects `__schema` or `__type` at its root, directly or through
 /// fragments.
-fn asks_for_introspection(doc: &async_graphql::parser::types::ExecutableDocument) -> bool {
+pub(crate) fn asks_for_introspection(doc: &async_graphql::parser::types::ExecutableDocument) -> bool {
     use async_graphql::parser::types::{Selection, SelectionSet};
     fn walk<'a>(
         doc: &'a async_graphql::parser::types::ExecutableDocument,

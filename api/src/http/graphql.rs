@@ -133,7 +133,11 @@ pub(super) async fn graphql(
         }
         _ => &state.schema,
     };
-    let mut resp = schema.execute(req.data(caller.clone())).instrument(span).await;
+    let mut resp = if state.introspection_schema.is_none() && shape.is_some_and(|s| s.asks_for_introspection) {
+        async_graphql::Response::from_errors(vec![crate::graphql::introspection_refused()])
+    } else {
+        schema.execute(req.data(caller.clone())).instrument(span).await
+    };
     // A request that failed validation has no data; one with data passed every rule.
     if query_only && !validated_before && resp.data != async_graphql::Value::Null {
         if let Some(m) = &memo {

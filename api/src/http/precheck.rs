@@ -43,6 +43,9 @@ pub struct Shape {
     /// Every root field of every operation is `__schema`, `__type` or `__typename`: the
     /// request only asks about the schema.
     pub introspection_only: bool,
+    /// Some operation selects `__schema` or `__type` at its root (refused when introspection
+    /// is off).
+    pub asks_for_introspection: bool,
     /// The request selects a field whose value is a secret (client identity, a new bearer
     /// token): its answer must never be stored (see `Idempotency-Key`).
     pub selects_secret: bool,
@@ -237,7 +240,11 @@ fn shape(doc: &ExecutableDocument) -> Result<Shape, ApiError> {
     }
     let mut memo: HashMap<&str, u64> = HashMap::new();
     let mut visiting: Vec<&str> = Vec::new();
-    let mut out = Shape { introspection_only: true, ..Shape::default() };
+    let mut out = Shape {
+        introspection_only: true,
+        asks_for_introspection: crate::graphql::asks_for_introspection(doc),
+        ..Shape::default()
+    };
     for (_, op) in doc.operations.iter() {
         out.introspection_only &= op.node.ty == OperationType::Query
             && op.node.selection_set.node.items.iter().all(|i| match &i.node {
