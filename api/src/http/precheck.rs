@@ -108,7 +108,7 @@ pub const MAX_KEPT_DOCUMENTS: usize = 512;
 /// clients send the same few operations again and again (the variables change, the text
 /// does not), and parsing is the costliest step of a small query. The parse is reused, and
 /// so is the engine's verdict on the rules that depend only on the text and the schema
-/// ([`Checked::validated`]); the engine still checks every request's limits and variables,
+/// ([`Memo::validated`]); the engine still checks every request's limits and variables,
 /// and a text that fails the check is never kept.
 #[derive(Default)]
 pub struct Documents {
